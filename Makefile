@@ -1,0 +1,77 @@
+# pipesmtpd - one SMTP/LMTP session on stdin/stdout, delivered by command.
+# Every knob is ?= so packagers can override it; install honours DESTDIR.
+
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/pipesmtpd
+CC ?= cc
+CFLAGS ?= -O2 -g
+LDFLAGS ?=
+PKG_CONFIG ?= pkg-config
+INSTALL ?= install
+
+WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2
+XCFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS)
+XLDFLAGS = $(SANFLAGS)
+
+CORE_OBJS = session.o deliver.o address.o data.o spool.o log.o
+OBJS = smtpd.o $(CORE_OBJS)
+HDRS = config.h session.h deliver.h address.h data.h spool.h log.h
+
+UNIT_SRCS = $(wildcard tests/unit_*.c)
+E2E_SRCS = $(wildcard tests/e2e_*.c) tests/harness.c
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
+CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
+
+all: pipesmtpd
+
+pipesmtpd: $(OBJS)
+	$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $(OBJS)
+
+%.o: %.c $(HDRS)
+	$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
+
+tests/unit: $(UNIT_SRCS) $(CORE_OBJS) tests/unit.h $(HDRS)
+	$(CC) $(CFLAGS) $(XCFLAGS) $(CHECK_CFLAGS) -I. -o $@ $(UNIT_SRCS) \
+		$(CORE_OBJS) $(XLDFLAGS) $(LDFLAGS) $(CHECK_LIBS)
+
+tests/e2e: $(E2E_SRCS) tests/harness.h
+	$(CC) $(CFLAGS) $(XCFLAGS) $(CHECK_CFLAGS) -I. -o $@ $(E2E_SRCS) \
+		$(XLDFLAGS) $(LDFLAGS) $(CHECK_LIBS)
+
+tests/recorder: tests/recorder.c
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ tests/recorder.c $(XLDFLAGS) $(LDFLAGS)
+
+check: pipesmtpd tests/unit tests/e2e tests/recorder
+	./tests/unit
+	./tests/e2e
+	sh tests/interop.sh
+
+# The same suite built with clang's AddressSanitizer and UBSan.
+check-san:
+	$(MAKE) clean
+	$(MAKE) check CC=clang CFLAGS="-O1 -g" \
+		SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+	$(MAKE) clean
+
+demo: pipesmtpd
+	sh examples/demo.sh
+
+install: pipesmtpd
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DOCDIR)/examples
+	$(INSTALL) -m 755 pipesmtpd $(DESTDIR)$(SBINDIR)/pipesmtpd
+	$(INSTALL) -m 644 pipesmtpd.8 $(DESTDIR)$(MANDIR)/man8/pipesmtpd.8
+	$(INSTALL) -m 644 examples/* $(DESTDIR)$(DOCDIR)/examples/
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/pipesmtpd $(DESTDIR)$(MANDIR)/man8/pipesmtpd.8
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+clean:
+	rm -f pipesmtpd *.o tests/unit tests/e2e tests/recorder
+
+.PHONY: all check check-san demo install uninstall clean

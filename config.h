@@ -1,0 +1,54 @@
+/*
+ * config.h - the run-time configuration shared by all modules.
+ *
+ * smtpd.c fills one struct config from the command line and the launcher's
+ * environment; session.c and deliver.c only read it.  Nothing here is ever
+ * derived from bytes the SMTP client sends.
+ */
+#ifndef PIPESMTPD_CONFIG_H
+#define PIPESMTPD_CONFIG_H
+
+#include <stddef.h>
+
+#define PIPESMTPD_VERSION "0.1.0"
+
+/* Process exit codes (sysexits.h values, named here so they are few). */
+#define EXIT_OK		0
+#define EXIT_USAGE	64	/* bad option or value, missing command */
+#define EXIT_SOFTWARE	70	/* internal inconsistency */
+#define EXIT_TEMPFAIL	75	/* temporary start-up failure */
+#define EXIT_CONFIG	78	/* configuration refused */
+
+struct config {
+	const char *hostname;		/* greeting, Received, logs */
+	const char **domains;		/* accepted recipient domains */
+	size_t ndomains;
+	unsigned long long max_size;	/* message size limit, octets */
+	unsigned max_rcpt;		/* recipients per transaction */
+	unsigned max_errors;		/* error replies before 421 */
+	unsigned timeout;		/* idle seconds */
+	unsigned session_timeout;	/* seconds for the whole session */
+	unsigned delivery_timeout;	/* seconds per delivery command */
+	unsigned total_delivery_timeout; /* seconds for all deliveries */
+	unsigned max_hops;		/* Received: headers allowed */
+	int lmtp;			/* speak LMTP (RFC 2033) */
+	const char *spool;		/* spool directory */
+	char **rcpt_check;		/* split --rcpt-check words, or NULL */
+	int crlf;			/* deliver with CRLF line ends */
+	int no_return_path;		/* omit Return-Path: */
+	int delivered_to;		/* add Delivered-To:, refuse loops */
+	int strict_newlines;		/* refuse bare CR / bare LF */
+	const char *user;		/* --user account, or NULL */
+	int allow_root;			/* let commands run as uid 0 */
+	const char **env;		/* --env NAME[=VALUE] entries */
+	size_t nenv;
+	const char *null_sender;	/* %s / SENDER for <> */
+	unsigned greet_pause;		/* seconds before the greeting */
+	int log_stderr;			/* log to stderr, not syslog */
+	char **command;			/* delivery argv template */
+	const char *path;		/* PATH for commands */
+	const char *client_ip;		/* "unknown" when not known */
+	const char *client_host;	/* "unknown" when not known */
+};
+
+#endif

@@ -1,0 +1,858 @@
+/*
+ * deliver.c - one spooled message to one recipient's command.
+ *
+ * Entry points: deliver_one() (a delivery), deliver_rcpt_check() (the
+ * --rcpt-check command), and the pure helpers deliver_expand(),
+ * deliver_template_ok(), deliver_map_status(), deliver_sanitise(),
+ * deliver_headers().  The command is run with execve(), never through a
+ * shell; every placeholder expands inside its own argv word, so a value
+ * can never become two words.  The child's only descriptors are 0, 1 and
+ * 2 (everything else is close-on-exec).  This module never writes to the
+ * SMTP client: it returns an outcome and the session replies.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deliver.h"
+#include "log.h"
+#include "spool.h"
+
+#define CAPTURE_MAX	4096	/* command output kept for the reply */
+#define HEADERS_MAX	8192	/* the prepended header block */
+#define VALUE_MAX	1024	/* longest placeholder value */
+#define EX_TEMPFAIL	75
+
+/* The exit table: sysexits as Postfix's pipe(8) maps them. */
+static const struct exit_map {
+	int code;
+	enum deliver_class cls;
+	const char *dsn;
+	const char *text;
+} exit_table[] = {
+	{ 0, OUT_DELIVERED, "2.0.0", "delivered" },
+	{ 75, OUT_TEMP, "4.3.0", "temporary failure" },
+	{ 71, OUT_TEMP, "4.3.0", "operating system error" },
+	{ 67, OUT_PERM, "5.1.1", "user unknown" },
+	{ 68, OUT_PERM, "5.1.2", "host unknown" },
+	{ 65, OUT_PERM, "5.6.0", "data format error" },
+	{ 73, OUT_PERM, "5.2.0", "cannot create output" },
+	{ 77, OUT_PERM, "5.7.0", "permission denied" },
+	{ 74, OUT_PERM, "5.3.0", "input/output error" },
+	{ 64, OUT_PERM, "5.3.0", "command line usage error" },
+	{ 66, OUT_PERM, "5.3.0", "cannot open input" },
+	{ 69, OUT_PERM, "5.3.0", "service unavailable" },
+	{ 70, OUT_PERM, "5.3.0", "internal software error" },
+	{ 72, OUT_PERM, "5.3.0", "critical file missing" },
+	{ 76, OUT_PERM, "5.5.0", "remote protocol error" },
+	{ 78, OUT_PERM, "5.3.5", "configuration error" },
+	{ -1, OUT_PERM, "5.3.0", "delivery command failed" }	/* other */
+};
+
+/* One command run: what goes in, what came out, how it ended. */
+struct run {
+	char *const *argv;		/* argv[0] already resolved */
+	char *const *envp;
+	int feed;			/* give it head + spool on stdin */
+	const char *head;		/* prepended headers */
+	size_t headlen;
+	int spool_fd;
+	unsigned long long spool_len;
+	struct timespec deadline;	/* CLOCK_MONOTONIC */
+	char out[CAPTURE_MAX];		/* first CAPTURE_MAX octets */
+	size_t outlen;
+	int status;			/* wait status */
+	int timed_out;
+};
+
+/* Progress of the parent's side of a run. */
+struct pump {
+	int in_fd, out_fd;		/* -1 once closed */
+	unsigned long long sent;	/* octets of head + spool written */
+	char buf[65536];
+	size_t bpos, blen;
+};
+
+static void
+set_text(struct deliver_outcome *out, enum deliver_class cls,
+    const char *dsn, const char *text)
+{
+	out->cls = cls;
+	snprintf(out->dsn, sizeof(out->dsn), "%s", dsn);
+	snprintf(out->text, sizeof(out->text), "%s", text);
+}
+
+/* deliver_sanitise - the first line of in, printable ASCII only, cut */
+size_t
+deliver_sanitise(const char *in, size_t len, char *out, size_t cap)
+{
+	size_t i, o = 0;
+
+	if (cap == 0)
+		return 0;
+	for (i = 0; i < len && o + 1 < cap; i++) {
+		unsigned char ch = (unsigned char)in[i];
+
+		if (ch == '\n' || ch == '\r')
+			break;
+		out[o++] = (ch >= 32 && ch < 127) ? (char)ch : '?';
+	}
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+	return o;
+}
+
+/* dsn_prefix - length of a leading "C.SSS.DDD " code of class cls, or 0 */
+static size_t
+dsn_prefix(const char *s, char cls)
+{
+	size_t i = 0, part, digits;
+
+	if (s[0] != cls || s[1] != '.')
+		return 0;
+	i = 2;
+	for (part = 0; part < 2; part++) {
+		for (digits = 0; s[i] >= '0' && s[i] <= '9'; i++)
+			digits++;
+		if (digits < 1 || digits > 3)
+			return 0;
+		if (part == 0 && s[i++] != '.')
+			return 0;
+	}
+	return (s[i] == '\0' || s[i] == ' ') ? i : 0;
+}
+
+/* deliver_map_status - wait status and output to an outcome */
+void
+deliver_map_status(int status, const char *output, size_t len,
+    struct deliver_outcome *out)
+{
+	static const char cls_digit[] = { '2', '4', '5' };
+	const struct exit_map *m = exit_table;
+	char line[DELIVER_TEXT_MAX + 1];
+	size_t code;
+
+	out->status = status;
+	if (!WIFEXITED(status)) {
+		snprintf(line, sizeof(line), "delivery command killed by "
+		    "signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		set_text(out, OUT_TEMP, "4.3.0", line);
+		return;
+	}
+	while (m->code != -1 && m->code != WEXITSTATUS(status))
+		m++;
+	set_text(out, m->cls, m->dsn, m->text);
+	if (deliver_sanitise(output, len, line, sizeof(line)) == 0)
+		return;
+	code = dsn_prefix(line, cls_digit[m->cls]);
+	if (code > 0) {
+		memcpy(out->dsn, line, code);
+		out->dsn[code] = '\0';
+		while (line[code] == ' ')
+			code++;
+	}
+	if (line[code] != '\0')
+		snprintf(out->text, sizeof(out->text), "%s", line + code);
+}
+
+/* placeholder - the value of %c, or NULL for an unknown placeholder */
+static const char *
+placeholder(char c, const struct deliver_vars *v)
+{
+	switch (c) {
+	case 's': return v->sender;
+	case 'r': return v->rcpt;
+	case 'u': return v->user;
+	case 'l': return v->local;
+	case 'e': return v->ext;
+	case 'd': return v->domain;
+	case 'i': return v->ip;
+	case 'h': return v->helo;
+	case 'q': return v->queue_id;
+	case '%': return "%";
+	default: return NULL;
+	}
+}
+
+/* deliver_template_ok - 1 if tmpl uses only known placeholders */
+int
+deliver_template_ok(const char *tmpl)
+{
+	static const struct deliver_vars probe = {
+		"", "", "", "", "", "", "", "", ""
+	};
+
+	for (; *tmpl != '\0'; tmpl++) {
+		if (*tmpl != '%')
+			continue;
+		if (placeholder(*++tmpl, &probe) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* deliver_expand - one argv word: placeholders replaced inside it */
+int
+deliver_expand(const char *tmpl, const struct deliver_vars *v, char *out,
+    size_t cap)
+{
+	size_t o = 0;
+
+	for (; *tmpl != '\0'; tmpl++) {
+		const char *val = NULL;
+		size_t n;
+
+		if (*tmpl == '%') {
+			val = placeholder(*++tmpl, v);
+			if (val == NULL)
+				return -1;
+		}
+		n = val != NULL ? strlen(val) : 1;
+		if (o + n >= cap)
+			return -1;
+		memcpy(out + o, val != NULL ? val : tmpl, n);
+		o += n;
+	}
+	if (cap == 0)
+		return -1;
+	out[o] = '\0';
+	return 0;
+}
+
+/* is_dot_string - whether a local part can be written without quotes */
+static int
+is_dot_string(const char *s)
+{
+	const char *p;
+
+	if (*s == '\0' || *s == '.')
+		return 0;
+	for (p = s; *p != '\0'; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '.' && (p[1] == '.' || p[1] == '\0'))
+			return 0;
+		if (ch <= 32 || ch == 127 || strchr("\"(),:;<>@[\\]", ch))
+			return 0;
+	}
+	return 1;
+}
+
+/* path_text - an address as RFC 5321 writes it, quoted where needed */
+static void
+path_text(const struct address *a, char *out, size_t cap)
+{
+	size_t o = 0;
+	const char *p;
+
+	if (a->null || is_dot_string(a->local)) {
+		snprintf(out, cap, "%s", a->addr);
+		return;
+	}
+	out[o++] = '"';
+	for (p = a->local; *p != '\0' && o + 4 < cap; p++) {
+		if (*p == '"' || *p == '\\')
+			out[o++] = '\\';
+		out[o++] = *p;
+	}
+	out[o] = '\0';
+	snprintf(out + o, cap - o, "\"%s%s", a->domain[0] ? "@" : "",
+	    a->domain);
+}
+
+/* clean_helo - the HELO text with nothing that could end a header line */
+static void
+clean_helo(const char *helo, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (; *helo != '\0' && o + 1 < cap; helo++) {
+		unsigned char ch = (unsigned char)*helo;
+
+		out[o++] = (ch > 32 && ch < 127) ? (char)ch : '?';
+	}
+	out[o] = '\0';
+}
+
+/* deliver_headers - Return-Path, Delivered-To and Received for rcpt */
+int
+deliver_headers(const struct config *cfg, const struct deliver_msg *msg,
+    const struct address *rcpt, char *out, size_t cap)
+{
+	const char *nl = cfg->crlf ? "\r\n" : "\n";
+	char sender[2 * ADDR_PART_MAX + 8], to[2 * ADDR_PART_MAX + 8];
+	char helo[VALUE_MAX], ip[80], date[64], forpart[2 * ADDR_PART_MAX + 32];
+	struct tm tm;
+	int ret, o = 0;
+
+	path_text(msg->sender, sender, sizeof(sender));
+	path_text(rcpt, to, sizeof(to));
+	clean_helo(msg->helo, helo, sizeof(helo));
+	if (strcmp(cfg->client_ip, "unknown") == 0)
+		ip[0] = '\0';
+	else
+		snprintf(ip, sizeof(ip), " [%s%s]",
+		    strchr(cfg->client_ip, ':') ? "IPv6:" : "", cfg->client_ip);
+	if (localtime_r(&msg->arrival, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
+		return -1;
+	if (!cfg->no_return_path)
+		o = snprintf(out, cap, "Return-Path: <%s>%s", sender, nl);
+	if (o >= 0 && (size_t)o < cap && cfg->delivered_to)
+		o += snprintf(out + o, cap - (size_t)o, "Delivered-To: %s%s",
+		    rcpt->addr, nl);
+	snprintf(forpart, sizeof(forpart), "%s\tfor <%s>", nl, to);
+	if (o < 0 || (size_t)o >= cap)
+		return -1;
+	ret = snprintf(out + o, cap - (size_t)o,
+	    "Received: from %s (%s%s)%s\tby %s (pipesmtpd) with %s id %s%s;"
+	    " %s%s", helo, cfg->client_host, ip, nl, cfg->hostname, msg->with,
+	    msg->queue_id, msg->nrcpt == 1 ? forpart : "", date, nl);
+	if (ret < 0 || (size_t)ret >= cap - (size_t)o)
+		return -1;
+	return o + ret;
+}
+
+/* now_plus - CLOCK_MONOTONIC now, plus seconds */
+static struct timespec
+now_plus(unsigned seconds)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += seconds;
+	return t;
+}
+
+/* ms_until - milliseconds from now until t, 0 if past */
+static int
+ms_until(const struct timespec *t)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(t->tv_sec - now.tv_sec) * 1000 +
+	    (t->tv_nsec - now.tv_nsec) / 1000000;
+	if (ms <= 0)
+		return 0;
+	return ms > 60000 ? 60000 : (int)ms;
+}
+
+/* resolve - argv[0] as a path: PATH lookup for a bare name */
+static int
+resolve(const char *name, const char *path, char *out, size_t cap)
+{
+	const char *p = path;
+
+	if (strchr(name, '/') != NULL) {
+		int ret = snprintf(out, cap, "%s", name);
+
+		return (ret < 0 || (size_t)ret >= cap) ? -1 : 0;
+	}
+	while (*p != '\0') {
+		size_t n = strcspn(p, ":");
+		struct stat st;
+		int ret = snprintf(out, cap, "%.*s%s%s", (int)n, p,
+		    n ? "/" : "./", name);
+
+		if (ret >= 0 && (size_t)ret < cap && stat(out, &st) == 0 &&
+		    S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+			return 0;
+		p += n + (p[n] == ':');
+	}
+	errno = ENOENT;
+	return -1;
+}
+
+/* child_exec - in the child: fds, process group, signals, exec.  Anything
+ * that fails before exec exits EX_TEMPFAIL: the administrator can fix it
+ * before the sender retries. */
+static void
+child_exec(const struct run *r, int in_fd, int out_fd)
+{
+	sigset_t none;
+
+	setpgid(0, 0);
+	if (in_fd < 0)
+		in_fd = open("/dev/null", O_RDONLY);
+	if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
+	    dup2(out_fd, 2) < 0)
+		_exit(EX_TEMPFAIL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(r->argv[0], r->argv, r->envp);
+	dprintf(2, "cannot execute %s: %s\n", r->argv[0], strerror(errno));
+	_exit(EX_TEMPFAIL);
+}
+
+/* pump_input - move head + spool into the command's stdin as far as the
+ * pipe takes it.  EPIPE is not a failure: a command may stop reading. */
+static void
+pump_input(struct run *r, struct pump *p)
+{
+	unsigned long long total = r->headlen + r->spool_len;
+
+	while (p->in_fd >= 0) {
+		ssize_t n;
+
+		if (p->bpos == p->blen) {
+			unsigned long long off = p->sent;
+
+			if (off >= total) {
+				close(p->in_fd);
+				p->in_fd = -1;
+				return;
+			}
+			if (off < r->headlen) {
+				p->blen = r->headlen - (size_t)off;
+				memcpy(p->buf, r->head + off, p->blen);
+			} else {
+				size_t want = sizeof(p->buf);
+
+				if (total - off < want)
+					want = (size_t)(total - off);
+				n = pread(r->spool_fd, p->buf, want,
+				    (off_t)(off - r->headlen));
+				if (n <= 0) {
+					close(p->in_fd);	/* short input */
+					p->in_fd = -1;	/* must not pass */
+					r->timed_out = -1;
+					return;
+				}
+				p->blen = (size_t)n;
+			}
+			p->bpos = 0;
+		}
+		n = write(p->in_fd, p->buf + p->bpos, p->blen - p->bpos);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {			/* EPIPE: it stopped reading */
+			close(p->in_fd);
+			p->in_fd = -1;
+			return;
+		}
+		p->bpos += (size_t)n;
+		p->sent += (unsigned long long)n;
+	}
+}
+
+/* drain_output - read what the command wrote; keep the first CAPTURE_MAX */
+static void
+drain_output(struct run *r, struct pump *p)
+{
+	char buf[8192];
+
+	while (p->out_fd >= 0) {
+		ssize_t n = read(p->out_fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close(p->out_fd);
+			p->out_fd = -1;
+			return;
+		}
+		if (r->outlen < CAPTURE_MAX) {
+			size_t keep = CAPTURE_MAX - r->outlen;
+
+			if ((size_t)n < keep)
+				keep = (size_t)n;
+			memcpy(r->out + r->outlen, buf, keep);
+			r->outlen += keep;
+		}
+	}
+}
+
+/* watch - the parent's loop: feed stdin, drain output, wait for the exit
+ * (not for the pipe to close: a background child may keep it open) */
+static void
+watch(struct run *r, pid_t pid, struct pump *p)
+{
+	for (;;) {
+		struct pollfd fds[2];
+		nfds_t n = 0;
+		int ms;
+
+		if (waitpid(pid, &r->status, WNOHANG) == pid)
+			break;
+		ms = ms_until(&r->deadline);
+		if (ms == 0) {
+			/* the whole group: its own children die too */
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &r->status, 0) < 0 &&
+			    errno == EINTR)
+				;
+			r->timed_out = 1;
+			break;
+		}
+		if (p->out_fd >= 0)
+			fds[n++] = (struct pollfd){ p->out_fd, POLLIN, 0 };
+		if (p->in_fd >= 0)
+			fds[n++] = (struct pollfd){ p->in_fd, POLLOUT, 0 };
+		/* no portable way to poll a child: tick while it runs */
+		if (poll(fds, n, ms < 20 ? ms : 20) > 0) {
+			drain_output(r, p);
+			pump_input(r, p);
+		}
+	}
+	drain_output(r, p);
+}
+
+/* run_command - fork/exec with pipes for stdin and output; -1 when the
+ * command could not be started (errno set) */
+static int
+run_command(struct run *r)
+{
+	int in[2] = { -1, -1 }, out[2];
+	struct pump *p;
+	pid_t pid;
+
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return -1;
+	if (pipe2(out, O_CLOEXEC) == -1 ||
+	    (r->feed && pipe2(in, O_CLOEXEC) == -1)) {
+		int saved = errno;
+
+		if (in[0] < 0 && r->feed) {
+			close(out[0]);
+			close(out[1]);
+		}
+		free(p);
+		errno = saved;
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0)
+		child_exec(r, in[0], out[1]);
+	close(out[1]);
+	if (in[0] >= 0)
+		close(in[0]);
+	p->in_fd = in[1];
+	p->out_fd = out[0];
+	if (pid < 0) {
+		int saved = errno;
+
+		close(out[0]);
+		if (in[1] >= 0)
+			close(in[1]);
+		free(p);
+		errno = saved;
+		return -1;
+	}
+	setpgid(pid, pid);	/* as the child does: no race with kill */
+	fcntl(p->out_fd, F_SETFL, O_NONBLOCK);
+	if (p->in_fd >= 0)
+		fcntl(p->in_fd, F_SETFL, O_NONBLOCK);
+	pump_input(r, p);
+	watch(r, pid, p);
+	if (p->in_fd >= 0)
+		close(p->in_fd);
+	if (p->out_fd >= 0)
+		close(p->out_fd);
+	free(p);
+	return 0;
+}
+
+/* struct cmdline - an expanded argv and environment, heap-allocated */
+struct cmdline {
+	char **argv;
+	char **envp;
+	size_t nenv;
+};
+
+static void
+cmdline_free(struct cmdline *c)
+{
+	size_t i;
+
+	for (i = 0; c->argv != NULL && c->argv[i] != NULL; i++)
+		free(c->argv[i]);
+	for (i = 0; i < c->nenv; i++)
+		free(c->envp[i]);
+	free(c->argv);
+	free(c->envp);
+}
+
+/* add_env - NAME=VALUE into the environment being built */
+static int
+add_env(struct cmdline *c, const char *name, const char *value)
+{
+	if (asprintf(&c->envp[c->nenv], "%s=%s", name, value) < 0) {
+		c->envp[c->nenv] = NULL;
+		return -1;
+	}
+	c->nenv++;
+	return 0;
+}
+
+/* build_env - the clean environment of DESIGN.md, plus --env */
+static int
+build_env(struct cmdline *c, const struct config *cfg,
+    const struct deliver_vars *v, const char *size)
+{
+	const char *names[] = { "SENDER", "RECIPIENT", "LOCAL", "EXTENSION",
+	    "DOMAIN", "CLIENT_ADDRESS", "CLIENT_HELO", "QUEUE_ID" };
+	const char *values[] = { v->sender, v->rcpt, v->user, v->ext,
+	    v->domain, v->ip, v->helo, v->queue_id };
+	size_t i;
+	int bad = 0;
+
+	c->envp = calloc(cfg->nenv + 12, sizeof(char *));
+	if (c->envp == NULL)
+		return -1;
+	bad |= add_env(c, "PATH", cfg->path);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		bad |= add_env(c, names[i], values[i]);
+	if (size != NULL)
+		bad |= add_env(c, "SIZE", size);
+	for (i = 0; i < cfg->nenv; i++) {
+		const char *eq = strchr(cfg->env[i], '=');
+		const char *own = eq ? NULL : getenv(cfg->env[i]);
+
+		if (eq != NULL)
+			bad |= (c->envp[c->nenv++] = strdup(cfg->env[i])) ==
+			    NULL;
+		else if (own != NULL)
+			bad |= add_env(c, cfg->env[i], own);
+	}
+	return bad ? -1 : 0;
+}
+
+/* build_argv - each template word expanded on its own; argv[0] resolved */
+static int
+build_argv(struct cmdline *c, char *const *tmpl, const char *path,
+    const struct deliver_vars *v)
+{
+	size_t n = 0, i;
+	char resolved[4096];
+
+	while (tmpl[n] != NULL)
+		n++;
+	c->argv = calloc(n + 1, sizeof(char *));
+	if (c->argv == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		size_t cap = strlen(tmpl[i]) * VALUE_MAX + 2;
+
+		c->argv[i] = malloc(cap);
+		if (c->argv[i] == NULL ||
+		    deliver_expand(tmpl[i], v, c->argv[i], cap) == -1)
+			return -1;
+	}
+	if (resolve(c->argv[0], path, resolved, sizeof(resolved)) == -1)
+		return -1;
+	free(c->argv[0]);
+	c->argv[0] = strdup(resolved);
+	return c->argv[0] == NULL ? -1 : 0;
+}
+
+/* launch_failed - an outcome for a command that never ran */
+static void
+launch_failed(struct deliver_outcome *out, const char *what, int err)
+{
+	char text[DELIVER_TEXT_MAX + 1];
+
+	snprintf(text, sizeof(text), "cannot run delivery command: %s: %s",
+	    what, strerror(err));
+	set_text(out, OUT_TEMP, "4.3.0", text);
+	out->status = -1;
+}
+
+/* execute - build, run and map one command */
+static void
+execute(struct run *r, struct cmdline *c, struct deliver_outcome *out)
+{
+	r->argv = c->argv;
+	r->envp = c->envp;
+	if (run_command(r) == -1) {
+		launch_failed(out, c->argv[0], errno);
+		return;
+	}
+	if (r->timed_out == 1) {
+		set_text(out, OUT_TEMP, "4.3.0", "delivery command timed out");
+		out->status = r->status;
+		return;
+	}
+	deliver_map_status(r->status, r->out, r->outlen, out);
+	if (r->timed_out == -1 && out->cls == OUT_DELIVERED)
+		set_text(out, OUT_TEMP, "4.3.0", "spool read error");
+}
+
+/* vars_for - placeholder values for one recipient */
+static void
+vars_for(const struct config *cfg, const struct deliver_msg *msg,
+    const struct address *rcpt, struct deliver_vars *v)
+{
+	v->sender = msg->sender->null ? cfg->null_sender : msg->sender->addr;
+	v->rcpt = rcpt->addr;
+	v->user = rcpt->user;
+	v->local = rcpt->local;
+	v->ext = rcpt->ext;
+	v->domain = rcpt->domain;
+	v->ip = cfg->client_ip;
+	v->helo = msg->helo;
+	v->queue_id = msg->queue_id;
+}
+
+/* log_delivery - the line administrators grep for */
+static void
+log_delivery(const struct config *cfg, const struct deliver_msg *msg,
+    const struct address *rcpt, unsigned long long size,
+    const struct deliver_outcome *out)
+{
+	static const char *status[] = { "sent", "deferred", "bounced" };
+	char to[4 * sizeof(rcpt->addr)], from[4 * sizeof(rcpt->addr)];
+	char how[64], text[4 * DELIVER_TEXT_MAX + 4];
+	struct timespec now;
+	double delay;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	delay = (double)(now.tv_sec - msg->start.tv_sec) +
+	    (double)(now.tv_nsec - msg->start.tv_nsec) / 1e9;
+	if (out->status >= 0 && WIFEXITED(out->status))
+		snprintf(how, sizeof(how), "exit %d", WEXITSTATUS(out->status));
+	else if (out->status >= 0 && WIFSIGNALED(out->status))
+		snprintf(how, sizeof(how), "signal %d", WTERMSIG(out->status));
+	else
+		snprintf(how, sizeof(how), "not run");
+	log_escape(out->text, text, sizeof(text));
+	log_info("%s: to=<%s>, from=<%s>, client=[%s], size=%llu, "
+	    "delay=%.2f, status=%s (%s%s%s)", msg->queue_id,
+	    log_escape(rcpt->addr, to, sizeof(to)),
+	    log_escape(msg->sender->addr, from, sizeof(from)),
+	    cfg->client_ip, size, delay, status[out->cls], how,
+	    out->cls == OUT_DELIVERED ? "" : ": ",
+	    out->cls == OUT_DELIVERED ? "" : text);
+}
+
+/* loop_refused - --delivered-to: the message already went through rcpt */
+static int
+loop_refused(const struct config *cfg, const struct deliver_msg *msg,
+    const struct address *rcpt, struct deliver_outcome *out)
+{
+	if (!cfg->delivered_to ||
+	    spool_has_delivered_to(msg->spool_fd, msg->spool_len,
+	    rcpt->addr) != 1)
+		return 0;
+	set_text(out, OUT_PERM, "5.4.6", "mail loop: already delivered to "
+	    "this recipient");
+	return 1;
+}
+
+/* feed_command - build argv and environment, then run with the message */
+static void
+feed_command(const struct config *cfg, const struct deliver_msg *msg,
+    const struct address *rcpt, struct run *r, struct deliver_outcome *out)
+{
+	struct cmdline c = { NULL, NULL, 0 };
+	struct deliver_vars v;
+	char size[32];
+
+	vars_for(cfg, msg, rcpt, &v);
+	snprintf(size, sizeof(size), "%llu",
+	    (unsigned long long)r->headlen + msg->spool_len);
+	errno = 0;
+	if (build_argv(&c, cfg->command, cfg->path, &v) == -1 ||
+	    build_env(&c, cfg, &v, size) == -1) {
+		launch_failed(out, cfg->command[0], errno ? errno : ENOMEM);
+	} else {
+		r->feed = 1;
+		r->spool_fd = msg->spool_fd;
+		r->spool_len = msg->spool_len;
+		r->deadline = now_plus(cfg->delivery_timeout);
+		if (msg->deadline.tv_sec < r->deadline.tv_sec)
+			r->deadline = msg->deadline;
+		execute(r, &c, out);
+	}
+	cmdline_free(&c);
+}
+
+/* deliver_one - run the command for one recipient of a spooled message */
+int
+deliver_one(const struct config *cfg, const struct deliver_msg *msg,
+    const struct address *rcpt, struct deliver_outcome *out)
+{
+	static char head[HEADERS_MAX];
+	struct run *r;
+	int hlen;
+
+	memset(out, 0, sizeof(*out));
+	out->status = -1;
+	hlen = deliver_headers(cfg, msg, rcpt, head, sizeof(head));
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		launch_failed(out, "memory", ENOMEM);
+	else if (loop_refused(cfg, msg, rcpt, out))
+		;	/* refused without running the command */
+	else if (hlen < 0)
+		set_text(out, OUT_TEMP, "4.3.0", "headers too long");
+	else if (ms_until(&msg->deadline) == 0)
+		set_text(out, OUT_TEMP, "4.3.0", "delivery time limit reached");
+	else {
+		r->head = head;
+		r->headlen = (size_t)hlen;
+		feed_command(cfg, msg, rcpt, r, out);
+	}
+	log_delivery(cfg, msg, rcpt, (unsigned long long)(hlen > 0 ? hlen : 0)
+	    + msg->spool_len, out);
+	free(r);
+	return 0;
+}
+
+/* deliver_rcpt_check - the --rcpt-check command: exit 0 accepts, 67 is
+ * 5.1.1, 75 is 4.2.1, anything else (a signal, a timeout) 4.3.0 */
+int
+deliver_rcpt_check(const struct config *cfg, const struct deliver_vars *v,
+    struct deliver_outcome *out)
+{
+	struct cmdline c = { NULL, NULL, 0 };
+	struct run *r = calloc(1, sizeof(*r));
+
+	memset(out, 0, sizeof(*out));
+	out->status = -1;
+	errno = 0;
+	if (r == NULL || build_argv(&c, cfg->rcpt_check, cfg->path, v) == -1 ||
+	    build_env(&c, cfg, v, NULL) == -1) {
+		launch_failed(out, cfg->rcpt_check[0], errno ? errno : ENOMEM);
+	} else {
+		r->deadline = now_plus(cfg->delivery_timeout);
+		execute(r, &c, out);
+		if (out->status >= 0 && WIFEXITED(out->status)) {
+			int code = WEXITSTATUS(out->status);
+
+			if (code == 0)
+				snprintf(out->dsn, sizeof(out->dsn), "2.1.5");
+			else if (code == 67)
+				snprintf(out->dsn, sizeof(out->dsn), "5.1.1");
+			else if (code == 75)
+				snprintf(out->dsn, sizeof(out->dsn), "4.2.1");
+			else
+				snprintf(out->dsn, sizeof(out->dsn), "4.3.0");
+			out->cls = code == 0 ? OUT_DELIVERED : code == 67 ?
+			    OUT_PERM : OUT_TEMP;
+		}
+	}
+	cmdline_free(&c);
+	free(r);
+	return 0;
+}

@@ -1,0 +1,76 @@
+/*
+ * deliver.h - delivery of one spooled message to one recipient.
+ *
+ * deliver_one() expands the argv template, builds a clean environment,
+ * runs the command (fork/exec, never a shell) with the per-recipient
+ * headers and the spool on its stdin, captures its output, enforces the
+ * timeouts and maps its exit status to an outcome.  It never writes to
+ * the SMTP client: the session turns outcomes into replies.
+ */
+#ifndef PIPESMTPD_DELIVER_H
+#define PIPESMTPD_DELIVER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "address.h"
+#include "config.h"
+
+enum deliver_class {
+	OUT_DELIVERED,
+	OUT_TEMP,
+	OUT_PERM
+};
+
+#define DELIVER_TEXT_MAX	200	/* command text kept for replies */
+
+struct deliver_outcome {
+	enum deliver_class cls;
+	char dsn[16];			/* RFC 3463 code, "4.3.0" */
+	char text[DELIVER_TEXT_MAX + 1];	/* sanitised, may be empty */
+	int status;			/* wait status; -1: not run */
+};
+
+/* One spooled message, as every recipient's delivery sees it. */
+struct deliver_msg {
+	int spool_fd;			/* unlinked spool, read with pread */
+	unsigned long long spool_len;	/* octets in the spool */
+	const struct address *sender;	/* internal form */
+	const char *helo;		/* client's HELO/EHLO/LHLO name */
+	const char *with;		/* SMTP, ESMTP, UTF8SMTP, LMTP... */
+	const char *queue_id;
+	size_t nrcpt;			/* recipients in the transaction */
+	time_t arrival;			/* for the Received date */
+	struct timespec start;		/* CLOCK_MONOTONIC at the final dot */
+	struct timespec deadline;	/* CLOCK_MONOTONIC end of all */
+};
+
+/* Values the placeholders and the environment are made from. */
+struct deliver_vars {
+	const char *sender;	/* %s */
+	const char *rcpt;	/* %r */
+	const char *user;	/* %u */
+	const char *local;	/* %l */
+	const char *ext;	/* %e */
+	const char *domain;	/* %d */
+	const char *ip;		/* %i */
+	const char *helo;	/* %h */
+	const char *queue_id;	/* %q */
+};
+
+int deliver_one(const struct config *cfg, const struct deliver_msg *msg,
+    const struct address *rcpt, struct deliver_outcome *out);
+int deliver_rcpt_check(const struct config *cfg,
+    const struct deliver_vars *v, struct deliver_outcome *out);
+
+int deliver_template_ok(const char *tmpl);
+int deliver_expand(const char *tmpl, const struct deliver_vars *v,
+    char *out, size_t cap);
+void deliver_map_status(int status, const char *output, size_t len,
+    struct deliver_outcome *out);
+size_t deliver_sanitise(const char *in, size_t len, char *out, size_t cap);
+int deliver_headers(const struct config *cfg, const struct deliver_msg *msg,
+    const struct address *rcpt, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * log.c - log lines to syslog (facility mail) or to stderr.
+ *
+ * Entry points: log_open(), log_info(), log_warn(), log_error(),
+ * log_escape().  Under inetd and systemd stderr may be the client's
+ * socket, so syslog is the default and stderr is only used when asked.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static int log_to_stderr;
+
+/* log_open - choose the destination once, at start-up */
+void
+log_open(int use_stderr)
+{
+	log_to_stderr = use_stderr;
+	if (!use_stderr)
+		openlog("pipesmtpd", LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+/* log_v - one line at the given priority */
+static void
+log_v(int prio, const char *fmt, va_list ap)
+{
+	char line[2048];
+	int ret = vsnprintf(line, sizeof(line), fmt, ap);
+
+	if (ret < 0)
+		return;		/* nothing sensible to log */
+	if (log_to_stderr)
+		fprintf(stderr, "pipesmtpd[%ld]: %s\n", (long)getpid(), line);
+	else
+		syslog(prio, "%s", line);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+/* log_escape - client bytes made printable: \xHH for controls, DEL, 8-bit
+ * and the backslash itself; the result is cut to fit cap */
+const char *
+log_escape(const char *in, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (cap == 0)
+		return "";
+	for (; *in != '\0'; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if (ch >= 32 && ch < 127 && ch != '\\') {
+			if (o + 1 >= cap)
+				break;
+			out[o++] = (char)ch;
+			continue;
+		}
+		if (o + 4 >= cap)
+			break;
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = hex[ch >> 4];
+		out[o++] = hex[ch & 15];
+	}
+	out[o] = '\0';
+	return out;
+}
