@@ -24,7 +24,7 @@ log_open(int use_stderr)
 }
 
 /* log_v - one line at the given priority */
-static void
+static void __attribute__((format(printf, 2, 0)))
 log_v(int prio, const char *fmt, va_list ap)
 {
 	char line[2048];

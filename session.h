@@ -36,7 +36,14 @@ struct session_deliverer {
 
 int session_run(const struct config *cfg, const struct session_io *io,
     const struct session_deliverer *d);
-void session_fd_io(struct session_io *io, int *fds);
+/* Descriptors for session_fd_io(): the launcher's socket or pipes. */
+struct session_fds {
+	int in;			/* read side, normally 0 */
+	int out;		/* write side, normally 1 */
+	int write_ms;		/* longest wait for the client to read */
+};
+
+void session_fd_io(struct session_io *io, struct session_fds *f);
 void session_default_deliverer(struct session_deliverer *d);
 
 #endif

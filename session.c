@@ -1,0 +1,1057 @@
+/*
+ * session.c - the SMTP protocol for one session.
+ *
+ * Entry points: session_run(), session_fd_io(), session_default_deliverer().
+ * Data flows one way: io->read fills the input buffer, lines become
+ * commands, commands build the transaction (envelope), DATA streams into
+ * the spool through the data machine, the deliverer runs once per
+ * recipient, and one reply reports the outcome.
+ *
+ * Two rules carry the protocol's correctness.  Replies are buffered and
+ * flushed only when the server is about to wait for input, which is what
+ * PIPELINING needs and what keeps a lock-step client from ever waiting.
+ * And a transaction is "in progress" exactly when s->txn is set; the one
+ * place it is cleared is txn_reset().
+ *
+ * This module never runs a command and never touches a file other than
+ * the spool: delivery is the deliverer's job.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "data.h"
+#include "log.h"
+#include "session.h"
+#include "spool.h"
+
+#define IN_MAX		65536	/* input buffer: large reads */
+#define LINE_LIMIT	2048	/* command line octets with CRLF */
+#define OUT_MAX		8192	/* pending replies */
+#define HELO_MAX	255	/* longest HELO name accepted */
+#define QUEUE_ID_MAX	32
+
+/* Message errors latched while the data streams in, one reply at the end. */
+enum msg_err {
+	MSG_OK,
+	MSG_ERR_SIZE,		/* 552 5.3.4 */
+	MSG_ERR_NEWLINE,	/* 554 5.6.0, --strict-newlines */
+	MSG_ERR_HOPS,		/* 554 5.4.6 */
+	MSG_ERR_NOSPACE,	/* 452 4.3.1 */
+	MSG_ERR_SPOOL		/* 451 4.3.0 */
+};
+
+/* How a read for a line or data ended. */
+enum read_result {
+	READ_OK,
+	READ_TOOLONG,		/* a line over LINE_LIMIT, skipped */
+	READ_EOF,
+	READ_TIMEOUT,
+	READ_ERROR
+};
+
+struct rcpt {
+	struct address addr;		/* as accepted */
+	struct deliver_outcome out;	/* after delivery */
+};
+
+/* One transaction: MAIL to the reply after the data (or RSET). */
+struct txn {
+	struct address sender;
+	int smtputf8;			/* MAIL had SMTPUTF8 */
+	struct rcpt *rcpts;		/* accepted recipients, RCPT order */
+	size_t nrcpt, cap;
+	char queue_id[QUEUE_ID_MAX];
+	struct spool spool;
+	enum msg_err err;
+};
+
+/* The whole connection. */
+struct session {
+	const struct config *cfg;
+	const struct session_io *io;
+	const struct session_deliverer *del;
+	char in[IN_MAX];		/* unread input is in[start, end) */
+	size_t start, end;
+	char out[OUT_MAX];		/* replies not yet written */
+	size_t outlen;
+	char helo[HELO_MAX + 1];	/* last HELO/EHLO/LHLO argument */
+	int greeted;			/* 0, or 1 HELO, 2 EHLO/LHLO */
+	int closing;			/* QUIT, limit, timeout or I/O error */
+	unsigned errors;		/* error replies so far */
+	unsigned long commands, messages, serial;
+	struct timespec deadline;	/* --session-timeout */
+	struct txn *txn;		/* set while a transaction runs */
+	struct txn txn_mem;
+};
+
+/* Command table flags. */
+#define CMD_SMTP	0x1	/* valid in SMTP mode */
+#define CMD_LMTP	0x2	/* valid in LMTP mode */
+#define CMD_BOTH	(CMD_SMTP | CMD_LMTP)
+#define CMD_NOARG	0x4	/* takes no argument */
+
+struct command {
+	const char *verb;
+	void (*handler)(struct session *s, char *arg);
+	unsigned flags;
+};
+
+static void flush(struct session *s);
+
+/* ---- replies ---- */
+
+/* vreply - format one reply line; counts errors toward --max-errors */
+static void __attribute__((format(printf, 6, 0)))
+vreply(struct session *s, int count, int more, int code, const char *dsn,
+    const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n, m;
+
+	if (dsn != NULL && dsn[0] - '0' != code / 100)
+		log_error("internal: reply %d with enhanced code %s", code,
+		    dsn);
+	n = snprintf(line, sizeof(line), "%d%c%s%s", code, more ? '-' : ' ',
+	    dsn ? dsn : "", dsn ? " " : "");
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 2, fmt, ap);
+	if (m < 0)
+		m = 0;
+	if ((size_t)m >= sizeof(line) - (size_t)n - 2)
+		m = (int)(sizeof(line) - (size_t)n - 3);	/* cut */
+	n += m;
+	line[n++] = '\r';
+	line[n++] = '\n';
+	if (s->outlen + (size_t)n > sizeof(s->out))
+		flush(s);
+	if (s->outlen + (size_t)n <= sizeof(s->out)) {
+		memcpy(s->out + s->outlen, line, (size_t)n);
+		s->outlen += (size_t)n;
+	}
+	if (!count || code < 400 || s->closing)
+		return;
+	if (++s->errors >= s->cfg->max_errors) {
+		s->closing = 1;		/* the 421 below must not recurse */
+		n = snprintf(line, sizeof(line), "421 4.7.0 %s Error: too "
+		    "many errors\r\n", s->cfg->hostname);
+		if (n > 0 && s->outlen + (size_t)n <= sizeof(s->out)) {
+			memcpy(s->out + s->outlen, line, (size_t)n);
+			s->outlen += (size_t)n;
+		}
+	}
+}
+
+/* reply - the one reply helper: code, enhanced code, text.  Returns 0 so
+ * a guard can refuse and return in one statement. */
+static int __attribute__((format(printf, 4, 5)))
+reply(struct session *s, int code, const char *dsn, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreply(s, 1, 0, code, dsn, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* reply_more - a line of a multi-line reply ('-' after the code) */
+static void __attribute__((format(printf, 4, 5)))
+reply_more(struct session *s, int code, const char *dsn, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreply(s, 0, 1, code, dsn, fmt, ap);
+	va_end(ap);
+}
+
+/* reply_outcome - a reply after the data: never counts as a client error */
+static void __attribute__((format(printf, 4, 5)))
+reply_outcome(struct session *s, int code, const char *dsn, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreply(s, 0, 0, code, dsn, fmt, ap);
+	va_end(ap);
+}
+
+/* flush - write every pending reply; a write failure ends the session */
+static void
+flush(struct session *s)
+{
+	size_t done = 0;
+
+	while (done < s->outlen) {
+		ssize_t n = s->io->write(s->io->ctx, s->out + done,
+		    s->outlen - done);
+
+		if (n <= 0) {
+			s->closing = 1;		/* the client is gone */
+			break;
+		}
+		done += (size_t)n;
+	}
+	s->outlen = 0;
+}
+
+/* ---- input ---- */
+
+/* read_ms - how long the next read may wait: idle and session limits */
+static int
+read_ms(const struct session *s)
+{
+	struct timespec now;
+	long long left, idle = (long long)s->cfg->timeout * 1000;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left = (long long)(s->deadline.tv_sec - now.tv_sec) * 1000 +
+	    (s->deadline.tv_nsec - now.tv_nsec) / 1000000;
+	if (left < 0)
+		left = 0;
+	return (int)(left < idle ? left : idle);
+}
+
+/* fill - flush replies (the server is about to wait), then read more */
+static enum read_result
+fill(struct session *s)
+{
+	ssize_t n;
+
+	flush(s);
+	if (s->closing)
+		return READ_ERROR;
+	if (s->start > 0) {
+		memmove(s->in, s->in + s->start, s->end - s->start);
+		s->end -= s->start;
+		s->start = 0;
+	}
+	if (s->end == sizeof(s->in))
+		return READ_OK;
+	n = s->io->read(s->io->ctx, s->in + s->end, sizeof(s->in) - s->end,
+	    read_ms(s));
+	if (n == SESSION_IO_TIMEOUT)
+		return READ_TIMEOUT;
+	if (n == 0)
+		return READ_EOF;
+	if (n < 0)
+		return READ_ERROR;
+	s->end += (size_t)n;
+	return READ_OK;
+}
+
+/* skip_line - discard the rest of an over-long line, up to its LF, so its
+ * tail is never read as a command */
+static enum read_result
+skip_line(struct session *s)
+{
+	for (;;) {
+		char *lf = memchr(s->in + s->start, '\n', s->end - s->start);
+		enum read_result r;
+
+		if (lf != NULL) {
+			s->start = (size_t)(lf - s->in) + 1;
+			return READ_TOOLONG;
+		}
+		s->start = s->end;
+		r = fill(s);
+		if (r != READ_OK)
+			return r;
+	}
+}
+
+/* read_line - the next command line, without its line end */
+static enum read_result
+read_line(struct session *s, char **line, size_t *len)
+{
+	for (;;) {
+		size_t avail = s->end - s->start;
+		size_t look = avail < LINE_LIMIT ? avail : LINE_LIMIT;
+		char *p = s->in + s->start;
+		char *lf = memchr(p, '\n', look);
+		enum read_result r;
+
+		if (lf != NULL) {
+			*line = p;
+			*len = (size_t)(lf - p);
+			s->start += *len + 1;
+			if (*len > 0 && p[*len - 1] == '\r')
+				(*len)--;
+			p[*len] = '\0';
+			return READ_OK;
+		}
+		if (avail >= LINE_LIMIT)
+			return skip_line(s);
+		r = fill(s);
+		if (r != READ_OK)
+			return r;
+	}
+}
+
+/* ---- transaction ---- */
+
+/* txn_reset - the only place a transaction ends: RSET, HELO/EHLO, the end
+ * of data, a failed DATA, the end of the session */
+static void
+txn_reset(struct session *s)
+{
+	struct txn *t = s->txn;
+
+	if (t == NULL)
+		return;
+	spool_close(&t->spool);
+	free(t->rcpts);
+	memset(t, 0, sizeof(*t));
+	t->spool.fd = -1;
+	s->txn = NULL;
+}
+
+/* txn_begin - a new transaction with a fresh queue id */
+static struct txn *
+txn_begin(struct session *s)
+{
+	struct txn *t = &s->txn_mem;
+	struct timespec now;
+
+	memset(t, 0, sizeof(*t));
+	t->spool.fd = -1;
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(t->queue_id, sizeof(t->queue_id), "%llX%05lX%lX%lu",
+	    (unsigned long long)now.tv_sec, (unsigned long)now.tv_nsec / 10000,
+	    (unsigned long)getpid(), ++s->serial);
+	s->txn = t;
+	return t;
+}
+
+/* txn_add_rcpt - append an accepted recipient */
+static int
+txn_add_rcpt(struct txn *t, const struct address *a)
+{
+	if (t->nrcpt == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 8;
+		struct rcpt *r = realloc(t->rcpts, cap * sizeof(*r));
+
+		if (r == NULL)
+			return -1;
+		t->rcpts = r;
+		t->cap = cap;
+	}
+	memset(&t->rcpts[t->nrcpt], 0, sizeof(t->rcpts[0]));
+	t->rcpts[t->nrcpt++].addr = *a;
+	return 0;
+}
+
+/* ---- commands ---- */
+
+/* helo_ok - a HELO name we can write into Received and hand to argv */
+static int
+helo_ok(const char *arg)
+{
+	size_t n = strlen(arg), i;
+
+	if (n == 0 || n > HELO_MAX || arg[0] == '-')
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)arg[i] <= 32 || arg[i] == 127)
+			return 0;
+	return 1;
+}
+
+/* greet - the common part of HELO, EHLO and LHLO */
+static int
+greet(struct session *s, char *arg, int level)
+{
+	if (!helo_ok(arg)) {
+		reply(s, 501, "5.5.4", "Syntax: %s hostname",
+		    level == 1 ? "HELO" : "EHLO");
+		return 0;
+	}
+	txn_reset(s);
+	snprintf(s->helo, sizeof(s->helo), "%s", arg);
+	s->greeted = level;
+	return 1;
+}
+
+static void
+cmd_helo(struct session *s, char *arg)
+{
+	if (greet(s, arg, 1))
+		reply(s, 250, NULL, "%s", s->cfg->hostname);
+}
+
+static void
+cmd_ehlo(struct session *s, char *arg)
+{
+	if (!greet(s, arg, 2))
+		return;
+	reply_more(s, 250, NULL, "%s", s->cfg->hostname);
+	reply_more(s, 250, NULL, "PIPELINING");
+	reply_more(s, 250, NULL, "SIZE %llu", s->cfg->max_size);
+	reply_more(s, 250, NULL, "8BITMIME");
+	reply_more(s, 250, NULL, "ENHANCEDSTATUSCODES");
+	reply_more(s, 250, NULL, "SMTPUTF8");
+	reply(s, 250, NULL, "LIMITS RCPTMAX=%u", s->cfg->max_rcpt);
+}
+
+/* path_arg - "FROM:" / "TO:" then optional spaces; NULL if missing */
+static char *
+path_arg(char *arg, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (strncasecmp(arg, prefix, n) != 0)
+		return NULL;
+	arg += n;
+	while (*arg == ' ')
+		arg++;
+	return arg;
+}
+
+/* mail_param - one MAIL parameter; 0 or an SMTP reply code it failed with */
+static int
+mail_param(struct session *s, struct txn *t, char *p, const char **dsn,
+    const char **text)
+{
+	char *val = strchr(p, '=');
+	char *end;
+	unsigned long long size;
+
+	if (val != NULL)
+		*val++ = '\0';
+	*dsn = "5.5.4";
+	if (strcasecmp(p, "SIZE") == 0 && val != NULL) {
+		errno = 0;
+		size = strtoull(val, &end, 10);
+		if (*val < '0' || *val > '9' || *end != '\0' || errno != 0) {
+			*text = "Bad SIZE value";
+			return 501;
+		}
+		if (size <= s->cfg->max_size)
+			return 0;
+		*dsn = "5.3.4";
+		*text = "Message size exceeds fixed limit";
+		return 552;
+	}
+	if (strcasecmp(p, "BODY") == 0 && val != NULL) {
+		*text = "Bad BODY value";
+		return (strcasecmp(val, "7BIT") == 0 ||
+		    strcasecmp(val, "8BITMIME") == 0) ? 0 : 501;
+	}
+	if (strcasecmp(p, "SMTPUTF8") == 0 && val == NULL) {
+		t->smtputf8 = 1;
+		return 0;
+	}
+	*text = "Unsupported MAIL parameter";
+	return 555;
+}
+
+/* mail_params - every parameter after the path */
+static int
+mail_params(struct session *s, struct txn *t, char *p, const char **dsn,
+    const char **text)
+{
+	char *save = NULL, *tok;
+
+	for (tok = strtok_r(p, " ", &save); tok != NULL;
+	    tok = strtok_r(NULL, " ", &save)) {
+		int code = mail_param(s, t, tok, dsn, text);
+
+		if (code != 0)
+			return code;
+	}
+	return 0;
+}
+
+/* mail_check - the guards of MAIL; 1 when the sender is acceptable */
+static int
+mail_check(struct session *s, char *arg, struct txn *t)
+{
+	const char *dsn, *text;
+	size_t used;
+	char *p = path_arg(arg, "FROM:");
+	int code;
+
+	if (p == NULL)
+		return reply(s, 501, "5.5.4", "Syntax: MAIL FROM:<address>");
+	if (address_parse(p, strlen(p), ADDR_ALLOW_NULL | ADDR_ALLOW_UTF8,
+	    &t->sender, &used) != ADDR_OK)
+		return reply(s, 501, "5.1.7", "Bad sender address syntax");
+	if (p[used] != '\0' && p[used] != ' ')
+		return reply(s, 501, "5.1.7", "Bad sender address syntax");
+	code = mail_params(s, t, p + used, &dsn, &text);
+	if (code != 0)
+		return reply(s, code, dsn, "%s", text);
+	if (t->sender.utf8 && !t->smtputf8)
+		return reply(s, 553, "5.6.7", "Non-ASCII addresses need "
+		    "SMTPUTF8");
+	if (t->sender.addr[0] == '-')
+		return reply(s, 553, "5.1.7", "Sender address rejected");
+	return 1;
+}
+
+static void
+cmd_mail(struct session *s, char *arg)
+{
+	struct txn *t;
+
+	if (!s->greeted) {
+		reply(s, 503, "5.5.1", "Send HELO/EHLO first");
+		return;
+	}
+	if (s->txn != NULL) {
+		reply(s, 503, "5.5.1", "Nested MAIL command");
+		return;
+	}
+	t = txn_begin(s);
+	if (!mail_check(s, arg, t)) {
+		txn_reset(s);
+		return;
+	}
+	reply(s, 250, "2.1.0", "Ok");
+}
+
+/* rcpt_checked - the --rcpt-check command's verdict; 1 to accept */
+static int
+rcpt_checked(struct session *s, const struct address *a)
+{
+	struct deliver_vars v = {
+		s->txn->sender.null ? s->cfg->null_sender : s->txn->sender.addr,
+		a->addr, a->user, a->local, a->ext, a->domain,
+		s->cfg->client_ip, s->helo, s->txn->queue_id
+	};
+	struct deliver_outcome out;
+
+	if (s->cfg->rcpt_check == NULL || s->del->rcpt_check == NULL)
+		return 1;
+	s->del->rcpt_check(s->del->ctx, s->cfg, &v, &out);
+	if (out.cls == OUT_DELIVERED)
+		return 1;
+	reply(s, out.cls == OUT_PERM ? 550 : strcmp(out.dsn, "4.2.1") == 0 ?
+	    450 : 451, out.dsn, "<%s>: Recipient address rejected%s%s",
+	    a->addr, out.text[0] ? ": " : "", out.text);
+	return 0;
+}
+
+/* domain_ok - one of ours (--domain, or the hostname) */
+static int
+domain_ok(const struct config *cfg, const char *domain)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ndomains; i++)
+		if (address_domain_is(domain, cfg->domains[i]))
+			return 1;
+	return cfg->ndomains == 0 && address_domain_is(domain, cfg->hostname);
+}
+
+/* rcpt_check - the guards of RCPT; 1 when the recipient is accepted */
+static int
+rcpt_check(struct session *s, char *arg, struct address *a)
+{
+	size_t used;
+	char *p = path_arg(arg, "TO:");
+	enum address_error e;
+
+	if (p == NULL)
+		return reply(s, 501, "5.5.4", "Syntax: RCPT TO:<address>");
+	e = address_parse(p, strlen(p), ADDR_ALLOW_PM | ADDR_ALLOW_UTF8, a,
+	    &used);
+	if (e != ADDR_OK || (p[used] != '\0' && p[used] != ' '))
+		return reply(s, 501, "5.1.3", "Bad recipient address %s",
+		    e == ADDR_ERR_LENGTH ? "length" : "syntax");
+	if (p[used] != '\0')
+		return reply(s, 555, "5.5.4", "Unsupported RCPT parameter");
+	if (a->utf8 && !s->txn->smtputf8)
+		return reply(s, 553, "5.6.7", "Non-ASCII addresses need "
+		    "SMTPUTF8");
+	if (s->txn->nrcpt >= s->cfg->max_rcpt)
+		return reply(s, 452, "4.5.3", "Too many recipients");
+	if (a->bare_postmaster)
+		address_set_domain(a, s->cfg->hostname);
+	else if (!domain_ok(s->cfg, a->domain))
+		return reply(s, 550, "5.7.1", "<%s>: Relay access denied",
+		    a->addr);
+	if (address_unsafe(a))
+		return reply(s, 550, "5.1.3", "<%s>: Recipient address "
+		    "rejected: unsafe local part", a->addr);
+	return rcpt_checked(s, a);
+}
+
+static void
+cmd_rcpt(struct session *s, char *arg)
+{
+	struct address a;
+
+	if (s->txn == NULL) {
+		reply(s, 503, "5.5.1", "Need MAIL command");
+		return;
+	}
+	if (!rcpt_check(s, arg, &a))
+		return;
+	if (txn_add_rcpt(s->txn, &a) == -1) {
+		reply(s, 452, "4.3.1", "Insufficient system storage");
+		return;
+	}
+	reply(s, 250, "2.1.5", "Ok");
+}
+
+/* read_data - stream the data through the machine into the spool */
+static enum read_result
+read_data(struct session *s, struct txn *t, struct data_machine *m)
+{
+	static char out[DATA_OUT_ROOM(IN_MAX)];
+	enum read_result r;
+
+	for (;;) {
+		size_t olen, used;
+
+		if (s->start == s->end && (r = fill(s)) != READ_OK)
+			return r;
+		used = data_feed(m, s->in + s->start, s->end - s->start, out,
+		    &olen);
+		s->start += used;
+		if (m->size > s->cfg->max_size && t->err == MSG_OK)
+			t->err = MSG_ERR_SIZE;
+		if (m->bare > 0 && s->cfg->strict_newlines &&
+		    t->err == MSG_OK)
+			t->err = MSG_ERR_NEWLINE;
+		if (t->err == MSG_OK && spool_write(&t->spool, out, olen) == -1)
+			t->err = (t->spool.err == ENOSPC ||
+			    t->spool.err == EFBIG || t->spool.err == EDQUOT) ?
+			    MSG_ERR_NOSPACE : MSG_ERR_SPOOL;
+		if (m->state == DATA_END)
+			return READ_OK;
+	}
+}
+
+/* check_hops - the mail-loop limit on Received: headers */
+static void
+check_hops(struct session *s, struct txn *t)
+{
+	struct spool_headers h;
+
+	if (t->err != MSG_OK)
+		return;
+	if (spool_scan(t->spool.fd, t->spool.len, &h) == -1)
+		t->err = MSG_ERR_SPOOL;
+	else if (h.received > s->cfg->max_hops)
+		t->err = MSG_ERR_HOPS;
+}
+
+/* reply_msg_err - the one reply for a message-wide failure */
+static void
+reply_msg_err(struct session *s, enum msg_err err)
+{
+	switch (err) {
+	case MSG_ERR_SIZE:
+		reply_outcome(s, 552, "5.3.4", "Message size exceeds fixed "
+		    "limit");
+		break;
+	case MSG_ERR_NEWLINE:
+		reply_outcome(s, 554, "5.6.0", "Message contains bare CR or "
+		    "bare LF");
+		break;
+	case MSG_ERR_HOPS:
+		reply_outcome(s, 554, "5.4.6", "Too many hops: mail loop?");
+		break;
+	case MSG_ERR_NOSPACE:
+		reply_outcome(s, 452, "4.3.1", "Insufficient system storage");
+		break;
+	case MSG_ERR_SPOOL:
+	case MSG_OK:
+		reply_outcome(s, 451, "4.3.0", "Local error in processing");
+		break;
+	}
+}
+
+/* with_text - the Received "with" protocol name (RFC 3848, RFC 6531) */
+static const char *
+with_text(const struct session *s, const struct txn *t)
+{
+	if (s->cfg->lmtp)
+		return t->smtputf8 ? "UTF8LMTP" : "LMTP";
+	if (t->smtputf8)
+		return "UTF8SMTP";
+	return s->greeted == 2 ? "ESMTP" : "SMTP";
+}
+
+/* deliver_all - run every recipient's delivery, in RCPT order */
+static void
+deliver_all(struct session *s, struct txn *t)
+{
+	struct deliver_msg msg;
+	size_t i;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.spool_fd = t->spool.fd;
+	msg.spool_len = t->spool.len;
+	msg.sender = &t->sender;
+	msg.helo = s->helo;
+	msg.with = with_text(s, t);
+	msg.queue_id = t->queue_id;
+	msg.nrcpt = t->nrcpt;
+	msg.arrival = time(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &msg.start);
+	msg.deadline = msg.start;
+	msg.deadline.tv_sec += s->cfg->total_delivery_timeout;
+	for (i = 0; i < t->nrcpt; i++)
+		s->del->deliver(s->del->ctx, s->cfg, &msg, &t->rcpts[i].addr,
+		    &t->rcpts[i].out);
+	s->messages++;
+}
+
+/* reply_deliveries - 250 only if all were delivered; else 451 if any
+ * failed temporarily, else 554; the first failure of that class speaks */
+static void
+reply_deliveries(struct session *s, struct txn *t)
+{
+	const struct rcpt *temp = NULL, *perm = NULL, *first;
+	size_t i, ok = 0;
+
+	for (i = 0; i < t->nrcpt; i++) {
+		const struct rcpt *r = &t->rcpts[i];
+
+		if (r->out.cls == OUT_DELIVERED)
+			ok++;
+		else if (r->out.cls == OUT_TEMP && temp == NULL)
+			temp = r;
+		else if (r->out.cls == OUT_PERM && perm == NULL)
+			perm = r;
+	}
+	if (ok == t->nrcpt) {
+		reply_outcome(s, 250, "2.0.0", "Ok: delivered to %zu of %zu "
+		    "recipients, id=%s", ok, t->nrcpt, t->queue_id);
+		return;
+	}
+	first = temp != NULL ? temp : perm;
+	reply_outcome(s, temp != NULL ? 451 : 554, first->out.dsn,
+	    "<%s>: %s (delivered to %zu of %zu recipients, id=%s)",
+	    first->addr.addr, first->out.text, ok, t->nrcpt, t->queue_id);
+}
+
+/* data_open - the spool for a new message; 0 if it could not be made */
+static int
+data_open(struct session *s, struct txn *t)
+{
+	if (spool_open(&t->spool, s->cfg->spool) == 0)
+		return 1;
+	log_error("%s: cannot create spool in %s: %s", t->queue_id,
+	    s->cfg->spool, strerror(t->spool.err));
+	if (t->spool.err == ENOSPC || t->spool.err == EDQUOT)
+		reply(s, 452, "4.3.1", "Insufficient system storage");
+	else
+		reply(s, 451, "4.3.0", "Local error in processing");
+	txn_reset(s);
+	return 0;
+}
+
+static void
+cmd_data(struct session *s, char *arg)
+{
+	struct txn *t = s->txn;
+	struct data_machine m;
+	enum read_result r;
+
+	(void)arg;
+	if (t == NULL || t->nrcpt == 0) {
+		reply(s, 503, "5.5.1", t == NULL ? "Need MAIL command" :
+		    "Need RCPT command");
+		return;
+	}
+	if (!data_open(s, t))
+		return;
+	reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
+	data_init(&m, s->cfg->crlf);
+	r = read_data(s, t, &m);
+	if (r != READ_OK) {		/* incomplete: never delivered */
+		if (r == READ_TIMEOUT)
+			reply_outcome(s, 421, "4.4.2", "%s Error: timeout "
+			    "exceeded", s->cfg->hostname);
+		s->closing = 1; {
+		txn_reset(s);
+		return;
+	}
+	}
+	check_hops(s, t);
+	if (t->err != MSG_OK) {
+		reply_msg_err(s, t->err);
+	} else {
+		deliver_all(s, t);
+		reply_deliveries(s, t);
+	}
+	txn_reset(s);
+}
+
+static void
+cmd_rset(struct session *s, char *arg)
+{
+	(void)arg;
+	txn_reset(s);
+	reply(s, 250, "2.0.0", "Ok");
+}
+
+static void
+cmd_noop(struct session *s, char *arg)
+{
+	(void)arg;
+	reply(s, 250, "2.0.0", "Ok");
+}
+
+static void
+cmd_quit(struct session *s, char *arg)
+{
+	(void)arg;
+	reply(s, 221, "2.0.0", "Bye");
+	s->closing = 1;
+}
+
+static void
+cmd_vrfy(struct session *s, char *arg)
+{
+	(void)arg;
+	reply(s, 252, "2.0.0", "Cannot VRFY user, but will accept message "
+	    "and attempt delivery");
+}
+
+static void
+cmd_help(struct session *s, char *arg)
+{
+	(void)arg;
+	reply(s, 214, "2.0.0", "Commands: HELO EHLO MAIL RCPT DATA RSET "
+	    "NOOP QUIT VRFY HELP");
+}
+
+static void
+cmd_unimplemented(struct session *s, char *arg)
+{
+	(void)arg;
+	reply(s, 502, "5.5.1", "Command not implemented");
+}
+
+static void
+cmd_unknown(struct session *s, char *arg)
+{
+	(void)arg;
+	reply(s, 500, "5.5.1", "Command unrecognized");
+}
+
+/* The command table; the last entry answers every unknown verb. */
+static const struct command commands[] = {
+	{ "HELO", cmd_helo, CMD_SMTP },
+	{ "EHLO", cmd_ehlo, CMD_SMTP },
+	{ "LHLO", cmd_ehlo, CMD_LMTP },
+	{ "MAIL", cmd_mail, CMD_BOTH },
+	{ "RCPT", cmd_rcpt, CMD_BOTH },
+	{ "DATA", cmd_data, CMD_BOTH | CMD_NOARG },
+	{ "RSET", cmd_rset, CMD_BOTH | CMD_NOARG },
+	{ "NOOP", cmd_noop, CMD_BOTH },
+	{ "QUIT", cmd_quit, CMD_BOTH | CMD_NOARG },
+	{ "VRFY", cmd_vrfy, CMD_BOTH },
+	{ "HELP", cmd_help, CMD_BOTH },
+	{ "EXPN", cmd_unimplemented, CMD_BOTH },
+	{ "TURN", cmd_unimplemented, CMD_BOTH },
+	{ "ETRN", cmd_unimplemented, CMD_BOTH },
+	{ "AUTH", cmd_unimplemented, CMD_BOTH },
+	{ "STARTTLS", cmd_unimplemented, CMD_BOTH },
+	{ "BDAT", cmd_unimplemented, CMD_BOTH },
+	{ NULL, cmd_unknown, CMD_BOTH }
+};
+
+/* dispatch - one command line: verb lookup, mode and argument guards */
+static void
+dispatch(struct session *s, char *line, size_t len)
+{
+	const struct command *c;
+	size_t vlen = strcspn(line, " ");
+	char *arg = line + vlen;
+
+	if (memchr(line, '\0', len) != NULL) {
+		reply(s, 500, "5.5.2", "Syntax error: NUL in command");
+		return;
+	}
+	while (*arg == ' ')
+		arg++;
+	for (c = commands; c->verb != NULL; c++)
+		if (strlen(c->verb) == vlen &&
+		    strncasecmp(line, c->verb, vlen) == 0)
+			break;
+	if (c->verb != NULL &&
+	    !(c->flags & (s->cfg->lmtp ? CMD_LMTP : CMD_SMTP)))
+		c = &commands[sizeof(commands) / sizeof(commands[0]) - 1];
+	if ((c->flags & CMD_NOARG) && *arg != '\0') {
+		reply(s, 501, "5.5.4", "Syntax: %s takes no argument",
+		    c->verb);
+		return;
+	}
+	c->handler(s, arg);
+}
+
+/* early_talker - --greet-pause: a client that speaks first is refused */
+static int
+early_talker(struct session *s)
+{
+	char buf[512];
+	ssize_t n;
+
+	if (s->cfg->greet_pause == 0)
+		return 0;
+	n = s->io->read(s->io->ctx, buf, sizeof(buf),
+	    (int)s->cfg->greet_pause * 1000);
+	if (n == SESSION_IO_TIMEOUT)
+		return 0;
+	if (n > 0)
+		reply_outcome(s, 554, "5.5.1", "%s Error: talked before the "
+		    "greeting", s->cfg->hostname);
+	return 1;
+}
+
+/* serve - the command loop, until QUIT, EOF, a limit or a timeout */
+static void
+serve(struct session *s)
+{
+	while (!s->closing) {
+		char *line = NULL;
+		size_t len = 0;
+		enum read_result r = read_line(s, &line, &len);
+
+		if (r == READ_TIMEOUT) {
+			reply_outcome(s, 421, "4.4.2", "%s Error: timeout "
+			    "exceeded", s->cfg->hostname);
+			break;
+		}
+		if (r == READ_EOF || r == READ_ERROR)
+			break;
+		s->commands++;
+		if (r == READ_TOOLONG)
+			reply(s, 500, "5.5.2", "Line too long");
+		else
+			dispatch(s, line, len);
+	}
+}
+
+/* session_run - one whole session; returns the process exit status */
+int
+session_run(const struct config *cfg, const struct session_io *io,
+    const struct session_deliverer *d)
+{
+	struct session *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return EXIT_TEMPFAIL;
+	s->cfg = cfg;
+	s->io = io;
+	s->del = d;
+	s->txn_mem.spool.fd = -1;
+	clock_gettime(CLOCK_MONOTONIC, &s->deadline);
+	s->deadline.tv_sec += cfg->session_timeout;
+	log_info("connect from %s[%s]", cfg->client_host, cfg->client_ip);
+	if (!early_talker(s)) {
+		reply_outcome(s, 220, NULL, "%s %s pipesmtpd", cfg->hostname,
+		    cfg->lmtp ? "LMTP" : "ESMTP");
+		serve(s);
+	}
+	flush(s);
+	txn_reset(s);
+	log_info("disconnect from %s[%s] commands=%lu errors=%u messages=%lu",
+	    cfg->client_host, cfg->client_ip, s->commands, s->errors,
+	    s->messages);
+	free(s);
+	return EXIT_OK;
+}
+
+/* ---- the launcher's descriptors ---- */
+
+/* fd_read - wait up to timeout_ms, then one read */
+static ssize_t
+fd_read(void *ctx, void *buf, size_t len, int timeout_ms)
+{
+	struct session_fds *f = ctx;
+	struct pollfd p = { f->in, POLLIN, 0 };
+
+	for (;;) {
+		int r = poll(&p, 1, timeout_ms);
+		ssize_t n;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return SESSION_IO_TIMEOUT;
+		n = read(f->in, buf, len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		return n;
+	}
+}
+
+/* fd_write - never blocks past write_ms: a client that stops reading
+ * cannot hold the session forever */
+static ssize_t
+fd_write(void *ctx, const void *buf, size_t len)
+{
+	struct session_fds *f = ctx;
+	struct pollfd p = { f->out, POLLOUT, 0 };
+
+	for (;;) {
+		int r = poll(&p, 1, f->write_ms);
+		ssize_t n;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		n = send(f->out, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno == ENOTSOCK)
+			n = write(f->out, buf, len);	/* a pipe */
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		return n;
+	}
+}
+
+/* session_fd_io - I/O on the launcher's descriptors */
+void
+session_fd_io(struct session_io *io, struct session_fds *f)
+{
+	io->read = fd_read;
+	io->write = fd_write;
+	io->ctx = f;
+}
+
+/* default_deliver - the real deliverer */
+static int
+default_deliver(void *ctx, const struct config *cfg,
+    const struct deliver_msg *msg, const struct address *rcpt,
+    struct deliver_outcome *out)
+{
+	(void)ctx;
+	return deliver_one(cfg, msg, rcpt, out);
+}
+
+static int
+default_rcpt_check(void *ctx, const struct config *cfg,
+    const struct deliver_vars *v, struct deliver_outcome *out)
+{
+	(void)ctx;
+	return deliver_rcpt_check(cfg, v, out);
+}
+
+/* session_default_deliverer - deliveries by running commands */
+void
+session_default_deliverer(struct session_deliverer *d)
+{
+	d->deliver = default_deliver;
+	d->rcpt_check = default_rcpt_check;
+	d->ctx = NULL;
+}

@@ -1,0 +1,440 @@
+/*
+ * smtpd.c - pipesmtpd's set-up: options, defaults, the client's identity,
+ * privileges and logging; then one session on fds 0 and 1.
+ *
+ * Entry point: main().  Order matters and is fixed: descriptors made safe,
+ * options parsed and checked (exit 64 on any doubt), identity taken from
+ * the launcher, logging opened, privileges dropped, the uid 0 rule
+ * enforced (exit 78), and only then a byte read from the client.  No DNS,
+ * no configuration file, no locale.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "deliver.h"
+#include "log.h"
+#include "session.h"
+
+#define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
+#define TOTAL_DELIVERY	540	/* RFC 5321 4.5.3.2.6: 10 min, less margin */
+
+enum {
+	OPT_HOSTNAME = 256, OPT_DOMAIN, OPT_MAX_SIZE, OPT_MAX_RCPT,
+	OPT_MAX_ERRORS, OPT_TIMEOUT, OPT_SESSION_TIMEOUT,
+	OPT_DELIVERY_TIMEOUT, OPT_MAX_HOPS, OPT_SPOOL, OPT_RCPT_CHECK,
+	OPT_CRLF, OPT_NO_RETURN_PATH, OPT_DELIVERED_TO, OPT_STRICT_NEWLINES,
+	OPT_USER, OPT_ALLOW_ROOT, OPT_ENV, OPT_NULL_SENDER, OPT_GREET_PAUSE,
+	OPT_LOG_STDERR, OPT_HELP, OPT_VERSION
+};
+
+static const struct option options[] = {
+	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
+	{ "max-rcpt", required_argument, NULL, OPT_MAX_RCPT },
+	{ "max-errors", required_argument, NULL, OPT_MAX_ERRORS },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "session-timeout", required_argument, NULL, OPT_SESSION_TIMEOUT },
+	{ "delivery-timeout", required_argument, NULL, OPT_DELIVERY_TIMEOUT },
+	{ "max-hops", required_argument, NULL, OPT_MAX_HOPS },
+	{ "spool", required_argument, NULL, OPT_SPOOL },
+	{ "rcpt-check", required_argument, NULL, OPT_RCPT_CHECK },
+	{ "crlf", no_argument, NULL, OPT_CRLF },
+	{ "no-return-path", no_argument, NULL, OPT_NO_RETURN_PATH },
+	{ "delivered-to", no_argument, NULL, OPT_DELIVERED_TO },
+	{ "strict-newlines", no_argument, NULL, OPT_STRICT_NEWLINES },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "allow-root", no_argument, NULL, OPT_ALLOW_ROOT },
+	{ "env", required_argument, NULL, OPT_ENV },
+	{ "null-sender", required_argument, NULL, OPT_NULL_SENDER },
+	{ "greet-pause", required_argument, NULL, OPT_GREET_PAUSE },
+	{ "log-stderr", no_argument, NULL, OPT_LOG_STDERR },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char usage_text[] =
+"usage: pipesmtpd [options] [--] command [arg ...]\n"
+"One SMTP session on stdin/stdout; command runs once per recipient.\n"
+"  --hostname NAME          name in greeting, Received, logs\n"
+"  --domain DOMAIN          accepted recipient domain (repeatable)\n"
+"  --max-size BYTES         message size limit (10485760)\n"
+"  --max-rcpt N             recipients per transaction (100)\n"
+"  --max-errors N           error replies before 421 (20)\n"
+"  --timeout SECONDS        idle limit (300)\n"
+"  --session-timeout SECONDS  limit for the whole session (3600)\n"
+"  --delivery-timeout SECONDS limit per delivery command (300)\n"
+"  --max-hops N             Received: headers allowed (100)\n"
+"  --spool DIR              spool directory ($TMPDIR or /tmp)\n"
+"  --rcpt-check COMMAND     run at RCPT: 0 accept, 67 550, 75 450\n"
+"  --crlf                   deliver with CRLF line ends\n"
+"  --no-return-path         do not prepend Return-Path:\n"
+"  --delivered-to           prepend Delivered-To:, refuse loops\n"
+"  --strict-newlines        refuse bare CR or bare LF\n"
+"  --user USER              drop to USER before reading input\n"
+"  --allow-root             let delivery commands run as uid 0\n"
+"  --env NAME[=VALUE]       pass a variable to the command (repeatable)\n"
+"  --null-sender TEXT       %s and SENDER for <> (empty)\n"
+"  --greet-pause SECONDS    wait before the greeting (0)\n"
+"  --log-stderr             log to stderr instead of syslog\n"
+"  --help, --version\n"
+"Placeholders: %s %r %u %l %e %d %i %h %q %%\n";
+
+/* usage - the usage message on stderr, exit 64 */
+static void __attribute__((noreturn))
+usage(const char *why, const char *what)
+{
+	if (why != NULL)
+		fprintf(stderr, "pipesmtpd: %s%s%s\n", why, what ? ": " : "",
+		    what ? what : "");
+	fputs(usage_text, stderr);
+	exit(EXIT_USAGE);
+}
+
+/* refuse - a configuration pipesmtpd will not run with: exit 78 */
+static void __attribute__((noreturn))
+refuse(const char *why, const char *what)
+{
+	fprintf(stderr, "pipesmtpd: %s%s%s\n", why, what ? ": " : "",
+	    what ? what : "");
+	log_error("refusing to start: %s%s%s", why, what ? ": " : "",
+	    what ? what : "");
+	exit(EXIT_CONFIG);
+}
+
+/* number - a whole number in [min, max] or a usage error */
+static unsigned long long
+number(const char *opt, const char *s, unsigned long long min,
+    unsigned long long max)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v < min ||
+	    v > max) {
+		fprintf(stderr, "pipesmtpd: --%s: bad value '%s' "
+		    "(a number from %llu to %llu)\n", opt, s, min, max);
+		usage(NULL, NULL);
+	}
+	return v;
+}
+
+/* push - append to a growing array of strings */
+static const char **
+push(const char **list, size_t *n, const char *item)
+{
+	const char **l = realloc(list, (*n + 1) * sizeof(*l));
+
+	if (l == NULL) {
+		perror("pipesmtpd");
+		exit(EXIT_TEMPFAIL);
+	}
+	l[(*n)++] = item;
+	return l;
+}
+
+/* split_words - --rcpt-check: split on whitespace before any expansion,
+ * so a placeholder value can never add a word */
+static char **
+split_words(const char *s)
+{
+	char *copy = strdup(s), *save = NULL, *w;
+	const char **words = NULL;
+	size_t n = 0;
+
+	if (copy == NULL)
+		return NULL;
+	for (w = strtok_r(copy, " \t", &save); w != NULL;
+	    w = strtok_r(NULL, " \t", &save)) {
+		if (!deliver_template_ok(w))
+			usage("unknown placeholder in --rcpt-check", w);
+		words = push(words, &n, w);
+	}
+	if (n == 0)
+		usage("empty --rcpt-check", NULL);
+	words = push(words, &n, NULL);
+	return (char **)words;
+}
+
+/* env_name_ok - NAME of --env NAME[=VALUE] */
+static int
+env_name_ok(const char *e)
+{
+	size_t n = strcspn(e, "="), i;
+
+	if (n == 0 || (e[0] >= '0' && e[0] <= '9'))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((e[i] >= 'A' && e[i] <= 'Z') ||
+		    (e[i] >= 'a' && e[i] <= 'z') ||
+		    (e[i] >= '0' && e[i] <= '9') || e[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* set_option - one parsed option into the configuration */
+static void
+set_option(struct config *cfg, int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_HOSTNAME: cfg->hostname = arg; break;
+	case OPT_DOMAIN:
+		cfg->domains = push(cfg->domains, &cfg->ndomains, arg);
+		break;
+	case OPT_MAX_SIZE:
+		cfg->max_size = number("max-size", arg, 1, ULLONG_MAX / 4);
+		break;
+	case OPT_MAX_RCPT:
+		cfg->max_rcpt = number("max-rcpt", arg, 1, 100000);
+		break;
+	case OPT_MAX_ERRORS:
+		cfg->max_errors = number("max-errors", arg, 1, 100000);
+		break;
+	case OPT_TIMEOUT: cfg->timeout = number("timeout", arg, 1, 86400); break;
+	case OPT_SESSION_TIMEOUT:
+		cfg->session_timeout = number("session-timeout", arg, 1,
+		    604800);
+		break;
+	case OPT_DELIVERY_TIMEOUT:
+		cfg->delivery_timeout = number("delivery-timeout", arg, 1,
+		    86400);
+		break;
+	case OPT_MAX_HOPS:
+		cfg->max_hops = number("max-hops", arg, 0, 100000);
+		break;
+	case OPT_SPOOL: cfg->spool = arg; break;
+	case OPT_RCPT_CHECK: cfg->rcpt_check = split_words(arg); break;
+	case OPT_CRLF: cfg->crlf = 1; break;
+	case OPT_NO_RETURN_PATH: cfg->no_return_path = 1; break;
+	case OPT_DELIVERED_TO: cfg->delivered_to = 1; break;
+	case OPT_STRICT_NEWLINES: cfg->strict_newlines = 1; break;
+	case OPT_USER: cfg->user = arg; break;
+	case OPT_ALLOW_ROOT: cfg->allow_root = 1; break;
+	case OPT_ENV:
+		if (!env_name_ok(arg))
+			usage("bad --env name", arg);
+		cfg->env = push(cfg->env, &cfg->nenv, arg);
+		break;
+	case OPT_NULL_SENDER: cfg->null_sender = arg; break;
+	case OPT_GREET_PAUSE:
+		cfg->greet_pause = number("greet-pause", arg, 0, 300);
+		break;
+	case OPT_LOG_STDERR: cfg->log_stderr = 1; break;
+	case OPT_HELP: fputs(usage_text, stdout); exit(EXIT_OK);
+	case OPT_VERSION:
+		puts("pipesmtpd " PIPESMTPD_VERSION);
+		exit(EXIT_OK);
+	default: usage(NULL, NULL);
+	}
+}
+
+/* defaults - every option's documented default */
+static void
+defaults(struct config *cfg)
+{
+	static char host[256];
+	const char *tmp = getenv("TMPDIR");
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (gethostname(host, sizeof(host) - 1) == -1 || host[0] == '\0')
+		snprintf(host, sizeof(host), "localhost");
+	cfg->hostname = host;
+	cfg->max_size = 10485760;
+	cfg->max_rcpt = 100;
+	cfg->max_errors = 20;
+	cfg->timeout = 300;
+	cfg->session_timeout = 3600;
+	cfg->delivery_timeout = 300;
+	cfg->total_delivery_timeout = TOTAL_DELIVERY;
+	cfg->max_hops = 100;
+	cfg->spool = (tmp != NULL && tmp[0] == '/') ? tmp : "/tmp";
+	cfg->null_sender = "";
+	cfg->path = getenv("PATH") ? getenv("PATH") : DEFAULT_PATH;
+}
+
+/* parse_args - options, then the command template */
+static void
+parse_args(struct config *cfg, int argc, char **argv)
+{
+	int opt, i;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+", options, NULL)) != -1) {
+		if (opt == '?')
+			usage("unknown option or missing value",
+			    argv[optind - 1]);
+		set_option(cfg, opt, optarg);
+	}
+	if (optind >= argc)
+		usage("no delivery command given", NULL);
+	cfg->command = argv + optind;
+	for (i = optind; i < argc; i++)
+		if (!deliver_template_ok(argv[i]))
+			usage("unknown placeholder in command", argv[i]);
+	if (cfg->hostname[0] == '\0' || cfg->hostname[0] == '-')
+		usage("bad --hostname", cfg->hostname);
+}
+
+/* ip_text - a launcher-given address, checked and normalised, or NULL */
+static const char *
+ip_text(const char *s, char *out, size_t cap)
+{
+	unsigned char a[16];
+
+	if (s == NULL)
+		return NULL;
+	if (inet_pton(AF_INET, s, a) == 1)
+		return inet_ntop(AF_INET, a, out, (socklen_t)cap);
+	if (inet_pton(AF_INET6, s, a) != 1)
+		return NULL;
+	if (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
+		return inet_ntop(AF_INET, a + 12, out, (socklen_t)cap);
+	return inet_ntop(AF_INET6, a, out, (socklen_t)cap);
+}
+
+/* host_text - a launcher-given host name, or NULL if it is not one */
+static const char *
+host_text(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0' || strlen(s) > 255)
+		return NULL;
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+		    s[i] == '-' || s[i] == '_'))
+			return NULL;
+	return s;
+}
+
+/* peer_ip - getpeername(0), as inetd hands over the socket */
+static const char *
+peer_ip(char *out, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char buf[INET6_ADDRSTRLEN];
+
+	if (getpeername(0, (struct sockaddr *)&ss, &len) == -1)
+		return NULL;
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
+		    buf, sizeof(buf));
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+		    buf, sizeof(buf));
+	else
+		return NULL;
+	return ip_text(buf, out, cap);
+}
+
+/* client_identity - UCSPI, then REMOTE_ADDR, then getpeername(0) */
+static void
+client_identity(struct config *cfg)
+{
+	static char ip[INET6_ADDRSTRLEN];
+	const char *proto = getenv("PROTO"), *got = NULL, *host = NULL;
+	char name[64];
+
+	if (proto != NULL && strlen(proto) < 16 && host_text(proto)) {
+		snprintf(name, sizeof(name), "%sREMOTEIP", proto);
+		got = ip_text(getenv(name), ip, sizeof(ip));
+		snprintf(name, sizeof(name), "%sREMOTEHOST", proto);
+		host = got ? host_text(getenv(name)) : NULL;
+	}
+	if (got == NULL)
+		got = ip_text(getenv("REMOTE_ADDR"), ip, sizeof(ip));
+	if (got == NULL)
+		got = peer_ip(ip, sizeof(ip));
+	cfg->client_ip = got ? got : "unknown";
+	cfg->client_host = host ? host : "unknown";
+}
+
+/* safe_fds - 0, 1 and 2 open; everything inherited above them
+ * close-on-exec, so a delivery command sees exactly 0, 1, 2 */
+static void
+safe_fds(void)
+{
+	int fd;
+
+	if (fcntl(0, F_GETFD) == -1 || fcntl(1, F_GETFD) == -1) {
+		fputs("pipesmtpd: stdin and stdout must be open\n", stderr);
+		exit(EXIT_USAGE);
+	}
+	if (fcntl(2, F_GETFD) == -1 &&
+	    open("/dev/null", O_WRONLY) != 2)
+		exit(EXIT_TEMPFAIL);
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	for (fd = 3; fd < 1024; fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* drop_privileges - --user: groups, gid, uid, in that order, verified */
+static void
+drop_privileges(const struct config *cfg)
+{
+	struct passwd *pw;
+
+	if (cfg->user == NULL)
+		return;
+	errno = 0;
+	pw = getpwnam(cfg->user);
+	if (pw == NULL)
+		refuse("--user: no such account", cfg->user);
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
+	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
+		log_error("cannot drop privileges to %s: %s", cfg->user,
+		    strerror(errno));
+		fprintf(stderr, "pipesmtpd: cannot drop privileges to %s: "
+		    "%s\n", cfg->user, strerror(errno));
+		exit(EXIT_TEMPFAIL);
+	}
+	if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
+	    getgid() != pw->pw_gid || getegid() != pw->pw_gid ||
+	    (pw->pw_uid != 0 && setuid(0) != -1)) {
+		log_error("privileges not dropped to %s", cfg->user);
+		exit(EXIT_SOFTWARE);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cfg;
+	struct session_fds fds = { 0, 1, 0 };
+	struct session_io io;
+	struct session_deliverer del;
+
+	safe_fds();
+	signal(SIGPIPE, SIG_IGN);	/* EPIPE from a write, not death */
+	defaults(&cfg);
+	parse_args(&cfg, argc, argv);
+	client_identity(&cfg);
+	log_open(cfg.log_stderr);
+	drop_privileges(&cfg);
+	if (geteuid() == 0 && !cfg.allow_root)
+		refuse("delivery commands would run as root; use --user or "
+		    "--allow-root", NULL);
+	fds.write_ms = (int)cfg.timeout * 1000;
+	session_fd_io(&io, &fds);
+	session_default_deliverer(&del);
+	return session_run(&cfg, &io, &del);
+}
