@@ -390,7 +390,9 @@ child_exec(const struct run *r, int in_fd, int out_fd)
 	if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
 	    dup2(out_fd, 2) < 0)
 		_exit(EX_TEMPFAIL);
+	/* ignored signals survive exec: give the command the defaults */
 	signal(SIGPIPE, SIG_DFL);
+	signal(SIGXFSZ, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

@@ -425,6 +425,7 @@ main(int argc, char **argv)
 
 	safe_fds();
 	signal(SIGPIPE, SIG_IGN);	/* EPIPE from a write, not death */
+	signal(SIGXFSZ, SIG_IGN);	/* EFBIG from a spool write, too */
 	defaults(&cfg);
 	parse_args(&cfg, argc, argv);
 	client_identity(&cfg);
