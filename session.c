@@ -49,6 +49,13 @@ enum msg_err {
 	MSG_ERR_SPOOL		/* 451 4.3.0 */
 };
 
+/* How the outcome of a message is reported. */
+enum reply_mode {
+	REPLY_ONE,		/* SMTP: one reply for the transaction */
+	REPLY_EACH,		/* LMTP: one reply per recipient */
+	REPLY_PRDR		/* PRDR: 353, one per recipient, a final one */
+};
+
 /* How a read for a line or data ended. */
 enum read_result {
 	READ_OK,
@@ -67,6 +74,11 @@ struct rcpt {
 struct txn {
 	struct address sender;
 	int smtputf8;			/* MAIL had SMTPUTF8 */
+	int prdr;			/* MAIL had PRDR */
+	int bdat;			/* BDAT chunks are arriving */
+	int pending_cr;			/* BDAT: CR at a chunk's end */
+	unsigned long long bdat_size;	/* BDAT octets received */
+	unsigned long long bare;	/* BDAT: bare CR / LF seen */
 	struct rcpt *rcpts;		/* accepted recipients, RCPT order */
 	size_t nrcpt, cap;
 	char queue_id[QUEUE_ID_MAX];
@@ -392,15 +404,24 @@ cmd_helo(struct session *s, char *arg)
 static void
 cmd_ehlo(struct session *s, char *arg)
 {
+	char size[48], limits[48];
+	const char *keywords[] = {
+		s->cfg->hostname, "PIPELINING", size, "8BITMIME",
+		"ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING", limits,
+		s->cfg->lmtp ? NULL : "PRDR"	/* LMTP is per recipient */
+	};
+	size_t i, n = sizeof(keywords) / sizeof(keywords[0]);
+
 	if (!greet(s, arg, 2))
 		return;
-	reply_more(s, 250, NULL, "%s", s->cfg->hostname);
-	reply_more(s, 250, NULL, "PIPELINING");
-	reply_more(s, 250, NULL, "SIZE %llu", s->cfg->max_size);
-	reply_more(s, 250, NULL, "8BITMIME");
-	reply_more(s, 250, NULL, "ENHANCEDSTATUSCODES");
-	reply_more(s, 250, NULL, "SMTPUTF8");
-	reply(s, 250, NULL, "LIMITS RCPTMAX=%u", s->cfg->max_rcpt);
+	snprintf(size, sizeof(size), "SIZE %llu", s->cfg->max_size);
+	snprintf(limits, sizeof(limits), "LIMITS RCPTMAX=%u",
+	    s->cfg->max_rcpt);
+	if (keywords[n - 1] == NULL)
+		n--;
+	for (i = 0; i + 1 < n; i++)
+		reply_more(s, 250, NULL, "%s", keywords[i]);
+	reply(s, 250, NULL, "%s", keywords[n - 1]);
 }
 
 /* path_arg - "FROM:" / "TO:" then optional spaces; NULL if missing */
@@ -450,6 +471,11 @@ mail_param(struct session *s, struct txn *t, char *p, const char **dsn,
 	if (strcasecmp(p, "SMTPUTF8") == 0 && val == NULL) {
 		t->smtputf8 = 1;
 		return 0;
+	}
+	if (strcasecmp(p, "PRDR") == 0 && val == NULL) {
+		*text = "PRDR is for SMTP; LMTP replies per recipient anyway";
+		t->prdr = 1;
+		return s->cfg->lmtp ? 555 : 0;
 	}
 	*text = "Unsupported MAIL parameter";
 	return 555;
@@ -685,9 +711,65 @@ with_text(const struct session *s, const struct txn *t)
 	return s->greeted == 2 ? "ESMTP" : "SMTP";
 }
 
-/* deliver_all - run every recipient's delivery, in RCPT order */
+/* tally - how many recipients were delivered, and the first temporary
+ * and first permanent failure in RCPT order */
+static size_t
+tally(const struct txn *t, const struct rcpt **temp, const struct rcpt **perm)
+{
+	size_t i, ok = 0;
+
+	*temp = *perm = NULL;
+	for (i = 0; i < t->nrcpt; i++) {
+		const struct rcpt *r = &t->rcpts[i];
+
+		if (r->out.cls == OUT_DELIVERED)
+			ok++;
+		else if (r->out.cls == OUT_TEMP && *temp == NULL)
+			*temp = r;
+		else if (r->out.cls == OUT_PERM && *perm == NULL)
+			*perm = r;
+	}
+	return ok;
+}
+
+/* reply_rcpt - one recipient's own reply (LMTP, PRDR): 250, 451 or 550 */
 static void
-deliver_all(struct session *s, struct txn *t)
+reply_rcpt(struct session *s, const struct txn *t, const struct rcpt *r)
+{
+	if (r->out.cls == OUT_DELIVERED)
+		reply_outcome(s, 250, r->out.dsn, "<%s>: delivered, id=%s",
+		    r->addr.addr, t->queue_id);
+	else
+		reply_outcome(s, r->out.cls == OUT_TEMP ? 451 : 550,
+		    r->out.dsn, "<%s>: %s, id=%s", r->addr.addr, r->out.text,
+		    t->queue_id);
+}
+
+/* reply_summary - the one SMTP reply: 250 only if all were delivered;
+ * else 451 if any failed temporarily, else 554; the first failure of
+ * that class speaks.  Under PRDR the per-recipient replies have spoken,
+ * so 250 means "at least one delivered". */
+static void
+reply_summary(struct session *s, const struct txn *t, int prdr)
+{
+	const struct rcpt *temp, *perm, *first;
+	size_t ok = tally(t, &temp, &perm);
+
+	if (ok == t->nrcpt || (prdr && ok > 0)) {
+		reply_outcome(s, 250, "2.0.0", "Ok: delivered to %zu of %zu "
+		    "recipients, id=%s", ok, t->nrcpt, t->queue_id);
+		return;
+	}
+	first = temp != NULL ? temp : perm;
+	reply_outcome(s, temp != NULL ? 451 : 554, first->out.dsn,
+	    "<%s>: %s (delivered to %zu of %zu recipients, id=%s)",
+	    first->addr.addr, first->out.text, ok, t->nrcpt, t->queue_id);
+}
+
+/* deliver_all - every recipient's delivery in RCPT order; under LMTP and
+ * PRDR each reply is sent as soon as its delivery has ended */
+static void
+deliver_all(struct session *s, struct txn *t, enum reply_mode mode)
 {
 	struct deliver_msg msg;
 	size_t i;
@@ -704,39 +786,40 @@ deliver_all(struct session *s, struct txn *t)
 	clock_gettime(CLOCK_MONOTONIC, &msg.start);
 	msg.deadline = msg.start;
 	msg.deadline.tv_sec += s->cfg->total_delivery_timeout;
-	for (i = 0; i < t->nrcpt; i++)
+	if (mode == REPLY_PRDR) {
+		reply_outcome(s, 353, NULL, "PRDR content analysis beginning");
+		flush(s);
+	}
+	for (i = 0; i < t->nrcpt; i++) {
 		s->del->deliver(s->del->ctx, s->cfg, &msg, &t->rcpts[i].addr,
 		    &t->rcpts[i].out);
+		if (mode != REPLY_ONE) {
+			reply_rcpt(s, t, &t->rcpts[i]);
+			flush(s);
+		}
+	}
+	if (mode != REPLY_EACH)
+		reply_summary(s, t, mode == REPLY_PRDR);
 	s->messages++;
 }
 
-/* reply_deliveries - 250 only if all were delivered; else 451 if any
- * failed temporarily, else 554; the first failure of that class speaks */
+/* finish_message - the whole message is in: refuse it as a whole (one
+ * reply, repeated per recipient under LMTP: RFC 2033 4.2) or deliver it;
+ * either way the transaction ends here */
 static void
-reply_deliveries(struct session *s, struct txn *t)
+finish_message(struct session *s, struct txn *t)
 {
-	const struct rcpt *temp = NULL, *perm = NULL, *first;
-	size_t i, ok = 0;
+	size_t i;
 
-	for (i = 0; i < t->nrcpt; i++) {
-		const struct rcpt *r = &t->rcpts[i];
-
-		if (r->out.cls == OUT_DELIVERED)
-			ok++;
-		else if (r->out.cls == OUT_TEMP && temp == NULL)
-			temp = r;
-		else if (r->out.cls == OUT_PERM && perm == NULL)
-			perm = r;
+	check_hops(s, t);
+	if (t->err != MSG_OK) {
+		for (i = 0; i < (s->cfg->lmtp ? t->nrcpt : 1); i++)
+			reply_msg_err(s, t->err);
+	} else {
+		deliver_all(s, t, s->cfg->lmtp ? REPLY_EACH :
+		    t->prdr ? REPLY_PRDR : REPLY_ONE);
 	}
-	if (ok == t->nrcpt) {
-		reply_outcome(s, 250, "2.0.0", "Ok: delivered to %zu of %zu "
-		    "recipients, id=%s", ok, t->nrcpt, t->queue_id);
-		return;
-	}
-	first = temp != NULL ? temp : perm;
-	reply_outcome(s, temp != NULL ? 451 : 554, first->out.dsn,
-	    "<%s>: %s (delivered to %zu of %zu recipients, id=%s)",
-	    first->addr.addr, first->out.text, ok, t->nrcpt, t->queue_id);
+	txn_reset(s);
 }
 
 /* data_open - the spool for a new message; 0 if it could not be made */
@@ -755,17 +838,42 @@ data_open(struct session *s, struct txn *t)
 	return 0;
 }
 
+/* data_refused - the guards shared by DATA and BDAT; the reason, or NULL */
+static const char *
+data_refused(const struct txn *t)
+{
+	if (t == NULL)
+		return "Need MAIL command";
+	if (t->nrcpt == 0)
+		return "Need RCPT command";
+	return NULL;
+}
+
+/* input_lost - the client vanished or timed out inside a message: nothing
+ * of it is delivered, and the session ends */
+static void
+input_lost(struct session *s, enum read_result r)
+{
+	if (r == READ_TIMEOUT)
+		reply_outcome(s, 421, "4.4.2", "%s Error: timeout exceeded",
+		    s->cfg->hostname);
+	s->closing = 1;
+	txn_reset(s);
+}
+
 static void
 cmd_data(struct session *s, char *arg)
 {
 	struct txn *t = s->txn;
+	const char *why = data_refused(t);
 	struct data_machine m;
 	enum read_result r;
 
 	(void)arg;
-	if (t == NULL || t->nrcpt == 0) {
-		reply(s, 503, "5.5.1", t == NULL ? "Need MAIL command" :
-		    "Need RCPT command");
+	if (why == NULL && t->bdat)
+		why = "DATA after BDAT in one transaction";
+	if (why != NULL) {
+		reply(s, 503, "5.5.1", "%s", why);
 		return;
 	}
 	if (!data_open(s, t))
@@ -773,23 +881,135 @@ cmd_data(struct session *s, char *arg)
 	reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 	data_init(&m, s->cfg->crlf);
 	r = read_data(s, t, &m);
-	if (r != READ_OK) {		/* incomplete: never delivered */
-		if (r == READ_TIMEOUT)
-			reply_outcome(s, 421, "4.4.2", "%s Error: timeout "
-			    "exceeded", s->cfg->hostname);
-		s->closing = 1; {
-		txn_reset(s);
+	if (r != READ_OK) {
+		input_lost(s, r);
 		return;
 	}
+	finish_message(s, t);
+}
+
+/* bdat_store - one piece of a chunk: counted, line ends converted, spooled
+ * (RFC 3030: no unstuffing, no end-of-data scan) */
+static void
+bdat_store(struct session *s, struct txn *t, const char *p, size_t n)
+{
+	static char out[DATA_OUT_ROOM(IN_MAX)];
+	size_t olen;
+
+	t->bdat_size += n;
+	if (t->bdat_size > s->cfg->max_size && t->err == MSG_OK)
+		t->err = MSG_ERR_SIZE;
+	if (t->err != MSG_OK)
+		return;
+	data_convert(p, n, s->cfg->crlf, &t->pending_cr, out, &olen, &t->bare);
+	if (t->bare > 0 && s->cfg->strict_newlines)
+		t->err = MSG_ERR_NEWLINE;
+	else if (spool_write(&t->spool, out, olen) == -1)
+		t->err = (t->spool.err == ENOSPC || t->spool.err == EFBIG ||
+		    t->spool.err == EDQUOT) ? MSG_ERR_NOSPACE : MSG_ERR_SPOOL;
+}
+
+/* read_chunk - exactly n octets of BDAT data, stored when t is set and
+ * discarded otherwise, so the session stays in step either way */
+static enum read_result
+read_chunk(struct session *s, struct txn *t, unsigned long long n)
+{
+	while (n > 0) {
+		size_t take = s->end - s->start;
+		enum read_result r;
+
+		if (take == 0) {
+			if ((r = fill(s)) != READ_OK)
+				return r;
+			continue;
+		}
+		if (take > n)
+			take = (size_t)n;
+		if (t != NULL)
+			bdat_store(s, t, s->in + s->start, take);
+		s->start += take;
+		n -= take;
 	}
-	check_hops(s, t);
-	if (t->err != MSG_OK) {
-		reply_msg_err(s, t->err);
-	} else {
-		deliver_all(s, t);
-		reply_deliveries(s, t);
+	return READ_OK;
+}
+
+/* bdat_args - "n" or "n LAST"; 0 when n is not a number */
+static int
+bdat_args(const char *arg, unsigned long long *n, int *last)
+{
+	size_t digits = strspn(arg, "0123456789");
+	const char *rest = arg + digits;
+
+	if (digits == 0 || digits > 18)
+		return 0;
+	*n = strtoull(arg, NULL, 10);
+	while (*rest == ' ')
+		rest++;
+	*last = strcasecmp(rest, "LAST") == 0;
+	return *rest == '\0' || *last;
+}
+
+/* bdat_begin - the spool for the first chunk; 0 if it could not be made */
+static int
+bdat_begin(struct session *s, struct txn *t, unsigned long long n)
+{
+	if (t->bdat)
+		return 1;
+	if (spool_open(&t->spool, s->cfg->spool) == 0) {
+		t->bdat = 1;
+		return 1;
 	}
+	log_error("%s: cannot create spool in %s: %s", t->queue_id,
+	    s->cfg->spool, strerror(t->spool.err));
+	t->err = (t->spool.err == ENOSPC || t->spool.err == EDQUOT) ?
+	    MSG_ERR_NOSPACE : MSG_ERR_SPOOL;
+	if (read_chunk(s, NULL, n) == READ_OK)
+		reply(s, t->err == MSG_ERR_NOSPACE ? 452 : 451,
+		    t->err == MSG_ERR_NOSPACE ? "4.3.1" : "4.3.0",
+		    "Local error in processing");
 	txn_reset(s);
+	return 0;
+}
+
+static void
+cmd_bdat(struct session *s, char *arg)
+{
+	struct txn *t = s->txn;
+	const char *why = data_refused(t);
+	unsigned long long n;
+	enum read_result r;
+	int last;
+
+	if (!bdat_args(arg, &n, &last)) {
+		/* the chunk's end is unknown: the stream cannot be resynced */
+		reply(s, 501, "5.5.4", "Syntax: BDAT size [LAST]");
+		reply_outcome(s, 421, "4.5.0", "%s Error: lost sync with the "
+		    "client", s->cfg->hostname);
+		s->closing = 1;
+		return;
+	}
+	if (why != NULL) {
+		r = read_chunk(s, NULL, n);
+		if (r == READ_OK)
+			reply(s, 503, "5.5.1", "%s", why);
+		else
+			input_lost(s, r);
+		return;
+	}
+	if (!bdat_begin(s, t, n))
+		return;
+	r = read_chunk(s, t, n);
+	if (r != READ_OK) {
+		input_lost(s, r);
+	} else if (last) {
+		bdat_store(s, t, "", 0);	/* a CR left at the end is bare */
+		finish_message(s, t);
+	} else if (t->err != MSG_OK) {	/* RFC 3030: fail the transaction */
+		reply_msg_err(s, t->err);
+		txn_reset(s);
+	} else {
+		reply(s, 250, "2.0.0", "%llu octets received", n);
+	}
 }
 
 static void
@@ -827,8 +1047,8 @@ static void
 cmd_help(struct session *s, char *arg)
 {
 	(void)arg;
-	reply(s, 214, "2.0.0", "Commands: HELO EHLO MAIL RCPT DATA RSET "
-	    "NOOP QUIT VRFY HELP");
+	reply(s, 214, "2.0.0", "Commands: %s MAIL RCPT DATA BDAT RSET "
+	    "NOOP QUIT VRFY HELP", s->cfg->lmtp ? "LHLO" : "HELO EHLO");
 }
 
 static void
@@ -863,7 +1083,7 @@ static const struct command commands[] = {
 	{ "ETRN", cmd_unimplemented, CMD_BOTH },
 	{ "AUTH", cmd_unimplemented, CMD_BOTH },
 	{ "STARTTLS", cmd_unimplemented, CMD_BOTH },
-	{ "BDAT", cmd_unimplemented, CMD_BOTH },
+	{ "BDAT", cmd_bdat, CMD_BOTH },
 	{ NULL, cmd_unknown, CMD_BOTH }
 };
 

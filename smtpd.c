@@ -36,7 +36,7 @@ enum {
 	OPT_DELIVERY_TIMEOUT, OPT_MAX_HOPS, OPT_SPOOL, OPT_RCPT_CHECK,
 	OPT_CRLF, OPT_NO_RETURN_PATH, OPT_DELIVERED_TO, OPT_STRICT_NEWLINES,
 	OPT_USER, OPT_ALLOW_ROOT, OPT_ENV, OPT_NULL_SENDER, OPT_GREET_PAUSE,
-	OPT_LOG_STDERR, OPT_HELP, OPT_VERSION
+	OPT_LOG_STDERR, OPT_LMTP, OPT_HELP, OPT_VERSION
 };
 
 static const struct option options[] = {
@@ -61,6 +61,7 @@ static const struct option options[] = {
 	{ "null-sender", required_argument, NULL, OPT_NULL_SENDER },
 	{ "greet-pause", required_argument, NULL, OPT_GREET_PAUSE },
 	{ "log-stderr", no_argument, NULL, OPT_LOG_STDERR },
+	{ "lmtp", no_argument, NULL, OPT_LMTP },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
@@ -90,6 +91,7 @@ static const char usage_text[] =
 "  --null-sender TEXT       %s and SENDER for <> (empty)\n"
 "  --greet-pause SECONDS    wait before the greeting (0)\n"
 "  --log-stderr             log to stderr instead of syslog\n"
+"  --lmtp                   speak LMTP (RFC 2033): a reply per recipient\n"
 "  --help, --version\n"
 "Placeholders: %s %r %u %l %e %d %i %h %q %%\n";
 
@@ -235,6 +237,7 @@ set_option(struct config *cfg, int opt, const char *arg)
 		cfg->greet_pause = number("greet-pause", arg, 0, 300);
 		break;
 	case OPT_LOG_STDERR: cfg->log_stderr = 1; break;
+	case OPT_LMTP: cfg->lmtp = 1; break;
 	case OPT_HELP: fputs(usage_text, stdout); exit(EXIT_OK);
 	case OPT_VERSION:
 		puts("pipesmtpd " PIPESMTPD_VERSION);
