@@ -483,13 +483,40 @@ drain_output(struct run *r, struct pump *p)
 	}
 }
 
+/* child_fd - a descriptor that polls readable when the child exits
+ * (pidfd_open, close-on-exec by birth), or -1 where there is none */
+static int
+child_fd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	return -1;
+#endif
+}
+
+/* kill_group - the deadline passed: the whole group dies, its own
+ * children too, and the child is reaped */
+static void
+kill_group(struct run *r, pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &r->status, 0) < 0 && errno == EINTR)
+		;
+	r->timed_out = 1;
+}
+
 /* watch - the parent's loop: feed stdin, drain output, wait for the exit
  * (not for the pipe to close: a background child may keep it open) */
 static void
 watch(struct run *r, pid_t pid, struct pump *p)
 {
+	int exitfd = child_fd(pid);
+
 	for (;;) {
-		struct pollfd fds[2];
+		struct pollfd fds[3];
 		nfds_t n = 0;
 		int ms;
 
@@ -497,25 +524,24 @@ watch(struct run *r, pid_t pid, struct pump *p)
 			break;
 		ms = ms_until(&r->deadline);
 		if (ms == 0) {
-			/* the whole group: its own children die too */
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			while (waitpid(pid, &r->status, 0) < 0 &&
-			    errno == EINTR)
-				;
-			r->timed_out = 1;
+			kill_group(r, pid);
 			break;
 		}
 		if (p->out_fd >= 0)
 			fds[n++] = (struct pollfd){ p->out_fd, POLLIN, 0 };
 		if (p->in_fd >= 0)
 			fds[n++] = (struct pollfd){ p->in_fd, POLLOUT, 0 };
-		/* no portable way to poll a child: tick while it runs */
-		if (poll(fds, n, ms < 20 ? ms : 20) > 0) {
+		if (exitfd >= 0)
+			fds[n++] = (struct pollfd){ exitfd, POLLIN, 0 };
+		else if (ms > 20)
+			ms = 20;	/* no pidfd: tick while it runs */
+		if (poll(fds, n, ms) > 0) {
 			drain_output(r, p);
 			pump_input(r, p);
 		}
 	}
+	if (exitfd >= 0)
+		close(exitfd);
 	drain_output(r, p);
 }
 
