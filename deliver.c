@@ -59,11 +59,18 @@ static const struct exit_map {
 	{ -1, OUT_PERM, "5.3.0", "delivery command failed" }	/* other */
 };
 
+/* What a command reads on stdin. */
+enum run_input {
+	IN_NULL,		/* /dev/null: --rcpt-check */
+	IN_PIPE,		/* head, then the spool, through a pipe */
+	IN_SPOOL		/* the spool itself: no copy at all */
+};
+
 /* One command run: what goes in, what came out, how it ended. */
 struct run {
 	char *const *argv;		/* argv[0] already resolved */
 	char *const *envp;
-	int feed;			/* give it head + spool on stdin */
+	enum run_input input;
 	const char *head;		/* prepended headers */
 	size_t headlen;
 	int spool_fd;
@@ -81,6 +88,7 @@ struct pump {
 	unsigned long long sent;	/* octets of head + spool written */
 	char buf[65536];
 	size_t bpos, blen;
+	int no_splice;			/* splice() refused: copy instead */
 };
 
 static void
@@ -386,7 +394,7 @@ child_exec(const struct run *r, int in_fd, int out_fd)
 
 	setpgid(0, 0);
 	if (in_fd < 0)
-		in_fd = open("/dev/null", O_RDONLY);
+		in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
 	    dup2(out_fd, 2) < 0)
 		_exit(EX_TEMPFAIL);
@@ -401,6 +409,61 @@ child_exec(const struct run *r, int in_fd, int out_fd)
 	_exit(EX_TEMPFAIL);
 }
 
+/* input_done - stop feeding; a short spool must not count as delivered */
+static void
+input_done(struct run *r, struct pump *p, int short_read)
+{
+	close(p->in_fd);
+	p->in_fd = -1;
+	if (short_read)
+		r->timed_out = -1;
+}
+
+/* refill - the next buffer of head or spool octets; -1 on a short spool */
+static int
+refill(struct run *r, struct pump *p)
+{
+	unsigned long long off = p->sent, total = r->headlen + r->spool_len;
+	size_t want = sizeof(p->buf);
+	ssize_t n;
+
+	p->bpos = 0;
+	if (off < r->headlen) {
+		p->blen = r->headlen - (size_t)off;
+		memcpy(p->buf, r->head + off, p->blen);
+		return 0;
+	}
+	if (total - off < want)
+		want = (size_t)(total - off);
+	n = pread(r->spool_fd, p->buf, want, (off_t)(off - r->headlen));
+	p->blen = n > 0 ? (size_t)n : 0;
+	return n > 0 ? 0 : -1;
+}
+
+/* splice_spool - spool to pipe inside the kernel: 1 moved (or refused:
+ * p->no_splice tells), 0 would block, -1 the reader is gone, -2 the spool
+ * is shorter than it should be */
+static int
+splice_spool(struct run *r, struct pump *p)
+{
+	loff_t off = (loff_t)(p->sent - r->headlen);
+	unsigned long long left = r->headlen + r->spool_len - p->sent;
+	ssize_t n = splice(r->spool_fd, &off, p->in_fd, NULL,
+	    left < (1u << 20) ? (size_t)left : (1u << 20), SPLICE_F_NONBLOCK);
+
+	if (n > 0)
+		p->sent += (unsigned long long)n;
+	else if (n < 0 && (errno == EINVAL || errno == ENOSYS))
+		p->no_splice = 1;
+	else if (n < 0 && errno == EAGAIN)
+		return 0;
+	else if (n < 0 && errno == EPIPE)
+		return -1;
+	else if (n == 0 || errno != EINTR)
+		return -2;
+	return 1;
+}
+
 /* pump_input - move head + spool into the command's stdin as far as the
  * pipe takes it.  EPIPE is not a failure: a command may stop reading. */
 static void
@@ -411,33 +474,23 @@ pump_input(struct run *r, struct pump *p)
 	while (p->in_fd >= 0) {
 		ssize_t n;
 
-		if (p->bpos == p->blen) {
-			unsigned long long off = p->sent;
+		if (p->bpos == p->blen && p->sent >= total) {
+			input_done(r, p, 0);
+			return;
+		}
+		if (p->bpos == p->blen && p->sent >= r->headlen &&
+		    !p->no_splice) {
+			int moved = splice_spool(r, p);
 
-			if (off >= total) {
-				close(p->in_fd);
-				p->in_fd = -1;
+			if (moved < 0)
+				input_done(r, p, moved == -2);
+			if (moved <= 0)
 				return;
-			}
-			if (off < r->headlen) {
-				p->blen = r->headlen - (size_t)off;
-				memcpy(p->buf, r->head + off, p->blen);
-			} else {
-				size_t want = sizeof(p->buf);
-
-				if (total - off < want)
-					want = (size_t)(total - off);
-				n = pread(r->spool_fd, p->buf, want,
-				    (off_t)(off - r->headlen));
-				if (n <= 0) {
-					close(p->in_fd);	/* short input */
-					p->in_fd = -1;	/* must not pass */
-					r->timed_out = -1;
-					return;
-				}
-				p->blen = (size_t)n;
-			}
-			p->bpos = 0;
+			continue;
+		}
+		if (p->bpos == p->blen && refill(r, p) == -1) {
+			input_done(r, p, 1);
+			return;
 		}
 		n = write(p->in_fd, p->buf + p->bpos, p->blen - p->bpos);
 		if (n < 0 && errno == EINTR)
@@ -445,8 +498,7 @@ pump_input(struct run *r, struct pump *p)
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {			/* EPIPE: it stopped reading */
-			close(p->in_fd);
-			p->in_fd = -1;
+			input_done(r, p, 0);
 			return;
 		}
 		p->bpos += (size_t)n;
@@ -545,44 +597,84 @@ watch(struct run *r, pid_t pid, struct pump *p)
 	drain_output(r, p);
 }
 
-/* run_command - fork/exec with pipes for stdin and output; -1 when the
- * command could not be started (errno set) */
+/* reopen_spool - a description of the spool of the child's own, at
+ * offset 0, so no earlier command's offset can leak into it */
+static int
+reopen_spool(int fd)
+{
+	char path[64];
+	int nfd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	nfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nfd >= 0)
+		return nfd;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);	/* no /proc: share, rewound */
+	if (nfd >= 0 && lseek(nfd, 0, SEEK_SET) == -1) {
+		close(nfd);
+		return -1;
+	}
+	return nfd;
+}
+
+/* close_all - close the descriptors that are open */
+static void
+close_all(int *fds, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* open_stdio - fds[0] the child's stdin (-1: /dev/null), fds[1] our end
+ * of its stdin pipe, fds[2] our end of its output pipe, fds[3] its end;
+ * all close-on-exec from birth */
+static int
+open_stdio(struct run *r, int fds[4])
+{
+	int saved;
+
+	fds[0] = fds[1] = -1;
+	if (pipe2(fds + 2, O_CLOEXEC) == -1)
+		return -1;
+	if (r->input == IN_PIPE && pipe2(fds, O_CLOEXEC) == 0)
+		return 0;
+	if (r->input == IN_SPOOL && (fds[0] = reopen_spool(r->spool_fd)) >= 0)
+		return 0;
+	if (r->input == IN_NULL)
+		return 0;
+	saved = errno;
+	close_all(fds, 4);
+	errno = saved;
+	return -1;
+}
+
+/* run_command - fork/exec with the chosen stdin and an output pipe; -1
+ * when the command could not be started (errno set) */
 static int
 run_command(struct run *r)
 {
-	int in[2] = { -1, -1 }, out[2];
-	struct pump *p;
+	struct pump *p = calloc(1, sizeof(*p));
+	int fds[4], saved;
 	pid_t pid;
 
-	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return -1;
-	if (pipe2(out, O_CLOEXEC) == -1 ||
-	    (r->feed && pipe2(in, O_CLOEXEC) == -1)) {
-		int saved = errno;
-
-		if (in[0] < 0 && r->feed) {
-			close(out[0]);
-			close(out[1]);
-		}
+	if (open_stdio(r, fds) == -1) {
 		free(p);
-		errno = saved;
 		return -1;
 	}
 	pid = fork();
 	if (pid == 0)
-		child_exec(r, in[0], out[1]);
-	close(out[1]);
-	if (in[0] >= 0)
-		close(in[0]);
-	p->in_fd = in[1];
-	p->out_fd = out[0];
+		child_exec(r, fds[0], fds[3]);
+	saved = errno;
+	close_all((int []){ fds[0], fds[3] }, 2);
+	p->in_fd = fds[1];
+	p->out_fd = fds[2];
 	if (pid < 0) {
-		int saved = errno;
-
-		close(out[0]);
-		if (in[1] >= 0)
-			close(in[1]);
+		close_all(fds + 1, 2);
 		free(p);
 		errno = saved;
 		return -1;
@@ -593,10 +685,7 @@ run_command(struct run *r)
 		fcntl(p->in_fd, F_SETFL, O_NONBLOCK);
 	pump_input(r, p);
 	watch(r, pid, p);
-	if (p->in_fd >= 0)
-		close(p->in_fd);
-	if (p->out_fd >= 0)
-		close(p->out_fd);
+	close_all((int []){ p->in_fd, p->out_fd }, 2);
 	free(p);
 	return 0;
 }
@@ -804,7 +893,6 @@ feed_command(const struct config *cfg, const struct deliver_msg *msg,
 	    build_env(&c, cfg, &v, size) == -1) {
 		launch_failed(out, cfg->command[0], errno ? errno : ENOMEM);
 	} else {
-		r->feed = 1;
 		r->spool_fd = msg->spool_fd;
 		r->spool_len = msg->spool_len;
 		r->deadline = now_plus(cfg->delivery_timeout);
@@ -822,11 +910,13 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 {
 	static char head[HEADERS_MAX];
 	struct run *r;
-	int hlen;
+	int hlen = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->status = -1;
-	hlen = deliver_headers(cfg, msg, rcpt, head, sizeof(head));
+	/* headers shared by every recipient are in the spool already */
+	if (msg->body_off == 0)
+		hlen = deliver_headers(cfg, msg, rcpt, head, sizeof(head));
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		launch_failed(out, "memory", ENOMEM);
@@ -837,6 +927,7 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 	else if (ms_until(&msg->deadline) == 0)
 		set_text(out, OUT_TEMP, "4.3.0", "delivery time limit reached");
 	else {
+		r->input = msg->body_off > 0 ? IN_SPOOL : IN_PIPE;
 		r->head = head;
 		r->headlen = (size_t)hlen;
 		feed_command(cfg, msg, rcpt, r, out);

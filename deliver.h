@@ -36,6 +36,9 @@ struct deliver_outcome {
 struct deliver_msg {
 	int spool_fd;			/* unlinked spool, read with pread */
 	unsigned long long spool_len;	/* octets in the spool */
+	unsigned long long body_off;	/* >0: the spool starts with the
+					   added headers, shared by every
+					   recipient; the message follows */
 	const struct address *sender;	/* internal form */
 	const char *helo;		/* client's HELO/EHLO/LHLO name */
 	const char *with;		/* SMTP, ESMTP, UTF8SMTP, LMTP... */

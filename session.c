@@ -79,6 +79,8 @@ struct txn {
 	int pending_cr;			/* BDAT: CR at a chunk's end */
 	unsigned long long bdat_size;	/* BDAT octets received */
 	unsigned long long bare;	/* BDAT: bare CR / LF seen */
+	time_t arrival;			/* when the data began */
+	unsigned long long body_off;	/* spool octets before the message */
 	struct rcpt *rcpts;		/* accepted recipients, RCPT order */
 	size_t nrcpt, cap;
 	char queue_id[QUEUE_ID_MAX];
@@ -618,8 +620,9 @@ cmd_rcpt(struct session *s, char *arg)
 {
 	struct address a;
 
-	if (s->txn == NULL) {
-		reply(s, 503, "5.5.1", "Need MAIL command");
+	if (s->txn == NULL || s->txn->bdat) {
+		reply(s, 503, "5.5.1", s->txn == NULL ? "Need MAIL command" :
+		    "RCPT after BDAT");
 		return;
 	}
 	if (!rcpt_check(s, arg, &a))
@@ -629,6 +632,14 @@ cmd_rcpt(struct session *s, char *arg)
 		return;
 	}
 	reply(s, 250, "2.1.5", "Ok");
+}
+
+/* spool_err - the message error for a spool errno */
+static enum msg_err
+spool_err(int err)
+{
+	return (err == ENOSPC || err == EFBIG || err == EDQUOT) ?
+	    MSG_ERR_NOSPACE : MSG_ERR_SPOOL;
 }
 
 /* read_data - stream the data through the machine into the spool */
@@ -652,9 +663,7 @@ read_data(struct session *s, struct txn *t, struct data_machine *m)
 		    t->err == MSG_OK)
 			t->err = MSG_ERR_NEWLINE;
 		if (t->err == MSG_OK && spool_write(&t->spool, out, olen) == -1)
-			t->err = (t->spool.err == ENOSPC ||
-			    t->spool.err == EFBIG || t->spool.err == EDQUOT) ?
-			    MSG_ERR_NOSPACE : MSG_ERR_SPOOL;
+			t->err = spool_err(t->spool.err);
 		if (m->state == DATA_END)
 			return READ_OK;
 	}
@@ -668,7 +677,7 @@ check_hops(struct session *s, struct txn *t)
 
 	if (t->err != MSG_OK)
 		return;
-	if (spool_scan(t->spool.fd, t->spool.len, &h) == -1)
+	if (spool_scan_at(t->spool.fd, t->body_off, t->spool.len, &h) == -1)
 		t->err = MSG_ERR_SPOOL;
 	else if (h.received > s->cfg->max_hops)
 		t->err = MSG_ERR_HOPS;
@@ -766,6 +775,23 @@ reply_summary(struct session *s, const struct txn *t, int prdr)
 	    first->addr.addr, first->out.text, ok, t->nrcpt, t->queue_id);
 }
 
+/* msg_describe - the spooled message as the deliverer sees it */
+static void
+msg_describe(const struct session *s, const struct txn *t,
+    struct deliver_msg *msg)
+{
+	memset(msg, 0, sizeof(*msg));
+	msg->spool_fd = t->spool.fd;
+	msg->spool_len = t->spool.len;
+	msg->body_off = t->body_off;
+	msg->sender = &t->sender;
+	msg->helo = s->helo;
+	msg->with = with_text(s, t);
+	msg->queue_id = t->queue_id;
+	msg->nrcpt = t->nrcpt;
+	msg->arrival = t->arrival;
+}
+
 /* deliver_all - every recipient's delivery in RCPT order; under LMTP and
  * PRDR each reply is sent as soon as its delivery has ended */
 static void
@@ -774,15 +800,7 @@ deliver_all(struct session *s, struct txn *t, enum reply_mode mode)
 	struct deliver_msg msg;
 	size_t i;
 
-	memset(&msg, 0, sizeof(msg));
-	msg.spool_fd = t->spool.fd;
-	msg.spool_len = t->spool.len;
-	msg.sender = &t->sender;
-	msg.helo = s->helo;
-	msg.with = with_text(s, t);
-	msg.queue_id = t->queue_id;
-	msg.nrcpt = t->nrcpt;
-	msg.arrival = time(NULL);
+	msg_describe(s, t, &msg);
 	clock_gettime(CLOCK_MONOTONIC, &msg.start);
 	msg.deadline = msg.start;
 	msg.deadline.tv_sec += s->cfg->total_delivery_timeout;
@@ -822,15 +840,44 @@ finish_message(struct session *s, struct txn *t)
 	txn_reset(s);
 }
 
-/* data_open - the spool for a new message; 0 if it could not be made */
+/* spool_begin - a new spool.  Unless Delivered-To makes them differ per
+ * recipient, the added headers are written first, once: then every
+ * delivery command can read the spool itself, with no copy. */
+static enum msg_err
+spool_begin(struct session *s, struct txn *t)
+{
+	struct deliver_msg msg;
+	char head[8192];
+	int n;
+
+	t->arrival = time(NULL);
+	if (spool_open(&t->spool, s->cfg->spool) == -1) {
+		log_error("%s: cannot create spool in %s: %s", t->queue_id,
+		    s->cfg->spool, strerror(t->spool.err));
+		return spool_err(t->spool.err);
+	}
+	if (s->cfg->delivered_to)
+		return MSG_OK;
+	msg_describe(s, t, &msg);
+	n = deliver_headers(s->cfg, &msg, &t->rcpts[0].addr, head,
+	    sizeof(head));
+	if (n < 0)
+		return MSG_ERR_SPOOL;
+	if (spool_write(&t->spool, head, (size_t)n) == -1)
+		return spool_err(t->spool.err);
+	t->body_off = (unsigned long long)n;
+	return MSG_OK;
+}
+
+/* data_open - the spool for DATA; 0 (and the reply) if it failed */
 static int
 data_open(struct session *s, struct txn *t)
 {
-	if (spool_open(&t->spool, s->cfg->spool) == 0)
+	enum msg_err err = spool_begin(s, t);
+
+	if (err == MSG_OK)
 		return 1;
-	log_error("%s: cannot create spool in %s: %s", t->queue_id,
-	    s->cfg->spool, strerror(t->spool.err));
-	if (t->spool.err == ENOSPC || t->spool.err == EDQUOT)
+	if (err == MSG_ERR_NOSPACE)
 		reply(s, 452, "4.3.1", "Insufficient system storage");
 	else
 		reply(s, 451, "4.3.0", "Local error in processing");
@@ -905,8 +952,7 @@ bdat_store(struct session *s, struct txn *t, const char *p, size_t n)
 	if (t->bare > 0 && s->cfg->strict_newlines)
 		t->err = MSG_ERR_NEWLINE;
 	else if (spool_write(&t->spool, out, olen) == -1)
-		t->err = (t->spool.err == ENOSPC || t->spool.err == EFBIG ||
-		    t->spool.err == EDQUOT) ? MSG_ERR_NOSPACE : MSG_ERR_SPOOL;
+		t->err = spool_err(t->spool.err);
 }
 
 /* read_chunk - exactly n octets of BDAT data, stored when t is set and
@@ -955,14 +1001,10 @@ bdat_begin(struct session *s, struct txn *t, unsigned long long n)
 {
 	if (t->bdat)
 		return 1;
-	if (spool_open(&t->spool, s->cfg->spool) == 0) {
-		t->bdat = 1;
+	t->bdat = 1;
+	t->err = spool_begin(s, t);
+	if (t->err == MSG_OK)
 		return 1;
-	}
-	log_error("%s: cannot create spool in %s: %s", t->queue_id,
-	    s->cfg->spool, strerror(t->spool.err));
-	t->err = (t->spool.err == ENOSPC || t->spool.err == EDQUOT) ?
-	    MSG_ERR_NOSPACE : MSG_ERR_SPOOL;
 	if (read_chunk(s, NULL, n) == READ_OK)
 		reply(s, t->err == MSG_ERR_NOSPACE ? 452 : 451,
 		    t->err == MSG_ERR_NOSPACE ? "4.3.1" : "4.3.0",

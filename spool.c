@@ -167,7 +167,7 @@ header_value(const char *line, const char *name)
 /* each_header - call fn on every header line (not continuations) until the
  * empty line that ends the header section; stop early when fn returns 1 */
 static int
-each_header(int fd, unsigned long long len,
+each_header(int fd, unsigned long long off, unsigned long long len,
     int (*fn)(const char *line, void *arg), void *arg)
 {
 	struct line_reader *r = calloc(1, sizeof(*r));
@@ -176,6 +176,7 @@ each_header(int fd, unsigned long long len,
 	if (r == NULL)
 		return -1;
 	r->fd = fd;
+	r->off = off;
 	r->len = len;
 	while ((got = next_line(r)) > 0 && r->llen > 0) {
 		if (r->line[0] == ' ' || r->line[0] == '\t')
@@ -202,12 +203,21 @@ count_received(const char *line, void *arg)
 	return 0;
 }
 
-/* spool_scan - facts about the header section: the hop count */
+/* spool_scan_at - facts about the header section of the message that
+ * starts at off (after the headers pipesmtpd itself wrote): the hop count */
+int
+spool_scan_at(int fd, unsigned long long off, unsigned long long len,
+    struct spool_headers *h)
+{
+	memset(h, 0, sizeof(*h));
+	return each_header(fd, off, len, count_received, h) < 0 ? -1 : 0;
+}
+
+/* spool_scan - spool_scan_at() for a spool that holds only the message */
 int
 spool_scan(int fd, unsigned long long len, struct spool_headers *h)
 {
-	memset(h, 0, sizeof(*h));
-	return each_header(fd, len, count_received, h) < 0 ? -1 : 0;
+	return spool_scan_at(fd, 0, len, h);
 }
 
 /* match_delivered_to - each_header callback: Delivered-To: equals addr */
@@ -232,5 +242,5 @@ match_delivered_to(const char *line, void *arg)
 int
 spool_has_delivered_to(int fd, unsigned long long len, const char *addr)
 {
-	return each_header(fd, len, match_delivered_to, (void *)addr);
+	return each_header(fd, 0, len, match_delivered_to, (void *)addr);
 }
