@@ -204,7 +204,7 @@ literal_ok(const char *lit, size_t len)
 	unsigned char addr[16];
 	size_t i;
 
-	if (len == 0 || len > ADDR_PART_MAX)
+	if (len == 0 || len > ADDR_PART_MAX || memchr(lit, '\0', len))
 		return 0;
 	memcpy(buf, lit, len);
 	buf[len] = '\0';

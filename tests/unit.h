@@ -1,0 +1,22 @@
+/*
+ * unit.h - the check suites of the unit tests, one per module.
+ *
+ * Each tests/unit_*.c file builds one suite from the public interface of
+ * its module (address.h, data.h, deliver.h, spool.h, session.h, log.h)
+ * and DESIGN.md; tests/unit_main.c runs them all.  No test opens a
+ * network port or runs a delivery command: sessions run over scripted
+ * I/O with a stub deliverer.
+ */
+#ifndef PIPESMTPD_UNIT_H
+#define PIPESMTPD_UNIT_H
+
+#include <check.h>
+
+Suite *address_suite(void);
+Suite *data_suite(void);
+Suite *deliver_suite(void);
+Suite *spool_suite(void);
+Suite *session_suite(void);
+Suite *log_suite(void);
+
+#endif

@@ -1,0 +1,604 @@
+/*
+ * unit_data.c - the DATA byte machine (data.h) and data_convert().
+ *
+ * Every input is fed three ways - whole, one octet at a time, and in
+ * random splits from fixed seeds - and the three must agree on output,
+ * size, bare line ends and the number of octets consumed.  The smuggling
+ * cases check that only CRLF "." CRLF ends the data.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data.h"
+#include "unit.h"
+
+#define LIT(x)	x, sizeof(x) - 1
+
+/* What feeding one input produced. */
+struct fed {
+	char *out;			/* malloc'd output */
+	size_t outlen;
+	size_t consumed;		/* octets data_feed() took */
+	unsigned long long size, bare;
+	enum data_state state;
+};
+
+/* feed - run in through a fresh machine in chunks; chunk 0 means whole,
+ * a negative chunk means random splits from seed -chunk (rand_r, so
+ * the callers' own srand() sequences are left alone).  Feeding stops
+ * at the end of data, as the session does. */
+static struct fed
+feed(const char *in, size_t n, int crlf, long chunk)
+{
+	struct data_machine m;
+	struct fed f;
+	char *tmp = malloc(DATA_OUT_ROOM(n) + 1);
+	size_t pos = 0;
+	unsigned seed = chunk < 0 ? (unsigned)-chunk : 0;
+
+	memset(&f, 0, sizeof(f));
+	f.out = malloc(DATA_OUT_ROOM(n) + 1);
+	if (tmp == NULL || f.out == NULL)
+		ck_abort_msg("out of memory");
+	data_init(&m, crlf);
+	if (m.state != DATA_BOL || m.size != 0 || m.bare != 0)
+		ck_abort_msg("data_init: state %d, size %llu, bare %llu",
+		    m.state, m.size, m.bare);
+	while (pos < n && m.state != DATA_END) {
+		size_t want = n - pos, olen = 99999, used;
+
+		if (chunk > 0 && (size_t)chunk < want)
+			want = (size_t)chunk;
+		else if (chunk < 0)
+			want = 1 + (size_t)rand_r(&seed) % want;
+		used = data_feed(&m, in + pos, want, tmp, &olen);
+		/* plain tests here: a passing ck_assert costs a system call */
+		if (used > want)
+			ck_abort_msg("consumed %zu of %zu", used, want);
+		if (olen > DATA_OUT_ROOM(want))
+			ck_abort_msg("output overflow: %zu for %zu", olen, want);
+		if (used != want && m.state != DATA_END)
+			ck_abort_msg("stopped at %zu of %zu before the end of "
+			    "data", used, want);
+		memcpy(f.out + f.outlen, tmp, olen);
+		f.outlen += olen;
+		pos += used;
+	}
+	f.consumed = pos;
+	f.size = m.size;
+	f.bare = m.bare;
+	f.state = m.state;
+	f.out[f.outlen] = '\0';
+	free(tmp);
+	return f;
+}
+
+/* same - two feeds of one input agree in everything */
+static void
+same(const struct fed *a, const struct fed *b, const char *what, long how)
+{
+	if (a->outlen != b->outlen || memcmp(a->out, b->out, a->outlen) != 0)
+		ck_abort_msg("%s: output differs fed whole and with chunk %ld",
+		    what, how);
+	if (a->consumed != b->consumed)
+		ck_abort_msg("%s: consumed %zu whole, %zu with chunk %ld", what,
+		    a->consumed, b->consumed, how);
+	if (a->size != b->size)
+		ck_abort_msg("%s: size %llu whole, %llu with chunk %ld", what,
+		    a->size, b->size, how);
+	if (a->bare != b->bare)
+		ck_abort_msg("%s: bare %llu whole, %llu with chunk %ld", what,
+		    a->bare, b->bare, how);
+	if (a->state != b->state)
+		ck_abort_msg("%s: state %d whole, %d with chunk %ld", what,
+		    a->state, b->state, how);
+}
+
+/* every_way - feed whole, byte by byte and in 20 random splits */
+static struct fed
+every_way(const char *in, size_t n, int crlf, const char *what)
+{
+	struct fed whole = feed(in, n, crlf, 0), other;
+	long how;
+
+	for (how = 1; how <= 3; how++) {
+		other = feed(in, n, crlf, how);
+		same(&whole, &other, what, how);
+		free(other.out);
+	}
+	for (how = -1; how >= -20; how--) {
+		other = feed(in, n, crlf, how);
+		same(&whole, &other, what, how);
+		free(other.out);
+	}
+	return whole;
+}
+
+/* printable - a C-escaped copy of a short buffer for messages */
+static const char *
+printable(const char *p, size_t n)
+{
+	static char buf[4][512];
+	static int which;
+	char *out = buf[which++ % 4];
+	size_t o = 0, i;
+
+	for (i = 0; i < n && o + 5 < sizeof(buf[0]); i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (ch == '\r')
+			o += (size_t)sprintf(out + o, "\\r");
+		else if (ch == '\n')
+			o += (size_t)sprintf(out + o, "\\n");
+		else if (ch < 32 || ch >= 127)
+			o += (size_t)sprintf(out + o, "\\x%02x", ch);
+		else
+			out[o++] = (char)ch;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+struct data_case {
+	const char *in;
+	size_t n;
+	int crlf;
+	int want_end;
+	const char *out;	/* wanted output */
+	size_t outlen;
+	size_t consumed;	/* 0: all of the input */
+	unsigned long long size, bare;
+};
+
+static const struct data_case cases[] = {
+	{ LIT("abc\r\n.\r\n"), 0, 1, LIT("abc\n"), 0, 5, 0 },
+	{ LIT("abc\r\n.\r\n"), 1, 1, LIT("abc\r\n"), 0, 5, 0 },
+	{ LIT(".\r\n"), 0, 1, LIT(""), 0, 0, 0 },
+	{ LIT(".\r\n"), 1, 1, LIT(""), 0, 0, 0 },
+	{ LIT("\r\n.\r\n"), 0, 1, LIT("\n"), 0, 2, 0 },
+	{ LIT("\r\n\r\n.\r\n"), 1, 1, LIT("\r\n\r\n"), 0, 4, 0 },
+	/* dot-unstuffing, size after unstuffing */
+	{ LIT("..dot\r\n.\r\n"), 0, 1, LIT(".dot\n"), 0, 6, 0 },
+	{ LIT("x\r\n..\r\n.\r\n"), 0, 1, LIT("x\n.\n"), 0, 6, 0 },
+	{ LIT("...\r\n.\r\n"), 0, 1, LIT("..\n"), 0, 4, 0 },
+	{ LIT(".x\r\n.\r\n"), 0, 1, LIT("x\n"), 0, 3, 0 },
+	{ LIT("a.\r\n.b\r\n.\r\n"), 0, 1, LIT("a.\nb\n"), 0, 7, 0 },
+	{ LIT("..\r\n..\r\n.\r\n"), 1, 1, LIT(".\r\n.\r\n"), 0, 6, 0 },
+	/* what follows the end of data is not consumed */
+	{ LIT("a\r\n.\r\nQUIT\r\n"), 0, 1, LIT("a\n"), 6, 3, 0 },
+	{ LIT(".\r\n.\r\n"), 0, 1, LIT(""), 3, 0, 0 },
+	{ LIT("a\r\n.\r\n\0"), 0, 1, LIT("a\n"), 6, 3, 0 },
+	/* bare LF and bare CR: line ends that never end the data */
+	{ LIT("a\nb\r\n.\r\n"), 0, 1, LIT("a\nb\n"), 0, 5, 1 },
+	{ LIT("a\rb\r\n.\r\n"), 0, 1, LIT("a\nb\n"), 0, 5, 1 },
+	{ LIT("a\nb\r\n.\r\n"), 1, 1, LIT("a\r\nb\r\n"), 0, 5, 1 },
+	{ LIT("a\r\r\n.\r\n"), 0, 1, LIT("a\n\n"), 0, 4, 1 },
+	{ LIT("a\n\n\r\n.\r\n"), 0, 1, LIT("a\n\n\n"), 0, 5, 2 },
+	{ LIT("a\n.\nb\r\n.\r\n"), 0, 1, LIT("a\n.\nb\n"), 0, 7, 2 },
+	{ LIT("a\n.\r\nb\r\n.\r\n"), 0, 1, LIT("a\n.\nb\n"), 0, 8, 1 },
+	/* NUL and 8-bit octets are content */
+	{ LIT("a\0b\r\n.\r\n"), 0, 1, LIT("a\0b\n"), 0, 5, 0 },
+	{ LIT("\xff\xfe\r\n.\r\n"), 0, 1, LIT("\xff\xfe\n"), 0, 4, 0 },
+	{ LIT("a\0\r\n.\r\n"), 0, 1, LIT("a\0\n"), 0, 4, 0 },
+	/* no end of data yet */
+	{ LIT("abc"), 0, 0, LIT("abc"), 0, 3, 0 },
+	{ LIT("abc\r\n"), 0, 0, LIT("abc\n"), 0, 5, 0 },
+	{ LIT("abc\r\n.x"), 0, 0, LIT("abc\nx"), 0, 6, 0 },
+};
+
+#define NCASES	(sizeof(cases) / sizeof(cases[0]))
+
+START_TEST(test_table)
+{
+	const struct data_case *c = &cases[_i];
+	struct fed f = every_way(c->in, c->n, c->crlf, printable(c->in, c->n));
+	size_t want_used = c->consumed ? c->consumed : c->n;
+
+	ck_assert_msg((f.state == DATA_END) == c->want_end,
+	    "case %d \"%s\": end of data %d, want %d", _i,
+	    printable(c->in, c->n), f.state == DATA_END, c->want_end);
+	ck_assert_msg(f.outlen == c->outlen &&
+	    memcmp(f.out, c->out, c->outlen) == 0,
+	    "case %d \"%s\": output \"%s\", want \"%s\"", _i,
+	    printable(c->in, c->n), printable(f.out, f.outlen),
+	    printable(c->out, c->outlen));
+	ck_assert_msg(f.consumed == want_used,
+	    "case %d \"%s\": consumed %zu, want %zu", _i,
+	    printable(c->in, c->n), f.consumed, want_used);
+	ck_assert_msg(f.size == c->size, "case %d \"%s\": size %llu, want "
+	    "%llu", _i, printable(c->in, c->n), f.size, c->size);
+	ck_assert_msg(f.bare == c->bare, "case %d \"%s\": bare %llu, want "
+	    "%llu", _i, printable(c->in, c->n), f.bare, c->bare);
+	free(f.out);
+}
+END_TEST
+
+/* Sequences that end the data on some servers but must not here. */
+static const struct {
+	const char *s;
+	size_t n;
+} smuggle[] = {
+	{ LIT("\n.\n") }, { LIT("\n.\r\n") }, { LIT("\r\n.\n") },
+	{ LIT("\r.\r") }, { LIT("\r\n.\r") }, { LIT("\r\r\n") },
+	{ LIT("\r.\r\n") }, { LIT("\n.\r") }, { LIT("\r\n\0.\r\n") },
+	{ LIT("\r\n.\0\r\n") }, { LIT("\r\n.\r\0\n") }, { LIT("\r\0\n.\r\n") },
+	{ LIT("\r\r\n.\n") }, { LIT("\n\r\n.\n") }, { LIT("\r\n.\r\r\n") },
+	{ LIT("\r\n .\r\n") }, { LIT("\r\n.\n\r\n") }, { LIT("\r\n\n.\r\n") },
+	{ LIT("\r\n\r.\r\n") },
+};
+
+#define NSMUGGLE	(sizeof(smuggle) / sizeof(smuggle[0]))
+
+START_TEST(test_smuggling_not_end)
+{
+	char in[256];
+	size_t n = 0;
+	struct fed f;
+
+	memcpy(in + n, "a", 1);
+	n += 1;
+	memcpy(in + n, smuggle[_i].s, smuggle[_i].n);
+	n += smuggle[_i].n;
+	memcpy(in + n, "MAIL FROM:<evil@x.org>", 22);
+	n += 22;
+	f = every_way(in, n, 0, printable(in, n));
+	ck_assert_msg(f.state != DATA_END, "\"%s\" ended the data",
+	    printable(in, n));
+	ck_assert_uint_eq(f.consumed, n);
+	ck_assert_msg(f.outlen >= 22 && memcmp(f.out + f.outlen - 22,
+	    "MAIL FROM:<evil@x.org>", 22) == 0,
+	    "\"%s\": the smuggled command is not content: \"%s\"",
+	    printable(in, n), printable(f.out, f.outlen));
+	ck_assert_msg(f.outlen <= n, "LF mode output grew");
+	free(f.out);
+
+	/* the real end of data still works after it */
+	memcpy(in + n, "\r\n.\r\nQUIT\r\n", 11);
+	n += 11;
+	f = every_way(in, n, 0, printable(in, n));
+	ck_assert_msg(f.state == DATA_END, "\"%s\" did not end the data",
+	    printable(in, n));
+	ck_assert_uint_eq(f.consumed, n - 6);
+	free(f.out);
+}
+END_TEST
+
+/* real_end - offset just past the first CRLF "." CRLF (or "." CRLF at
+ * the very start), 0 if there is none */
+static size_t
+real_end(const char *p, size_t n)
+{
+	size_t i;
+
+	if (n >= 3 && memcmp(p, ".\r\n", 3) == 0)
+		return 3;
+	for (i = 0; i + 5 <= n; i++)
+		if (memcmp(p + i, "\r\n.\r\n", 5) == 0)
+			return i + 5;
+	return 0;
+}
+
+START_TEST(test_smuggle_as_whole_message)
+{
+	/* a message that is only the smuggling sequence, at the start */
+	struct fed f = every_way(smuggle[_i].s, smuggle[_i].n, 0,
+	    printable(smuggle[_i].s, smuggle[_i].n));
+	int real = real_end(smuggle[_i].s, smuggle[_i].n) != 0;
+
+	ck_assert_msg((f.state == DATA_END) == real, "\"%s\" at the start: "
+	    "end %d", printable(smuggle[_i].s, smuggle[_i].n),
+	    f.state == DATA_END);
+	free(f.out);
+}
+END_TEST
+
+START_TEST(test_random_line_ends)
+{
+	/* random mixes of CR, LF, '.', NUL and text: the data ends exactly
+	 * where the octets first contain the real end-of-data sequence */
+	static const char alphabet[] = { '\r', '\n', '.', '\0', 'x' };
+	char in[64];
+	int round;
+
+	srand(1234);
+	for (round = 0; round < 3000; round++) {
+		size_t n = 1 + (size_t)rand() % sizeof(in), i, end;
+		struct fed f;
+
+		for (i = 0; i < n; i++)
+			in[i] = alphabet[rand() % 5];
+		end = real_end(in, n);
+		f = every_way(in, n, 0, printable(in, n));
+		ck_assert_msg((f.state == DATA_END) == (end != 0),
+		    "\"%s\": end %d, want %d", printable(in, n),
+		    f.state == DATA_END, end != 0);
+		ck_assert_msg(f.consumed == (end ? end : n),
+		    "\"%s\": consumed %zu, want %zu", printable(in, n),
+		    f.consumed, end ? end : n);
+		ck_assert_msg(f.outlen <= f.consumed, "\"%s\": LF output %zu > "
+		    "input %zu", printable(in, n), f.outlen, f.consumed);
+		ck_assert_msg(f.size <= f.consumed, "\"%s\": size %llu",
+		    printable(in, n), f.size);
+		free(f.out);
+	}
+}
+END_TEST
+
+/* random_line - a line without CR or LF, often starting with '.' */
+static size_t
+random_line(char *out, size_t max)
+{
+	static const char alphabet[] = ".....abcXYZ \t\0\x80\xff-:";
+	size_t n = (size_t)rand() % max, i;
+
+	for (i = 0; i < n; i++)
+		out[i] = alphabet[(size_t)rand() % (sizeof(alphabet) - 1)];
+	return n;
+}
+
+START_TEST(test_round_trip)
+{
+	int round;
+
+	srand(42 + (unsigned)_i);
+	for (round = 0; round < 200; round++) {
+		size_t nlines = (size_t)rand() % 40, i, w = 0, e = 0;
+		char *wire = malloc(nlines * 140 + 8);
+		char *want = malloc(nlines * 140 + 8);
+		unsigned long long size = 0;
+		struct fed f;
+		int crlf = round % 2;
+
+		for (i = 0; i < nlines; i++) {
+			char line[128];
+			size_t n = random_line(line, sizeof(line));
+
+			if (n > 0 && line[0] == '.')
+				wire[w++] = '.';	/* dot-stuffing */
+			memcpy(wire + w, line, n);
+			w += n;
+			memcpy(wire + w, "\r\n", 2);
+			w += 2;
+			memcpy(want + e, line, n);
+			e += n;
+			if (crlf)
+				want[e++] = '\r';
+			want[e++] = '\n';
+			size += n + 2;
+		}
+		memcpy(wire + w, ".\r\n", 3);
+		w += 3;
+		f = every_way(wire, w, crlf, "round trip");
+		ck_assert_int_eq(f.state, DATA_END);
+		ck_assert_uint_eq(f.consumed, w);
+		ck_assert_msg(f.outlen == e && memcmp(f.out, want, e) == 0,
+		    "round %d: content changed on the way", round);
+		ck_assert_uint_eq(f.size, size);
+		ck_assert_uint_eq(f.bare, 0);
+		if (!crlf)
+			ck_assert_uint_le(f.outlen, w);
+		free(f.out);
+		free(wire);
+		free(want);
+	}
+}
+END_TEST
+
+START_TEST(test_feed_after_end)
+{
+	struct data_machine m;
+	char out[DATA_OUT_ROOM(16)];
+	size_t olen = 7, used;
+
+	data_init(&m, 0);
+	used = data_feed(&m, ".\r\n", 3, out, &olen);
+	ck_assert_uint_eq(used, 3);
+	ck_assert_uint_eq(olen, 0);
+	ck_assert_int_eq(m.state, DATA_END);
+	olen = 7;
+	used = data_feed(&m, "more\r\n", 6, out, &olen);
+	ck_assert_uint_eq(used, 0);
+	ck_assert_uint_eq(olen, 0);
+	ck_assert_uint_eq(m.size, 0);
+}
+END_TEST
+
+START_TEST(test_large_message)
+{
+	/* a megabyte in one buffer and in 4096-octet pieces */
+	size_t lines = 16384, i, n = 0;
+	char *in = malloc(lines * 64 + 8);
+	struct fed a, b;
+
+	for (i = 0; i < lines; i++) {
+		n += (size_t)sprintf(in + n, "%s%058zu\r\n",
+		    i % 7 == 0 ? ".." : "", i);
+	}
+	memcpy(in + n, ".\r\n", 3);
+	n += 3;
+	a = feed(in, n, 0, 0);
+	b = feed(in, n, 0, 4096);
+	same(&a, &b, "large", 4096);
+	ck_assert_int_eq(a.state, DATA_END);
+	ck_assert_uint_eq(a.outlen, lines * 59 + (lines + 6) / 7);
+	ck_assert_uint_eq(a.size, lines * 60 + (lines + 6) / 7);
+	free(a.out);
+	free(b.out);
+	free(in);
+}
+END_TEST
+
+/* convert - data_convert over pieces; returns output, sets bare */
+static size_t
+convert(const char *const *pieces, const size_t *lens, size_t npieces,
+    int crlf, char *out, unsigned long long *bare, int *pending)
+{
+	size_t o = 0, i;
+
+	*pending = 0;
+	*bare = 0;
+	for (i = 0; i < npieces; i++) {
+		char tmp[DATA_OUT_ROOM(256)];
+		size_t olen = 99999;
+
+		ck_assert(lens[i] <= 256);
+		if (lens[i] == 0)
+			continue;	/* an empty call is not a chunk */
+		data_convert(pieces[i], lens[i], crlf, pending, tmp, &olen,
+		    bare);
+		ck_assert_uint_le(olen, DATA_OUT_ROOM(lens[i]));
+		memcpy(out + o, tmp, olen);
+		o += olen;
+	}
+	return o;
+}
+
+START_TEST(test_convert_basic)
+{
+	const char *p[1];
+	size_t l[1], n;
+	char out[256];
+	unsigned long long bare;
+	int pending;
+
+	p[0] = "a\r\nb\nc\rd";
+	l[0] = 8;
+	n = convert(p, l, 1, 0, out, &bare, &pending);
+	ck_assert_uint_eq(n, 7);
+	ck_assert_mem_eq(out, "a\nb\nc\nd", 7);
+	ck_assert_uint_eq(bare, 2);
+	ck_assert_int_eq(pending, 0);
+
+	n = convert(p, l, 1, 1, out, &bare, &pending);
+	ck_assert_uint_eq(n, 10);
+	ck_assert_mem_eq(out, "a\r\nb\r\nc\r\nd", 10);
+	ck_assert_uint_eq(bare, 2);
+
+	/* no unstuffing and no end-of-data scan in BDAT chunks */
+	p[0] = "..x\r\n.\r\n..\r\n";
+	l[0] = 12;
+	n = convert(p, l, 1, 0, out, &bare, &pending);
+	ck_assert_uint_eq(n, 9);
+	ck_assert_mem_eq(out, "..x\n.\n..\n", 9);
+	ck_assert_uint_eq(bare, 0);
+
+	p[0] = "a\0b\r\n";
+	l[0] = 5;
+	n = convert(p, l, 1, 0, out, &bare, &pending);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_mem_eq(out, "a\0b\n", 4);
+}
+END_TEST
+
+START_TEST(test_convert_pending_cr)
+{
+	const char *p[3];
+	size_t l[3], n;
+	char out[256];
+	unsigned long long bare;
+	int pending;
+
+	/* CR | LF across chunks: one CRLF line end */
+	p[0] = "a\r";
+	l[0] = 2;
+	p[1] = "\nb";
+	l[1] = 2;
+	n = convert(p, l, 1, 0, out, &bare, &pending);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_mem_eq(out, "a", 1);
+	ck_assert_int_eq(pending, 1);
+	n = convert(p, l, 2, 0, out, &bare, &pending);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_mem_eq(out, "a\nb", 3);
+	ck_assert_uint_eq(bare, 0);
+	ck_assert_int_eq(pending, 0);
+
+	/* CR | text: a bare CR */
+	p[1] = "b";
+	l[1] = 1;
+	n = convert(p, l, 2, 1, out, &bare, &pending);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_mem_eq(out, "a\r\nb", 4);
+	ck_assert_uint_eq(bare, 1);
+	ck_assert_int_eq(pending, 0);
+
+	/* CR | CR LF: a bare CR, then a CRLF */
+	p[1] = "\r\nb";
+	l[1] = 3;
+	n = convert(p, l, 2, 0, out, &bare, &pending);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_mem_eq(out, "a\n\nb", 4);
+	ck_assert_uint_eq(bare, 1);
+
+	/* CR | CR | LF */
+	p[1] = "\r";
+	l[1] = 1;
+	p[2] = "\n";
+	l[2] = 1;
+	n = convert(p, l, 3, 0, out, &bare, &pending);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_mem_eq(out, "a\n\n", 3);
+	ck_assert_uint_eq(bare, 1);
+	ck_assert_int_eq(pending, 0);
+}
+END_TEST
+
+START_TEST(test_convert_every_split)
+{
+	static const char in[] = "x\r\ny\rz\n\r\r\nw\r\n\n.\r\n..end";
+	size_t n = sizeof(in) - 1, cut, cut2, whole_n;
+	char whole[256], out[256];
+	unsigned long long whole_bare, bare;
+	int pending;
+	const char *p[3];
+	size_t l[3];
+
+	p[0] = in;
+	l[0] = n;
+	whole_n = convert(p, l, 1, 0, whole, &whole_bare, &pending);
+	ck_assert_int_eq(pending, 0);
+	ck_assert_uint_eq(whole_bare, 4);
+	for (cut = 0; cut <= n; cut++) {
+		for (cut2 = cut; cut2 <= n; cut2++) {
+			p[0] = in;
+			l[0] = cut;
+			p[1] = in + cut;
+			l[1] = cut2 - cut;
+			p[2] = in + cut2;
+			l[2] = n - cut2;
+			out[0] = '\0';
+			ck_assert_uint_eq(convert(p, l, 3, 0, out, &bare,
+			    &pending), whole_n);
+			ck_assert_msg(memcmp(out, whole, whole_n) == 0,
+			    "split at %zu, %zu differs", cut, cut2);
+			ck_assert_uint_eq(bare, whole_bare);
+			ck_assert_int_eq(pending, 0);
+		}
+	}
+}
+END_TEST
+
+Suite *
+data_suite(void)
+{
+	Suite *s = suite_create("data");
+	TCase *tc = tcase_create("feed");
+
+	tcase_add_loop_test(tc, test_table, 0, (int)NCASES);
+	tcase_add_loop_test(tc, test_smuggling_not_end, 0, (int)NSMUGGLE);
+	tcase_add_loop_test(tc, test_smuggle_as_whole_message, 0,
+	    (int)NSMUGGLE);
+	tcase_add_test(tc, test_random_line_ends);
+	tcase_add_loop_test(tc, test_round_trip, 0, 4);
+	tcase_add_test(tc, test_feed_after_end);
+	tcase_add_test(tc, test_large_message);
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("convert");
+	tcase_add_test(tc, test_convert_basic);
+	tcase_add_test(tc, test_convert_pending_cr);
+	tcase_add_test(tc, test_convert_every_split);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,725 @@
+/*
+ * unit_deliver.c - the pure parts of delivery (deliver.h): placeholder
+ * expansion and template checks, the exit-status table of DESIGN.md
+ * "Outcomes", the output sanitiser and the prepended header block of
+ * "The message as delivered".  No command is run here except children
+ * forked by the test itself to produce real wait statuses.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "config.h"
+#include "deliver.h"
+#include "unit.h"
+
+#ifndef W_EXITCODE
+#define W_EXITCODE(ret, sig)	((ret) << 8 | (sig))
+#endif
+
+static const struct deliver_vars vars = {
+	"s@x.org",		/* %s */
+	"Rcpt+Ext@mx.test",	/* %r */
+	"rcpt",			/* %u */
+	"Rcpt+Ext",		/* %l */
+	"Ext",			/* %e */
+	"mx.test",		/* %d */
+	"192.0.2.1",		/* %i */
+	"client.example",	/* %h */
+	"Q1D",			/* %q */
+};
+
+struct expand_case {
+	const char *tmpl;
+	int want;		/* 0 or -1 */
+	const char *out;
+};
+
+static const struct expand_case expand_cases[] = {
+	{ "", 0, "" },
+	{ "plain", 0, "plain" },
+	{ "%s", 0, "s@x.org" },
+	{ "%r", 0, "Rcpt+Ext@mx.test" },
+	{ "%u", 0, "rcpt" },
+	{ "%l", 0, "Rcpt+Ext" },
+	{ "%e", 0, "Ext" },
+	{ "%d", 0, "mx.test" },
+	{ "%i", 0, "192.0.2.1" },
+	{ "%h", 0, "client.example" },
+	{ "%q", 0, "Q1D" },
+	{ "%%", 0, "%" },
+	{ "100%%", 0, "100%" },
+	{ "%%s", 0, "%s" },
+	{ "%%%s", 0, "%s@x.org" },
+	{ "--to=%r", 0, "--to=Rcpt+Ext@mx.test" },
+	{ "/var/mail/%u/%e", 0, "/var/mail/rcpt/Ext" },
+	{ "%s%r%u%l%e%d%i%h%q%%", 0,
+	    "s@x.orgRcpt+Ext@mx.testrcptRcpt+ExtExtmx.test192.0.2.1"
+	    "client.exampleQ1D%" },
+	{ "%u %u", 0, "rcpt rcpt" },
+	{ "%x", -1, NULL },
+	{ "a%Sb", -1, NULL },
+	{ "abc%", -1, NULL },
+	{ "%", -1, NULL },
+	{ "%%%", -1, NULL },
+	{ "ok%s then %z", -1, NULL },
+};
+
+START_TEST(test_expand_table)
+{
+	const struct expand_case *c = &expand_cases[_i];
+	char out[512];
+	int ret;
+
+	memset(out, 'Z', sizeof(out));
+	ret = deliver_expand(c->tmpl, &vars, out, sizeof(out));
+	ck_assert_msg(ret == c->want, "expand(\"%s\") = %d, want %d", c->tmpl,
+	    ret, c->want);
+	if (c->want == 0)
+		ck_assert_msg(strcmp(out, c->out) == 0,
+		    "expand(\"%s\") = \"%s\", want \"%s\"", c->tmpl, out,
+		    c->out);
+}
+END_TEST
+
+START_TEST(test_expand_capacity)
+{
+	char out[64];
+	size_t need = strlen("Rcpt+Ext@mx.test");
+
+	ck_assert_int_eq(deliver_expand("abc", &vars, out, 4), 0);
+	ck_assert_str_eq(out, "abc");
+	ck_assert_int_eq(deliver_expand("abc", &vars, out, 3), -1);
+	ck_assert_int_eq(deliver_expand("%r", &vars, out, need + 1), 0);
+	ck_assert_str_eq(out, "Rcpt+Ext@mx.test");
+	ck_assert_int_eq(deliver_expand("%r", &vars, out, need), -1);
+	ck_assert_int_eq(deliver_expand("x%r", &vars, out, need + 1), -1);
+	ck_assert_int_eq(deliver_expand("%%", &vars, out, 2), 0);
+	ck_assert_str_eq(out, "%");
+	ck_assert_int_eq(deliver_expand("%%", &vars, out, 1), -1);
+	ck_assert_int_eq(deliver_expand("", &vars, out, 1), 0);
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
+START_TEST(test_expand_values_verbatim)
+{
+	/* values are copied as they are: no re-expansion, no splitting */
+	struct deliver_vars v = vars;
+	char out[128];
+
+	v.helo = "%s with spaces";
+	v.sender = "";
+	ck_assert_int_eq(deliver_expand("[%h][%s]", &v, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "[%s with spaces][]");
+}
+END_TEST
+
+struct tmpl_case {
+	const char *tmpl;
+	int want;
+};
+
+static const struct tmpl_case tmpl_cases[] = {
+	{ "", 1 }, { "plain", 1 }, { "%s", 1 }, { "%r", 1 }, { "%u", 1 },
+	{ "%l", 1 }, { "%e", 1 }, { "%d", 1 }, { "%i", 1 }, { "%h", 1 },
+	{ "%q", 1 }, { "%%", 1 }, { "100%%", 1 }, { "%%x", 1 },
+	{ "--arg=%s%r%u%l%e%d%i%h%q%%", 1 },
+	{ "%x", 0 }, { "%S", 0 }, { "%R", 0 }, { "%", 0 }, { "a%", 0 },
+	{ "%%%", 0 }, { "%s%", 0 }, { "% s", 0 }, { "%1", 0 },
+};
+
+START_TEST(test_template_ok_table)
+{
+	const struct tmpl_case *c = &tmpl_cases[_i];
+
+	ck_assert_msg(!!deliver_template_ok(c->tmpl) == c->want,
+	    "deliver_template_ok(\"%s\") = %d, want %d", c->tmpl,
+	    deliver_template_ok(c->tmpl), c->want);
+}
+END_TEST
+
+struct exit_case {
+	int code;
+	enum deliver_class cls;
+	const char *dsn;
+};
+
+static const struct exit_case exit_cases[] = {
+	{ 0, OUT_DELIVERED, "2.0.0" },
+	{ 75, OUT_TEMP, "4.3.0" },
+	{ 71, OUT_TEMP, "4.3.0" },
+	{ 67, OUT_PERM, "5.1.1" },
+	{ 68, OUT_PERM, "5.1.2" },
+	{ 65, OUT_PERM, "5.6.0" },
+	{ 73, OUT_PERM, "5.2.0" },
+	{ 77, OUT_PERM, "5.7.0" },
+	{ 74, OUT_PERM, "5.3.0" },
+	{ 64, OUT_PERM, "5.3.0" },
+	{ 66, OUT_PERM, "5.3.0" },
+	{ 69, OUT_PERM, "5.3.0" },
+	{ 70, OUT_PERM, "5.3.0" },
+	{ 72, OUT_PERM, "5.3.0" },
+	{ 76, OUT_PERM, "5.5.0" },
+	{ 78, OUT_PERM, "5.3.5" },
+	{ 1, OUT_PERM, "5.3.0" },
+	{ 2, OUT_PERM, "5.3.0" },
+	{ 63, OUT_PERM, "5.3.0" },
+	{ 79, OUT_PERM, "5.3.0" },
+	{ 100, OUT_PERM, "5.3.0" },
+	{ 126, OUT_PERM, "5.3.0" },
+	{ 127, OUT_PERM, "5.3.0" },
+	{ 255, OUT_PERM, "5.3.0" },
+};
+
+START_TEST(test_exit_table)
+{
+	const struct exit_case *c = &exit_cases[_i];
+	struct deliver_outcome out;
+	int status = W_EXITCODE(c->code, 0);
+
+	memset(&out, 0, sizeof(out));
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == c->code);
+	deliver_map_status(status, "", 0, &out);
+	ck_assert_msg(out.cls == c->cls, "exit %d: class %d, want %d",
+	    c->code, out.cls, c->cls);
+	ck_assert_msg(strcmp(out.dsn, c->dsn) == 0, "exit %d: %s, want %s",
+	    c->code, out.dsn, c->dsn);
+	ck_assert_int_eq(out.status, status);
+}
+END_TEST
+
+START_TEST(test_signals_are_temporary)
+{
+	static const int sigs[] = { SIGKILL, SIGTERM, SIGSEGV, SIGPIPE,
+	    SIGABRT, SIGINT };
+	struct deliver_outcome out;
+	size_t i;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		memset(&out, 0, sizeof(out));
+		ck_assert(WIFSIGNALED(sigs[i]));
+		deliver_map_status(sigs[i], "", 0, &out);
+		ck_assert_msg(out.cls == OUT_TEMP, "signal %d: class %d",
+		    sigs[i], out.cls);
+		ck_assert_str_eq(out.dsn, "4.3.0");
+		/* a permanent code in the output cannot make it permanent */
+		deliver_map_status(sigs[i], "5.1.1 no such user\n", 19, &out);
+		ck_assert_int_eq(out.cls, OUT_TEMP);
+		ck_assert_str_eq(out.dsn, "4.3.0");
+	}
+}
+END_TEST
+
+/* child_status - a real wait status: a child that exits or is killed */
+static int
+child_status(int code, int sig)
+{
+	pid_t pid = fork();
+	int status;
+
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		if (sig != 0) {
+			signal(sig, SIG_DFL);
+			kill(getpid(), sig);
+			pause();
+		}
+		_exit(code);
+	}
+	ck_assert(waitpid(pid, &status, 0) == pid);
+	return status;
+}
+
+START_TEST(test_real_wait_statuses)
+{
+	struct deliver_outcome out;
+
+	deliver_map_status(child_status(0, 0), "", 0, &out);
+	ck_assert_int_eq(out.cls, OUT_DELIVERED);
+	ck_assert_str_eq(out.dsn, "2.0.0");
+	deliver_map_status(child_status(73, 0), "", 0, &out);
+	ck_assert_int_eq(out.cls, OUT_PERM);
+	ck_assert_str_eq(out.dsn, "5.2.0");
+	deliver_map_status(child_status(75, 0), "", 0, &out);
+	ck_assert_int_eq(out.cls, OUT_TEMP);
+	ck_assert_str_eq(out.dsn, "4.3.0");
+	deliver_map_status(child_status(0, SIGTERM), "", 0, &out);
+	ck_assert_int_eq(out.cls, OUT_TEMP);
+	ck_assert_str_eq(out.dsn, "4.3.0");
+	deliver_map_status(child_status(0, SIGKILL), "", 0, &out);
+	ck_assert_int_eq(out.cls, OUT_TEMP);
+	ck_assert_str_eq(out.dsn, "4.3.0");
+}
+END_TEST
+
+struct output_case {
+	int code;
+	const char *output;
+	enum deliver_class cls;
+	const char *dsn;
+	const char *text;	/* NULL: not checked */
+};
+
+static const struct output_case output_cases[] = {
+	/* a code of the same class replaces the table's */
+	{ 73, "5.2.2 mailbox full\n", OUT_PERM, "5.2.2", "mailbox full" },
+	{ 73, "5.2.2 mailbox full", OUT_PERM, "5.2.2", "mailbox full" },
+	{ 67, "5.1.1 no such user\nsecond line\n", OUT_PERM, "5.1.1",
+	    "no such user" },
+	{ 1, "5.7.1 policy says no\r\n", OUT_PERM, "5.7.1", "policy says no" },
+	{ 75, "4.2.2 over quota\n", OUT_TEMP, "4.2.2", "over quota" },
+	{ 71, "4.3.2 system not accepting\n", OUT_TEMP, "4.3.2",
+	    "system not accepting" },
+	{ 73, "5.10.123 three digits\n", OUT_PERM, "5.10.123",
+	    "three digits" },
+	/* a code of another class is only text */
+	{ 75, "5.2.2 mailbox full\n", OUT_TEMP, "4.3.0",
+	    "5.2.2 mailbox full" },
+	{ 67, "4.2.2 over quota\n", OUT_PERM, "5.1.1", "4.2.2 over quota" },
+	{ 0, "5.0.0 but exited 0\n", OUT_DELIVERED, "2.0.0", NULL },
+	{ 0, "4.0.0 but exited 0\n", OUT_DELIVERED, "2.0.0", NULL },
+	/* plain first lines, sanitised */
+	{ 75, "try again later\nmore\n", OUT_TEMP, "4.3.0",
+	    "try again later" },
+	{ 1, "bad\x1b[31mthing\n", OUT_PERM, "5.3.0", "bad?[31mthing" },
+	{ 1, "caf\xc3\xa9 closed\n", OUT_PERM, "5.3.0", "caf?? closed" },
+	{ 77, "no\tperm\r\nX-Evil: 1\n", OUT_PERM, "5.7.0", "no?perm" },
+	/* the code must be a code: no class digit, no dots, no space */
+	{ 73, "52.2 full\n", OUT_PERM, "5.2.0", "52.2 full" },
+	{ 73, "5.2 full\n", OUT_PERM, "5.2.0", "5.2 full" },
+	{ 73, "5.2.2.1 full\n", OUT_PERM, "5.2.0", NULL },
+	{ 73, "x5.2.2 full\n", OUT_PERM, "5.2.0", "x5.2.2 full" },
+	{ 73, "5.a.2 full\n", OUT_PERM, "5.2.0", "5.a.2 full" },
+	{ 73, "5.1234.2 full\n", OUT_PERM, "5.2.0", NULL },
+};
+
+START_TEST(test_output_table)
+{
+	const struct output_case *c = &output_cases[_i];
+	struct deliver_outcome out;
+
+	memset(&out, 0, sizeof(out));
+	deliver_map_status(W_EXITCODE(c->code, 0), c->output,
+	    strlen(c->output), &out);
+	ck_assert_msg(out.cls == c->cls, "exit %d \"%s\": class %d, want %d",
+	    c->code, c->output, out.cls, c->cls);
+	ck_assert_msg(strcmp(out.dsn, c->dsn) == 0,
+	    "exit %d \"%s\": code %s, want %s", c->code, c->output, out.dsn,
+	    c->dsn);
+	if (c->text != NULL)
+		ck_assert_msg(strcmp(out.text, c->text) == 0,
+		    "exit %d \"%s\": text \"%s\", want \"%s\"", c->code,
+		    c->output, out.text, c->text);
+}
+END_TEST
+
+START_TEST(test_output_cut_to_200)
+{
+	char output[1000];
+	struct deliver_outcome out;
+	size_t i;
+
+	for (i = 0; i < sizeof(output); i++)
+		output[i] = (char)('a' + i % 26);
+	deliver_map_status(W_EXITCODE(1, 0), output, sizeof(output), &out);
+	ck_assert_uint_eq(strlen(out.text), DELIVER_TEXT_MAX);
+	ck_assert(memcmp(out.text, output, DELIVER_TEXT_MAX) == 0);
+	/* a NUL in the output is sanitised, not an early end */
+	deliver_map_status(W_EXITCODE(1, 0), "ab\0cd\n", 6, &out);
+	ck_assert_str_eq(out.text, "ab?cd");
+	/* only len octets are read */
+	deliver_map_status(W_EXITCODE(1, 0), "abcdef", 3, &out);
+	ck_assert_str_eq(out.text, "abc");
+}
+END_TEST
+
+START_TEST(test_output_no_control_bytes)
+{
+	/* whatever the command prints, the text is printable ASCII */
+	char output[300];
+	struct deliver_outcome out;
+	int round;
+	size_t i;
+
+	srand(7);
+	for (round = 0; round < 500; round++) {
+		size_t n = (size_t)rand() % sizeof(output);
+
+		for (i = 0; i < n; i++)
+			output[i] = (char)(rand() % 256);
+		deliver_map_status(W_EXITCODE(1 + rand() % 100, 0), output, n,
+		    &out);
+		ck_assert_uint_le(strlen(out.text), DELIVER_TEXT_MAX);
+		for (i = 0; out.text[i] != '\0'; i++)
+			ck_assert_msg(out.text[i] >= 32 && out.text[i] < 127,
+			    "round %d: octet %d in the text", round,
+			    (unsigned char)out.text[i]);
+		for (i = 0; out.dsn[i] != '\0'; i++)
+			ck_assert(out.dsn[i] == '.' ||
+			    (out.dsn[i] >= '0' && out.dsn[i] <= '9'));
+	}
+}
+END_TEST
+
+struct sanitise_case {
+	const char *in;
+	size_t len;
+	size_t cap;
+	const char *out;
+};
+
+#define LIT(x)	x, sizeof(x) - 1
+
+static const struct sanitise_case sanitise_cases[] = {
+	{ LIT("hello"), 64, "hello" },
+	{ LIT("hello\nworld"), 64, "hello" },
+	{ LIT("hello\r\nworld"), 64, "hello" },
+	{ LIT("\nworld"), 64, "" },
+	{ LIT(""), 64, "" },
+	{ LIT("a\tb\x7f\x80\xff" "c"), 64, "a?b???c" },
+	{ LIT("a\0b"), 64, "a?b" },
+	{ LIT("\x1b[2J"), 64, "?[2J" },
+	{ LIT("~ !\"#"), 64, "~ !\"#" },
+	{ LIT("abcdef"), 4, "abc" },
+	{ LIT("abcdef"), 7, "abcdef" },
+	{ LIT("abcdef"), 6, "abcde" },
+	{ LIT("abcdef"), 1, "" },
+	{ LIT("\xff\xff\xff\xff"), 3, "??" },
+};
+
+START_TEST(test_sanitise_table)
+{
+	const struct sanitise_case *c = &sanitise_cases[_i];
+	char out[128];
+	size_t n;
+
+	memset(out, 'Z', sizeof(out));
+	n = deliver_sanitise(c->in, c->len, out, c->cap);
+	ck_assert_msg(n == strlen(c->out), "case %d: length %zu, want %zu",
+	    _i, n, strlen(c->out));
+	ck_assert_msg(memcmp(out, c->out, n) == 0 && out[n] == '\0',
+	    "case %d: \"%.*s\", want \"%s\"", _i, (int)n, out, c->out);
+	ck_assert_msg(out[c->cap] == 'Z', "case %d: wrote past cap", _i);
+}
+END_TEST
+
+START_TEST(test_sanitise_only_len)
+{
+	char out[16];
+
+	memset(out, 'Z', sizeof(out));
+	ck_assert_uint_eq(deliver_sanitise("abcdef", 2, out, sizeof(out)), 2);
+	ck_assert_str_eq(out, "ab");
+	ck_assert_uint_eq(deliver_sanitise("abc", 0, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
+/* The header fixture: DESIGN.md's Received example, at a fixed time. */
+struct hdr_fixture {
+	struct config cfg;
+	struct deliver_msg msg;
+	struct address sender, rcpt;
+};
+
+static void
+hdr_setup(struct hdr_fixture *f)
+{
+	size_t used;
+
+	memset(f, 0, sizeof(*f));
+	setenv("TZ", "UTC", 1);
+	tzset();
+	f->cfg.hostname = "mx.test";
+	f->cfg.client_ip = "192.0.2.1";
+	f->cfg.client_host = "unknown";
+	f->cfg.null_sender = "";
+	ck_assert_int_eq(address_parse("<s@x.org>", 9, ADDR_ALLOW_NULL,
+	    &f->sender, &used), ADDR_OK);
+	ck_assert_int_eq(address_parse("<r@mx.test>", 11, 0, &f->rcpt,
+	    &used), ADDR_OK);
+	f->msg.spool_fd = -1;
+	f->msg.sender = &f->sender;
+	f->msg.helo = "client.example";
+	f->msg.with = "ESMTP";
+	f->msg.queue_id = "QID1";
+	f->msg.nrcpt = 1;
+	f->msg.arrival = 1700000000;	/* Tue, 14 Nov 2023 22:13:20 +0000 */
+}
+
+/* starts - whether s begins with prefix */
+static int
+starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+#define DATE	"Tue, 14 Nov 2023 22:13:20 +0000"
+
+/* headers - deliver_headers into a large buffer; checks the length */
+static int
+headers(struct hdr_fixture *f, char *out, size_t cap)
+{
+	int n;
+
+	memset(out, 'Z', cap);
+	n = deliver_headers(&f->cfg, &f->msg, &f->rcpt, out, cap);
+	if (n >= 0) {
+		ck_assert_msg((size_t)n < cap, "length %d with cap %zu", n,
+		    cap);
+		ck_assert_msg(out[n] == '\0', "not NUL-terminated");
+		ck_assert_uint_eq(strlen(out), (size_t)n);
+	}
+	return n;
+}
+
+START_TEST(test_headers_default)
+{
+	struct hdr_fixture f;
+	char out[2048];
+
+	hdr_setup(&f);
+	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
+	ck_assert_str_eq(out,
+	    "Return-Path: <s@x.org>\n"
+	    "Received: from client.example (unknown [192.0.2.1])\n"
+	    "\tby mx.test (pipesmtpd) with ESMTP id QID1\n"
+	    "\tfor <r@mx.test>; " DATE "\n");
+}
+END_TEST
+
+START_TEST(test_headers_many_rcpts)
+{
+	struct hdr_fixture f;
+	char out[2048];
+
+	hdr_setup(&f);
+	f.msg.nrcpt = 2;
+	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
+	ck_assert_str_eq(out,
+	    "Return-Path: <s@x.org>\n"
+	    "Received: from client.example (unknown [192.0.2.1])\n"
+	    "\tby mx.test (pipesmtpd) with ESMTP id QID1; " DATE "\n");
+	ck_assert_ptr_null(strstr(out, "for <"));
+}
+END_TEST
+
+START_TEST(test_headers_options)
+{
+	struct hdr_fixture f;
+	char out[2048];
+
+	hdr_setup(&f);
+	f.cfg.no_return_path = 1;
+	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
+	ck_assert_msg(starts(out, "Received: "), "\"%s\"", out);
+	ck_assert_ptr_null(strstr(out, "Return-Path"));
+
+	f.cfg.no_return_path = 0;
+	f.cfg.delivered_to = 1;
+	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
+	ck_assert_msg(starts(out, "Return-Path: <s@x.org>\n"
+	    "Delivered-To: r@mx.test\nReceived: from client.example "),
+	    "\"%s\"", out);
+
+	f.cfg.no_return_path = 1;
+	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
+	ck_assert_msg(starts(out, "Delivered-To: r@mx.test\nReceived: "),
+	    "\"%s\"", out);
+
+	f.cfg.no_return_path = 0;
+	f.cfg.delivered_to = 0;
+	f.msg.with = "UTF8SMTP";
+	f.cfg.client_host = "client.example.net";
+	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "(client.example.net [192.0.2.1])") != NULL,
+	    "\"%s\"", out);
+	ck_assert_msg(strstr(out, " with UTF8SMTP id QID1") != NULL, "\"%s\"",
+	    out);
+}
+END_TEST
+
+START_TEST(test_headers_null_sender)
+{
+	struct hdr_fixture f;
+	struct address null;
+	char out[2048];
+	size_t used;
+
+	hdr_setup(&f);
+	ck_assert_int_eq(address_parse("<>", 2, ADDR_ALLOW_NULL, &null,
+	    &used), ADDR_OK);
+	f.msg.sender = &null;
+	f.cfg.null_sender = "MAILER-DAEMON";	/* never in Return-Path */
+	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
+	ck_assert_msg(starts(out, "Return-Path: <>\n"), "\"%s\"", out);
+}
+END_TEST
+
+START_TEST(test_headers_crlf)
+{
+	struct hdr_fixture f;
+	char out[2048];
+	int n, i, lines = 0;
+
+	hdr_setup(&f);
+	f.cfg.crlf = 1;
+	f.cfg.delivered_to = 1;
+	n = headers(&f, out, sizeof(out));
+	ck_assert_int_gt(n, 0);
+	for (i = 0; i < n; i++) {
+		if (out[i] == '\n') {
+			ck_assert_msg(i > 0 && out[i - 1] == '\r',
+			    "bare LF at %d: \"%s\"", i, out);
+			lines++;
+		} else if (out[i] == '\r') {
+			ck_assert_msg(out[i + 1] == '\n', "bare CR at %d", i);
+		}
+	}
+	ck_assert_int_eq(lines, 5);
+	ck_assert_msg(n >= 2 && out[n - 2] == '\r' && out[n - 1] == '\n',
+	    "does not end in CRLF");
+	ck_assert_msg(strstr(out, "\tfor <r@mx.test>; " DATE "\r\n") != NULL,
+	    "\"%s\"", out);
+}
+END_TEST
+
+/* each_line_is_ours - every line of the block starts a known header or
+ * continues one with whitespace */
+static void
+each_line_is_ours(const char *out, const char *helo)
+{
+	const char *p = out;
+
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+
+		ck_assert_msg(strncmp(p, "Return-Path: ", 13) == 0 ||
+		    strncmp(p, "Delivered-To: ", 14) == 0 ||
+		    strncmp(p, "Received: ", 10) == 0 || *p == '\t' ||
+		    *p == ' ', "HELO \"%s\" started a line: \"%s\"", helo, p);
+		ck_assert_msg(nl != NULL, "unterminated line");
+		ck_assert_msg(memchr(p, '\r', (size_t)(nl - p)) == NULL,
+		    "HELO \"%s\": CR inside a line", helo);
+		p = nl + 1;
+	}
+}
+
+START_TEST(test_headers_helo_sanitised)
+{
+	static const char *const helos[] = {
+		"evil\r\nX-Injected: yes", "evil\nX-Injected: yes",
+		"evil\rX-Injected: yes", "evil\n\nbody", "\n", "a\013\014b",
+		"\xc3\xa9\xff", "x\n\tfolded",
+	};
+	struct hdr_fixture f;
+	char out[2048];
+	size_t i, j;
+
+	hdr_setup(&f);
+	f.cfg.delivered_to = 1;
+	for (i = 0; i < sizeof(helos) / sizeof(helos[0]); i++) {
+		f.msg.helo = helos[i];
+		ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
+		each_line_is_ours(out, helos[i]);
+		for (j = 0; out[j] != '\0'; j++)
+			ck_assert_msg((unsigned char)out[j] < 127 &&
+			    ((unsigned char)out[j] >= 32 || out[j] == '\t' ||
+			    out[j] == '\n'), "HELO %zu: octet %d", i,
+			    (unsigned char)out[j]);
+		ck_assert_ptr_null(strstr(out, "\nX-Injected"));
+	}
+}
+END_TEST
+
+START_TEST(test_headers_do_not_fit)
+{
+	struct hdr_fixture f;
+	char out[2048];
+	int n;
+
+	hdr_setup(&f);
+	n = headers(&f, out, sizeof(out));
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(headers(&f, out, (size_t)n + 1), n);
+	ck_assert_int_eq(deliver_headers(&f.cfg, &f.msg, &f.rcpt, out,
+	    (size_t)n), -1);
+	ck_assert_int_eq(deliver_headers(&f.cfg, &f.msg, &f.rcpt, out, 30),
+	    -1);
+	ck_assert_int_eq(deliver_headers(&f.cfg, &f.msg, &f.rcpt, out, 10),
+	    -1);
+	f.cfg.delivered_to = 1;
+	ck_assert_int_eq(deliver_headers(&f.cfg, &f.msg, &f.rcpt, out, 40),
+	    -1);
+}
+END_TEST
+
+START_TEST(test_headers_long_helo_fits_or_fails)
+{
+	/* a 255-octet HELO: the block either fits whole or is refused */
+	struct hdr_fixture f;
+	char helo[256], out[4096];
+	int n;
+
+	hdr_setup(&f);
+	memset(helo, 'h', 255);
+	helo[255] = '\0';
+	f.msg.helo = helo;
+	n = headers(&f, out, sizeof(out));
+	ck_assert_int_gt(n, 255);
+	ck_assert_ptr_nonnull(strstr(out, helo));
+	ck_assert_int_eq(deliver_headers(&f.cfg, &f.msg, &f.rcpt, out, 200),
+	    -1);
+}
+END_TEST
+
+Suite *
+deliver_suite(void)
+{
+	Suite *s = suite_create("deliver");
+	TCase *tc = tcase_create("expand");
+
+	tcase_add_loop_test(tc, test_expand_table, 0,
+	    (int)(sizeof(expand_cases) / sizeof(expand_cases[0])));
+	tcase_add_test(tc, test_expand_capacity);
+	tcase_add_test(tc, test_expand_values_verbatim);
+	tcase_add_loop_test(tc, test_template_ok_table, 0,
+	    (int)(sizeof(tmpl_cases) / sizeof(tmpl_cases[0])));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("status");
+	tcase_add_loop_test(tc, test_exit_table, 0,
+	    (int)(sizeof(exit_cases) / sizeof(exit_cases[0])));
+	tcase_add_test(tc, test_signals_are_temporary);
+	tcase_add_test(tc, test_real_wait_statuses);
+	tcase_add_loop_test(tc, test_output_table, 0,
+	    (int)(sizeof(output_cases) / sizeof(output_cases[0])));
+	tcase_add_test(tc, test_output_cut_to_200);
+	tcase_add_test(tc, test_output_no_control_bytes);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("sanitise");
+	tcase_add_loop_test(tc, test_sanitise_table, 0,
+	    (int)(sizeof(sanitise_cases) / sizeof(sanitise_cases[0])));
+	tcase_add_test(tc, test_sanitise_only_len);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("headers");
+	tcase_add_test(tc, test_headers_default);
+	tcase_add_test(tc, test_headers_many_rcpts);
+	tcase_add_test(tc, test_headers_options);
+	tcase_add_test(tc, test_headers_null_sender);
+	tcase_add_test(tc, test_headers_crlf);
+	tcase_add_test(tc, test_headers_helo_sanitised);
+	tcase_add_test(tc, test_headers_do_not_fit);
+	tcase_add_test(tc, test_headers_long_helo_fits_or_fails);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,65 @@
+/*
+ * unit_log.c - log_escape(): client bytes can never forge a log line.
+ */
+#include <string.h>
+
+#include "log.h"
+#include "unit.h"
+
+START_TEST(test_escape_printable_kept)
+{
+	char out[64];
+
+	ck_assert_str_eq(log_escape("user@x.org", out, sizeof(out)),
+	    "user@x.org");
+	ck_assert_str_eq(log_escape("", out, sizeof(out)), "");
+}
+END_TEST
+
+START_TEST(test_escape_no_controls)
+{
+	static const char *const inputs[] = {
+		"a\r\nb", "a\nfake: line", "\x1b[2J", "\x7f\x80\xff", "tab\there",
+	};
+	char out[128];
+	size_t i, j;
+
+	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		const char *e = log_escape(inputs[i], out, sizeof(out));
+
+		for (j = 0; e[j] != '\0'; j++)
+			ck_assert_msg((unsigned char)e[j] >= 32 &&
+			    (unsigned char)e[j] < 127, "input %zu: octet %d "
+			    "in \"%s\"", i, (unsigned char)e[j], e);
+		ck_assert_uint_gt(strlen(e), 0);
+	}
+}
+END_TEST
+
+START_TEST(test_escape_bounded)
+{
+	char out[8];
+	const char *e;
+
+	memset(out, 'Z', sizeof(out));
+	e = log_escape("abcdefghijklmnop", out, 5);
+	ck_assert_uint_le(strlen(e), 4);
+	ck_assert_int_eq(out[5], 'Z');
+	e = log_escape("\n\n\n\n", out, 6);
+	ck_assert_uint_le(strlen(e), 5);
+	ck_assert_int_eq(out[6], 'Z');
+}
+END_TEST
+
+Suite *
+log_suite(void)
+{
+	Suite *s = suite_create("log");
+	TCase *tc = tcase_create("escape");
+
+	tcase_add_test(tc, test_escape_printable_kept);
+	tcase_add_test(tc, test_escape_no_controls);
+	tcase_add_test(tc, test_escape_bounded);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,1599 @@
+/*
+ * unit_session.c - session_run() over scripted I/O with a stub deliverer.
+ *
+ * A dialogue goes in through a reader that hands out the script in
+ * chunks of a chosen size (whole, fixed, or random from a fixed seed);
+ * replies come out through a writer that appends to a buffer; and the
+ * stub deliverer records each call - recipient, sender, and the spool
+ * bytes it could read - and fails or succeeds by recipient: the local
+ * part "temp+DSN" fails temporarily and "perm+DSN" permanently with the
+ * enhanced code spelled by DSN (temp+422 is 4.2.2); anything else is
+ * delivered.  Replies are checked by prefix, line by line, so the test
+ * names the code and enhanced code but not the human text.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "config.h"
+#include "deliver.h"
+#include "session.h"
+#include "unit.h"
+
+#define LIT(x)	x, sizeof(x) - 1
+
+/* ---- scripted input ---- */
+
+struct script {
+	const char *in;
+	size_t n, pos;
+	long chunk;		/* 0 whole, >0 fixed, <0 random (seed) */
+	unsigned seed;
+	int timeout_first;	/* the first read times out */
+	int end_timeout;	/* after the script: timeout, not EOF */
+	int reads;
+};
+
+static ssize_t
+script_read(void *ctx, void *buf, size_t len, int timeout_ms)
+{
+	struct script *s = ctx;
+	size_t n;
+
+	(void)timeout_ms;
+	if (s->reads++ == 0 && s->timeout_first)
+		return SESSION_IO_TIMEOUT;
+	if (s->pos >= s->n)
+		return s->end_timeout ? SESSION_IO_TIMEOUT : 0;
+	n = s->n - s->pos;
+	if (s->chunk > 0 && (size_t)s->chunk < n)
+		n = (size_t)s->chunk;
+	else if (s->chunk < 0)
+		n = 1 + (size_t)rand_r(&s->seed) % n;
+	if (n > len)
+		n = len;
+	memcpy(buf, s->in + s->pos, n);
+	s->pos += n;
+	return (ssize_t)n;
+}
+
+/* ---- collected output ---- */
+
+struct sink {
+	char *buf;
+	size_t len, cap;
+	size_t max_write;	/* 0: take everything */
+	int writes;
+};
+
+static ssize_t
+sink_write(void *ctx, const void *buf, size_t len)
+{
+	struct sink *s = ctx;
+
+	if (s->max_write > 0 && len > s->max_write)
+		len = s->max_write;
+	if (s->len + len + 1 > s->cap) {
+		s->cap = (s->len + len + 1) * 2;
+		s->buf = realloc(s->buf, s->cap);
+		ck_assert_ptr_nonnull(s->buf);
+	}
+	memcpy(s->buf + s->len, buf, len);
+	s->len += len;
+	s->buf[s->len] = '\0';
+	s->writes++;
+	return (ssize_t)len;
+}
+
+/* ---- the stub deliverer ---- */
+
+#define MAX_CALLS	16
+
+struct call {
+	char addr[2 * ADDR_PART_MAX + 2];
+	char sender[2 * ADDR_PART_MAX + 2];
+	int sender_null;
+	char helo[512];
+	char with[32];
+	char *data;			/* the spool, as pread saw it */
+	size_t len;
+	size_t nrcpt;
+};
+
+struct stub {
+	int ncalls;
+	struct call calls[MAX_CALLS];
+};
+
+static int
+stub_deliver(void *ctx, const struct config *cfg,
+    const struct deliver_msg *msg, const struct address *rcpt,
+    struct deliver_outcome *out)
+{
+	struct stub *st = ctx;
+	struct call *c;
+	size_t got = 0;
+
+	(void)cfg;
+	ck_assert_int_lt(st->ncalls, MAX_CALLS);
+	c = &st->calls[st->ncalls++];
+	snprintf(c->addr, sizeof(c->addr), "%s", rcpt->addr);
+	snprintf(c->sender, sizeof(c->sender), "%s", msg->sender->addr);
+	c->sender_null = msg->sender->null;
+	snprintf(c->helo, sizeof(c->helo), "%s", msg->helo);
+	snprintf(c->with, sizeof(c->with), "%s", msg->with);
+	c->nrcpt = msg->nrcpt;
+	c->data = malloc((size_t)msg->spool_len + 1);
+	ck_assert_ptr_nonnull(c->data);
+	while (got < msg->spool_len) {
+		ssize_t n = pread(msg->spool_fd, c->data + got,
+		    (size_t)msg->spool_len - got, (off_t)got);
+
+		ck_assert_msg(n > 0, "spool pread: %s", strerror(errno));
+		got += (size_t)n;
+	}
+	c->data[got] = '\0';
+	c->len = got;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(rcpt->user, "temp") == 0 || strcmp(rcpt->user, "perm") == 0) {
+		out->cls = rcpt->user[0] == 't' ? OUT_TEMP : OUT_PERM;
+		snprintf(out->dsn, sizeof(out->dsn), "%c.%c.%c", rcpt->ext[0],
+		    rcpt->ext[1], rcpt->ext[2]);
+		snprintf(out->text, sizeof(out->text), "stub refuses %.150s",
+		    rcpt->addr);
+		out->status = (out->cls == OUT_TEMP ? 75 : 67) << 8;
+	} else {
+		out->cls = OUT_DELIVERED;
+		snprintf(out->dsn, sizeof(out->dsn), "2.0.0");
+		out->status = 0;
+	}
+	return 0;
+}
+
+static int
+stub_rcpt_check(void *ctx, const struct config *cfg,
+    const struct deliver_vars *v, struct deliver_outcome *out)
+{
+	(void)ctx;
+	(void)cfg;
+	(void)v;
+	memset(out, 0, sizeof(*out));
+	out->cls = OUT_DELIVERED;
+	snprintf(out->dsn, sizeof(out->dsn), "2.1.5");
+	return 0;
+}
+
+/* ---- configuration and one run ---- */
+
+static const char *domains[] = { "mx.test" };
+static char cmd_true[] = "/bin/true";
+static char *command[] = { cmd_true, NULL };
+
+/* test_config - the configuration every test starts from */
+static void
+test_config(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->hostname = "mx.test";
+	cfg->domains = domains;
+	cfg->ndomains = 1;
+	cfg->max_size = 10485760;
+	cfg->max_rcpt = 100;
+	cfg->max_errors = 20;
+	cfg->timeout = 300;
+	cfg->session_timeout = 300;
+	cfg->delivery_timeout = 300;
+	cfg->total_delivery_timeout = 540;
+	cfg->max_hops = 100;
+	cfg->spool = P_tmpdir;
+	cfg->null_sender = "";
+	cfg->command = command;
+	cfg->path = "/usr/bin:/bin";
+	cfg->client_ip = "192.0.2.1";
+	cfg->client_host = "unknown";
+}
+
+struct run {
+	struct sink out;
+	struct stub stub;
+	struct script in;
+	int ret;
+};
+
+/* The io context is the whole run: these pick its parts. */
+static ssize_t
+run_read(void *ctx, void *buf, size_t len, int timeout_ms)
+{
+	return script_read(&((struct run *)ctx)->in, buf, len, timeout_ms);
+}
+
+static ssize_t
+run_write(void *ctx, const void *buf, size_t len)
+{
+	return sink_write(&((struct run *)ctx)->out, buf, len);
+}
+
+/* start - a fresh run over in[0, n) fed in the given chunks; a test may
+ * adjust r->in and r->out before go() */
+static void
+start(struct run *r, const char *in, size_t n, long chunk)
+{
+	memset(r, 0, sizeof(*r));
+	r->in.in = in;
+	r->in.n = n;
+	r->in.chunk = chunk;
+	r->in.seed = chunk < 0 ? (unsigned)-chunk : 1;
+}
+
+/* go - the session itself, through the stub deliverer */
+static void
+go(const struct config *cfg, struct run *r)
+{
+	struct session_io io;
+	struct session_deliverer d;
+
+	io.read = run_read;
+	io.write = run_write;
+	io.ctx = r;
+	d.deliver = stub_deliver;
+	d.rcpt_check = stub_rcpt_check;
+	d.ctx = &r->stub;
+	r->ret = session_run(cfg, &io, &d);
+	if (r->out.buf == NULL)
+		sink_write(&r->out, "", 0);
+}
+
+/* run - start and go */
+static void
+run(const struct config *cfg, const char *in, size_t n, long chunk,
+    struct run *r)
+{
+	start(r, in, n, chunk);
+	go(cfg, r);
+}
+
+static void
+run_free(struct run *r)
+{
+	int i;
+
+	for (i = 0; i < r->stub.ncalls; i++)
+		free(r->stub.calls[i].data);
+	free(r->out.buf);
+	r->out.buf = NULL;
+}
+
+/* ---- checking replies ---- */
+
+/* enhanced_ok - "D.SSS.DDD " right after "CCC " or "CCC-", same class */
+static int
+enhanced_ok(const char *line)
+{
+	const char *p = line + 4;
+	int part, digits;
+
+	if (p[0] != line[0] || p[1] != '.')
+		return 0;
+	p += 2;
+	for (part = 0; part < 2; part++) {
+		for (digits = 0; *p >= '0' && *p <= '9'; p++)
+			digits++;
+		if (digits < 1 || digits > 3)
+			return 0;
+		if (part == 0 && *p++ != '.')
+			return 0;
+	}
+	return *p == ' ' || *p == '\0';
+}
+
+/* Special entries of a wanted transcript. */
+#define W_GREETING	"220 mx.test ESMTP pipesmtpd"	/* exact */
+#define W_EHLO		"(EHLO)"	/* 250- lines, then one 250 line */
+#define W_HELO		"(HELO)"	/* one 250 line, no enhanced code */
+
+/* expect - the replies, line by line, begin with the wanted prefixes and
+ * there are no others; every 2xx/4xx/5xx reply except the greeting and
+ * the HELO/EHLO replies carries an enhanced code of its class */
+static void
+expect(const struct run *r, const char *const *want)
+{
+	const char *p = r->out.buf, *end = r->out.buf + r->out.len;
+	int w, line = 0;
+
+	for (w = 0; want[w] != NULL; w++) {
+		const char *eol;
+
+		ck_assert_msg(p < end, "reply %d (%s) missing; transcript:\n%s",
+		    line, want[w], r->out.buf);
+		eol = strstr(p, "\r\n");
+		ck_assert_msg(eol != NULL, "reply %d not CRLF-terminated:\n%s",
+		    line, r->out.buf);
+		if (strcmp(want[w], W_EHLO) == 0) {
+			while (strncmp(p, "250-", 4) == 0) {
+				p = strstr(p, "\r\n") + 2;
+				line++;
+				ck_assert_msg(p < end, "EHLO reply cut:\n%s",
+				    r->out.buf);
+			}
+			ck_assert_msg(strncmp(p, "250 ", 4) == 0,
+			    "reply %d: want the EHLO reply:\n%s", line,
+			    r->out.buf);
+			eol = strstr(p, "\r\n");
+		} else if (strcmp(want[w], W_HELO) == 0) {
+			ck_assert_msg(strncmp(p, "250 ", 4) == 0,
+			    "reply %d: want the HELO reply:\n%s", line,
+			    r->out.buf);
+		} else if (strcmp(want[w], W_GREETING) == 0 ||
+		    strncmp(want[w], "220 mx.test", 11) == 0) {
+			ck_assert_msg((size_t)(eol - p) == strlen(want[w]) &&
+			    strncmp(p, want[w], strlen(want[w])) == 0,
+			    "reply %d: want \"%s\":\n%s", line, want[w],
+			    r->out.buf);
+		} else {
+			ck_assert_msg(strncmp(p, want[w], strlen(want[w])) ==
+			    0, "reply %d: want \"%s...\":\n%s", line, want[w],
+			    r->out.buf);
+			if (strchr("245", p[0]) != NULL)
+				ck_assert_msg(enhanced_ok(p), "reply %d has no "
+				    "enhanced code of its class:\n%s", line,
+				    r->out.buf);
+		}
+		p = eol + 2;
+		line++;
+	}
+	ck_assert_msg(p == end, "more replies than wanted after %d:\n%s",
+	    line, r->out.buf);
+}
+
+/* count_prefix - reply lines that begin with prefix */
+static int
+count_prefix(const struct run *r, const char *prefix)
+{
+	const char *p = r->out.buf;
+	int n = 0;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, prefix, strlen(prefix)) == 0)
+			n++;
+		p = strstr(p, "\r\n");
+		if (p != NULL)
+			p += 2;
+	}
+	return n;
+}
+
+/* normalise - replies with long alphanumeric runs that contain a digit
+ * (queue ids, which differ from run to run) replaced by '#' */
+static char *
+normalise(const char *in)
+{
+	char *out = malloc(strlen(in) + 1);
+	size_t o = 0;
+
+	ck_assert_ptr_nonnull(out);
+	while (*in != '\0') {
+		size_t n = 0;
+		int digit = 0;
+
+		while ((in[n] >= '0' && in[n] <= '9') ||
+		    (in[n] >= 'a' && in[n] <= 'z') ||
+		    (in[n] >= 'A' && in[n] <= 'Z')) {
+			digit |= in[n] >= '0' && in[n] <= '9';
+			n++;
+		}
+		if (n >= 10 && digit) {
+			out[o++] = '#';
+			in += n;
+		} else if (n > 0) {
+			memcpy(out + o, in, n);
+			o += n;
+			in += n;
+		} else {
+			out[o++] = *in++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* same_run - two runs of one dialogue gave the same replies and the same
+ * deliveries */
+static void
+same_run(const struct run *a, const struct run *b, const char *how)
+{
+	char *na = normalise(a->out.buf), *nb = normalise(b->out.buf);
+	int i;
+
+	ck_assert_msg(strcmp(na, nb) == 0, "%s: replies differ:\n%s\n---\n%s",
+	    how, a->out.buf, b->out.buf);
+	free(na);
+	free(nb);
+	ck_assert_int_eq(a->ret, b->ret);
+	ck_assert_msg(a->stub.ncalls == b->stub.ncalls, "%s: %d deliveries, "
+	    "want %d", how, b->stub.ncalls, a->stub.ncalls);
+	for (i = 0; i < a->stub.ncalls; i++) {
+		ck_assert_str_eq(a->stub.calls[i].addr, b->stub.calls[i].addr);
+		ck_assert_msg(a->stub.calls[i].len == b->stub.calls[i].len &&
+		    memcmp(a->stub.calls[i].data, b->stub.calls[i].data,
+		    a->stub.calls[i].len) == 0, "%s: spool of delivery %d "
+		    "differs", how, i);
+	}
+}
+
+/* ---- the basic dialogue ---- */
+
+static const char basic[] =
+    "EHLO client.example\r\n"
+    "MAIL FROM:<s@x.org>\r\n"
+    "RCPT TO:<r@mx.test>\r\n"
+    "DATA\r\n"
+    "Subject: hi\r\n"
+    "\r\n"
+    "..dot line\r\n"
+    ".\tdot tab\r\n"
+    "body\r\n"
+    ".\r\n"
+    "QUIT\r\n";
+
+static const char basic_body[] =
+    "Subject: hi\n\n.dot line\n\tdot tab\nbody\n";
+
+static const char *const basic_want[] = {
+	W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5", "354 ", "250 2.0.0",
+	"221 2.0.0", NULL
+};
+
+START_TEST(test_basic_transcript)
+{
+	struct config cfg;
+	struct run r;
+	struct call *c;
+
+	test_config(&cfg);
+	run(&cfg, LIT(basic), 0, &r);
+	ck_assert_int_eq(r.ret, 0);
+	ck_assert_msg(strncmp(r.out.buf, "220 mx.test ESMTP pipesmtpd\r\n",
+	    29) == 0, "greeting: %s", r.out.buf);
+	expect(&r, basic_want);
+	ck_assert_int_eq(r.stub.ncalls, 1);
+	c = &r.stub.calls[0];
+	ck_assert_str_eq(c->addr, "r@mx.test");
+	ck_assert_str_eq(c->sender, "s@x.org");
+	ck_assert_int_eq(c->sender_null, 0);
+	ck_assert_str_eq(c->helo, "client.example");
+	ck_assert_str_eq(c->with, "ESMTP");
+	ck_assert_uint_eq(c->nrcpt, 1);
+	ck_assert_msg(c->len == sizeof(basic_body) - 1 &&
+	    memcmp(c->data, basic_body, c->len) == 0,
+	    "spool \"%s\", want \"%s\"", c->data, basic_body);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_chunkings_agree)
+{
+	static const long chunks[] = { 1, 2, 3, 5, 7, 13, 64, 100, -1, -2,
+	    -3, -4, -5, -6, -7, -8 };
+	struct config cfg;
+	struct run whole, r;
+	size_t i;
+
+	test_config(&cfg);
+	run(&cfg, LIT(basic), 0, &whole);
+	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		char how[32];
+
+		snprintf(how, sizeof(how), "chunk %ld", chunks[i]);
+		run(&cfg, LIT(basic), chunks[i], &r);
+		expect(&r, basic_want);
+		same_run(&whole, &r, how);
+		run_free(&r);
+	}
+	run_free(&whole);
+}
+END_TEST
+
+START_TEST(test_one_byte_exact_bytes)
+{
+	/* no queue id can differ inside one dialogue that never reaches
+	 * the end of data: the bytes must be identical */
+	static const char in[] =
+	    "EHLO client.example\r\nNOOP\r\nMAIL FROM:<s@x.org>\r\n"
+	    "RCPT TO:<r@mx.test>\r\nRCPT TO:<x@other.example>\r\n"
+	    "RSET\r\nVRFY r\r\nHELP\r\nQUIT\r\n";
+	struct config cfg;
+	struct run a, b;
+
+	test_config(&cfg);
+	run(&cfg, LIT(in), 0, &a);
+	run(&cfg, LIT(in), 1, &b);
+	ck_assert_uint_eq(a.out.len, b.out.len);
+	ck_assert_msg(memcmp(a.out.buf, b.out.buf, a.out.len) == 0,
+	    "replies differ:\n%s\n---\n%s", a.out.buf, b.out.buf);
+	run_free(&a);
+	run_free(&b);
+}
+END_TEST
+
+START_TEST(test_short_writes)
+{
+	struct config cfg;
+	struct run whole, r;
+	size_t max;
+
+	test_config(&cfg);
+	run(&cfg, LIT(basic), 0, &whole);
+	for (max = 1; max <= 5; max += 2) {
+		start(&r, LIT(basic), 0);
+		r.out.max_write = max;
+		go(&cfg, &r);
+		same_run(&whole, &r, "short writes");
+		run_free(&r);
+	}
+	run_free(&whole);
+}
+END_TEST
+
+START_TEST(test_greeting_then_eof)
+{
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run(&cfg, "", 0, 0, &r);
+	ck_assert_int_eq(r.ret, 0);
+	ck_assert_str_eq(r.out.buf, "220 mx.test ESMTP pipesmtpd\r\n");
+	ck_assert_int_eq(r.stub.ncalls, 0);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_eof_without_quit)
+{
+	static const char *const want[] = { W_GREETING, W_EHLO, "250 2.1.0",
+	    NULL };
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run(&cfg, LIT("EHLO c\r\nMAIL FROM:<s@x.org>\r\n"), 0, &r);
+	ck_assert_int_eq(r.ret, 0);
+	expect(&r, want);
+	/* a last line without its line end is not a command */
+	run_free(&r);
+	run(&cfg, LIT("EHLO c\r\nMAIL FROM:<s@x.org>\r\nQUIT"), 0, &r);
+	expect(&r, want);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_sequence_errors)
+{
+	static const char in[] =
+	    "MAIL FROM:<s@x.org>\r\n"		/* before EHLO */
+	    "RCPT TO:<r@mx.test>\r\n"
+	    "DATA\r\n"
+	    "EHLO c\r\n"
+	    "RCPT TO:<r@mx.test>\r\n"		/* no MAIL */
+	    "DATA\r\n"
+	    "MAIL FROM:<s@x.org>\r\n"
+	    "MAIL FROM:<s@x.org>\r\n"		/* nested */
+	    "DATA\r\n"				/* no RCPT */
+	    "RSET\r\n"
+	    "RCPT TO:<r@mx.test>\r\n"		/* RSET ended it */
+	    "QUIT\r\n";
+	static const char *const want[] = {
+		W_GREETING, "503 5.5.1", "503 5.5.1", "503 5.5.1", W_EHLO,
+		"503 5.5.1", "503 5.5.1", "250 2.1.0", "503 5.5.1",
+		"503 5.5.1", "250 2.", "503 5.5.1", "221 2.0.0", NULL
+	};
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run(&cfg, LIT(in), 0, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.stub.ncalls, 0);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_helo_resets_transaction)
+{
+	static const char in[] =
+	    "EHLO c\r\nMAIL FROM:<s@x.org>\r\nRCPT TO:<r@mx.test>\r\n"
+	    "EHLO c\r\nDATA\r\nRCPT TO:<r@mx.test>\r\nQUIT\r\n";
+	static const char *const want[] = {
+		W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5", W_EHLO,
+		"503 5.5.1", "503 5.5.1", "221 2.0.0", NULL
+	};
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run(&cfg, LIT(in), 0, &r);
+	expect(&r, want);
+	run_free(&r);
+}
+END_TEST
+
+/* ---- outcomes of the deliveries ---- */
+
+struct outcome_case {
+	const char *rcpts[5];
+	const char *want;	/* the reply after the data */
+};
+
+static const struct outcome_case outcome_cases[] = {
+	{ { "ok1" }, "250 2.0.0" },
+	{ { "ok1", "ok2", "ok3" }, "250 2.0.0" },
+	{ { "temp+422" }, "451 4.2.2" },
+	{ { "perm+511" }, "554 5.1.1" },
+	{ { "ok1", "perm+522", "temp+422", "temp+443" }, "451 4.2.2" },
+	{ { "perm+522", "perm+511" }, "554 5.2.2" },
+	{ { "ok1", "perm+511" }, "554 5.1.1" },
+	{ { "perm+511", "temp+443" }, "451 4.4.3" },
+	{ { "ok1", "temp+430", "ok2" }, "451 4.3.0" },
+	{ { "perm+573", "ok2", "perm+511" }, "554 5.7.3" },
+};
+
+START_TEST(test_outcomes)
+{
+	const struct outcome_case *c = &outcome_cases[_i];
+	const char *want[16];
+	char in[1024];
+	size_t n = 0, i, w = 0;
+	struct config cfg;
+	struct run r;
+
+	want[w++] = W_GREETING;
+	want[w++] = W_EHLO;
+	want[w++] = "250 2.1.0";
+	n += (size_t)sprintf(in + n, "EHLO c\r\nMAIL FROM:<s@x.org>\r\n");
+	for (i = 0; i < 5 && c->rcpts[i] != NULL; i++) {
+		n += (size_t)sprintf(in + n, "RCPT TO:<%s@mx.test>\r\n",
+		    c->rcpts[i]);
+		want[w++] = "250 2.1.5";
+	}
+	n += (size_t)sprintf(in + n, "DATA\r\nSubject: x\r\n\r\nbody\r\n.\r\n"
+	    "NOOP\r\nQUIT\r\n");
+	want[w++] = "354 ";
+	want[w++] = c->want;
+	want[w++] = "250 2.0.0";
+	want[w++] = "221 2.0.0";
+	want[w] = NULL;
+	test_config(&cfg);
+	run(&cfg, in, n, 0, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.stub.ncalls, (int)i);
+	for (n = 0; n < i; n++) {
+		char addr[64];
+
+		snprintf(addr, sizeof(addr), "%s@mx.test", c->rcpts[n]);
+		ck_assert_str_eq(r.stub.calls[n].addr, addr);
+		ck_assert_uint_eq(r.stub.calls[n].nrcpt, i);
+		ck_assert_str_eq(r.stub.calls[n].data, "Subject: x\n\nbody\n");
+	}
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_pipelined_transactions)
+{
+	static const char in[] =
+	    "EHLO c\r\n"
+	    "MAIL FROM:<a@x.org>\r\nRCPT TO:<one@mx.test>\r\nDATA\r\n"
+	    "first\r\n.\r\n"
+	    "MAIL FROM:<>\r\nRCPT TO:<two@mx.test>\r\n"
+	    "RCPT TO:<three@mx.test>\r\nDATA\r\n"
+	    "second\r\n.\r\n"
+	    "QUIT\r\n";
+	static const char *const want[] = {
+		W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5", "354 ",
+		"250 2.0.0", "250 2.1.0", "250 2.1.5", "250 2.1.5", "354 ",
+		"250 2.0.0", "221 2.0.0", NULL
+	};
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run(&cfg, LIT(in), 0, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.stub.ncalls, 3);
+	ck_assert_str_eq(r.stub.calls[0].addr, "one@mx.test");
+	ck_assert_str_eq(r.stub.calls[0].data, "first\n");
+	ck_assert_str_eq(r.stub.calls[0].sender, "a@x.org");
+	ck_assert_str_eq(r.stub.calls[1].addr, "two@mx.test");
+	ck_assert_str_eq(r.stub.calls[1].data, "second\n");
+	ck_assert_int_eq(r.stub.calls[1].sender_null, 1);
+	ck_assert_str_eq(r.stub.calls[1].sender, "");
+	ck_assert_str_eq(r.stub.calls[2].addr, "three@mx.test");
+	ck_assert_uint_eq(r.stub.calls[2].nrcpt, 2);
+	run_free(&r);
+}
+END_TEST
+
+/* ---- limits ---- */
+
+START_TEST(test_max_errors)
+{
+	static const char *const want[] = {
+		W_GREETING, W_EHLO, "5", "5", "5", "421 4.7.0", NULL
+	};
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	cfg.max_errors = 3;
+	run(&cfg, LIT("EHLO c\r\nFOO\r\nBAR\r\nBAZ\r\nNOOP\r\nQUIT\r\n"), 0,
+	    &r);
+	ck_assert_int_eq(r.ret, 0);
+	expect(&r, want);
+	ck_assert_int_eq(count_prefix(&r, "421 4.7.0"), 1);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_max_errors_mixed)
+{
+	/* 503, 501 and 550 all count; the third is followed by 421 */
+	static const char in[] =
+	    "MAIL FROM:<s@x.org>\r\n"
+	    "EHLO -bad\r\n"
+	    "EHLO c\r\n"
+	    "MAIL FROM:<s@x.org>\r\n"
+	    "RCPT TO:<r@other.example>\r\n"
+	    "RCPT TO:<r@mx.test>\r\n"
+	    "QUIT\r\n";
+	static const char *const want[] = {
+		W_GREETING, "503 5.5.1", "501 5.5.4", W_EHLO, "250 2.1.0",
+		"550 5.7.1", "421 4.7.0", NULL
+	};
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	cfg.max_errors = 3;
+	run(&cfg, LIT(in), 0, &r);
+	expect(&r, want);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_errors_below_limit)
+{
+	static const char *const want[] = {
+		W_GREETING, W_EHLO, "5", "5", "250 2.0.0", "221 2.0.0", NULL
+	};
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	cfg.max_errors = 3;
+	run(&cfg, LIT("EHLO c\r\nFOO\r\nBAR\r\nNOOP\r\nQUIT\r\n"), 0, &r);
+	expect(&r, want);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_outcome_replies_not_errors)
+{
+	/* failures after the data are outcomes, not client errors */
+	static const char in[] =
+	    "EHLO c\r\nFOO\r\n"
+	    "MAIL FROM:<s@x.org>\r\nRCPT TO:<perm+511@mx.test>\r\n"
+	    "DATA\r\nx\r\n.\r\n"
+	    "MAIL FROM:<s@x.org>\r\nRCPT TO:<temp+422@mx.test>\r\n"
+	    "DATA\r\nx\r\n.\r\n"
+	    "NOOP\r\nQUIT\r\n";
+	static const char *const want[] = {
+		W_GREETING, W_EHLO, "5", "250 2.1.0", "250 2.1.5", "354 ",
+		"554 5.1.1", "250 2.1.0", "250 2.1.5", "354 ", "451 4.2.2",
+		"250 2.0.0", "221 2.0.0", NULL
+	};
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	cfg.max_errors = 2;
+	run(&cfg, LIT(in), 0, &r);
+	expect(&r, want);
+	run_free(&r);
+}
+END_TEST
+
+/* long_input - "EHLO c" CRLF, a line of n 'A's, then rest */
+static char *
+long_input(size_t n, const char *before, const char *rest, size_t *len)
+{
+	size_t b = strlen(before), r = strlen(rest);
+	char *in = malloc(8 + b + n + r + 2);
+
+	ck_assert_ptr_nonnull(in);
+	memcpy(in, "EHLO c\r\n", 8);
+	memcpy(in + 8, before, b);
+	memset(in + 8 + b, 'A', n);
+	memcpy(in + 8 + b + n, rest, r);
+	*len = 8 + b + n + r;
+	return in;
+}
+
+START_TEST(test_long_line)
+{
+	static const char *const want[] = {
+		W_GREETING, W_EHLO, "500 5.5.2", "250 ", "221 2.0.0", NULL
+	};
+	static const long chunks[] = { 0, 1, 1000, 2047, 2048, 2049, -9 };
+	size_t len, i;
+	char *in = long_input(3000, "", "\r\nNOOP\r\nQUIT\r\n", &len);
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		run(&cfg, in, len, chunks[i], &r);
+		expect(&r, want);
+		ck_assert_int_eq(count_prefix(&r, "500"), 1);
+		run_free(&r);
+	}
+	free(in);
+}
+END_TEST
+
+START_TEST(test_very_long_line)
+{
+	/* longer than any input buffer, with CR and spaces inside */
+	static const char *const want[] = {
+		W_GREETING, W_EHLO, "500 5.5.2", "250 ", "221 2.0.0", NULL
+	};
+	size_t len, i;
+	char *in = long_input(300000, "NOOP ", "\r\nNOOP\r\nQUIT\r\n", &len);
+	struct config cfg;
+	struct run r;
+
+	for (i = 20; i < 300000; i += 4099)
+		in[i] = (i / 4099) % 2 ? ' ' : '\r';
+	test_config(&cfg);
+	run(&cfg, in, len, 0, &r);
+	expect(&r, want);
+	run_free(&r);
+	run(&cfg, in, len, 4096, &r);
+	expect(&r, want);
+	run_free(&r);
+	free(in);
+}
+END_TEST
+
+START_TEST(test_long_line_in_transaction)
+{
+	static const char *const want[] = {
+		W_GREETING, W_EHLO, "250 2.1.0", "500 5.5.2", "250 2.1.5",
+		"221 2.0.0", NULL
+	};
+	size_t len;
+	char *in = long_input(3000, "MAIL FROM:<s@x.org>\r\nRCPT TO:<",
+	    "@mx.test>\r\nRCPT TO:<r@mx.test>\r\nQUIT\r\n", &len);
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run(&cfg, in, len, 0, &r);
+	expect(&r, want);
+	run_free(&r);
+	free(in);
+}
+END_TEST
+
+START_TEST(test_line_limit_boundary)
+{
+	/* 2048 octets with the CRLF pass; 2049 are too long */
+	static const char *const ok[] = {
+		W_GREETING, W_EHLO, "250 ", "221 2.0.0", NULL
+	};
+	static const char *const bad[] = {
+		W_GREETING, W_EHLO, "500 5.5.2", "221 2.0.0", NULL
+	};
+	size_t len;
+	char *in;
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	in = long_input(2048 - 7, "NOOP ", "\r\nQUIT\r\n", &len);
+	ck_assert_uint_eq(len, 8 + 2048 + 6);
+	run(&cfg, in, len, 0, &r);
+	expect(&r, ok);
+	run_free(&r);
+	run(&cfg, in, len, 1, &r);
+	expect(&r, ok);
+	run_free(&r);
+	free(in);
+	in = long_input(2048 - 6, "NOOP ", "\r\nQUIT\r\n", &len);
+	run(&cfg, in, len, 0, &r);
+	expect(&r, bad);
+	run_free(&r);
+	run(&cfg, in, len, 1, &r);
+	expect(&r, bad);
+	run_free(&r);
+	free(in);
+}
+END_TEST
+
+START_TEST(test_nul_in_line)
+{
+	static const char in[] =
+	    "EHLO c\r\n"
+	    "NOOP\0x\r\n"
+	    "\0\r\n"
+	    "MAIL FROM:<s@x.org>\r\n"
+	    "RCPT TO:<r\0@mx.test>\r\n"
+	    "RCPT TO:<r@mx.test>\0\r\n"
+	    "RCPT TO:<r@mx.test\0>\r\n"
+	    "QUIT\0\r\n"
+	    "RCPT TO:<r@mx.test>\r\n"
+	    "QUIT\r\n";
+	static const char *const want[] = {
+		W_GREETING, W_EHLO, "500 5.5.2", "500 5.5.2", "250 2.1.0",
+		"500 5.5.2", "500 5.5.2", "500 5.5.2", "500 5.5.2",
+		"250 2.1.5", "221 2.0.0", NULL
+	};
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run(&cfg, LIT(in), 0, &r);
+	expect(&r, want);
+	run_free(&r);
+	run(&cfg, LIT(in), 1, &r);
+	expect(&r, want);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_max_rcpt)
+{
+	static const char in[] =
+	    "EHLO c\r\nMAIL FROM:<s@x.org>\r\nRCPT TO:<a@mx.test>\r\n"
+	    "RCPT TO:<b@mx.test>\r\nRCPT TO:<c@mx.test>\r\n"
+	    "DATA\r\nx\r\n.\r\nQUIT\r\n";
+	static const char *const want[] = {
+		W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5", "250 2.1.5",
+		"452 4.5.3", "354 ", "250 2.0.0", "221 2.0.0", NULL
+	};
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	cfg.max_rcpt = 2;
+	run(&cfg, LIT(in), 0, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.stub.ncalls, 2);
+	run_free(&r);
+}
+END_TEST
+
+/* message_run - one transaction with this body (the final dot added) */
+static void
+message_run(const struct config *cfg, const char *body, struct run *r)
+{
+	char in[8192];
+	int n = snprintf(in, sizeof(in), "EHLO c\r\nMAIL FROM:<s@x.org>\r\n"
+	    "RCPT TO:<r@mx.test>\r\nDATA\r\n%s.\r\nNOOP\r\nQUIT\r\n", body);
+
+	ck_assert(n > 0 && (size_t)n < sizeof(in));
+	run(cfg, in, (size_t)n, 0, r);
+}
+
+/* want_after_data - greeting .. 354, then this reply, NOOP and QUIT */
+static void
+want_after_data(const struct run *r, const char *reply)
+{
+	const char *want[] = { W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5",
+	    "354 ", reply, "250 2.0.0", "221 2.0.0", NULL };
+
+	expect(r, want);
+}
+
+START_TEST(test_max_size)
+{
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	cfg.max_size = 10;
+	message_run(&cfg, "12345678\r\n", &r);	/* 10 octets */
+	want_after_data(&r, "250 2.0.0");
+	ck_assert_int_eq(r.stub.ncalls, 1);
+	run_free(&r);
+	message_run(&cfg, "..2345678\r\n", &r);	/* 10 after unstuffing */
+	want_after_data(&r, "250 2.0.0");
+	ck_assert_int_eq(r.stub.ncalls, 1);
+	ck_assert_str_eq(r.stub.calls[0].data, ".2345678\n");
+	run_free(&r);
+	message_run(&cfg, "123456789\r\n", &r);	/* 11 */
+	want_after_data(&r, "552 5.3.4");
+	ck_assert_int_eq(r.stub.ncalls, 0);
+	run_free(&r);
+	message_run(&cfg, "1234567\r\n\r\n", &r);	/* 11 */
+	want_after_data(&r, "552 5.3.4");
+	ck_assert_int_eq(r.stub.ncalls, 0);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_max_hops)
+{
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	cfg.max_hops = 2;
+	message_run(&cfg, "Received: a\r\nreceived: b\r\nSubject: x\r\n\r\n"
+	    "Received: body\r\n", &r);
+	want_after_data(&r, "250 2.0.0");
+	ck_assert_int_eq(r.stub.ncalls, 1);
+	run_free(&r);
+	message_run(&cfg, "Received: a\r\nReceived: b\r\nRECEIVED: c\r\n"
+	    "\r\nbody\r\n", &r);
+	want_after_data(&r, "554 5.4.6");
+	ck_assert_int_eq(r.stub.ncalls, 0);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_bare_newlines)
+{
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	message_run(&cfg, "a\nb\rc\r\n", &r);
+	want_after_data(&r, "250 2.0.0");
+	ck_assert_int_eq(r.stub.ncalls, 1);
+	ck_assert_str_eq(r.stub.calls[0].data, "a\nb\nc\n");
+	run_free(&r);
+	cfg.strict_newlines = 1;
+	message_run(&cfg, "a\nb\r\n", &r);
+	want_after_data(&r, "554 5.6.0");
+	ck_assert_int_eq(r.stub.ncalls, 0);
+	run_free(&r);
+	message_run(&cfg, "a\rb\r\n", &r);
+	want_after_data(&r, "554 5.6.0");
+	ck_assert_int_eq(r.stub.ncalls, 0);
+	run_free(&r);
+	message_run(&cfg, "a\r\nb\r\n", &r);
+	want_after_data(&r, "250 2.0.0");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_crlf_spool)
+{
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	cfg.crlf = 1;
+	run(&cfg, LIT(basic), 0, &r);
+	expect(&r, basic_want);
+	ck_assert_int_eq(r.stub.ncalls, 1);
+	ck_assert_str_eq(r.stub.calls[0].data,
+	    "Subject: hi\r\n\r\n.dot line\r\n\tdot tab\r\nbody\r\n");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_spool_unusable)
+{
+	static const char in[] =
+	    "EHLO c\r\nMAIL FROM:<s@x.org>\r\nRCPT TO:<r@mx.test>\r\n"
+	    "DATA\r\nNOOP\r\nQUIT\r\n";
+	static const char *const want[] = {
+		W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5", "451 4.3.0",
+		"250 2.0.0", "221 2.0.0", NULL
+	};
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	cfg.spool = "unit-no-such-spool-dir/really/not/there";
+	run(&cfg, LIT(in), 0, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.stub.ncalls, 0);
+	run_free(&r);
+}
+END_TEST
+
+/* ---- incomplete data is never delivered ---- */
+
+static const char *const eof_tails[] = {
+	"Subject: x\r\n\r\nbody\r\n",
+	"Subject: x\r\n\r\nbody\r\n.",
+	"Subject: x\r\n\r\nbody\r\n.\r",
+	"Subject: x\r\n\r\nbody\n.\n",
+	"Subject: x\r\n\r\nbody\r\n.\n",
+	"Subject: x\r\n\r\nbody\r.\r",
+	"body",
+	"",
+};
+
+START_TEST(test_eof_in_data)
+{
+	static const char *const want[] = {
+		W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5", "354 ", NULL
+	};
+	char in[512];
+	int n = snprintf(in, sizeof(in), "EHLO c\r\nMAIL FROM:<s@x.org>\r\n"
+	    "RCPT TO:<r@mx.test>\r\nDATA\r\n%s", eof_tails[_i]);
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run(&cfg, in, (size_t)n, 0, &r);
+	ck_assert_int_eq(r.ret, 0);
+	expect(&r, want);
+	ck_assert_msg(r.stub.ncalls == 0, "tail %d: delivered on EOF", _i);
+	run_free(&r);
+	run(&cfg, in, (size_t)n, 1, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.stub.ncalls, 0);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_timeouts)
+{
+	static const char *const idle[] = {
+		W_GREETING, W_EHLO, "421 4.4.2", NULL
+	};
+	static const char *const in_data[] = {
+		W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5", "354 ",
+		"421 4.4.2", NULL
+	};
+	static const char data[] = "EHLO c\r\nMAIL FROM:<s@x.org>\r\n"
+	    "RCPT TO:<r@mx.test>\r\nDATA\r\nSubject: x\r\n";
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	start(&r, LIT("EHLO c\r\n"), 0);
+	r.in.end_timeout = 1;
+	go(&cfg, &r);
+	ck_assert_int_eq(r.ret, 0);
+	expect(&r, idle);
+	run_free(&r);
+
+	start(&r, LIT(data), 0);
+	r.in.end_timeout = 1;
+	go(&cfg, &r);
+	ck_assert_int_eq(r.ret, 0);
+	expect(&r, in_data);
+	ck_assert_int_eq(r.stub.ncalls, 0);
+	run_free(&r);
+}
+END_TEST
+
+/* ---- SMTP smuggling through a whole session ---- */
+
+static const char *const smuggle_seqs[] = {
+	"\n.\n", "\n.\r\n", "\r\n.\n", "\r.\r", "\r\n.\r", "\r\r\n",
+	"\r\n\0.\r\n", "\r\n.\0\r\n", "\r\r\n.\n", "\r\n.\r\r\n",
+};
+
+static const size_t smuggle_lens[] = { 3, 4, 4, 3, 4, 3, 6, 6, 5, 6 };
+
+START_TEST(test_smuggling)
+{
+	static const char *const want[] = {
+		W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5", "354 ",
+		"250 2.0.0", "221 2.0.0", NULL
+	};
+	static const char evil[] = "MAIL FROM:<e@x.org>\r\n"
+	    "RCPT TO:<victim@mx.test>\r\nDATA\r\nevil\r\n.\r\nQUIT\r\n";
+	char in[1024];
+	size_t n = 0;
+	struct config cfg;
+	struct run r;
+
+	n += (size_t)sprintf(in, "EHLO c\r\nMAIL FROM:<s@x.org>\r\n"
+	    "RCPT TO:<r@mx.test>\r\nDATA\r\nlegit");
+	memcpy(in + n, smuggle_seqs[_i], smuggle_lens[_i]);
+	n += smuggle_lens[_i];
+	memcpy(in + n, evil, sizeof(evil) - 1);
+	n += sizeof(evil) - 1;
+	test_config(&cfg);
+	run(&cfg, in, n, 0, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.stub.ncalls, 1);
+	ck_assert_str_eq(r.stub.calls[0].addr, "r@mx.test");
+	ck_assert_msg(memmem(r.stub.calls[0].data, r.stub.calls[0].len,
+	    "RCPT TO:<victim@mx.test>", 24) != NULL,
+	    "sequence %d: the smuggled commands are not content", _i);
+	run_free(&r);
+	run(&cfg, in, n, 1, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.stub.ncalls, 1);
+	ck_assert_str_eq(r.stub.calls[0].addr, "r@mx.test");
+	run_free(&r);
+}
+END_TEST
+
+/* ---- commands one by one ---- */
+
+struct cmd_case {
+	const char *line;	/* sent inside a transaction (after MAIL) */
+	const char *want;
+};
+
+static const struct cmd_case rcpt_cases[] = {
+	{ "RCPT TO:<r@mx.test>", "250 2.1.5" },
+	{ "RCPT TO:<R@MX.TEST>", "250 2.1.5" },
+	{ "rcpt to:<r@mx.test>", "250 2.1.5" },
+	{ "RCPT TO:<r+ext@mx.test>", "250 2.1.5" },
+	{ "RCPT TO:<\"john doe\"@mx.test>", "250 2.1.5" },
+	{ "RCPT TO:<Postmaster>", "250 2.1.5" },
+	{ "RCPT TO:<postmaster>", "250 2.1.5" },
+	{ "RCPT TO:<@relay.example:r@mx.test>", "250 2.1.5" },
+	{ "RCPT TO:<r@other.example>", "550 5.7.1" },
+	{ "RCPT TO:<r@mx.test.example>", "550 5.7.1" },
+	{ "RCPT TO:<r@[192.0.2.1]>", "550 5.7.1" },
+	{ "RCPT TO:<-r@mx.test>", "550 5.1.3" },
+	{ "RCPT TO:<\"a/b\"@mx.test>", "550 5.1.3" },
+	{ "RCPT TO:<a/b@mx.test>", "550 5.1.3" },
+	{ "RCPT TO:<r+-x@mx.test>", "550 5.1.3" },
+	{ "RCPT TO:<\".r\"@mx.test>", "550 5.1.3" },
+	{ "RCPT TO:<\"..\"@mx.test>", "550 5.1.3" },
+	{ "RCPT TO:<r@@mx.test>", "501 5.1.3" },
+	{ "RCPT TO:<r\x01@mx.test>", "501 5.1.3" },
+	{ "RCPT TO:<r\x7f@mx.test>", "501 5.1.3" },
+	{ "RCPT TO:<r\t@mx.test>", "501 5.1.3" },
+	{ "RCPT TO:<\"r\x1b\"@mx.test>", "501 5.1.3" },
+	{ "RCPT TO:<r@mx.test", "501 5.1.3" },
+	{ "RCPT TO:r@mx.test", "501 5.1.3" },
+	{ "RCPT TO:<>", "501 5.1.3" },
+	{ "RCPT TO:<r@mx.test> FOO=bar", "555 5.5.4" },
+	{ "RCPT TO:<j\xc3\xbc@mx.test>", "5" },
+	{ "RCPT FROM:<r@mx.test>", "501 5." },
+};
+
+START_TEST(test_rcpt_cases)
+{
+	const struct cmd_case *c = &rcpt_cases[_i];
+	const char *want[] = { W_GREETING, W_EHLO, "250 2.1.0", c->want,
+	    "221 2.0.0", NULL };
+	char in[512];
+	int n = snprintf(in, sizeof(in), "EHLO c\r\nMAIL FROM:<s@x.org>\r\n"
+	    "%s\r\nQUIT\r\n", c->line);
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run(&cfg, in, (size_t)n, 0, &r);
+	expect(&r, want);
+	run_free(&r);
+}
+END_TEST
+
+static const struct cmd_case mail_cases[] = {
+	{ "MAIL FROM:<s@x.org>", "250 2.1.0" },
+	{ "mail from:<S@X.ORG>", "250 2.1.0" },
+	{ "MAIL FROM:<>", "250 2.1.0" },
+	{ "MAIL FROM:<@a.example:s@x.org>", "250 2.1.0" },
+	{ "MAIL FROM:<s@x.org> SIZE=1000", "250 2.1.0" },
+	{ "MAIL FROM:<s@x.org> SIZE=10485760", "250 2.1.0" },
+	{ "MAIL FROM:<s@x.org> BODY=8BITMIME", "250 2.1.0" },
+	{ "MAIL FROM:<s@x.org> BODY=7BIT SIZE=5", "250 2.1.0" },
+	{ "MAIL FROM:<s@x.org> SMTPUTF8", "250 2.1.0" },
+	{ "MAIL FROM:<j\xc3\xbc@x.org> SMTPUTF8", "250 2.1.0" },
+	{ "MAIL FROM:<s@x.org> PRDR", "250 2.1.0" },
+	{ "MAIL FROM:<s@x.org> SIZE=10485761", "552 5.3.4" },
+	{ "MAIL FROM:<s@x.org> FOO=1", "555 5.5.4" },
+	{ "MAIL FROM:<s@x.org> BAR", "555 5.5.4" },
+	{ "MAIL FROM:<s@@x.org>", "501 5.1.7" },
+	{ "MAIL FROM:<s\x01@x.org>", "501 5.1.7" },
+	{ "MAIL FROM:<s@x.org", "501 5.1.7" },
+	{ "MAIL FROM:<Postmaster>", "501 5.1.7" },
+	{ "MAIL FROM:<-s@x.org>", "553 5.1.7" },
+	{ "MAIL FROM:<\"-s\"@x.org>", "553 5.1.7" },
+	{ "MAIL FROM:<j\xc3\xbc@x.org>", "5" },
+	{ "MAIL TO:<s@x.org>", "501 5." },
+};
+
+START_TEST(test_mail_cases)
+{
+	const struct cmd_case *c = &mail_cases[_i];
+	const char *want[] = { W_GREETING, W_EHLO, c->want, "221 2.0.0",
+	    NULL };
+	char in[512];
+	int n = snprintf(in, sizeof(in), "EHLO c\r\n%s\r\nQUIT\r\n", c->line);
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run(&cfg, in, (size_t)n, 0, &r);
+	expect(&r, want);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_helo_names)
+{
+	static const char in[] =
+	    "HELO -bad\r\nEHLO -bad\r\nHELO client.example\r\n"
+	    "MAIL FROM:<s@x.org>\r\nRCPT TO:<r@mx.test>\r\nDATA\r\nx\r\n.\r\n"
+	    "QUIT\r\n";
+	static const char *const want[] = {
+		W_GREETING, "501 5.5.4", "501 5.5.4", W_HELO, "250 2.1.0",
+		"250 2.1.5", "354 ", "250 2.0.0", "221 2.0.0", NULL
+	};
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run(&cfg, LIT(in), 0, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.stub.ncalls, 1);
+	ck_assert_str_eq(r.stub.calls[0].with, "SMTP");
+	ck_assert_str_eq(r.stub.calls[0].helo, "client.example");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_with_utf8)
+{
+	static const char in[] =
+	    "EHLO c\r\nMAIL FROM:<j\xc3\xbc@x.org> SMTPUTF8\r\n"
+	    "RCPT TO:<\xc3\xbc@mx.test>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n";
+	static const char *const want[] = {
+		W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5", "354 ",
+		"250 2.0.0", "221 2.0.0", NULL
+	};
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run(&cfg, LIT(in), 0, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.stub.ncalls, 1);
+	ck_assert_str_eq(r.stub.calls[0].with, "UTF8SMTP");
+	ck_assert_str_eq(r.stub.calls[0].addr, "\xc3\xbc@mx.test");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_postmaster_delivery)
+{
+	static const char in[] =
+	    "EHLO c\r\nMAIL FROM:<s@x.org>\r\nRCPT TO:<Postmaster>\r\n"
+	    "DATA\r\nx\r\n.\r\nQUIT\r\n";
+	static const char *const want[] = {
+		W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5", "354 ",
+		"250 2.0.0", "221 2.0.0", NULL
+	};
+	static const char *other[] = { "other.example" };
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	cfg.domains = other;	/* "whatever --domain says" */
+	run(&cfg, LIT(in), 0, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.stub.ncalls, 1);
+	ck_assert_msg(strcasecmp(r.stub.calls[0].addr, "postmaster@mx.test") ==
+	    0, "postmaster delivered as \"%s\"", r.stub.calls[0].addr);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_other_commands)
+{
+	static const char in[] =
+	    "EHLO c\r\nNOOP\r\nnoop\r\nVRFY r\r\nHELP\r\nFOO bar\r\n"
+	    "EXPN list\r\nRSET\r\nDATA x\r\nquit\r\n";
+	static const char *const want[] = {
+		W_GREETING, W_EHLO, "250 2.0.0", "250 2.0.0", "252 2.",
+		"214 2.", "50", "50", "250 2.", "5", "221 2.0.0", NULL
+	};
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run(&cfg, LIT(in), 0, &r);
+	expect(&r, want);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_quit_stops_reading)
+{
+	static const char *const want[] = {
+		W_GREETING, W_EHLO, "221 2.0.0", NULL
+	};
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run(&cfg, LIT("EHLO c\r\nQUIT\r\nNOOP\r\nNOOP\r\n"), 0, &r);
+	expect(&r, want);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_ehlo_keywords)
+{
+	static const char *const keywords[] = {
+		"PIPELINING", "SIZE 10485760", "8BITMIME",
+		"ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING",
+		"LIMITS RCPTMAX=100", "PRDR",
+	};
+	char missing[256] = "";
+	struct config cfg;
+	struct run r;
+	size_t i;
+
+	test_config(&cfg);
+	run(&cfg, LIT("EHLO c\r\nQUIT\r\n"), 0, &r);
+	ck_assert_msg(strstr(r.out.buf, "\r\n250-mx.test") != NULL,
+	    "EHLO does not open with the hostname:\n%s", r.out.buf);
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++) {
+		char dash[64], space[64];
+
+		snprintf(dash, sizeof(dash), "\r\n250-%s\r\n", keywords[i]);
+		snprintf(space, sizeof(space), "\r\n250 %s\r\n", keywords[i]);
+		if (strstr(r.out.buf, dash) == NULL &&
+		    strstr(r.out.buf, space) == NULL) {
+			strcat(missing, " ");
+			strcat(missing, keywords[i]);
+		}
+	}
+	ck_assert_msg(missing[0] == '\0', "EHLO does not advertise%s:\n%s",
+	    missing, r.out.buf);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_lmtp)
+{
+	static const char in[] =
+	    "HELO c\r\nEHLO c\r\nLHLO c\r\nMAIL FROM:<s@x.org>\r\n"
+	    "RCPT TO:<ok@mx.test>\r\nRCPT TO:<temp+422@mx.test>\r\n"
+	    "RCPT TO:<perm+511@mx.test>\r\nRCPT TO:<ok2@mx.test>\r\n"
+	    "DATA\r\nx\r\n.\r\nQUIT\r\n";
+	static const char *const want[] = {
+		"220 mx.test LMTP pipesmtpd", "500 5.5.1", "500 5.5.1",
+		W_EHLO, "250 2.1.0", "250 2.1.5", "250 2.1.5", "250 2.1.5",
+		"250 2.1.5", "354 ", "250 2.0.0", "451 4.2.2", "550 5.1.1",
+		"250 2.0.0", "221 2.0.0", NULL
+	};
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	cfg.lmtp = 1;
+	run(&cfg, LIT(in), 0, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.stub.ncalls, 4);
+	ck_assert_str_eq(r.stub.calls[0].with, "LMTP");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_lmtp_message_error)
+{
+	/* a message-wide failure is repeated once per recipient */
+	static const char in[] =
+	    "LHLO c\r\nMAIL FROM:<s@x.org>\r\n"
+	    "RCPT TO:<a@mx.test>\r\nRCPT TO:<b@mx.test>\r\n"
+	    "DATA\r\n0123456789\r\n.\r\nQUIT\r\n";
+	static const char *const want[] = {
+		"220 mx.test LMTP pipesmtpd", W_EHLO, "250 2.1.0", "250 2.1.5",
+		"250 2.1.5", "354 ", "552 5.3.4", "552 5.3.4", "221 2.0.0",
+		NULL
+	};
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	cfg.lmtp = 1;
+	cfg.max_size = 5;
+	run(&cfg, LIT(in), 0, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.stub.ncalls, 0);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_early_talker)
+{
+	static const char *const normal[] = { W_GREETING, W_EHLO,
+	    "221 2.0.0", NULL };
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	cfg.greet_pause = 1;
+	start(&r, LIT("EHLO c\r\nQUIT\r\n"), 0);
+	go(&cfg, &r);
+	ck_assert_int_eq(r.ret, 0);
+	ck_assert_msg(strncmp(r.out.buf, "554 5.5.1", 9) == 0,
+	    "early talker got:\n%s", r.out.buf);
+	ck_assert_ptr_null(strstr(r.out.buf, "220 "));
+	ck_assert_int_eq(count_prefix(&r, ""), 1);
+	run_free(&r);
+
+	start(&r, LIT("EHLO c\r\nQUIT\r\n"), 0);
+	r.in.timeout_first = 1;		/* the client waited */
+	go(&cfg, &r);
+	expect(&r, normal);
+	run_free(&r);
+}
+END_TEST
+
+Suite *
+session_suite(void)
+{
+	Suite *s = suite_create("session");
+	TCase *tc = tcase_create("transcript");
+
+	tcase_add_test(tc, test_basic_transcript);
+	tcase_add_test(tc, test_chunkings_agree);
+	tcase_add_test(tc, test_one_byte_exact_bytes);
+	tcase_add_test(tc, test_short_writes);
+	tcase_add_test(tc, test_greeting_then_eof);
+	tcase_add_test(tc, test_eof_without_quit);
+	tcase_add_test(tc, test_sequence_errors);
+	tcase_add_test(tc, test_helo_resets_transaction);
+	tcase_add_loop_test(tc, test_outcomes, 0,
+	    (int)(sizeof(outcome_cases) / sizeof(outcome_cases[0])));
+	tcase_add_test(tc, test_pipelined_transactions);
+	tcase_add_test(tc, test_quit_stops_reading);
+	tcase_add_test(tc, test_other_commands);
+	tcase_add_test(tc, test_ehlo_keywords);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_add_test(tc, test_max_errors);
+	tcase_add_test(tc, test_max_errors_mixed);
+	tcase_add_test(tc, test_errors_below_limit);
+	tcase_add_test(tc, test_outcome_replies_not_errors);
+	tcase_add_test(tc, test_long_line);
+	tcase_add_test(tc, test_very_long_line);
+	tcase_add_test(tc, test_long_line_in_transaction);
+	tcase_add_test(tc, test_line_limit_boundary);
+	tcase_add_test(tc, test_nul_in_line);
+	tcase_add_test(tc, test_max_rcpt);
+	tcase_add_test(tc, test_max_size);
+	tcase_add_test(tc, test_max_hops);
+	tcase_add_test(tc, test_bare_newlines);
+	tcase_add_test(tc, test_timeouts);
+	tcase_add_test(tc, test_early_talker);
+	tcase_set_timeout(tc, 30);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("data");
+	tcase_add_test(tc, test_crlf_spool);
+	tcase_add_test(tc, test_spool_unusable);
+	tcase_add_loop_test(tc, test_eof_in_data, 0,
+	    (int)(sizeof(eof_tails) / sizeof(eof_tails[0])));
+	tcase_add_loop_test(tc, test_smuggling, 0,
+	    (int)(sizeof(smuggle_seqs) / sizeof(smuggle_seqs[0])));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("commands");
+	tcase_add_loop_test(tc, test_rcpt_cases, 0,
+	    (int)(sizeof(rcpt_cases) / sizeof(rcpt_cases[0])));
+	tcase_add_loop_test(tc, test_mail_cases, 0,
+	    (int)(sizeof(mail_cases) / sizeof(mail_cases[0])));
+	tcase_add_test(tc, test_helo_names);
+	tcase_add_test(tc, test_with_utf8);
+	tcase_add_test(tc, test_postmaster_delivery);
+	tcase_add_test(tc, test_lmtp);
+	tcase_add_test(tc, test_lmtp_message_error);
+	suite_add_tcase(s, tc);
+	return s;
+}
