@@ -49,6 +49,8 @@ check: pipesmtpd tests/unit tests/e2e tests/recorder
 	./tests/unit
 	./tests/e2e
 	sh tests/interop.sh
+	sh tests/interop_lmtp.sh
+	sh tests/interop_exim.sh
 
 # The same suite built with clang's AddressSanitizer and UBSan.
 check-san:
