@@ -80,6 +80,7 @@ struct run {
 	size_t outlen;
 	int status;			/* wait status */
 	int timed_out;
+	int exec_errno;			/* the command never started */
 };
 
 /* Progress of the parent's side of a run. */
@@ -384,11 +385,22 @@ resolve(const char *name, const char *path, char *out, size_t cap)
 	return -1;
 }
 
-/* child_exec - in the child: fds, process group, signals, exec.  Anything
- * that fails before exec exits EX_TEMPFAIL: the administrator can fix it
- * before the sender retries. */
+/* child_fail - in the child: tell the parent why through the close-on-exec
+ * status pipe, and exit EX_TEMPFAIL: the administrator can fix it before
+ * the sender retries */
+static void __attribute__((noreturn))
+child_fail(int status_fd)
+{
+	int err = errno;
+
+	if (write(status_fd, &err, sizeof(err)) < 0)
+		_exit(EX_TEMPFAIL);
+	_exit(EX_TEMPFAIL);
+}
+
+/* child_exec - in the child: fds, process group, signals, exec */
 static void
-child_exec(const struct run *r, int in_fd, int out_fd)
+child_exec(const struct run *r, int in_fd, int out_fd, int status_fd)
 {
 	sigset_t none;
 
@@ -397,7 +409,7 @@ child_exec(const struct run *r, int in_fd, int out_fd)
 		in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
 	    dup2(out_fd, 2) < 0)
-		_exit(EX_TEMPFAIL);
+		child_fail(status_fd);
 	/* ignored signals survive exec: give the command the defaults */
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGXFSZ, SIG_DFL);
@@ -405,8 +417,7 @@ child_exec(const struct run *r, int in_fd, int out_fd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(r->argv[0], r->argv, r->envp);
-	dprintf(2, "cannot execute %s: %s\n", r->argv[0], strerror(errno));
-	_exit(EX_TEMPFAIL);
+	child_fail(status_fd);
 }
 
 /* input_done - stop feeding; a short spool must not count as delivered */
@@ -629,24 +640,27 @@ close_all(int *fds, size_t n)
 }
 
 /* open_stdio - fds[0] the child's stdin (-1: /dev/null), fds[1] our end
- * of its stdin pipe, fds[2] our end of its output pipe, fds[3] its end;
- * all close-on-exec from birth */
+ * of its stdin pipe, fds[2] our end of its output pipe, fds[3] its end,
+ * fds[4] and fds[5] the exec status pipe; all close-on-exec from birth */
 static int
-open_stdio(struct run *r, int fds[4])
+open_stdio(struct run *r, int fds[6])
 {
 	int saved;
 
-	fds[0] = fds[1] = -1;
-	if (pipe2(fds + 2, O_CLOEXEC) == -1)
+	fds[0] = fds[1] = fds[2] = fds[3] = -1;
+	if (pipe2(fds + 4, O_CLOEXEC) == -1)
 		return -1;
+	if (pipe2(fds + 2, O_CLOEXEC) == -1)
+		goto fail;
 	if (r->input == IN_PIPE && pipe2(fds, O_CLOEXEC) == 0)
 		return 0;
 	if (r->input == IN_SPOOL && (fds[0] = reopen_spool(r->spool_fd)) >= 0)
 		return 0;
 	if (r->input == IN_NULL)
 		return 0;
+fail:
 	saved = errno;
-	close_all(fds, 4);
+	close_all(fds, 6);
 	errno = saved;
 	return -1;
 }
@@ -657,7 +671,7 @@ static int
 run_command(struct run *r)
 {
 	struct pump *p = calloc(1, sizeof(*p));
-	int fds[4], saved;
+	int fds[6], saved;
 	pid_t pid;
 
 	if (p == NULL)
@@ -668,13 +682,13 @@ run_command(struct run *r)
 	}
 	pid = fork();
 	if (pid == 0)
-		child_exec(r, fds[0], fds[3]);
+		child_exec(r, fds[0], fds[3], fds[5]);
 	saved = errno;
-	close_all((int []){ fds[0], fds[3] }, 2);
+	close_all((int []){ fds[0], fds[3], fds[5] }, 3);
 	p->in_fd = fds[1];
 	p->out_fd = fds[2];
 	if (pid < 0) {
-		close_all(fds + 1, 2);
+		close_all((int []){ fds[1], fds[2], fds[4] }, 3);
 		free(p);
 		errno = saved;
 		return -1;
@@ -685,7 +699,11 @@ run_command(struct run *r)
 		fcntl(p->in_fd, F_SETFL, O_NONBLOCK);
 	pump_input(r, p);
 	watch(r, pid, p);
-	close_all((int []){ p->in_fd, p->out_fd }, 2);
+	/* the child has exited: the status pipe holds an errno or is empty */
+	if (read(fds[4], &r->exec_errno, sizeof(r->exec_errno)) !=
+	    (ssize_t)sizeof(r->exec_errno))
+		r->exec_errno = 0;
+	close_all((int []){ p->in_fd, p->out_fd, fds[4] }, 3);
 	free(p);
 	return 0;
 }
@@ -801,8 +819,9 @@ execute(struct run *r, struct cmdline *c, struct deliver_outcome *out)
 {
 	r->argv = c->argv;
 	r->envp = c->envp;
-	if (run_command(r) == -1) {
-		launch_failed(out, c->argv[0], errno);
+	if (run_command(r) == -1 || r->exec_errno != 0) {
+		launch_failed(out, c->argv[0], r->exec_errno ? r->exec_errno :
+		    errno);
 		return;
 	}
 	if (r->timed_out == 1) {
