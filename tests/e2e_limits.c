@@ -1,0 +1,342 @@
+/*
+ * e2e_limits.c - the session's limits (DESIGN.md "Command line",
+ * "Details"): --rcpt-check, --max-rcpt, --max-errors, --timeout,
+ * --session-timeout, --greet-pause.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+/* ---- --rcpt-check ---- */
+
+START_TEST(test_rcpt_check)
+{
+	char *check = h_subdir("check");
+	struct h_opts o = { .args = { "--rcpt-check",
+	    h_strf("%s %s %%r %%u", H_RECORDER, check) } };
+	struct h_result r;
+
+	h_run(&r, &o, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<ok@mx.example>\r\n"
+	    "RCPT TO:<exit67@mx.example>\r\n"
+	    "RCPT TO:<exit75@mx.example>\r\n"
+	    "RCPT TO:<exit1@mx.example>\r\n"
+	    "RCPT TO:<crash@mx.example>\r\n"
+	    "RCPT TO:<\"john doe\"@mx.example>\r\n"
+	    "DATA\r\n" H_MSG ".\r\nQUIT\r\n");
+	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
+	    "550 5.1.1|450 4.2.1|451 4.3.0|451 4.3.0|250 2.1.5|354|250 2.0.0|"
+	    "221 2.0.0");
+	/* the check ran for each, with one word per placeholder */
+	ck_assert_int_eq(h_count(check), 6);
+	ck_assert_int_eq(h_argc(check, 6), 4);
+	ck_assert_str_eq(h_argv(check, 6, 2), "john doe@mx.example");
+	ck_assert_str_eq(h_argv(check, 6, 3), "john doe");
+	ck_assert_str_eq(h_env(check, 2, "RECIPIENT"), "exit67@mx.example");
+	ck_assert_str_eq(h_env(check, 2, "SENDER"), "s@x.example");
+	/* only the accepted recipients were delivered */
+	ck_assert_int_eq(h_count(h_dir), 2);
+	ck_assert_str_eq(h_env(h_dir, 1, "RECIPIENT"), "ok@mx.example");
+	ck_assert_str_eq(h_env(h_dir, 2, "RECIPIENT"), "john doe@mx.example");
+}
+END_TEST
+
+START_TEST(test_rcpt_check_missing)
+{
+	struct h_opts o = { .args = { "--rcpt-check",
+	    "./tests/no-such-check %r" } };
+	struct h_result r;
+
+	h_run(&r, &o, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<ok@mx.example>\r\nQUIT\r\n");
+	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|451 4.3.0|"
+	    "221 2.0.0");
+	ck_assert_int_eq(h_count(h_dir), 0);
+}
+END_TEST
+
+/* ---- --max-rcpt ---- */
+
+START_TEST(test_max_rcpt)
+{
+	struct h_opts o = { .args = { "--max-rcpt", "2" } };
+	struct h_result r;
+
+	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<a@mx.example>",
+	    "<b@mx.example>", "<c@mx.example>", "<d@mx.example>", NULL));
+	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
+	    "250 2.1.5|452 4.5.3|452 4.5.3|354|250 2.0.0|221 2.0.0");
+	ck_assert_int_eq(h_count(h_dir), 2);
+	ck_assert_str_eq(h_env(h_dir, 2, "RECIPIENT"), "b@mx.example");
+}
+END_TEST
+
+START_TEST(test_max_rcpt_per_transaction)
+{
+	/* the count starts again with each transaction */
+	struct h_opts o = { .args = { "--max-rcpt", "1" } };
+	struct h_result r;
+
+	h_run(&r, &o, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<a@mx.example>\r\nRCPT TO:<b@mx.example>\r\nRSET\r\n"
+	    "MAIL FROM:<s@x.example>\r\nRCPT TO:<b@mx.example>\r\n"
+	    "DATA\r\n" H_MSG ".\r\nQUIT\r\n");
+	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
+	    "452 4.5.3|250 2.0.0|250 2.1.0|250 2.1.5|354|250 2.0.0|221 2.0.0");
+	ck_assert_int_eq(h_count(h_dir), 1);
+}
+END_TEST
+
+/* ---- --max-errors ---- */
+
+struct errors_case {
+	const char *max;
+	const char *input;
+	const char *want;
+};
+
+static const struct errors_case errors_cases[] = {
+	{ "3", "FOO\r\nFOO\r\nFOO\r\nNOOP\r\nQUIT\r\n",
+	  "220|500 5.5.1|500 5.5.1|500 5.5.1|421 4.7.0" },
+	{ "1", "NOOP\r\nBAR\r\nNOOP\r\n", "220|250 2.0.0|500 5.5.1|421 4.7.0" },
+	{ "3", "MAIL FROM:<s@x.example>\r\nEHLO -x\r\nEHLO c.example\r\n"
+	  "NOOP\r\nRCPT TO:<u@mx.example>\r\nNOOP\r\nQUIT\r\n",
+	  "220|503 5.5.1|501 5.5.4|250|250 2.0.0|503 5.5.1|421 4.7.0" },
+	{ "4", "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	  "RCPT TO:<u@other.example>\r\nRCPT TO:<a/b@mx.example>\r\n"
+	  "RCPT TO:<bad\r\nRCPT TO:<u@mx.example> X=1\r\nRCPT TO:<u@mx.example>"
+	  "\r\nQUIT\r\n",
+	  "220|250|250 2.1.0|550 5.7.1|550 5.1.3|501 5.1.3|555 5.5.4|"
+	  "421 4.7.0" },
+	{ "2", "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	  "RCPT TO:<a@mx.example>\r\nRCPT TO:<b@mx.example>\r\n"
+	  "RCPT TO:<c@mx.example>\r\nNOOP\r\n",
+	  "220|250|250 2.1.0|250 2.1.5|452 4.5.3|452 4.5.3|421 4.7.0" },
+};
+
+START_TEST(test_max_errors)
+{
+	const struct errors_case *c = &errors_cases[_i];
+	struct h_opts o = { .args = { "--max-errors", c->max, "--max-rcpt",
+	    "1" } };
+	struct h_result r;
+
+	h_run(&r, &o, c->input);
+	ck_assert_msg(strcmp(h_codes(r.out), c->want) == 0, "case %d: got "
+	    "'%s'", _i, r.out);
+	/* the 421 is the last thing said */
+	ck_assert_msg(strstr(r.out, "421 4.7.0")[strcspn(strstr(r.out,
+	    "421 4.7.0"), "\n") + 1] == '\0', "'%s'", r.out);
+	ck_assert_int_eq(h_count(h_dir), 0);
+	ck_assert_int_eq(r.code, 0);
+}
+END_TEST
+
+START_TEST(test_max_errors_closes)
+{
+	/* the connection closes at the 421 even while the client keeps
+	 * its side open */
+	struct h_opts o = { .args = { "--max-errors", "2" } };
+	struct h_proc p;
+	struct h_result r;
+
+	h_start(&p, &o);
+	h_expect(&p, "220 ");
+	h_say(&p, "FOO\r\n", "500 ");
+	h_sends(&p, "FOO\r\n");
+	h_expect(&p, "500 ");
+	h_expect(&p, "421 4.7.0");
+	h_finish(&p, &r);	/* EOF without our shutdown */
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_int_lt(r.ms, 5000);
+}
+END_TEST
+
+START_TEST(test_max_errors_default)
+{
+	/* default 20 */
+	char *foo = h_repeat("FOO\r\n", 25);
+	struct h_result r;
+	char *want = h_strf("220%s|421 4.7.0", h_repeat("|500 5.5.1", 20));
+
+	h_run(&r, NULL, foo);
+	ck_assert_str_eq(h_codes(r.out), want);
+}
+END_TEST
+
+/* ---- timeouts ---- */
+
+START_TEST(test_idle_timeout)
+{
+	struct h_opts o = { .args = { "--timeout", "1" }, .keep_open = 1 };
+	struct h_proc p;
+	struct h_result r;
+	long t;
+
+	h_start(&p, &o);
+	h_expect(&p, "220 ");
+	h_say(&p, "EHLO c.example\r\n", "250 ");
+	t = h_elapsed(&p);
+	ck_assert_ptr_nonnull(h_reply(&p, 4000));
+	ck_assert_msg(h_elapsed(&p) - t >= 900, "421 after %ld ms",
+	    h_elapsed(&p) - t);
+	h_finish(&p, &r);
+	ck_assert_str_eq(h_codes(r.out), "220|250|421 4.4.2");
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_int_lt(r.ms, 5000);
+}
+END_TEST
+
+START_TEST(test_idle_timeout_in_data)
+{
+	/* the half-sent message is never delivered */
+	struct h_opts o = { .args = { "--timeout", "1" } };
+	struct h_proc p;
+	struct h_result r;
+
+	h_start(&p, &o);
+	h_sends(&p, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<u@mx.example>\r\nDATA\r\nSubject: x\r\n\r\nhalf\r\n");
+	h_pause(&p, 2500);
+	h_finish(&p, &r);
+	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|354|"
+	    "421 4.4.2");
+	ck_assert_int_eq(h_count(h_dir), 0);
+	ck_assert_int_eq(r.code, 0);
+}
+END_TEST
+
+START_TEST(test_slow_client_within_timeout)
+{
+	/* a pause shorter than --timeout never ends the session */
+	struct h_opts o = { .args = { "--timeout", "2" } };
+	struct h_proc p;
+	struct h_result r;
+	int i;
+
+	h_start(&p, &o);
+	h_expect(&p, "220 ");
+	for (i = 0; i < 4; i++) {
+		h_pause(&p, 700);
+		h_say(&p, "NOOP\r\n", "250 2.0.0");
+	}
+	h_say(&p, "QUIT\r\n", "221 2.0.0");
+	h_finish(&p, &r);
+	ck_assert_int_eq(r.code, 0);
+}
+END_TEST
+
+START_TEST(test_session_timeout)
+{
+	/* busy, but the whole session is limited */
+	struct h_opts o = { .args = { "--session-timeout", "2", "--timeout",
+	    "10" } };
+	struct h_proc p;
+	struct h_result r;
+	int i;
+
+	h_start(&p, &o);
+	h_expect(&p, "220 ");
+	for (i = 0; i < 12 && !p.out_eof; i++) {
+		h_sends(&p, "NOOP\r\n");
+		h_pause(&p, 300);
+	}
+	h_finish(&p, &r);
+	ck_assert_msg(strstr(r.out, "421 4.4.2") != NULL, "'%s'", r.out);
+	ck_assert_msg(r.ms >= 1800 && r.ms < 4500, "ended after %ld ms",
+	    r.ms);
+	ck_assert_int_eq(r.code, 0);
+	/* it was the last reply */
+	ck_assert_msg(strncmp(h_line(r.out, h_nreplies(r.out) - 1),
+	    "421 4.4.2", 9) == 0, "'%s'", r.out);
+}
+END_TEST
+
+/* ---- --greet-pause ---- */
+
+START_TEST(test_greet_pause_early_talker)
+{
+	struct h_opts o = { .args = { "--greet-pause", "1" },
+	    .keep_open = 1 };
+	struct h_proc p;
+	struct h_result r;
+
+	h_start(&p, &o);
+	h_sends(&p, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<u@mx.example>\r\nDATA\r\n" H_MSG ".\r\n");
+	h_finish(&p, &r);	/* it closes: we never shut down */
+	ck_assert_str_eq(h_codes(r.out), "554 5.5.1");
+	ck_assert_ptr_null(strstr(r.out, "220"));
+	ck_assert_int_eq(h_count(h_dir), 0);
+	ck_assert_int_eq(r.code, 0);
+}
+END_TEST
+
+START_TEST(test_greet_pause_late_early_talker)
+{
+	/* talking half-way through the pause is still too early */
+	struct h_opts o = { .args = { "--greet-pause", "2" } };
+	struct h_proc p;
+	struct h_result r;
+
+	h_start(&p, &o);
+	h_pause(&p, 700);
+	ck_assert_int_eq(p.outlen, 0);
+	h_sends(&p, "EHLO c.example\r\n");
+	h_finish(&p, &r);
+	ck_assert_str_eq(h_codes(r.out), "554 5.5.1");
+}
+END_TEST
+
+START_TEST(test_greet_pause_polite)
+{
+	struct h_opts o = { .args = { "--greet-pause", "1" } };
+	struct h_proc p;
+	struct h_result r;
+
+	h_start(&p, &o);
+	ck_assert_ptr_nonnull(h_reply(&p, 4000));
+	ck_assert_msg(h_elapsed(&p) >= 900, "greeting after %ld ms",
+	    h_elapsed(&p));
+	ck_assert_msg(strncmp(p.out, "220 " H_HOST " ESMTP pipesmtpd\r\n",
+	    strlen(H_HOST) + 22) == 0, "'%s'", p.out);
+	h_say(&p, "EHLO c.example\r\n", "250 ");
+	h_say(&p, "MAIL FROM:<s@x.example>\r\n", "250 2.1.0");
+	h_say(&p, "RCPT TO:<u@mx.example>\r\n", "250 2.1.5");
+	h_say(&p, "DATA\r\n", "354");
+	h_say(&p, H_MSG ".\r\n", "250 2.0.0");
+	h_say(&p, "QUIT\r\n", "221 2.0.0");
+	h_finish(&p, &r);
+	ck_assert_int_eq(h_count(h_dir), 1);
+	ck_assert_int_eq(r.code, 0);
+}
+END_TEST
+
+Suite *
+limits_suite(void)
+{
+	Suite *s = suite_create("limits");
+	TCase *tc = h_tcase("recipients");
+
+	tcase_add_test(tc, test_rcpt_check);
+	tcase_add_test(tc, test_rcpt_check_missing);
+	tcase_add_test(tc, test_max_rcpt);
+	tcase_add_test(tc, test_max_rcpt_per_transaction);
+	tcase_add_loop_test(tc, test_max_errors, 0,
+	    sizeof(errors_cases) / sizeof(errors_cases[0]));
+	tcase_add_test(tc, test_max_errors_closes);
+	tcase_add_test(tc, test_max_errors_default);
+	suite_add_tcase(s, tc);
+
+	tc = h_tcase("time");
+	tcase_add_test(tc, test_idle_timeout);
+	tcase_add_test(tc, test_idle_timeout_in_data);
+	tcase_add_test(tc, test_slow_client_within_timeout);
+	tcase_add_test(tc, test_session_timeout);
+	tcase_add_test(tc, test_greet_pause_early_talker);
+	tcase_add_test(tc, test_greet_pause_late_early_talker);
+	tcase_add_test(tc, test_greet_pause_polite);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,229 @@
+/*
+ * e2e_options.c - the command line (DESIGN.md "Command line"): usage
+ * errors exit 64 without a word of SMTP, uid 0 without --allow-root
+ * exits 78, --help and --version, --user, and the process exit status of
+ * orderly sessions.
+ */
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* Bad command lines: each row is the whole argument list ("@DIR" is the
+ * test's record directory, so a wrong start would show as a record). */
+static const char *const usage_cases[][8] = {
+	{ "--bogus", "--", H_RECORDER, "@DIR" },
+	{ "--log-stderr" },
+	{ "--log-stderr", "--" },
+	{ "--max-size", "lots", H_RECORDER, "@DIR" },
+	{ "--max-size", "", H_RECORDER, "@DIR" },
+	{ "--max-size", "-1", H_RECORDER, "@DIR" },
+	{ "--max-size", "10k", H_RECORDER, "@DIR" },
+	{ "--max-rcpt", "x", H_RECORDER, "@DIR" },
+	{ "--max-errors", "3x", H_RECORDER, "@DIR" },
+	{ "--timeout", "soon", H_RECORDER, "@DIR" },
+	{ "--session-timeout", "1.5", H_RECORDER, "@DIR" },
+	{ "--delivery-timeout", "-5", H_RECORDER, "@DIR" },
+	{ "--max-hops", "many", H_RECORDER, "@DIR" },
+	{ "--greet-pause", "x", H_RECORDER, "@DIR" },
+	{ "--hostname" },
+	{ "--timeout" },
+	{ "--max-size", "99999999999999999999999999", H_RECORDER, "@DIR" },
+	{ "--lmtp-typo", H_RECORDER, "@DIR" },
+};
+
+START_TEST(test_usage_errors)
+{
+	struct h_opts o = { .bare = 1 };
+	struct h_result r;
+	int i, n = 0;
+
+	if (h_root())		/* so that 78 cannot be the answer */
+		o.args[n++] = "--allow-root";
+	for (i = 0; i < 8 && usage_cases[_i][i] != NULL; i++)
+		o.args[n++] = strcmp(usage_cases[_i][i], "@DIR") == 0 ? h_dir :
+		    usage_cases[_i][i];
+	h_run(&r, &o, "EHLO c.example\r\nQUIT\r\n");
+	ck_assert_msg(r.code == 64, "case %d (%s): exit %d", _i,
+	    usage_cases[_i][0], r.code);
+	ck_assert_msg(r.outlen == 0, "case %d: spoke on the socket: '%s'", _i,
+	    r.out);
+	ck_assert_msg(r.loglen > 0, "case %d: no usage message", _i);
+	ck_assert_int_eq(h_count(h_dir), 0);
+}
+END_TEST
+
+START_TEST(test_usage_errors_as_root_too)
+{
+	/* with --allow-root, a bad value is still 64 */
+	struct h_opts o = { .args = { "--max-size", "lots" } };
+	struct h_result r;
+
+	h_run(&r, &o, "QUIT\r\n");
+	ck_assert_int_eq(r.code, 64);
+	ck_assert_int_eq(r.outlen, 0);
+	ck_assert_int_eq(h_count(h_dir), 0);
+}
+END_TEST
+
+START_TEST(test_root_needs_allow_root)
+{
+	struct h_opts o = { .no_allow_root = 1 };
+	struct h_result r;
+
+	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<u@mx.example>", NULL));
+	if (!h_root()) {
+		/* not root: nothing to refuse */
+		ck_assert_str_eq(h_codes(r.out), h_want(1, "250 2.0.0"));
+		return;
+	}
+	ck_assert_int_eq(r.code, 78);
+	ck_assert_msg(r.outlen == 0, "spoke SMTP: '%s'", r.out);
+	ck_assert_msg(r.loglen > 0, "no message on stderr");
+	ck_assert_int_eq(h_count(h_dir), 0);
+}
+END_TEST
+
+START_TEST(test_help_version)
+{
+	static const char *const opts[] = { "--help", "--version" };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct h_opts o = { .bare = 1, .args = { opts[i] } };
+		struct h_result r;
+
+		h_run(&r, &o, "QUIT\r\n");
+		ck_assert_msg(r.code == 0, "%s: exit %d", opts[i], r.code);
+		ck_assert_msg(strstr(r.out, "220") == NULL, "%s spoke SMTP",
+		    opts[i]);
+		ck_assert_msg(r.outlen + r.loglen > 0, "%s printed nothing",
+		    opts[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_version_names_program)
+{
+	struct h_opts o = { .bare = 1, .args = { "--version" } };
+	struct h_result r;
+
+	h_run(&r, &o, "");
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_msg(strstr(r.out, "pipesmtpd") != NULL ||
+	    strstr(r.log, "pipesmtpd") != NULL, "'%s'", r.out);
+}
+END_TEST
+
+START_TEST(test_user_nobody)
+{
+	struct passwd *pw = getpwnam("nobody");
+	struct h_opts o = { .no_allow_root = 1, .args = { "--user",
+	    "nobody" } };
+	gid_t groups[64];
+	int ngroups = 64, i;
+	char *ids, *want;
+	struct h_result r;
+
+	if (!h_root() || pw == NULL)
+		return;		/* only root can drop privileges */
+	ck_assert_int_eq(chmod(h_dir, 01777), 0);
+	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<u@mx.example>", NULL));
+	ck_assert_msg(strcmp(h_codes(r.out), h_want(1, "250 2.0.0")) == 0,
+	    "'%s' log '%s'", r.out, r.log);
+	ids = h_file(h_dir, 1, "ids", NULL);
+	ck_assert_ptr_nonnull(ids);
+	ck_assert(getgrouplist("nobody", pw->pw_gid, groups, &ngroups) >= 0);
+	want = h_strf("uid %u\neuid %u\ngid %u\negid %u\ngroups",
+	    (unsigned)pw->pw_uid, (unsigned)pw->pw_uid, (unsigned)pw->pw_gid,
+	    (unsigned)pw->pw_gid);
+	ck_assert_msg(strncmp(ids, want, strlen(want)) == 0, "ids '%s', want "
+	    "'%s ...'", ids, want);
+	for (i = 0; i < ngroups; i++)
+		ck_assert_msg(strstr(ids + strlen(want), h_strf(" %u",
+		    (unsigned)groups[i])) != NULL, "group %u missing: '%s'",
+		    (unsigned)groups[i], ids);
+	/* and no other group: root's groups are gone */
+	{
+		const char *p = ids + strlen(want);
+		int n = 0;
+
+		while ((p = strchr(p, ' ')) != NULL) {
+			p++;
+			n++;
+		}
+		ck_assert_msg(n <= ngroups, "extra groups: '%s'", ids);
+	}
+}
+END_TEST
+
+START_TEST(test_user_unknown)
+{
+	struct h_opts o = { .args = { "--user", "no-such-user-e2e" } };
+	struct h_result r;
+
+	h_run(&r, &o, "QUIT\r\n");
+	ck_assert_msg(r.code == 78 || r.code == 64 || r.code == 75,
+	    "exit %d", r.code);
+	ck_assert_int_eq(r.outlen, 0);
+}
+END_TEST
+
+START_TEST(test_exit_status_orderly)
+{
+	/* 0 for QUIT, EOF, a 421 */
+	static const char *const inputs[] = { "QUIT\r\n", "", "NOOP\r\n",
+	    "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n" };
+	size_t i;
+
+	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		struct h_result r;
+
+		h_run(&r, NULL, inputs[i]);
+		ck_assert_msg(r.code == 0, "input %zu: exit %d", i, r.code);
+	}
+}
+END_TEST
+
+START_TEST(test_default_hostname)
+{
+	/* --hostname defaults to the system's host name, --domain to it */
+	char host[256] = "";
+	struct h_opts o = { .bare = 1, .args = { "--log-stderr",
+	    h_root() ? "--allow-root" : "--crlf" },
+	    .cmd = { "--", H_RECORDER, h_dir } };
+	struct h_result r;
+
+	ck_assert_int_eq(gethostname(host, sizeof(host) - 1), 0);
+	h_run(&r, &o, h_strf("EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<u@%s>\r\nRCPT TO:<u@" H_HOST ">\r\nQUIT\r\n", host));
+	ck_assert_str_eq(h_line(r.out, 0), h_strf("220 %s ESMTP pipesmtpd",
+	    host));
+	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
+	    "550 5.7.1|221 2.0.0");
+}
+END_TEST
+
+Suite *
+options_suite(void)
+{
+	Suite *s = suite_create("options");
+	TCase *tc = h_tcase("options");
+
+	tcase_add_loop_test(tc, test_usage_errors, 0,
+	    sizeof(usage_cases) / sizeof(usage_cases[0]));
+	tcase_add_test(tc, test_usage_errors_as_root_too);
+	tcase_add_test(tc, test_root_needs_allow_root);
+	tcase_add_test(tc, test_help_version);
+	tcase_add_test(tc, test_version_names_program);
+	tcase_add_test(tc, test_user_nobody);
+	tcase_add_test(tc, test_user_unknown);
+	tcase_add_test(tc, test_exit_status_orderly);
+	tcase_add_test(tc, test_default_hostname);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,421 @@
+/*
+ * e2e_session.c - the session as a whole: PIPELINING and lock-step
+ * clients (DESIGN.md "Protocol": flushing), a client that disappears,
+ * the client's identity from the launcher ("Client identity"), and the
+ * log ("Logging").
+ */
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "harness.h"
+
+/* ---- pipelining ---- */
+
+START_TEST(test_pipeline_one_write)
+{
+	/* two transactions, RSET, NOOP, everything in one write */
+	struct h_opts o = { .keep_open = 1 };
+	struct h_proc p;
+	struct h_result r;
+	int i;
+
+	h_start(&p, &o);
+	h_sends(&p, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<a@mx.example>\r\nRCPT TO:<nobody@other.example>\r\n"
+	    "RCPT TO:<b@mx.example>\r\nDATA\r\n" H_MSG ".\r\nNOOP\r\n"
+	    "MAIL FROM:<t@x.example>\r\nRCPT TO:<c@mx.example>\r\nRSET\r\n"
+	    "MAIL FROM:<t@x.example>\r\nRCPT TO:<d@mx.example>\r\n"
+	    "DATA\r\n" H_MSG ".\r\nQUIT\r\n");
+	/* all replies come without the client closing its side */
+	for (i = 0; i < 17; i++)
+		ck_assert_msg(h_reply(&p, 5000) != NULL, "only %d replies: "
+		    "'%s'", i, p.out);
+	h_finish(&p, &r);
+	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
+	    "550 5.7.1|250 2.1.5|354|250 2.0.0|250 2.0.0|250 2.1.0|250 2.1.5|"
+	    "250 2.0.0|250 2.1.0|250 2.1.5|354|250 2.0.0|221 2.0.0");
+	ck_assert_int_eq(h_count(h_dir), 3);
+	ck_assert_str_eq(h_env(h_dir, 3, "RECIPIENT"), "d@mx.example");
+}
+END_TEST
+
+START_TEST(test_pipeline_group_flushed)
+{
+	/* a group up to DATA gets all its replies while the client waits
+	 * for the 354 before sending the message */
+	struct h_opts o = { .keep_open = 1 };
+	struct h_proc p;
+	struct h_result r;
+
+	h_start(&p, &o);
+	h_expect(&p, "220 ");
+	h_say(&p, "EHLO c.example\r\n", "250 ");
+	h_sends(&p, "MAIL FROM:<s@x.example>\r\nRCPT TO:<a@mx.example>\r\n"
+	    "RCPT TO:<b@mx.example>\r\nDATA\r\n");
+	h_expect(&p, "250 2.1.0");
+	h_expect(&p, "250 2.1.5");
+	h_expect(&p, "250 2.1.5");
+	h_expect(&p, "354");
+	h_sends(&p, H_MSG);
+	h_pause(&p, 200);
+	ck_assert_int_eq(p.outlen, p.seen);	/* nothing before the dot */
+	h_say(&p, ".\r\n", "250 2.0.0");
+	h_say(&p, "QUIT\r\n", "221 2.0.0");
+	h_finish(&p, &r);
+	ck_assert_int_eq(h_count(h_dir), 2);
+}
+END_TEST
+
+START_TEST(test_lock_step)
+{
+	/* every command's reply arrives before the next is sent, and
+	 * exactly one reply per command */
+	static const char *const steps[][2] = {
+		{ "EHLO c.example\r\n", "250 " },
+		{ "NOOP\r\n", "250 2.0.0" },
+		{ "MAIL FROM:<s@x.example>\r\n", "250 2.1.0" },
+		{ "RCPT TO:<bad@other.example>\r\n", "550 5.7.1" },
+		{ "RCPT TO:<u@mx.example>\r\n", "250 2.1.5" },
+		{ "RCPT TO:<v@mx.example>\r\n", "250 2.1.5" },
+		{ "DATA\r\n", "354" },
+		{ "Subject: x\r\n\r\nline one\r\n..dot\r\n.\r\n", "250 2.0.0" },
+		{ "HELO again.example\r\n", "250 " },
+		{ "MAIL FROM:<>\r\n", "250 2.1.0" },
+		{ "RCPT TO:<w@mx.example>\r\n", "250 2.1.5" },
+		{ "DATA\r\n", "354" },
+		{ "x\r\n.\r\n", "250 2.0.0" },
+		{ "VRFY u\r\n", "252 " },
+		{ "RSET\r\n", "250 2.0.0" },
+		{ "QUIT\r\n", "221 2.0.0" },
+	};
+	struct h_opts o = { .keep_open = 1 };
+	struct h_proc p;
+	struct h_result r;
+	size_t i;
+
+	h_start(&p, &o);
+	h_expect(&p, "220 ");
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		h_say(&p, steps[i][0], steps[i][1]);
+		h_pause(&p, 20);
+		ck_assert_msg(p.outlen == p.seen, "extra output after '%s': "
+		    "'%s'", steps[i][0], p.out + p.seen);
+	}
+	h_finish(&p, &r);
+	ck_assert_int_eq(h_count(h_dir), 3);
+	ck_assert_str_eq(h_body(h_stdin(h_dir, 1, NULL)),
+	    "Subject: x\n\nline one\n.dot\n");
+	ck_assert_int_eq(r.code, 0);
+}
+END_TEST
+
+START_TEST(test_byte_by_byte)
+{
+	/* a client that writes one octet at a time */
+	const char *in = "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<u@mx.example>\r\nDATA\r\nab\r\n.\r\nQUIT\r\n";
+	struct h_opts o = { .keep_open = 1 };
+	struct h_proc p;
+	struct h_result r;
+	size_t i;
+
+	h_start(&p, &o);
+	for (i = 0; in[i] != '\0'; i++) {
+		h_send(&p, in + i, 1);
+		if (in[i] == '\n')
+			h_pause(&p, 5);
+	}
+	h_finish(&p, &r);
+	ck_assert_str_eq(h_codes(r.out), h_want(1, "250 2.0.0"));
+	ck_assert_str_eq(h_body(h_stdin(h_dir, 1, NULL)), "ab\n");
+}
+END_TEST
+
+START_TEST(test_pipeline_many)
+{
+	/* far more pipelined commands than any buffer holds: every one is
+	 * answered, in order */
+	char *noops = h_repeat("NOOP\r\n", 20000);
+	char *txns = h_repeat("MAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<u@mx.example>\r\nDATA\r\nx\r\n.\r\n", 50);
+	struct h_result r;
+
+	h_run(&r, NULL, h_strf("EHLO c.example\r\n%s%sQUIT\r\n", noops,
+	    txns));
+	ck_assert_int_eq(h_nreplies(r.out), 2 + 20000 + 50 * 4 + 1);
+	ck_assert_str_eq(h_codes(r.out), h_strf("220|250%s%s|221 2.0.0",
+	    h_repeat("|250 2.0.0", 20000),
+	    h_repeat("|250 2.1.0|250 2.1.5|354|250 2.0.0", 50)));
+	ck_assert_int_eq(h_count(h_dir), 50);
+}
+END_TEST
+
+/* ---- the client goes away ---- */
+
+static const char *const cut_points[] = {
+	"Subject: x\r\n\r\npartial",
+	"Subject: x\r\n\r\nwhole line\r\n",
+	"Subject: x\r\n\r\nline\r\n.",
+	"Subject: x\r\n\r\nline\r\n.\r",
+	"Subject: x\r\n\r\nline\n.\n",
+	"Subject: x\r\n\r\nline\r\n..\r\n",
+	"",
+};
+
+START_TEST(test_disconnect_mid_data)
+{
+	struct h_proc p;
+	struct h_result r;
+	int hard;
+
+	for (hard = 0; hard < 2; hard++) {
+		h_fresh();
+		h_start(&p, NULL);
+		h_sends(&p, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+		    "RCPT TO:<a@mx.example>\r\nRCPT TO:<b@mx.example>\r\n"
+		    "DATA\r\n");
+		h_sends(&p, cut_points[_i]);
+		h_expect(&p, "220");
+		h_expect(&p, "250");
+		h_expect(&p, "250 2.1.0");
+		h_expect(&p, "250 2.1.5");
+		h_expect(&p, "250 2.1.5");
+		h_expect(&p, "354");
+		if (hard)
+			shutdown(p.sock, SHUT_RDWR);
+		else
+			h_shut(&p);
+		h_finish(&p, &r);
+		ck_assert_msg(h_count(h_dir) == 0, "cut %d: an incomplete "
+		    "message was delivered", _i);
+		ck_assert_int_eq(r.code, 0);
+		ck_assert_msg(r.ms < 3000, "exit after %ld ms", r.ms);
+	}
+}
+END_TEST
+
+START_TEST(test_disconnect_elsewhere)
+{
+	static const char *const cuts[] = { "", "EHLO c.example\r\n",
+	    "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n",
+	    "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\nRCPT TO:<u@mx.exa",
+	    "EHLO c.example\r\nNOOP" };
+	size_t i;
+
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		struct h_result r;
+
+		h_run(&r, NULL, cuts[i]);
+		ck_assert_int_eq(r.code, 0);
+		ck_assert_int_eq(h_count(h_dir), 0);
+		ck_assert_msg(r.ms < 3000, "exit after %ld ms", r.ms);
+	}
+}
+END_TEST
+
+/* ---- the client's identity ---- */
+
+struct identity_case {
+	const char *env[4];
+	const char *ip;		/* %i and CLIENT_ADDRESS */
+	const char *received;	/* "(HOST [IP])" part, or NULL */
+};
+
+static const struct identity_case identity_cases[] = {
+	{ { "PROTO=TCP", "TCPREMOTEIP=192.0.2.7", "TCPREMOTEHOST=h.example" },
+	  "192.0.2.7", "(h.example [192.0.2.7])" },
+	{ { "PROTO=TCP", "TCPREMOTEIP=192.0.2.8" },
+	  "192.0.2.8", "(unknown [192.0.2.8])" },
+	{ { "REMOTE_ADDR=198.51.100.9" }, "198.51.100.9",
+	  "(unknown [198.51.100.9])" },
+	{ { "PROTO=TCP", "TCPREMOTEIP=192.0.2.7", "REMOTE_ADDR=198.51.100.9" },
+	  "192.0.2.7", NULL },
+	{ { "PROTO=TCP6", "TCP6REMOTEIP=2001:db8::5",
+	    "TCP6REMOTEHOST=v6.example" }, "2001:db8::5", NULL },
+	{ { "REMOTE_ADDR=2001:db8::9" }, "2001:db8::9", NULL },
+	{ { "PROTO=TCP" }, "unknown", NULL },
+	{ { NULL }, "unknown", NULL },
+};
+
+START_TEST(test_identity)
+{
+	const struct identity_case *c = &identity_cases[_i];
+	struct h_opts o = { .cmd = { "--", H_RECORDER, h_dir, "%i" } };
+	struct h_result r;
+	char *rec;
+	int i;
+
+	for (i = 0; i < 4 && c->env[i] != NULL; i++)
+		o.env[i] = c->env[i];
+	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<u@mx.example>", NULL));
+	ck_assert_str_eq(h_codes(r.out), h_want(1, "250 2.0.0"));
+	ck_assert_str_eq(h_argv(h_dir, 1, 2), c->ip);
+	ck_assert_str_eq(h_env(h_dir, 1, "CLIENT_ADDRESS"), c->ip);
+	rec = h_header(h_stdin(h_dir, 1, NULL), "Received");
+	ck_assert_ptr_nonnull(rec);
+	if (c->received != NULL)
+		ck_assert_msg(strncmp(rec + strlen("Received: from " H_HELO " "),
+		    c->received, strlen(c->received)) == 0, "Received '%s', "
+		    "want '%s'", rec, c->received);
+	else if (strcmp(c->ip, "unknown") != 0)
+		ck_assert_msg(strstr(rec, c->ip) != NULL, "Received '%s' lacks"
+		    " %s", rec, c->ip);
+	ck_assert_msg(strstr(r.log, h_strf("client=[%s]", c->ip)) != NULL,
+	    "log lacks client=[%s]: '%s'", c->ip, r.log);
+}
+END_TEST
+
+START_TEST(test_identity_inetd)
+{
+	/* no launcher variables: getpeername(0) of an accepted TCP socket */
+	struct h_opts o = { .tcp = 1, .cmd = { "--", H_RECORDER, h_dir,
+	    "%i" } };
+	struct h_result r;
+	char *rec;
+
+	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<u@mx.example>", NULL));
+	ck_assert_str_eq(h_codes(r.out), h_want(1, "250 2.0.0"));
+	ck_assert_str_eq(h_argv(h_dir, 1, 2), "127.0.0.1");
+	ck_assert_str_eq(h_env(h_dir, 1, "CLIENT_ADDRESS"), "127.0.0.1");
+	rec = h_header(h_stdin(h_dir, 1, NULL), "Received");
+	ck_assert_msg(strncmp(rec, "Received: from " H_HELO
+	    " (unknown [127.0.0.1])", strlen("Received: from " H_HELO
+	    " (unknown [127.0.0.1])")) == 0, "'%s'", rec);
+	ck_assert_ptr_nonnull(strstr(r.log, "client=[127.0.0.1]"));
+}
+END_TEST
+
+/* ---- logging ---- */
+
+/* log_match - whether a line of log matches the extended regex pat */
+static int
+log_match(const char *log, const char *pat)
+{
+	regex_t re;
+	int ok;
+
+	ck_assert_int_eq(regcomp(&re, pat, REG_EXTENDED | REG_NOSUB |
+	    REG_NEWLINE), 0);
+	ok = regexec(&re, log, 0, NULL, 0) == 0;
+	regfree(&re);
+	return ok;
+}
+
+START_TEST(test_log_delivery_line)
+{
+	struct h_opts o = { .env = { "PROTO=TCP", "TCPREMOTEIP=192.0.2.7" } };
+	struct h_result r;
+	char *qid, *pat;
+
+	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<u@mx.example>", NULL));
+	qid = h_env(h_dir, 1, "QUEUE_ID");
+	pat = h_strf("%s: to=<u@mx\\.example>, from=<s@x\\.example>, "
+	    "client=\\[192\\.0\\.2\\.7\\], size=[0-9]+, delay=[0-9]+(\\.[0-9]+)?"
+	    ", status=sent \\(exit 0\\)$", qid);
+	ck_assert_msg(log_match(r.log, pat), "no delivery line /%s/ in '%s'",
+	    pat, r.log);
+	h_assert_log_clean(r.log, r.loglen);
+}
+END_TEST
+
+START_TEST(test_log_failure_lines)
+{
+	struct h_result r;
+
+	h_run(&r, NULL, h_txn("<>", H_MSG, "<exit75@mx.example>",
+	    "<exit67@mx.example>", "<ok@mx.example>", NULL));
+	ck_assert_msg(log_match(r.log, "to=<exit75@mx\\.example>, from=<>, "
+	    "client=\\[unknown\\], size=[0-9]+, delay=[0-9.]+, status="
+	    "[a-z]+ "), "'%s'", r.log);
+	ck_assert_msg(!log_match(r.log, "to=<exit75@mx\\.example>.*status="
+	    "sent"), "a temporary failure logged as sent: '%s'", r.log);
+	ck_assert_msg(!log_match(r.log, "to=<exit67@mx\\.example>.*status="
+	    "sent"), "a permanent failure logged as sent: '%s'", r.log);
+	ck_assert_msg(log_match(r.log, "to=<ok@mx\\.example>.*status=sent"),
+	    "'%s'", r.log);
+}
+END_TEST
+
+START_TEST(test_log_session_lines)
+{
+	/* one line at the start and one at the end of a session */
+	struct h_result r;
+	size_t i, lines = 0;
+
+	h_run(&r, NULL, "NOOP\r\nQUIT\r\n");
+	for (i = 0; i < r.loglen; i++)
+		lines += r.log[i] == '\n';
+	ck_assert_msg(lines == 2, "%zu log lines: '%s'", lines, r.log);
+}
+END_TEST
+
+START_TEST(test_log_escaped)
+{
+	/* client octets never reach the log raw */
+	static const char in[] = "EHLO c\x01\x1b[31m.example\r\n"
+	    "EHLO c.example\r\nFOO \x1b]0;x\x07\r\n"
+	    "MAIL FROM:<s\xc3\xbc\\\"@x.example> SMTPUTF8\r\n"
+	    "MAIL FROM:<\"s\\\"\xc3\xbc\"@x.example> SMTPUTF8\r\n"
+	    "RCPT TO:<\"a\\\\b\xc3\xa9\"@mx.example>\r\n"
+	    "RCPT TO:<\"\x7f\"@mx.example>\r\nDATA\r\n" H_MSG ".\r\nQUIT\r\n";
+	struct h_result r;
+
+	h_runn(&r, NULL, in, sizeof(in) - 1);
+	ck_assert_int_eq(h_count(h_dir), 1);
+	h_assert_log_clean(r.log, r.loglen);
+	ck_assert_ptr_null(strstr(r.log, "\x1b"));
+}
+END_TEST
+
+START_TEST(test_log_syslog_default)
+{
+	/* without --log-stderr nothing goes to stderr, which may be the
+	 * client's socket under inetd */
+	struct h_opts o = { .bare = 1, .args = { "--hostname", H_HOST,
+	    h_root() ? "--allow-root" : "--crlf" },
+	    .cmd = { "--", H_RECORDER, h_dir } };
+	struct h_result r;
+
+	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<exit75@mx.example>",
+	    NULL));
+	ck_assert_int_eq(h_count(h_dir), 1);
+	ck_assert_msg(r.loglen == 0, "stderr: '%s'", r.log);
+}
+END_TEST
+
+Suite *
+session_suite(void)
+{
+	Suite *s = suite_create("session");
+	TCase *tc = h_tcase("pipelining");
+
+	tcase_add_test(tc, test_pipeline_one_write);
+	tcase_add_test(tc, test_pipeline_group_flushed);
+	tcase_add_test(tc, test_lock_step);
+	tcase_add_test(tc, test_byte_by_byte);
+	tcase_add_test(tc, test_pipeline_many);
+	suite_add_tcase(s, tc);
+
+	tc = h_tcase("disconnect");
+	tcase_add_loop_test(tc, test_disconnect_mid_data, 0,
+	    sizeof(cut_points) / sizeof(cut_points[0]));
+	tcase_add_test(tc, test_disconnect_elsewhere);
+	suite_add_tcase(s, tc);
+
+	tc = h_tcase("identity");
+	tcase_add_loop_test(tc, test_identity, 0,
+	    sizeof(identity_cases) / sizeof(identity_cases[0]));
+	tcase_add_test(tc, test_identity_inetd);
+	suite_add_tcase(s, tc);
+
+	tc = h_tcase("logging");
+	tcase_add_test(tc, test_log_delivery_line);
+	tcase_add_test(tc, test_log_failure_lines);
+	tcase_add_test(tc, test_log_session_lines);
+	tcase_add_test(tc, test_log_escaped);
+	tcase_add_test(tc, test_log_syslog_default);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,135 @@
+/*
+ * harness.h - end-to-end tests: the built ./pipesmtpd over a socketpair.
+ *
+ * The server is started the way inetd starts it: one end of a
+ * socketpair(AF_UNIX, SOCK_STREAM) as its fd 0 and fd 1, stderr to a pipe
+ * (tests pass --log-stderr so its log can be asserted), nothing else open.
+ * The test side writes its script poll-driven (reading replies and log
+ * while it writes, so nothing can deadlock), reads until EOF under an
+ * overall time bound and reaps the server with a bound too: an overrun
+ * kills it and fails the test.  Deliveries go to tests/recorder, which
+ * writes what each run received under a fresh record directory per test.
+ *
+ * The suite runs from the repository root (`./tests/e2e`).
+ */
+#ifndef PIPESMTPD_E2E_HARNESS_H
+#define PIPESMTPD_E2E_HARNESS_H
+
+#include <check.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define H_BIN		"./pipesmtpd"
+#define H_RECORDER	"./tests/recorder"
+#define H_HOST		"mx.example"	/* --hostname of every test */
+#define H_HELO		"client.example"
+#define H_MSG		"Subject: test\r\n\r\nHello.\r\n"
+#define H_MSG_LF	"Subject: test\n\nHello.\n"
+#define H_MAX_ARGS	48
+#define H_BOUND_MS	20000		/* no session may take longer */
+
+/* The record directory of the running test (made by the fixture). */
+extern char h_dir[4096];
+/* The directory every test's records live under (made by main). */
+extern char h_base[4096];
+
+/* How to start one server. */
+struct h_opts {
+	const char *args[H_MAX_ARGS];	/* options, before the command */
+	const char *cmd[24];		/* command; default recorder h_dir */
+	const char *env[24];		/* server environment (with PATH) */
+	int bare;		/* no --log-stderr/--hostname/--allow-root */
+	int no_allow_root;	/* omit --allow-root even as root */
+	int no_path;		/* the server gets no PATH */
+	int keep_open;		/* h_run: do not shut down the write side */
+	int leak_fds;		/* the server inherits fds 5 and 9 too */
+	int tcp;		/* a loopback TCP connection, not a socketpair */
+	long fsize;		/* RLIMIT_FSIZE for the server, if > 0 */
+	int timeout_ms;		/* overall bound; 0: H_BOUND_MS */
+};
+
+/* What one session produced. */
+struct h_result {
+	char *out;		/* every byte the server wrote, NUL added */
+	size_t outlen;
+	char *log;		/* its stderr, NUL added */
+	size_t loglen;
+	int status;		/* wait status */
+	int code;		/* exit code, -1 if killed by a signal */
+	long ms;		/* from start to exit */
+};
+
+/* A running server. */
+struct h_proc {
+	pid_t pid;
+	int sock;		/* our end of the socketpair */
+	int err;		/* read end of its stderr */
+	int out_eof, err_eof;
+	char *out;		/* replies so far */
+	size_t outlen, outcap;
+	size_t seen;		/* replies before this were returned */
+	char *log;
+	size_t loglen, logcap;
+	struct timespec t0;	/* start, CLOCK_MONOTONIC */
+	long bound_ms;
+};
+
+/* fixtures and test cases */
+void h_setup(void);
+void h_teardown(void);
+void h_fresh(void);
+TCase *h_tcase(const char *name);
+int h_root(void);
+
+/* sessions */
+void h_start(struct h_proc *p, const struct h_opts *o);
+void h_send(struct h_proc *p, const void *buf, size_t len);
+void h_sends(struct h_proc *p, const char *s);
+void h_pause(struct h_proc *p, long ms);
+char *h_reply(struct h_proc *p, long ms);
+char *h_expect(struct h_proc *p, const char *prefix);
+char *h_say(struct h_proc *p, const char *line, const char *prefix);
+void h_shut(struct h_proc *p);
+void h_finish(struct h_proc *p, struct h_result *r);
+long h_elapsed(const struct h_proc *p);
+void h_run(struct h_result *r, const struct h_opts *o, const char *input);
+void h_runn(struct h_result *r, const struct h_opts *o, const char *input,
+    size_t len);
+
+/* replies */
+char *h_codes(const char *out);
+char *h_line(const char *out, int n);
+int h_nreplies(const char *out);
+
+/* text */
+char *h_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *h_repeat(const char *unit, size_t times);
+char *h_txn(const char *mail, const char *body, ...);
+char *h_want(int nrcpt, const char *final);
+const char *h_body(const char *delivered);
+char *h_header(const char *delivered, const char *name);
+
+/* records */
+int h_count(const char *dir);
+char *h_file(const char *dir, int n, const char *name, size_t *len);
+char *h_env(const char *dir, int n, const char *name);
+char *h_argv(const char *dir, int n, int i);
+int h_argc(const char *dir, int n);
+char *h_stdin(const char *dir, int n, size_t *len);
+char *h_subdir(const char *name);
+void h_assert_log_clean(const char *log, size_t len);
+int h_dead(pid_t pid, long ms);
+
+/* suites */
+Suite *protocol_suite(void);
+Suite *address_suite(void);
+Suite *data_suite(void);
+Suite *message_suite(void);
+Suite *command_suite(void);
+Suite *outcome_suite(void);
+Suite *limits_suite(void);
+Suite *session_suite(void);
+Suite *options_suite(void);
+
+#endif
