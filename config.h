@@ -40,6 +40,8 @@ struct config {
 	int strict_newlines;		/* refuse bare CR / bare LF */
 	const char *user;		/* --user account, or NULL */
 	int allow_root;			/* let commands run as uid 0 */
+	int as_recipient;		/* run as the recipient's account */
+	const char *postmaster;		/* account for postmaster@ */
 	const char **env;		/* --env NAME[=VALUE] entries */
 	size_t nenv;
 	const char *null_sender;	/* %s / SENDER for <> */

@@ -12,7 +12,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@
 #define HEADERS_MAX	8192	/* the prepended header block */
 #define VALUE_MAX	1024	/* longest placeholder value */
 #define EX_TEMPFAIL	75
+#define GROUPS_MAX	256	/* supplementary groups of an account */
 
 /* The exit table: sysexits as Postfix's pipe(8) maps them. */
 static const struct exit_map {
@@ -59,6 +62,15 @@ static const struct exit_map {
 	{ -1, OUT_PERM, "5.3.0", "delivery command failed" }	/* other */
 };
 
+/* --as-recipient: the account a command runs as. */
+struct account {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[GROUPS_MAX];	/* supplementary groups */
+	int ngroups;
+	char home[1024];
+};
+
 /* What a command reads on stdin. */
 enum run_input {
 	IN_NULL,		/* /dev/null: --rcpt-check */
@@ -71,6 +83,7 @@ struct run {
 	char *const *argv;		/* argv[0] already resolved */
 	char *const *envp;
 	enum run_input input;
+	const struct account *acct;	/* NULL: the server's own ids */
 	const char *head;		/* prepended headers */
 	size_t headlen;
 	int spool_fd;
@@ -416,6 +429,13 @@ child_exec(const struct run *r, int in_fd, int out_fd, int status_fd)
 	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* groups, gid, uid, in that order, then checked; then the home */
+	if (r->acct != NULL && (setgroups((size_t)r->acct->ngroups,
+	    r->acct->groups) == -1 || setgid(r->acct->gid) == -1 ||
+	    setuid(r->acct->uid) == -1 || getuid() != r->acct->uid ||
+	    geteuid() != r->acct->uid || getegid() != r->acct->gid ||
+	    chdir(r->acct->home) == -1))
+		child_fail(status_fd);
 	execve(r->argv[0], r->argv, r->envp);
 	child_fail(status_fd);
 }
@@ -743,7 +763,7 @@ add_env(struct cmdline *c, const char *name, const char *value)
 /* build_env - the clean environment of DESIGN.md, plus --env */
 static int
 build_env(struct cmdline *c, const struct config *cfg,
-    const struct deliver_vars *v, const char *size)
+    const struct deliver_vars *v, const char *size, const char *home)
 {
 	const char *names[] = { "SENDER", "RECIPIENT", "LOCAL", "EXTENSION",
 	    "DOMAIN", "CLIENT_ADDRESS", "CLIENT_HELO", "QUEUE_ID" };
@@ -760,6 +780,8 @@ build_env(struct cmdline *c, const struct config *cfg,
 		bad |= add_env(c, names[i], values[i]);
 	if (size != NULL)
 		bad |= add_env(c, "SIZE", size);
+	if (home != NULL)
+		bad |= add_env(c, "HOME", home);
 	for (i = 0; i < cfg->nenv; i++) {
 		const char *eq = strchr(cfg->env[i], '=');
 		const char *own = eq ? NULL : getenv(cfg->env[i]);
@@ -909,7 +931,8 @@ feed_command(const struct config *cfg, const struct deliver_msg *msg,
 	    (unsigned long long)r->headlen + msg->spool_len);
 	errno = 0;
 	if (build_argv(&c, cfg->command, cfg->path, &v) == -1 ||
-	    build_env(&c, cfg, &v, size) == -1) {
+	    build_env(&c, cfg, &v, size, r->acct ? r->acct->home : NULL) ==
+	    -1) {
 		launch_failed(out, cfg->command[0], errno ? errno : ENOMEM);
 	} else {
 		r->spool_fd = msg->spool_fd;
@@ -922,12 +945,40 @@ feed_command(const struct config *cfg, const struct deliver_msg *msg,
 	cmdline_free(&c);
 }
 
+/* find_account - a usable account: it exists and is not uid 0 */
+static int
+find_account(const char *user, struct account *acct)
+{
+	struct passwd *pw = getpwnam(user);
+	int n = GROUPS_MAX;
+
+	if (pw == NULL || pw->pw_uid == 0)
+		return -1;
+	if (acct == NULL)
+		return 0;
+	acct->uid = pw->pw_uid;
+	acct->gid = pw->pw_gid;
+	snprintf(acct->home, sizeof(acct->home), "%s", pw->pw_dir);
+	if (getgrouplist(pw->pw_name, pw->pw_gid, acct->groups, &n) == -1)
+		return -1;	/* more groups than we keep: refuse, not cut */
+	acct->ngroups = n;
+	return 0;
+}
+
+/* deliver_account_ok - --as-recipient: may user receive mail at all */
+int
+deliver_account_ok(const char *user)
+{
+	return find_account(user, NULL) == 0;
+}
+
 /* deliver_one - run the command for one recipient of a spooled message */
 int
 deliver_one(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, struct deliver_outcome *out)
 {
 	static char head[HEADERS_MAX];
+	static struct account acct;
 	struct run *r;
 	int hlen = 0;
 
@@ -941,12 +992,15 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 		launch_failed(out, "memory", ENOMEM);
 	else if (loop_refused(cfg, msg, rcpt, out))
 		;	/* refused without running the command */
+	else if (cfg->as_recipient && find_account(rcpt->user, &acct) == -1)
+		set_text(out, OUT_PERM, "5.1.1", "no such user");
 	else if (hlen < 0)
 		set_text(out, OUT_TEMP, "4.3.0", "headers too long");
 	else if (ms_until(&msg->deadline) == 0)
 		set_text(out, OUT_TEMP, "4.3.0", "delivery time limit reached");
 	else {
 		r->input = msg->body_off > 0 ? IN_SPOOL : IN_PIPE;
+		r->acct = cfg->as_recipient ? &acct : NULL;
 		r->head = head;
 		r->headlen = (size_t)hlen;
 		feed_command(cfg, msg, rcpt, r, out);
@@ -970,7 +1024,7 @@ deliver_rcpt_check(const struct config *cfg, const struct deliver_vars *v,
 	out->status = -1;
 	errno = 0;
 	if (r == NULL || build_argv(&c, cfg->rcpt_check, cfg->path, v) == -1 ||
-	    build_env(&c, cfg, v, NULL) == -1) {
+	    build_env(&c, cfg, v, NULL, NULL) == -1) {
 		launch_failed(out, cfg->rcpt_check[0], errno ? errno : ENOMEM);
 	} else {
 		r->deadline = now_plus(cfg->delivery_timeout);

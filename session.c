@@ -582,6 +582,17 @@ domain_ok(const struct config *cfg, const char *domain)
 	return cfg->ndomains == 0 && address_domain_is(domain, cfg->hostname);
 }
 
+/* rcpt_account - --as-recipient: the account that receives for a (%u,
+ * or the --postmaster account for postmaster: RFC 5321 4.5.1); 0 if
+ * there is none or it is uid 0 */
+static int
+rcpt_account(const struct config *cfg, struct address *a)
+{
+	if (strcmp(a->user, "postmaster") == 0)
+		snprintf(a->user, sizeof(a->user), "%s", cfg->postmaster);
+	return deliver_account_ok(a->user);
+}
+
 /* rcpt_check - the guards of RCPT; 1 when the recipient is accepted */
 static int
 rcpt_check(struct session *s, char *arg, struct address *a)
@@ -612,6 +623,9 @@ rcpt_check(struct session *s, char *arg, struct address *a)
 	if (address_unsafe(a))
 		return reply(s, 550, "5.1.3", "<%s>: Recipient address "
 		    "rejected: unsafe local part", a->addr);
+	if (s->cfg->as_recipient && !rcpt_account(s->cfg, a))
+		return reply(s, 550, "5.1.1", "<%s>: Recipient address "
+		    "rejected: no such user", a->addr);
 	return rcpt_checked(s, a);
 }
 

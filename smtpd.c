@@ -36,7 +36,8 @@ enum {
 	OPT_DELIVERY_TIMEOUT, OPT_MAX_HOPS, OPT_SPOOL, OPT_RCPT_CHECK,
 	OPT_CRLF, OPT_NO_RETURN_PATH, OPT_DELIVERED_TO, OPT_STRICT_NEWLINES,
 	OPT_USER, OPT_ALLOW_ROOT, OPT_ENV, OPT_NULL_SENDER, OPT_GREET_PAUSE,
-	OPT_LOG_STDERR, OPT_LMTP, OPT_HELP, OPT_VERSION
+	OPT_LOG_STDERR, OPT_LMTP, OPT_AS_RECIPIENT, OPT_POSTMASTER,
+	OPT_HELP, OPT_VERSION
 };
 
 static const struct option options[] = {
@@ -62,6 +63,8 @@ static const struct option options[] = {
 	{ "greet-pause", required_argument, NULL, OPT_GREET_PAUSE },
 	{ "log-stderr", no_argument, NULL, OPT_LOG_STDERR },
 	{ "lmtp", no_argument, NULL, OPT_LMTP },
+	{ "as-recipient", no_argument, NULL, OPT_AS_RECIPIENT },
+	{ "postmaster", required_argument, NULL, OPT_POSTMASTER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
@@ -87,6 +90,8 @@ static const char usage_text[] =
 "  --strict-newlines        refuse bare CR or bare LF\n"
 "  --user USER              drop to USER before reading input\n"
 "  --allow-root             let delivery commands run as uid 0\n"
+"  --as-recipient           run each command as the recipient's account\n"
+"  --postmaster USER        account for postmaster@ (with --as-recipient)\n"
 "  --env NAME[=VALUE]       pass a variable to the command (repeatable)\n"
 "  --null-sender TEXT       %s and SENDER for <> (empty)\n"
 "  --greet-pause SECONDS    wait before the greeting (0)\n"
@@ -238,6 +243,8 @@ set_option(struct config *cfg, int opt, const char *arg)
 		break;
 	case OPT_LOG_STDERR: cfg->log_stderr = 1; break;
 	case OPT_LMTP: cfg->lmtp = 1; break;
+	case OPT_AS_RECIPIENT: cfg->as_recipient = 1; break;
+	case OPT_POSTMASTER: cfg->postmaster = arg; break;
 	case OPT_HELP: fputs(usage_text, stdout); exit(EXIT_OK);
 	case OPT_VERSION:
 		puts("pipesmtpd " PIPESMTPD_VERSION);
@@ -291,6 +298,34 @@ parse_args(struct config *cfg, int argc, char **argv)
 			usage("unknown placeholder in command", argv[i]);
 	if (cfg->hostname[0] == '\0' || cfg->hostname[0] == '-')
 		usage("bad --hostname", cfg->hostname);
+	if (cfg->as_recipient && cfg->postmaster == NULL)
+		usage("--as-recipient needs --postmaster", NULL);
+	if (cfg->as_recipient && cfg->user != NULL)
+		usage("--as-recipient needs root; --user gives it up", NULL);
+}
+
+/* check_root_rule - nothing a client triggers may run as uid 0 unless
+ * --allow-root says so; --as-recipient needs root and never runs as it */
+static void
+check_root_rule(const struct config *cfg)
+{
+	struct passwd *pw;
+
+	if (cfg->as_recipient) {
+		if (geteuid() != 0)
+			refuse("--as-recipient needs root", NULL);
+		pw = getpwnam(cfg->postmaster);
+		if (pw == NULL || pw->pw_uid == 0)
+			refuse("--postmaster: no such account, or uid 0",
+			    cfg->postmaster);
+		if (cfg->rcpt_check != NULL && !cfg->allow_root)
+			refuse("--rcpt-check would run as root; use "
+			    "--allow-root", NULL);
+		return;
+	}
+	if (geteuid() == 0 && !cfg->allow_root)
+		refuse("delivery commands would run as root; use --user or "
+		    "--allow-root", NULL);
 }
 
 /* ip_text - a launcher-given address, checked and normalised, or NULL */
@@ -434,9 +469,7 @@ main(int argc, char **argv)
 	client_identity(&cfg);
 	log_open(cfg.log_stderr);
 	drop_privileges(&cfg);
-	if (geteuid() == 0 && !cfg.allow_root)
-		refuse("delivery commands would run as root; use --user or "
-		    "--allow-root", NULL);
+	check_root_rule(&cfg);
 	fds.write_ms = (int)cfg.timeout * 1000;
 	session_fd_io(&io, &fds);
 	session_default_deliverer(&del);

@@ -1,0 +1,147 @@
+#!/bin/sh
+# deploy_accounts.sh - --as-recipient and --postmaster with real accounts.
+#
+# As root, creates two throw-away accounts (homes in a temp dir, one with a
+# supplementary group), runs one session through the built ./pipesmtpd and
+# checks, from what each delivery wrote into its own home: the uid, gid,
+# supplementary groups, HOME and working directory of the command, and the
+# owner and mode of the mailbox it wrote.  Accounts that do not exist or
+# are uid 0 must be refused at RCPT with 550 5.1.1; postmaster goes to the
+# --postmaster account.  Start-up rules: exit 64 and 78 as DESIGN.md says.
+# Removes the accounts and the temp dir whatever happens.  Needs root:
+# without it the test fails (PIPESMTPD_DEV=1 turns that into a SKIP).
+# Prints "deploy-accounts: N passed, M failed" last.
+
+cd "$(dirname "$0")/.." || exit 1
+
+BIN=./pipesmtpd
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok - $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $1"; }
+finish() {
+	echo "deploy-accounts: $passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit $?
+}
+
+if [ "$(id -u)" != 0 ]; then
+	if [ "${PIPESMTPD_DEV:-}" = 1 ]; then
+		echo "SKIP - needs root (useradd, setuid)"
+		echo "deploy-accounts: 0 passed, 0 failed"
+		exit 0
+	fi
+	fail "needs root to create accounts and switch to them"
+	finish
+fi
+for tool in useradd userdel groupadd groupdel; do
+	command -v "$tool" >/dev/null 2>&1 ||
+	    { fail "$tool missing: apt-get install -y passwd"; finish; }
+done
+[ -x "$BIN" ] || { fail "build ./pipesmtpd first"; finish; }
+
+tmp=$(mktemp -d /tmp/pipesmtpd-accounts.XXXXXX) || exit 1
+chmod 755 "$tmp"
+ua="psa$$"
+ub="psb$$"
+gx="psx$$"
+cleanup() {
+	userdel "$ua" 2>/dev/null
+	userdel "$ub" 2>/dev/null
+	groupdel "$ua" 2>/dev/null
+	groupdel "$ub" 2>/dev/null
+	groupdel "$gx" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+groupadd "$gx" || { fail "groupadd"; finish; }
+useradd -M -U -d "$tmp/$ua" -s /bin/false -G "$gx" "$ua" &&
+    useradd -M -U -d "$tmp/$ub" -s /bin/false "$ub" ||
+    { fail "useradd"; finish; }
+for u in "$ua" "$ub"; do
+	mkdir -m 700 "$tmp/$u" && chown "$u:$u" "$tmp/$u"
+done
+
+# The delivery: a fixed script; the mailbox is created by the command
+# itself, in its working directory, so owner and mode show who ran it.
+deliver='umask 077; cat > mailbox; { id -u; id -g; id -G; pwd; echo "$HOME"; echo "$LOCAL"; } > ids'
+
+# run INPUT [option ...] - a session on stdin; replies on stdout
+run() {
+	input=$1
+	shift
+	printf "$input" | timeout 60 "$BIN" --hostname mx.test --log-stderr \
+	    "$@" -- /bin/sh -c "$deliver" 2>>"$tmp/log"
+}
+
+codes() { sed 's/^\([0-9][0-9][0-9]\)[ -]\([245]\.[0-9]*\.[0-9]*\)\{0,1\}.*/\1 \2/' | tr -d '\r' | tr '\n' '|'; }
+
+out=$(run 'EHLO c\r\nMAIL FROM:<s@example.org>\r\nRCPT TO:<'"$ua"'@mx.test>\r\nRCPT TO:<root@mx.test>\r\nRCPT TO:<nosuch'"$$"'@mx.test>\r\nRCPT TO:<'"$ub"'+box@mx.test>\r\nRCPT TO:<Postmaster>\r\nDATA\r\nSubject: t\r\n\r\nhello\r\n.\r\nQUIT\r\n' \
+    --as-recipient --postmaster "$ub" | codes)
+case "$out" in
+*"|250 2.1.5|550 5.1.1|550 5.1.1|250 2.1.5|250 2.1.5|354 |250 2.0.0|221 2.0.0|")
+	pass "RCPT: account 250, uid 0 and unknown 550 5.1.1, postmaster 250" ;;
+*) fail "replies: $out" ;;
+esac
+
+# check_home USER WANT_LOCAL - what the delivery into USER's home shows
+check_home() {
+	u=$1
+	home="$tmp/$u"
+	uid=$(id -u "$u")
+	gid=$(id -g "$u")
+	if [ ! -f "$home/ids" ]; then
+		fail "$u: no delivery"
+		return
+	fi
+	{ read -r cuid; read -r cgid; read -r cgroups; read -r cwd
+	  read -r chome; read -r clocal; } < "$home/ids"
+	[ "$cuid" = "$uid" ] && [ "$cgid" = "$gid" ] &&
+	    pass "$u: uid $cuid gid $cgid" ||
+	    fail "$u: uid/gid $cuid/$cgid, want $uid/$gid"
+	want_groups=$(id -G "$u" | tr ' ' '\n' | sort | tr '\n' ' ')
+	got_groups=$(echo "$cgroups" | tr ' ' '\n' | sort | tr '\n' ' ')
+	[ "$got_groups" = "$want_groups" ] &&
+	    pass "$u: supplementary groups $got_groups" ||
+	    fail "$u: groups '$got_groups', want '$want_groups'"
+	[ "$cwd" = "$home" ] && [ "$chome" = "$home" ] &&
+	    pass "$u: HOME and working directory are the home" ||
+	    fail "$u: cwd $cwd HOME $chome, want $home"
+	[ "$clocal" = "$2" ] && pass "$u: LOCAL=$clocal" ||
+	    fail "$u: LOCAL=$clocal, want $2"
+	set -- $(stat -c '%U %a' "$home/mailbox")
+	[ "$1" = "$u" ] && [ "$2" = 600 ] &&
+	    pass "$u: mailbox owned by $1, mode $2" ||
+	    fail "$u: mailbox owner $1 mode $2"
+	grep -q '^hello$' "$home/mailbox" &&
+	    pass "$u: message delivered" || fail "$u: message missing"
+}
+
+check_home "$ua" "$ua"
+# b got two messages (b+box and postmaster): the last one wins the file
+check_home "$ub" "$ub"
+case "$(grep -c 'status=sent' "$tmp/log")" in
+3) pass "three deliveries logged" ;;
+*) fail "deliveries logged: $(grep -c 'status=sent' "$tmp/log")" ;;
+esac
+
+# Start-up rules.
+run 'QUIT\r\n' --as-recipient >/dev/null
+[ $? = 64 ] && pass "--as-recipient without --postmaster: exit 64" ||
+    fail "--as-recipient without --postmaster: not 64"
+run 'QUIT\r\n' --as-recipient --postmaster "$ub" --user "$ua" >/dev/null
+[ $? = 64 ] && pass "--as-recipient with --user: exit 64" ||
+    fail "--as-recipient with --user: not 64"
+run 'QUIT\r\n' --as-recipient --postmaster root >/dev/null
+[ $? = 78 ] && pass "--postmaster root: exit 78" ||
+    fail "--postmaster root: not 78"
+out=$(printf 'QUIT\r\n' | setpriv --reuid="$ua" --regid="$ua" \
+    --clear-groups timeout 20 "$BIN" --hostname mx.test --log-stderr \
+    --as-recipient --postmaster "$ub" -- /bin/true 2>/dev/null)
+st=$?
+[ $st = 78 ] && [ -z "$out" ] &&
+    pass "--as-recipient not as root: exit 78, nothing said" ||
+    fail "--as-recipient not as root: exit $st, said '$out'"
+finish
