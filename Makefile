@@ -59,6 +59,10 @@ check-san:
 		SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 	$(MAKE) clean
 
+# Figures against the shared yardstick's floor (needs ../shared/bench).
+bench: pipesmtpd
+	python3 bench/run.py
+
 demo: pipesmtpd
 	sh examples/demo.sh
 
@@ -76,4 +80,4 @@ uninstall:
 clean:
 	rm -f pipesmtpd *.o tests/unit tests/e2e tests/recorder
 
-.PHONY: all check check-san demo install uninstall clean
+.PHONY: all check check-san bench demo install uninstall clean

@@ -662,14 +662,15 @@ close_all(int *fds, size_t n)
 
 /* open_stdio - fds[0] the child's stdin (-1: /dev/null), fds[1] our end
  * of its stdin pipe, fds[2] our end of its output pipe, fds[3] its end,
- * fds[4] and fds[5] the exec status pipe; all close-on-exec from birth */
+ * fds[4] and fds[5] the exec status pipe of our own child code (posix_spawn
+ * reports for itself); all close-on-exec from birth */
 static int
 open_stdio(struct run *r, int fds[6])
 {
 	int saved;
 
-	fds[0] = fds[1] = fds[2] = fds[3] = -1;
-	if (pipe2(fds + 4, O_CLOEXEC) == -1)
+	fds[0] = fds[1] = fds[2] = fds[3] = fds[4] = fds[5] = -1;
+	if (r->acct != NULL && pipe2(fds + 4, O_CLOEXEC) == -1)
 		return -1;
 	if (pipe2(fds + 2, O_CLOEXEC) == -1)
 		goto fail;
@@ -766,8 +767,8 @@ run_command(struct run *r)
 	pump_input(r, p);
 	watch(r, pid, p);
 	/* the child has exited: the status pipe holds an errno or is empty */
-	if (read(fds[4], &r->exec_errno, sizeof(r->exec_errno)) !=
-	    (ssize_t)sizeof(r->exec_errno))
+	if (fds[4] < 0 || read(fds[4], &r->exec_errno,
+	    sizeof(r->exec_errno)) != (ssize_t)sizeof(r->exec_errno))
 		r->exec_errno = 0;
 	close_all((int []){ p->in_fd, p->out_fd, fds[4] }, 3);
 	free(p);

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""bench/run.py - pipesmtpd against the reference floor, side by side.
+
+Runs scenarios A (sessions/s, one and two clients), B (one message to 100
+recipients) and C (one large message) of the shared yardstick
+(../shared/bench/bench.py) twice per round: once for the built ./pipesmtpd
+and once for the floor, `refsmtpd -p` (same shape: spool, one command per
+recipient, 250 after all exited; none of the work).  Rounds alternate the
+two systems so that a noisy neighbour hurts both alike, and the table
+reports each figure as a ratio to the floor measured in the same run.
+Figures, never assertions: nothing here fails on a slow machine.
+
+    make bench                     # A, B, C 100 MiB; about two minutes
+    python3 bench/run.py --big     # adds C with 1 GiB
+    python3 bench/run.py --rounds 5 --json results.jsonl
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+
+
+def yardstick():
+    """the shared harness: $PIPESMTPD_YARDSTICK or ../shared/bench"""
+    path = os.environ.get("PIPESMTPD_YARDSTICK",
+                          os.path.join(TOP, "..", "shared", "bench", "bench.py"))
+    if not os.path.exists(path):
+        sys.exit("bench/run.py: the yardstick %s is missing (set "
+                 "PIPESMTPD_YARDSTICK to bench.py of shared/bench)" % path)
+    return path
+
+
+def servers():
+    """the two command lines; {DELIVER} is the yardstick's delivery command"""
+    own = ("%s/pipesmtpd --hostname bench.test --domain bench.test "
+           "--log-stderr --max-size 2147483648%s -- {DELIVER}"
+           % (TOP, " --allow-root" if os.geteuid() == 0 else ""))
+    refdir = os.environ.get("PBENCH_REFBIN", "/tmp/smtpbench/bin")
+    if not os.path.exists(os.path.join(refdir, "refsmtpd")):
+        subprocess.run(["make", "-s", "-C", os.path.join(os.path.dirname(
+            yardstick()), "ref"), "OUT=" + refdir], check=True)
+    return [("pipesmtpd", own), ("ref-spool", refdir + "/refsmtpd -p -- {DELIVER}")]
+
+
+def measure(bench, label, server, scenario, extra, repeat):
+    """one yardstick run; its median figures"""
+    with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
+        cmd = [sys.executable, bench, "--quiet", "--label", label,
+               "--scenario", scenario, "--repeat", str(repeat),
+               "--server", server, "--json", out.name] + extra
+        subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL)
+        lines = [l for l in out.read().splitlines() if l.strip()]
+    if not lines:
+        return None
+    res = json.loads(lines[-1])
+    if res.get("error"):
+        print("bench/run.py: %s %s failed: %s" % (label, scenario,
+              res["error"].splitlines()[0]), file=sys.stderr)
+        return None
+    return res["median"]
+
+
+# (row name, scenario, extra yardstick arguments, figure, higher is better)
+ROWS = [
+    ("A sessions/s, 1 client", "A", ["--sessions", "300"], "sessions_per_s", True),
+    ("A sessions/s, 2 clients", "A", ["--sessions", "300", "--clients", "2"],
+     "sessions_per_s", True),
+    ("B 100 rcpt, ms", "B", [], "seconds", False),
+    ("C 100 MiB, MiB/s", "C", ["--size-mb", "100"], "mib_per_s", True),
+    ("C 100 MiB, server peak RSS KiB", "C", ["--size-mb", "100"], "srv_hwm_kb",
+     False),
+]
+BIG = [
+    ("C 1 GiB, MiB/s", "C", ["--size-mb", "1024"], "mib_per_s", True),
+    ("C 1 GiB, server peak RSS KiB", "C", ["--size-mb", "1024"], "srv_hwm_kb",
+     False),
+]
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="alternating rounds per row (median reported)")
+    ap.add_argument("--big", action="store_true", help="add C with 1 GiB")
+    ap.add_argument("--json", help="append every row as a JSON line here")
+    args = ap.parse_args()
+    if not os.access(os.path.join(TOP, "pipesmtpd"), os.X_OK):
+        sys.exit("bench/run.py: build ./pipesmtpd first (make)")
+    bench = yardstick()
+    rows = ROWS + (BIG if args.big else [])
+    cache = {}
+    print("%-32s %12s %12s %8s" % ("figure", "pipesmtpd", "ref-spool", "ratio"))
+    for name, scen, extra, key, higher in rows:
+        got = {}
+        for label, server in servers():
+            ck = (label, scen, tuple(extra))
+            if ck not in cache:
+                cache[ck] = [measure(bench, label, server, scen, extra, 1)
+                             for _ in range(args.rounds)]
+            vals = [m[key] for m in cache[ck] if m and key in m]
+            got[label] = median(vals) if vals else None
+        own, ref = got["pipesmtpd"], got["ref-spool"]
+        scale = 1000.0 if key == "seconds" else 1.0
+        if own is None or ref is None or own == 0 or ref == 0:
+            ratio = "n/a"
+        else:
+            ratio = "%.2fx" % ((own / ref) if higher else (ref / own))
+        fmt = lambda v: "-" if v is None else "%.1f" % (v * scale)
+        print("%-32s %12s %12s %8s" % (name, fmt(own), fmt(ref), ratio))
+        if args.json:
+            with open(args.json, "a") as f:
+                f.write(json.dumps(dict(row=name, pipesmtpd=own, ref=ref,
+                                        ratio=ratio)) + "\n")
+    print("ratio: pipesmtpd against the floor in the same run; above 1.00x "
+          "is better (for ms and RSS: the floor's figure over ours)")
+
+
+if __name__ == "__main__":
+    main()
