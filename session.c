@@ -1009,22 +1009,22 @@ bdat_args(const char *arg, unsigned long long *n, int *last)
 	return *rest == '\0' || *last;
 }
 
-/* bdat_begin - the spool for the first chunk; 0 if it could not be made */
-static int
-bdat_begin(struct session *s, struct txn *t, unsigned long long n)
+/* bdat_refused - BDAT out of sequence: its octets are consumed first, so
+ * the session stays in step.  Under LMTP a BDAT LAST in a transaction
+ * without any accepted recipient gets no reply at all (RFC 2033 4.3). */
+static void
+bdat_refused(struct session *s, const char *why, unsigned long long n,
+    int last)
 {
-	if (t->bdat)
-		return 1;
-	t->bdat = 1;
-	t->err = spool_begin(s, t);
-	if (t->err == MSG_OK)
-		return 1;
-	if (read_chunk(s, NULL, n) == READ_OK)
-		reply(s, t->err == MSG_ERR_NOSPACE ? 452 : 451,
-		    t->err == MSG_ERR_NOSPACE ? "4.3.1" : "4.3.0",
-		    "Local error in processing");
-	txn_reset(s);
-	return 0;
+	enum read_result r = read_chunk(s, NULL, n);
+
+	if (r != READ_OK) {
+		input_lost(s, r);
+	} else if (s->cfg->lmtp && last && s->txn != NULL) {
+		txn_reset(s);
+	} else {
+		reply(s, 503, "5.5.1", "%s", why);
+	}
 }
 
 static void
@@ -1045,15 +1045,13 @@ cmd_bdat(struct session *s, char *arg)
 		return;
 	}
 	if (why != NULL) {
-		r = read_chunk(s, NULL, n);
-		if (r == READ_OK)
-			reply(s, 503, "5.5.1", "%s", why);
-		else
-			input_lost(s, r);
+		bdat_refused(s, why, n, last);
 		return;
 	}
-	if (!bdat_begin(s, t, n))
-		return;
+	if (!t->bdat) {		/* a spool error is latched, replied below */
+		t->bdat = 1;
+		t->err = spool_begin(s, t);
+	}
 	r = read_chunk(s, t, n);
 	if (r != READ_OK) {
 		input_lost(s, r);

@@ -131,5 +131,8 @@ Suite *outcome_suite(void);
 Suite *limits_suite(void);
 Suite *session_suite(void);
 Suite *options_suite(void);
+Suite *lmtp_suite(void);
+Suite *chunking_suite(void);
+Suite *prdr_suite(void);
 
 #endif
