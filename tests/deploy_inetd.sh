@@ -23,7 +23,7 @@
 
 cd "$(dirname "$0")/.." || exit 1
 NAME=inetd
-. tests/deploy_lib.sh
+. tests/deploylib.sh
 
 INETD=${INETD:-inetd}
 need "$INETD" openbsd-inetd || finish
@@ -64,7 +64,7 @@ printf '127.0.0.1:%s\tstream\ttcp\tnowait\troot\t%s\tpipesmtpd %s -- /usr/bin/pr
 	"$port" "$ibin" "$opts" "$tmp/procmailrc" > "$tmp/inetd.conf"
 
 # -d: debug mode, in the foreground, messages on stderr
-bg timeout 120 "$INETD" -d "$tmp/inetd.conf" </dev/null >"$tmp/inetd.log" 2>&1
+spawn timeout 120 "$INETD" -d "$tmp/inetd.conf" </dev/null >"$tmp/inetd.log" 2>&1
 if wait_port "$port"; then
 	pass "inetd listens on 127.0.0.1:$port"
 else

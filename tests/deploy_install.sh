@@ -16,7 +16,7 @@
 
 cd "$(dirname "$0")/.." || exit 1
 NAME=install
-. tests/deploy_lib.sh
+. tests/deploylib.sh
 
 need mandoc mandoc || finish
 need man man-db || finish

@@ -37,7 +37,7 @@
 
 cd "$(dirname "$0")/.." || exit 1
 NAME=lda
-. tests/deploy_lib.sh
+. tests/deploylib.sh
 
 need systemd-socket-activate systemd || finish
 need swaks swaks || finish
@@ -53,7 +53,7 @@ launch() {
 	n=$1
 	shift
 	p=$(free_port)
-	bg timeout 240 systemd-socket-activate --inetd --accept \
+	spawn timeout 240 systemd-socket-activate --inetd --accept \
 		-l "127.0.0.1:$p" "$bin" --hostname mx.test --domain example.org \
 		--allow-root --log-stderr -- "$@" \
 		</dev/null >/dev/null 2>"$tmp/$n.log"
@@ -179,13 +179,13 @@ EOF
 		[ "$u" = full ] && home=$tmp/mnt-full/dvhome
 		extra=
 		case $u in
-		quota) extra=userdb_quota_rule=*:storage=1k ;;
+		quota) extra='userdb_quota_rule=*:storage=1k' ;;
 		quotatemp) extra="userdb_quota_rule=*:storage=1k userdb_quota_full_tempfail=yes" ;;
 		esac
 		echo "$u:{PLAIN}unused:$nuid:$ngid::$home::$extra" >> "$dv/users"
 		mkdir -p "$home" && chown nobody:nogroup "$home"
 	done
-	bg timeout 240 dovecot -F -c "$dv/dovecot.conf" </dev/null \
+	spawn timeout 240 dovecot -F -c "$dv/dovecot.conf" </dev/null \
 		>"$dv/master.out" 2>&1
 	i=0
 	while [ ! -S "$dv/run/auth-userdb" ] && [ "$i" -lt 100 ]; do

@@ -27,7 +27,7 @@
 
 cd "$(dirname "$0")/.." || exit 1
 NAME=systemd
-. tests/deploy_lib.sh
+. tests/deploylib.sh
 
 need systemd-socket-activate systemd || finish
 need swaks swaks || finish
@@ -69,7 +69,7 @@ fi
 port=$(free_port)
 set -f
 # shellcheck disable=SC2086
-bg timeout 240 systemd-socket-activate --inetd --accept -l "127.0.0.1:$port" \
+spawn timeout 240 systemd-socket-activate --inetd --accept -l "127.0.0.1:$port" \
 	"$bin" $example_args </dev/null >/dev/null 2>"$tmp/example.log"
 set +f
 
@@ -84,7 +84,7 @@ opts=$(printf '%s\n' "$example_args" | sed 's/ -- .*//')
 script='umask 077; printf "%%s\n" "$2" > "$1.ip"; env > "$1.env"; cat >> "$1"'
 set -f
 # shellcheck disable=SC2086
-bg timeout 240 systemd-socket-activate --inetd --accept -l "127.0.0.1:$big_port" \
+spawn timeout 240 systemd-socket-activate --inetd --accept -l "127.0.0.1:$big_port" \
 	"$bin" $opts --max-size 20000000 --env REMOTE_ADDR --log-stderr -- \
 	/bin/sh -c "$script" sh "$tmp/big/box" %i \
 	</dev/null >/dev/null 2>"$tmp/big.log"

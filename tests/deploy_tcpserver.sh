@@ -22,7 +22,7 @@
 
 cd "$(dirname "$0")/.." || exit 1
 NAME=tcpserver
-. tests/deploy_lib.sh
+. tests/deploylib.sh
 
 need tcpserver ucspi-tcp || finish
 need msmtp msmtp || finish
@@ -62,7 +62,7 @@ else
 	cat "$tmp/run"
 fi
 
-bg timeout 120 sh "$tmp/run" </dev/null >"$tmp/run.log" 2>&1
+spawn timeout 120 sh "$tmp/run" </dev/null >"$tmp/run.log" 2>&1
 if wait_port "$port"; then
 	pass "tcpserver listens on 127.0.0.1:$port"
 else

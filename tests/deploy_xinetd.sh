@@ -17,7 +17,7 @@
 
 cd "$(dirname "$0")/.." || exit 1
 NAME=xinetd
-. tests/deploy_lib.sh
+. tests/deploylib.sh
 
 need xinetd xinetd || finish
 need curl curl || finish
@@ -71,7 +71,7 @@ awk -v bin="$ibin" -v args="$args -- /usr/bin/maildrop $tmp/mailfilter %i %r" \
 	{ print }
 	' examples/xinetd.conf > "$tmp/xinetd.conf"
 
-bg timeout 120 xinetd -dontfork -f "$tmp/xinetd.conf" \
+spawn timeout 120 xinetd -dontfork -f "$tmp/xinetd.conf" \
 	-filelog "$tmp/xinetd.log" -pidfile "$tmp/xinetd.pid" \
 	</dev/null >"$tmp/xinetd.out" 2>&1
 if wait_port "$port"; then

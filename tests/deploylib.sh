@@ -1,4 +1,4 @@
-# deploy_lib.sh - shared by tests/deploy_*.sh; sourced, never run.
+# deploylib.sh - shared by tests/deploy_*.sh; sourced, never run.
 #
 # The caller sets NAME (the suite name in "deploy-NAME: N passed, M
 # failed") and then sources this file from the repository root.  It gives:
@@ -7,7 +7,7 @@
 #                      package; with PIPESMTPD_DEV=1 a SKIP instead, and the
 #                      suite ends there (exit 0)
 #   tmp                a private temporary directory, removed on exit
-#   bg CMD...          start a launcher in the background, killed on exit
+#   spawn CMD...         start a launcher in the background, killed on exit
 #   free_port          a free TCP port on 127.0.0.1
 #   wait_port PORT     wait (at most 10 s) until something listens there
 #   wait_file FILE     wait (at most 20 s) until FILE exists and is not empty
@@ -86,9 +86,10 @@ repo=$(pwd)
 if [ ! -x ./pipesmtpd ]; then
 	timeout 300 make pipesmtpd >/dev/null || { fail "make pipesmtpd"; finish; }
 fi
+# shellcheck disable=SC2034 # used by the scripts that source this
 bin=$repo/pipesmtpd
 
-bg() {
+spawn() {
 	"$@" &
 	pids="$pids $!"
 }
