@@ -52,6 +52,16 @@ check: pipesmtpd tests/unit tests/e2e tests/recorder
 	sh tests/interop_lmtp.sh
 	sh tests/interop_exim.sh
 
+# Deployment tests (root): real launchers (systemd-socket-activate, xinetd,
+# openbsd-inetd, tcpserver), real clients and real delivery agents on
+# loopback; make install into temporary DESTDIRs; the examples.  Every
+# script runs even if an earlier one fails.  PIPESMTPD_DEV=1 turns a
+# missing tool into SKIP instead of FAIL.
+check-deploy: pipesmtpd
+	@rc=0; for t in tests/deploy_*.sh; do \
+		echo "== $$t"; sh $$t || rc=1; \
+	done; exit $$rc
+
 # The same suite built with clang's AddressSanitizer and UBSan.
 check-san:
 	$(MAKE) clean
@@ -80,4 +90,4 @@ uninstall:
 clean:
 	rm -f pipesmtpd *.o tests/unit tests/e2e tests/recorder
 
-.PHONY: all check check-san bench demo install uninstall clean
+.PHONY: all check check-deploy check-san bench demo install uninstall clean

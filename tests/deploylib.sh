@@ -1,0 +1,141 @@
+# deploylib.sh - shared by tests/deploy_*.sh; sourced, never run.
+#
+# The caller sets NAME (the suite name in "deploy-NAME: N passed, M
+# failed") and then sources this file from the repository root.  It gives:
+#   pass/fail/finish   counting and the closing line
+#   need TOOL PACKAGE  a missing tool is a failure naming the Debian
+#                      package; with PIPESMTPD_DEV=1 a SKIP instead, and the
+#                      suite ends there (exit 0)
+#   tmp                a private temporary directory, removed on exit
+#   spawn CMD...         start a launcher in the background, killed on exit
+#   free_port          a free TCP port on 127.0.0.1
+#   wait_port PORT     wait (at most 10 s) until something listens there
+#   wait_file FILE     wait (at most 20 s) until FILE exists and is not empty
+#   add_user NAME HOME a throwaway account, deleted on exit
+#   install_root       make install DESTDIR=$tmp/root PREFIX=/usr/local;
+#                      sets ibin to the installed binary
+# Everything runs under timeout; only loopback addresses are used.
+
+passed=0
+failed=0
+skipped=
+pass() { passed=$((passed + 1)); echo "ok - $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
+finish() {
+	[ -n "$skipped" ] && echo "# SKIPPED (PIPESMTPD_DEV=1): install$skipped"
+	echo "deploy-$NAME: $passed passed, $failed failed"
+	[ "$failed" -eq 0 ] && exit 0
+	exit 1
+}
+
+tmp=
+pids=
+users=
+# shellcheck disable=SC2317 # called from the EXIT trap
+cleanup() {
+	for p in $pids; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $pids; do
+		wait "$p" 2>/dev/null
+	done
+	for u in $users; do
+		userdel "$u" >/dev/null 2>&1
+		rm -f "/var/mail/$u" "/var/mail/$u.lock"
+	done
+	if [ -n "$tmp" ]; then
+		# a tmpfs a test mounted for a full-disk case
+		for m in "$tmp"/mnt-*; do
+			[ -d "$m" ] && umount "$m" 2>/dev/null
+		done
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# need TOOL PACKAGE - TOOL (a command name or an absolute path) must exist
+need() {
+	if [ -x "$1" ] || command -v "$1" >/dev/null 2>&1; then
+		return 0
+	fi
+	if [ "${PIPESMTPD_DEV:-}" = 1 ]; then
+		echo "SKIP - $1 is not installed (Debian package: $2)"
+		skipped="$skipped $2"
+		return 1
+	fi
+	fail "$1 is not installed (apt-get install $2)"
+	return 1
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	fail "the deploy tests need root (launchers bind, drop privileges, add users)"
+	finish
+fi
+for t in timeout python3 make; do
+	need "$t" "$t" || finish
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pipesmtpd-deploy-$NAME.XXXXXX") || exit 1
+chmod 755 "$tmp"
+case $tmp in
+*[!A-Za-z0-9/._-]*) fail "temporary directory name $tmp has odd characters"; finish ;;
+esac
+repo=$(pwd)
+
+if [ ! -x ./pipesmtpd ]; then
+	timeout 300 make pipesmtpd >/dev/null || { fail "make pipesmtpd"; finish; }
+fi
+# shellcheck disable=SC2034 # used by the scripts that source this
+bin=$repo/pipesmtpd
+
+spawn() {
+	"$@" &
+	pids="$pids $!"
+}
+
+free_port() {
+	timeout 10 python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+wait_port() {
+	timeout 10 python3 - "$1" <<'EOF'
+import socket, sys, time
+while True:
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()
+        break
+    except OSError:
+        time.sleep(0.1)
+EOF
+}
+
+wait_file() {
+	i=0
+	while [ ! -s "$1" ] && [ "$i" -lt 200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -s "$1" ]
+}
+
+add_user() {
+	useradd -M -d "$2" -s /usr/sbin/nologin "$1" || return 1
+	users="$users $1"
+}
+
+install_root() {
+	timeout 300 make -s install DESTDIR="$tmp/root" PREFIX=/usr/local \
+		>"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; return 1; }
+	ibin=$tmp/root/usr/local/sbin/pipesmtpd
+	[ -x "$ibin" ]
+}
+
+# header FILE NAME - the first header NAME of the message in FILE (no
+# continuation lines)
+header() {
+	sed -n "/^\$/q; s/^$2: //p" "$1" | head -n 1
+}
