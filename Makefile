@@ -76,7 +76,7 @@ check-san:
 # test that started it.  Sessions get VALGRIND_BOUND times the usual bound.
 check-valgrind: pipesmtpd tests/e2e tests/recorder
 	PIPESMTPD_WRAPPER="$(VALGRIND)" PIPESMTPD_BOUND_SCALE=$(VALGRIND_BOUND) \
-		./tests/e2e
+		CK_TIMEOUT_MULTIPLIER=$(VALGRIND_BOUND) ./tests/e2e
 
 # libFuzzer targets (clang's fuzzer runtime, with ASan and UBSan); built
 # from the sources, not the objects, so no other build flags leak in.

@@ -11,9 +11,9 @@
  * must agree on every reply code and every delivery.
  *
  * Checked: a delivery happens only before the client's EOF, never more
- * transactions than the input holds end-of-data marks (LF "." CRLF:
- * the data starts after the DATA line's LF; or a BDAT LAST); every recipient is ours,
- * safe and free of control octets; what is delivered has only the line
+ * transactions than the input holds end-of-data marks (LF "." CRLF,
+ * as the data starts after the DATA line's LF; or a BDAT LAST); every
+ * recipient is ours, safe and free of control octets; what is delivered has only the line
  * ends the options allow and fits --max-size; every reply line is
  * "NNN" SP/"-" text CRLF, printable, with an enhanced code of the
  * reply's class; no descriptor is left open.  No fork, no exec.
