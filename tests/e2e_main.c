@@ -32,7 +32,7 @@ main(void)
 	Suite *(*const suites[])(void) = {
 		protocol_suite, address_suite, data_suite, message_suite,
 		command_suite, outcome_suite, limits_suite, session_suite,
-		options_suite
+		options_suite, hostile_suite
 	};
 	SRunner *sr;
 	size_t i;

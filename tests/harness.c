@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
 #include <poll.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -274,6 +275,30 @@ tcp_pair(int sv[2])
 	close(l);
 }
 
+/* limit_child - in the child before exec: the resource limits and
+ * groups the test asked for */
+static int
+limit_child(const struct h_opts *o)
+{
+	static const gid_t extra[] = { 0, 4, 27 };
+	struct rlimit rl = { 0, 0 };
+
+	if (o->nofile > 0) {
+		rl.rlim_cur = rl.rlim_max = (rlim_t)o->nofile;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			return -1;
+	}
+	if (o->no_fork) {
+		rl.rlim_cur = rl.rlim_max = 0;
+		if (setrlimit(RLIMIT_NPROC, &rl) == -1)
+			return -1;
+	}
+	if (o->extra_groups && geteuid() == 0 &&
+	    setgroups(sizeof(extra) / sizeof(extra[0]), extra) == -1)
+		return -1;
+	return 0;
+}
+
 /* h_start - the server on a socketpair as fd 0 and 1, stderr to a pipe */
 void
 h_start(struct h_proc *p, const struct h_opts *o)
@@ -323,6 +348,8 @@ h_start(struct h_proc *p, const struct h_opts *o)
 			if (setrlimit(RLIMIT_FSIZE, &rl) == -1)
 				_exit(126);
 		}
+		if (limit_child(o) == -1)
+			_exit(126);
 		signal(SIGPIPE, SIG_DFL);
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);

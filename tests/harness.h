@@ -50,6 +50,11 @@ struct h_opts {
 	int leak_fds;		/* the server inherits fds 5 and 9 too */
 	int tcp;		/* a loopback TCP connection, not a socketpair */
 	long fsize;		/* RLIMIT_FSIZE for the server, if > 0 */
+	long nofile;		/* RLIMIT_NOFILE for the server, if > 0 */
+	int no_fork;		/* RLIMIT_NPROC 0: it cannot fork (root is
+				   exempt: pair it with --user) */
+	int extra_groups;	/* as root: start it with supplementary
+				   groups 0, 4 and 27 to be dropped */
 	int timeout_ms;		/* overall bound; 0: H_BOUND_MS */
 };
 
@@ -136,5 +141,6 @@ Suite *outcome_suite(void);
 Suite *limits_suite(void);
 Suite *session_suite(void);
 Suite *options_suite(void);
+Suite *hostile_suite(void);
 
 #endif
