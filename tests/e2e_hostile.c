@@ -571,11 +571,14 @@ END_TEST
 START_TEST(test_fork_failure)
 {
 	/* RLIMIT_NPROC 0 binds a non-root uid only: as root the server
-	 * drops to nobody with --user */
+	 * drops to nobody with --user.  (Not under a wrapper: valgrind
+	 * cannot run its client with no processes to spare.) */
 	struct h_opts o = { .no_fork = 1 };
 	struct h_result r;
 	char *l;
 
+	if (getenv("PIPESMTPD_WRAPPER") != NULL)
+		return;
 	if (h_root()) {
 		if (getpwnam("nobody") == NULL)
 			return;
