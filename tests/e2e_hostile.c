@@ -572,7 +572,7 @@ START_TEST(test_fork_failure)
 {
 	/* RLIMIT_NPROC 0 binds a non-root uid only: as root the server
 	 * drops to nobody with --user.  (Not under a wrapper: valgrind
-	 * cannot run its client with no processes to spare.) */
+	 * 3.19 itself dies of SIGSEGV when its client's fork fails.) */
 	struct h_opts o = { .no_fork = 1 };
 	struct h_result r;
 	char *l;
