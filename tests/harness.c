@@ -232,7 +232,20 @@ build_argv(const struct h_opts *o, const char **v, size_t cap)
 	}
 }
 
-/* build_env - PATH (unless told), sanitizer options, the test's */
+/* in_env - whether the test sets NAME itself */
+static int
+in_env(const struct h_opts *o, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < 24 && o->env[i] != NULL; i++)
+		if (strncmp(o->env[i], name, n) == 0 && o->env[i][n] == '=')
+			return 1;
+	return 0;
+}
+
+/* build_env - PATH (unless told), sanitizer options (unless the test
+ * sets its own), the test's */
 static void
 build_env(const struct h_opts *o, char **v, size_t cap)
 {
@@ -246,7 +259,7 @@ build_env(const struct h_opts *o, char **v, size_t cap)
 	if (!o->no_path && !has_path && getenv("PATH") != NULL)
 		v[n++] = h_strf("PATH=%s", getenv("PATH"));
 	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
-		if (getenv(keep[i]) != NULL)
+		if (getenv(keep[i]) != NULL && !in_env(o, keep[i]))
 			v[n++] = h_strf("%s=%s", keep[i], getenv(keep[i]));
 	for (i = 0; i < 24 && o->env[i] != NULL && n + 1 < cap; i++)
 		v[n++] = (char *)o->env[i];

@@ -12,6 +12,7 @@
  * command lines around a path (MAIL/RCPT parameters) are fuzzed by
  * fuzz_session.c.  Any failed check aborts, which libFuzzer reports.
  */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,13 +23,18 @@
 
 #define FUZZ_CHECK(cond) do { \
 	if (!(cond)) { \
-		fprintf(stderr, "fuzz_address: check failed: %s (line %d)\n", \
-		    #cond, __LINE__); \
+		dprintf(fuzz_err, "fuzz_address: check failed: %s " \
+		    "(line %d)\n", #cond, __LINE__); \
 		abort(); \
 	} \
 } while (0)
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* stderr as it was at start: fuzz-run closes fd 2 (-close_fd_mask=2) to
+ * silence the server's log, and a failed check must still be seen */
+static int fuzz_err = 2;
 
 /* no_controls - no octet below 32, no DEL */
 static int
@@ -237,6 +243,15 @@ check_expand(const uint8_t *data, size_t size, const struct address *a)
 	free(tmpl);
 	free(out);
 	free(ref);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_err = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	return 0;
 }
 
 int
