@@ -671,10 +671,11 @@ read_data(struct session *s, struct txn *t, struct data_machine *m)
 		used = data_feed(m, s->in + s->start, s->end - s->start, out,
 		    &olen);
 		s->start += used;
-		if (m->size > s->cfg->max_size && t->err == MSG_OK)
+		/* size, then line ends, then the spool: the reply must not
+		 * depend on how the client's bytes were split into reads */
+		if (m->size > s->cfg->max_size)
 			t->err = MSG_ERR_SIZE;
-		if (m->bare > 0 && s->cfg->strict_newlines &&
-		    t->err == MSG_OK)
+		else if (m->bare > 0 && s->cfg->strict_newlines)
 			t->err = MSG_ERR_NEWLINE;
 		if (t->err == MSG_OK && spool_write(&t->spool, out, olen) == -1)
 			t->err = spool_err(t->spool.err);
@@ -958,8 +959,8 @@ bdat_store(struct session *s, struct txn *t, const char *p, size_t n)
 	size_t olen;
 
 	t->bdat_size += n;
-	if (t->bdat_size > s->cfg->max_size && t->err == MSG_OK)
-		t->err = MSG_ERR_SIZE;
+	if (t->bdat_size > s->cfg->max_size)
+		t->err = MSG_ERR_SIZE;	/* first, as for DATA */
 	if (t->err != MSG_OK)
 		return;
 	data_convert(p, n, s->cfg->crlf, &t->pending_cr, out, &olen, &t->bare);

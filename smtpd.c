@@ -456,7 +456,8 @@ drop_privileges(const struct config *cfg)
 int
 main(int argc, char **argv)
 {
-	struct config cfg;
+	/* static: the option lists it holds stay reachable until exit */
+	static struct config cfg;
 	struct session_fds fds = { 0, 1, 0 };
 	struct session_io io;
 	struct session_deliverer del;

@@ -149,7 +149,7 @@ START_TEST(test_max_errors_closes)
 	h_expect(&p, "421 4.7.0");
 	h_finish(&p, &r);	/* EOF without our shutdown */
 	ck_assert_int_eq(r.code, 0);
-	ck_assert_int_lt(r.ms, 5000);
+	ck_assert_int_lt(r.ms, h_scaled(5000));
 }
 END_TEST
 
@@ -178,13 +178,13 @@ START_TEST(test_idle_timeout)
 	h_expect(&p, "220 ");
 	h_say(&p, "EHLO c.example\r\n", "250 ");
 	t = h_elapsed(&p);
-	ck_assert_ptr_nonnull(h_reply(&p, 4000));
+	ck_assert_ptr_nonnull(h_reply(&p, h_scaled(4000)));
 	ck_assert_msg(h_elapsed(&p) - t >= 900, "421 after %ld ms",
 	    h_elapsed(&p) - t);
 	h_finish(&p, &r);
 	ck_assert_str_eq(h_codes(r.out), "220|250|421 4.4.2");
 	ck_assert_int_eq(r.code, 0);
-	ck_assert_int_lt(r.ms, 5000);
+	ck_assert_int_lt(r.ms, h_scaled(5000));
 }
 END_TEST
 
@@ -244,7 +244,7 @@ START_TEST(test_session_timeout)
 	}
 	h_finish(&p, &r);
 	ck_assert_msg(strstr(r.out, "421 4.4.2") != NULL, "'%s'", r.out);
-	ck_assert_msg(r.ms >= 1800 && r.ms < 4500, "ended after %ld ms",
+	ck_assert_msg(r.ms >= 1800 && r.ms < h_scaled(4500), "ended after %ld ms",
 	    r.ms);
 	ck_assert_int_eq(r.code, 0);
 	/* it was the last reply */
@@ -296,7 +296,7 @@ START_TEST(test_greet_pause_polite)
 	struct h_result r;
 
 	h_start(&p, &o);
-	ck_assert_ptr_nonnull(h_reply(&p, 4000));
+	ck_assert_ptr_nonnull(h_reply(&p, h_scaled(4000)));
 	ck_assert_msg(h_elapsed(&p) >= 900, "greeting after %ld ms",
 	    h_elapsed(&p));
 	ck_assert_msg(strncmp(p.out, "220 " H_HOST " ESMTP pipesmtpd\r\n",

@@ -115,7 +115,7 @@ START_TEST(test_bgchild_prompt)
 	h_run(&r, NULL, h_txn("<s@x.example>", H_MSG, "<bgchild@mx.example>",
 	    NULL));
 	ck_assert_str_eq(h_codes(r.out), h_want(1, "250 2.0.0"));
-	ck_assert_msg(r.ms < 5000, "the session took %ld ms", r.ms);
+	ck_assert_msg(r.ms < h_scaled(5000), "the session took %ld ms", r.ms);
 }
 END_TEST
 
@@ -226,13 +226,13 @@ START_TEST(test_delivery_timeout)
 	ck_assert_msg(l != NULL && strncmp(l, "451 4.3.0 ", 10) == 0, "'%s'",
 	    r.out);
 	ck_assert_msg(strstr(l, "1 of 2") != NULL, "'%s'", l);
-	ck_assert_msg(r.ms >= 900 && r.ms < 6000, "took %ld ms", r.ms);
+	ck_assert_msg(r.ms >= 900 && r.ms < h_scaled(6000), "took %ld ms", r.ms);
 	ck_assert_int_eq(h_count(h_dir), 2);
 	gc = h_file(h_dir, 1, "grandchild", NULL);
 	ck_assert_ptr_nonnull(gc);
 	pid = strtol(gc, NULL, 10);
 	ck_assert_int_gt(pid, 1);
-	ck_assert_msg(h_dead((pid_t)pid, 3000), "grandchild %ld still runs",
+	ck_assert_msg(h_dead((pid_t)pid, h_scaled(3000)), "grandchild %ld still runs",
 	    pid);
 }
 END_TEST

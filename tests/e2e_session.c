@@ -30,7 +30,7 @@ START_TEST(test_pipeline_one_write)
 	    "DATA\r\n" H_MSG ".\r\nQUIT\r\n");
 	/* all replies come without the client closing its side */
 	for (i = 0; i < 17; i++)
-		ck_assert_msg(h_reply(&p, 5000) != NULL, "only %d replies: "
+		ck_assert_msg(h_reply(&p, h_scaled(5000)) != NULL, "only %d replies: "
 		    "'%s'", i, p.out);
 	h_finish(&p, &r);
 	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
@@ -191,7 +191,7 @@ START_TEST(test_disconnect_mid_data)
 		ck_assert_msg(h_count(h_dir) == 0, "cut %d: an incomplete "
 		    "message was delivered", _i);
 		ck_assert_int_eq(r.code, 0);
-		ck_assert_msg(r.ms < 3000, "exit after %ld ms", r.ms);
+		ck_assert_msg(r.ms < h_scaled(3000), "exit after %ld ms", r.ms);
 	}
 }
 END_TEST
@@ -210,7 +210,7 @@ START_TEST(test_disconnect_elsewhere)
 		h_run(&r, NULL, cuts[i]);
 		ck_assert_int_eq(r.code, 0);
 		ck_assert_int_eq(h_count(h_dir), 0);
-		ck_assert_msg(r.ms < 3000, "exit after %ld ms", r.ms);
+		ck_assert_msg(r.ms < h_scaled(3000), "exit after %ld ms", r.ms);
 	}
 }
 END_TEST

@@ -10,7 +10,10 @@
  * kills it and fails the test.  Deliveries go to tests/recorder, which
  * writes what each run received under a fresh record directory per test.
  *
- * The suite runs from the repository root (`./tests/e2e`).
+ * The suite runs from the repository root (`./tests/e2e`).  With
+ * PIPESMTPD_WRAPPER set (say "valgrind -q --error-exitcode=99") the
+ * server runs under that command, and PIPESMTPD_BOUND_SCALE stretches
+ * every time bound; an exit status of 99 fails the test.
  */
 #ifndef PIPESMTPD_E2E_HARNESS_H
 #define PIPESMTPD_E2E_HARNESS_H
@@ -27,7 +30,8 @@
 #define H_MSG		"Subject: test\r\n\r\nHello.\r\n"
 #define H_MSG_LF	"Subject: test\n\nHello.\n"
 #define H_MAX_ARGS	48
-#define H_BOUND_MS	20000		/* no session may take longer */
+#define H_BOUND_MS	20000		/* no session may take longer
+					   (times PIPESMTPD_BOUND_SCALE) */
 
 /* The record directory of the running test (made by the fixture). */
 extern char h_dir[4096];
@@ -46,6 +50,11 @@ struct h_opts {
 	int leak_fds;		/* the server inherits fds 5 and 9 too */
 	int tcp;		/* a loopback TCP connection, not a socketpair */
 	long fsize;		/* RLIMIT_FSIZE for the server, if > 0 */
+	long nofile;		/* RLIMIT_NOFILE for the server, if > 0 */
+	int no_fork;		/* RLIMIT_NPROC 0: it cannot fork (root is
+				   exempt: pair it with --user) */
+	int extra_groups;	/* as root: start it with supplementary
+				   groups 0, 4 and 27 to be dropped */
 	int timeout_ms;		/* overall bound; 0: H_BOUND_MS */
 };
 
@@ -81,6 +90,7 @@ void h_teardown(void);
 void h_fresh(void);
 TCase *h_tcase(const char *name);
 int h_root(void);
+long h_scaled(long ms);
 
 /* sessions */
 void h_start(struct h_proc *p, const struct h_opts *o);
@@ -134,5 +144,6 @@ Suite *options_suite(void);
 Suite *lmtp_suite(void);
 Suite *chunking_suite(void);
 Suite *prdr_suite(void);
+Suite *hostile_suite(void);
 
 #endif

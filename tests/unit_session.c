@@ -1083,6 +1083,35 @@ START_TEST(test_bare_newlines)
 }
 END_TEST
 
+START_TEST(test_error_order_fixed)
+{
+	/* a message both over the size limit and with a bare LF (under
+	 * --strict-newlines) gets the same reply however it is split into
+	 * reads: size first.  (Found by tests/fuzz/fuzz_session.) */
+	static const char in[] = "EHLO c\r\nMAIL FROM:<s@x.org>\r\n"
+	    "RCPT TO:<r@mx.test>\r\nDATA\r\na\nbcdefghijklmnop\r\n.\r\n"
+	    "MAIL FROM:<s@x.org>\r\nRCPT TO:<r@mx.test>\r\n"
+	    "BDAT 19 LAST\r\na\nbcdefghijklmnop\r\nQUIT\r\n";
+	const char *want[] = { W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5",
+	    "354 ", "552 5.3.4", "250 2.1.0", "250 2.1.5", "552 5.3.4",
+	    "221 2.0.0", NULL };
+	const long chunks[] = { 0, 1, 2, 40 };
+	struct config cfg;
+	struct run r;
+	size_t i;
+
+	test_config(&cfg);
+	cfg.max_size = 10;
+	cfg.strict_newlines = 1;
+	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		run(&cfg, in, sizeof(in) - 1, chunks[i], &r);
+		expect(&r, want);
+		ck_assert_int_eq(r.stub.ncalls, 0);
+		run_free(&r);
+	}
+}
+END_TEST
+
 START_TEST(test_crlf_spool)
 {
 	struct config cfg;
@@ -1579,6 +1608,7 @@ session_suite(void)
 	tcase_add_test(tc, test_nul_in_line);
 	tcase_add_test(tc, test_max_rcpt);
 	tcase_add_test(tc, test_max_size);
+	tcase_add_test(tc, test_error_order_fixed);
 	tcase_add_test(tc, test_max_hops);
 	tcase_add_test(tc, test_bare_newlines);
 	tcase_add_test(tc, test_timeouts);

@@ -1,0 +1,371 @@
+/*
+ * fuzz_data.c - libFuzzer target: the DATA machine and BDAT conversion.
+ *
+ * Input: four octets that choose two split points, then the data.  For
+ * data_feed(), in both line-end modes:
+ *   - the end is found exactly where a naive scan finds the first
+ *     CRLF "." CRLF (or "." CRLF at the very start), and nowhere else;
+ *   - output, size and bare-line-end count equal a reference written
+ *     line by line (a line ends at CRLF, a bare CR or a bare LF; only a
+ *     line after CRLF can be stuffed or end the data);
+ *   - in LF mode the output holds no CR and is never longer than the
+ *     input; under --crlf every CR is followed by LF and vice versa;
+ *   - fed in three pieces at arbitrary points, the result is the same;
+ *   - unstuffing a clean, properly stuffed input and stuffing the result
+ *     again gives the input back; and any text stuffed, then fed, comes
+ *     out unchanged.
+ * For data_convert(): the same against a byte reference, whole and in
+ * three pieces.  Output buffers are exactly DATA_OUT_ROOM(n) octets, so
+ * AddressSanitizer sees any write past the documented room.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data.h"
+
+#define FUZZ_CHECK(cond) do { \
+	if (!(cond)) { \
+		dprintf(fuzz_err, "fuzz_data: check failed: %s " \
+		    "(line %d)\n", #cond, __LINE__); \
+		abort(); \
+	} \
+} while (0)
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* stderr as it was at start: fuzz-run closes fd 2 (-close_fd_mask=2) to
+ * silence the server's log, and a failed check must still be seen */
+static int fuzz_err = 2;
+
+/* What one way of feeding produced. */
+struct result {
+	char *out;
+	size_t outlen, cap;
+	size_t used;
+	int end;
+	unsigned long long size, bare;
+};
+
+/* buf_put - append to a growing result buffer */
+static void
+buf_put(struct result *r, const char *p, size_t n)
+{
+	if (r->outlen + n + 1 > r->cap) {
+		r->cap = 2 * (r->outlen + n + 1) + 64;
+		r->out = realloc(r->out, r->cap);
+		FUZZ_CHECK(r->out != NULL);
+	}
+	memcpy(r->out + r->outlen, p, n);
+	r->outlen += n;
+}
+
+/* naive_end - octets up to and including the end of data, or 0 */
+static size_t
+naive_end(const char *p, size_t n)
+{
+	size_t j;
+
+	if (n >= 3 && memcmp(p, ".\r\n", 3) == 0)
+		return 3;
+	for (j = 5; j <= n; j++)
+		if (memcmp(p + j - 5, "\r\n.\r\n", 5) == 0)
+			return j;
+	return 0;
+}
+
+/* reference - the machine, written line by line instead of by state */
+static void
+reference(const char *p, size_t n, int crlf, struct result *r)
+{
+	size_t pos = 0;
+	int eligible = 1;	/* this line follows CRLF (or the start) */
+
+	memset(r, 0, sizeof(*r));
+	while (pos < n) {
+		size_t e = pos, skip = 0, term;
+		int bare;
+
+		while (e < n && p[e] != '\r' && p[e] != '\n')
+			e++;
+		if (e == n || (p[e] == '\r' && e + 1 == n)) {
+			/* unterminated: a final CR is still pending */
+			skip = eligible && e > pos && p[pos] == '.';
+			buf_put(r, p + pos + skip, e - pos - skip);
+			r->size += e - pos - skip;
+			r->used = n;
+			return;
+		}
+		bare = !(p[e] == '\r' && p[e + 1] == '\n');
+		term = bare ? 1 : 2;
+		if (eligible && !bare && e - pos == 1 && p[pos] == '.') {
+			r->used = e + 2;
+			r->end = 1;
+			return;
+		}
+		skip = eligible && e > pos && p[pos] == '.';
+		buf_put(r, p + pos + skip, e - pos - skip);
+		buf_put(r, crlf ? "\r\n" : "\n", crlf ? 2 : 1);
+		r->size += e - pos - skip + term;
+		r->bare += bare;
+		eligible = !bare;
+		pos = e + term;
+	}
+	r->used = n;
+}
+
+/* feed - data_feed() over pieces [0,a) [a,b) [b,n), stopping at the end */
+static void
+feed(const char *p, size_t n, int crlf, size_t a, size_t b,
+    struct result *r)
+{
+	const size_t cut[4] = { 0, a, b, n };
+	struct data_machine m;
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	data_init(&m, crlf);
+	for (i = 0; i < 3; i++) {
+		size_t len = cut[i + 1] - cut[i], olen = 0, used;
+		char *o = malloc(DATA_OUT_ROOM(len));
+
+		FUZZ_CHECK(o != NULL);
+		if (r->used < cut[i]) {
+			/* it stopped early: nothing more is consumed */
+			used = data_feed(&m, p + cut[i], len, o, &olen);
+			FUZZ_CHECK(m.state == DATA_END && used == 0 &&
+			    olen == 0);
+			free(o);
+			continue;
+		}
+		used = data_feed(&m, p + cut[i], len, o, &olen);
+		FUZZ_CHECK(used <= len && olen <= DATA_OUT_ROOM(len));
+		FUZZ_CHECK(used == len || m.state == DATA_END);
+		buf_put(r, o, olen);
+		r->used += used;
+		free(o);
+	}
+	r->end = m.state == DATA_END;
+	r->size = m.size;
+	r->bare = m.bare;
+}
+
+/* same - two results agree in every field */
+static int
+same(const struct result *x, const struct result *y)
+{
+	return x->outlen == y->outlen && x->used == y->used &&
+	    x->end == y->end && x->size == y->size && x->bare == y->bare &&
+	    (x->outlen == 0 || memcmp(x->out, y->out, x->outlen) == 0);
+}
+
+/* restuff - lines of out (CRLF) with leading dots doubled, then the end */
+static void
+restuff(const struct result *x, struct result *r)
+{
+	size_t pos = 0;
+
+	memset(r, 0, sizeof(*r));
+	while (pos < x->outlen) {
+		const char *nl = memchr(x->out + pos, '\n', x->outlen - pos);
+		size_t len = nl ? (size_t)(nl - (x->out + pos)) + 1 :
+		    x->outlen - pos;
+
+		if (x->out[pos] == '.')
+			buf_put(r, ".", 1);
+		buf_put(r, x->out + pos, len);
+		pos += len;
+	}
+	buf_put(r, ".\r\n", 3);
+}
+
+/* well_stuffed - no bare line ends, and every line that begins with a
+ * dot begins with two, but the final "." CRLF */
+static int
+well_stuffed(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\r' && (i + 1 == n || p[i + 1] != '\n'))
+			return 0;
+		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+			return 0;
+		if ((i == 0 || p[i - 1] == '\n') && p[i] == '.' &&
+		    i + 3 != n && (i + 1 == n || p[i + 1] != '.'))
+			return 0;
+	}
+	return 1;
+}
+
+/* check_feed - data_feed() in one line-end mode */
+static void
+check_feed(const char *p, size_t n, int crlf, size_t a, size_t b)
+{
+	struct result whole, split, ref, back;
+	size_t j = naive_end(p, n), i;
+
+	feed(p, n, crlf, n, n, &whole);
+	reference(p, n, crlf, &ref);
+	FUZZ_CHECK(whole.end == (j > 0));
+	FUZZ_CHECK(whole.used == (j > 0 ? j : n));
+	FUZZ_CHECK(same(&whole, &ref));
+	FUZZ_CHECK(whole.size <= whole.used);
+	for (i = 0; i < whole.outlen; i++) {
+		if (!crlf)
+			FUZZ_CHECK(whole.out[i] != '\r');
+		else if (whole.out[i] == '\r')
+			FUZZ_CHECK(i + 1 < whole.outlen &&
+			    whole.out[i + 1] == '\n');
+		else if (whole.out[i] == '\n')
+			FUZZ_CHECK(i > 0 && whole.out[i - 1] == '\r');
+	}
+	if (!crlf)
+		FUZZ_CHECK(whole.outlen <= whole.used &&
+		    whole.outlen <= whole.size);
+	feed(p, n, crlf, a, b, &split);
+	FUZZ_CHECK(same(&whole, &split));
+	if (crlf && whole.end && whole.bare == 0 &&
+	    well_stuffed(p, whole.used)) {
+		restuff(&whole, &back);
+		FUZZ_CHECK(back.outlen == whole.used &&
+		    memcmp(back.out, p, whole.used) == 0);
+		free(back.out);
+	}
+	free(whole.out);
+	free(split.out);
+	free(ref.out);
+}
+
+/* check_stuffed - text made into lines, stuffed, fed: the text again */
+static void
+check_stuffed(const char *p, size_t n, int crlf)
+{
+	struct result in, want, got;
+	size_t pos = 0;
+
+	memset(&in, 0, sizeof(in));
+	memset(&want, 0, sizeof(want));
+	for (;;) {
+		const char *nl = memchr(p + pos, '\n', n - pos);
+		size_t end = nl ? (size_t)(nl - p) : n, first = pos, i;
+
+		while (first < end && p[first] == '\r')
+			first++;
+		if (first < end && p[first] == '.')
+			buf_put(&in, ".", 1);	/* the client's stuffing */
+		for (i = pos; i < end; i++)
+			if (p[i] != '\r') {
+				buf_put(&in, p + i, 1);
+				buf_put(&want, p + i, 1);
+			}
+		buf_put(&in, "\r\n", 2);
+		buf_put(&want, crlf ? "\r\n" : "\n", crlf ? 2 : 1);
+		if (nl == NULL)
+			break;
+		pos = end + 1;
+	}
+	buf_put(&in, ".\r\n", 3);
+	feed(in.out, in.outlen, crlf, in.outlen / 2, in.outlen, &got);
+	FUZZ_CHECK(got.end && got.used == in.outlen && got.bare == 0);
+	FUZZ_CHECK(got.outlen == want.outlen &&
+	    memcmp(got.out, want.out, want.outlen) == 0);
+	free(in.out);
+	free(want.out);
+	free(got.out);
+}
+
+/* convert - data_convert() over pieces, then the final call */
+static void
+convert(const char *p, size_t n, int crlf, size_t a, size_t b,
+    struct result *r)
+{
+	const size_t cut[4] = { 0, a, b, n };
+	int pending = 0, i;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < 4; i++) {
+		size_t len = i < 3 ? cut[i + 1] - cut[i] : 0, olen = 0;
+		char *o;
+
+		if (i < 3 && len == 0)
+			continue;	/* n == 0 means the last chunk */
+		o = malloc(DATA_OUT_ROOM(len));
+		FUZZ_CHECK(o != NULL);
+		data_convert(p + (i < 3 ? cut[i] : n), len, crlf, &pending,
+		    o, &olen, &r->bare);
+		FUZZ_CHECK(olen <= DATA_OUT_ROOM(len));
+		buf_put(r, o, olen);
+		free(o);
+	}
+	FUZZ_CHECK(pending == 0);
+	r->used = n;
+}
+
+/* check_convert - BDAT line ends against a byte reference */
+static void
+check_convert(const char *p, size_t n, int crlf, size_t a, size_t b)
+{
+	struct result whole, split, ref;
+	size_t i;
+
+	memset(&ref, 0, sizeof(ref));
+	for (i = 0; i < n; i++) {
+		if (p[i] != '\r' && p[i] != '\n') {
+			buf_put(&ref, p + i, 1);
+			continue;
+		}
+		if (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')
+			i++;
+		else
+			ref.bare++;
+		buf_put(&ref, crlf ? "\r\n" : "\n", crlf ? 2 : 1);
+	}
+	ref.used = n;
+	convert(p, n, crlf, n, n, &whole);
+	convert(p, n, crlf, a, b, &split);
+	FUZZ_CHECK(same(&whole, &ref) && same(&split, &ref));
+	if (!crlf)
+		FUZZ_CHECK(whole.outlen <= n);
+	free(whole.out);
+	free(split.out);
+	free(ref.out);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_err = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *p = (const char *)data + 4;
+	size_t n, a, b;
+	int crlf;
+
+	if (size < 4)
+		return 0;
+	n = size - 4;
+	a = (data[0] | (size_t)data[1] << 8) % (n + 1);
+	b = (data[2] | (size_t)data[3] << 8) % (n + 1);
+	if (a > b) {
+		size_t t = a;
+
+		a = b;
+		b = t;
+	}
+	for (crlf = 0; crlf < 2; crlf++) {
+		check_feed(p, n, crlf, a, b);
+		check_stuffed(p, n, crlf);
+		check_convert(p, n, crlf, a, b);
+	}
+	return 0;
+}
