@@ -373,25 +373,44 @@ ms_until(const struct timespec *t)
 	return ms > 60000 ? 60000 : (int)ms;
 }
 
+/* runnable - 0 if path is an executable regular file, else -1 and errno.
+ * Checked before the spawn as well, because where posix_spawn cannot
+ * report a failed exec the child's exit 127 would read as permanent. */
+static int
+runnable(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EACCES;
+		return -1;
+	}
+	return access(path, X_OK);
+}
+
 /* resolve - argv[0] as a path: PATH lookup for a bare name */
 static int
 resolve(const char *name, const char *path, char *out, size_t cap)
 {
 	const char *p = path;
+	int ret;
 
 	if (strchr(name, '/') != NULL) {
-		int ret = snprintf(out, cap, "%s", name);
-
-		return (ret < 0 || (size_t)ret >= cap) ? -1 : 0;
+		ret = snprintf(out, cap, "%s", name);
+		if (ret < 0 || (size_t)ret >= cap) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		return runnable(out);
 	}
 	while (*p != '\0') {
 		size_t n = strcspn(p, ":");
-		struct stat st;
-		int ret = snprintf(out, cap, "%.*s%s%s", (int)n, p,
-		    n ? "/" : "./", name);
 
-		if (ret >= 0 && (size_t)ret < cap && stat(out, &st) == 0 &&
-		    S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+		ret = snprintf(out, cap, "%.*s%s%s", (int)n, p, n ? "/" : "./",
+		    name);
+		if (ret >= 0 && (size_t)ret < cap && runnable(out) == 0)
 			return 0;
 		p += n + (p[n] == ':');
 	}
