@@ -4,11 +4,15 @@
  * Entry points: deliver_one() (a delivery), deliver_rcpt_check() (the
  * --rcpt-check command), and the pure helpers deliver_expand(),
  * deliver_template_ok(), deliver_map_status(), deliver_sanitise(),
- * deliver_headers().  The command is run with execve(), never through a
- * shell; every placeholder expands inside its own argv word, so a value
- * can never become two words.  The child's only descriptors are 0, 1 and
- * 2 (everything else is close-on-exec).  This module never writes to the
- * SMTP client: it returns an outcome and the session replies.
+ * deliver_headers(), deliver_account_ok().  The command is started with
+ * posix_spawn(), or fork() and execve() when --as-recipient must switch
+ * accounts first, never through a shell; every placeholder expands inside
+ * its own argv word, so a value can never become two words.  Its stdin is
+ * the spool itself (headers shared by all recipients are at its head) or
+ * a pipe fed with per-recipient headers and the spool.  The child's only
+ * descriptors are 0, 1 and 2 (everything else is close-on-exec).  This
+ * module never writes to the SMTP client: it returns an outcome and the
+ * session replies.
  */
 #include <errno.h>
 #include <fcntl.h>
