@@ -97,7 +97,8 @@ struct run {
 	char out[CAPTURE_MAX];		/* first CAPTURE_MAX octets */
 	size_t outlen;
 	int status;			/* wait status */
-	int timed_out;
+	int timed_out;			/* killed at the deadline */
+	int short_input;		/* the spool ended early */
 	int exec_errno;			/* the command never started */
 };
 
@@ -471,7 +472,7 @@ input_done(struct run *r, struct pump *p, int short_read)
 	close(p->in_fd);
 	p->in_fd = -1;
 	if (short_read)
-		r->timed_out = -1;
+		r->short_input = 1;
 }
 
 /* refill - the next buffer of head or spool octets; -1 on a short spool */
@@ -759,12 +760,17 @@ out:
 static int
 run_command(struct run *r)
 {
-	struct pump *p = calloc(1, sizeof(*p));
+	/* malloc, not calloc: the 64 KiB buffer is only touched when a pipe
+	 * must be fed by copying, not on every delivery */
+	struct pump *p = malloc(sizeof(*p));
 	int fds[6], saved;
 	pid_t pid;
 
 	if (p == NULL)
 		return -1;
+	p->sent = 0;
+	p->bpos = p->blen = 0;
+	p->no_splice = 0;
 	if (open_stdio(r, fds) == -1) {
 		free(p);
 		return -1;
@@ -916,13 +922,13 @@ execute(struct run *r, struct cmdline *c, struct deliver_outcome *out)
 		    errno);
 		return;
 	}
-	if (r->timed_out == 1) {
+	if (r->timed_out) {
 		set_text(out, OUT_TEMP, "4.3.0", "delivery command timed out");
 		out->status = r->status;
 		return;
 	}
 	deliver_map_status(r->status, r->out, r->outlen, out);
-	if (r->timed_out == -1 && out->cls == OUT_DELIVERED)
+	if (r->short_input && out->cls == OUT_DELIVERED)
 		set_text(out, OUT_TEMP, "4.3.0", "spool read error");
 }
 
