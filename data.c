@@ -1,178 +1,276 @@
 /*
  * data.c - the DATA byte machine.
  *
- * Entry points: data_init(), data_feed() for DATA (end-of-data scan,
- * dot-unstuffing, line-end normalisation, size), data_convert() for BDAT
- * chunks (line ends only).  Inside a line the machine does not look at
- * octets one by one: memchr() finds the next LF and the next CR over the
- * whole buffer, and the text between is copied in one piece.
+ * Entry points: data_init(), data_feed() (one pass into a given output),
+ * data_run() (the session's path: a whole buffer, rewritten in place) and
+ * data_finish() (a CR left at the end of the last BDAT chunk).  Inside a
+ * line the machine does not look at octets one by one: memchr() finds the
+ * next LF and the next CR over the whole buffer, and the text between is
+ * moved in one piece.
  *
  * Why bare CR and bare LF matter: SMTP smuggling hides a second message
  * behind an end-of-data sequence that one server honours and another does
  * not (LF "." LF, CR "." CR, ...).  Here only CRLF "." CRLF ends the data,
  * and a line that began after a bare LF or bare CR is not a line that can
  * end it: its leading "." is content.
+ *
+ * Why in place: without --crlf no step writes more octets than it has
+ * consumed, so the output can overwrite the input it came from and go to
+ * the spool from the input buffer itself: no second buffer to fill (flat
+ * memory) and one copy fewer.  The rare step that would outgrow its input
+ * (a line end that grows under --crlf, or one owed from the previous
+ * buffer) makes data_feed() stop; data_run() then takes a few kilobytes
+ * through a small spill buffer and goes back to working in place.
  */
 #include <string.h>
 
 #include "data.h"
 
-/* put_eol - one normalised line end */
+#define SPILL_MAX	16384	/* output of the steps that cannot be in place */
+
+/* One data_feed() call: where output goes and how much fits. */
+struct feed {
+	struct data_machine *m;
+	const char *in;		/* the call's input */
+	char *out;		/* may be in itself */
+	size_t room, o;		/* out's size, octets written */
+};
+
+/* limit - how far output may reach once the input up to after has been
+ * consumed: in place it must never pass input that is still unread */
 static size_t
-put_eol(const struct data_machine *m, char *out)
+limit(const struct feed *f, const char *after)
 {
-	if (m->crlf) {
-		out[0] = '\r';
-		out[1] = '\n';
-		return 2;
-	}
-	out[0] = '\n';
+	size_t read;
+
+	if (f->out != f->in)
+		return f->room;
+	read = (size_t)(after - f->in);
+	return read < f->room ? read : f->room;
+}
+
+/* put_eol - one normalised line end; 0 when it does not fit */
+static int
+put_eol(struct feed *f, const char *after)
+{
+	size_t k = f->m->crlf ? 2 : 1;
+
+	if (f->o + k > limit(f, after))
+		return 0;
+	if (f->m->crlf)
+		f->out[f->o++] = '\r';
+	f->out[f->o++] = '\n';
 	return 1;
 }
 
-/* put_text - copy line content and count it */
-static size_t
-put_text(struct data_machine *m, const char *p, size_t n, char *out)
+/* put_text - line content [p, stop), as much as fits; where it stopped */
+static const char *
+put_text(struct feed *f, const char *p, const char *stop)
 {
-	memcpy(out, p, n);
-	m->size += n;
-	return n;
+	size_t n = (size_t)(stop - p), avail = limit(f, stop) - f->o;
+
+	if (n > avail)
+		n = avail;
+	if (f->out + f->o != p)
+		memmove(f->out + f->o, p, n);
+	f->o += n;
+	f->m->size += n;
+	return p + n;
 }
 
 /* bare_eol - a bare CR or LF becomes a line end that cannot end the data */
-static size_t
-bare_eol(struct data_machine *m, char *out)
+static int
+bare_eol(struct feed *f, const char *after)
 {
-	m->bare++;
-	m->size++;
-	m->state = DATA_MID;
-	return put_eol(m, out);
+	if (!put_eol(f, after))
+		return 0;
+	f->m->bare++;
+	f->m->size++;
+	f->m->state = DATA_MID;
+	return 1;
 }
 
-/* scan_mid - the common path: the rest of a line, up to a CR or LF */
+/* line_end - after a CRLF: a line start, where a dot matters (DATA) */
 static const char *
-scan_mid(struct data_machine *m, const char *p, const char *end,
-    char *out, size_t *o)
+line_end(struct feed *f, const char *next, const char *end)
 {
-	const char *lf = memchr(p, '\n', (size_t)(end - p));
-	const char *lim = lf != NULL ? lf : end;
-	const char *cr = memchr(p, '\r', (size_t)(lim - p));
+	f->m->size += 2;
+	f->m->state = (f->m->chunked || (next < end && *next != '.')) ?
+	    DATA_MID : DATA_BOL;
+	return next;
+}
 
+/* clean_lines - the common path: whole lines ending in CRLF with no other
+ * CR or LF, each moved in one piece; stops at anything else, at a line
+ * start with a dot, and where the output would not fit */
+static const char *
+clean_lines(struct feed *f, const char *p, const char *end)
+{
+	size_t k = f->m->crlf ? 2 : 1;
+
+	while (p < end) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+		const char *cr;
+		size_t n;
+
+		if (lf == NULL || lf == p || lf[-1] != '\r')
+			break;
+		n = (size_t)(lf - 1 - p);
+		cr = memchr(p, '\r', n);
+		if (cr != NULL || f->o + n + k > limit(f, lf + 1))
+			break;
+		if (f->out + f->o != p)
+			memmove(f->out + f->o, p, n);
+		f->o += n;
+		if (k == 2)
+			f->out[f->o++] = '\r';
+		f->out[f->o++] = '\n';
+		f->m->size += n + 2;
+		p = lf + 1;
+		if (!f->m->chunked && (p == end || *p == '.')) {
+			f->m->state = DATA_BOL;
+			break;
+		}
+	}
+	return p;
+}
+
+/* in_line - the rest of a line, up to a CR or LF; NULL when out of room
+ * before any progress */
+static const char *
+in_line(struct feed *f, const char *p, const char *end)
+{
+	const char *lf, *lim, *cr, *stop, *q, *start = p;
+
+	p = clean_lines(f, p, end);
+	if (p == end || f->m->state != DATA_MID)
+		return p;
+	lf = memchr(p, '\n', (size_t)(end - p));
+	lim = lf != NULL ? lf : end;
+	cr = memchr(p, '\r', (size_t)(lim - p));
+	stop = cr != NULL ? cr : lim;
+	q = put_text(f, p, stop);
+	if (q != stop)
+		return q > start ? q : NULL;
+	if (stop == end)
+		return end;
 	if (cr != NULL) {
-		*o += put_text(m, p, (size_t)(cr - p), out + *o);
-		m->state = DATA_CR;
+		f->m->state = DATA_CR;
 		return cr + 1;
 	}
-	*o += put_text(m, p, (size_t)(lim - p), out + *o);
-	if (lf == NULL)
-		return end;
-	*o += bare_eol(m, out + *o);
-	return lf + 1;
+	if (bare_eol(f, lf + 1))
+		return lf + 1;
+	return q > start ? q : NULL;
+}
+
+/* after_cr - CR LF is a line end; a CR before anything else is bare */
+static const char *
+after_cr(struct feed *f, const char *p, const char *end)
+{
+	if (*p != '\n')
+		return bare_eol(f, p) ? p : NULL;
+	if (!put_eol(f, p + 1))
+		return NULL;
+	return line_end(f, p + 1, end);
+}
+
+/* step - one move of the machine from p; NULL when out of room */
+static const char *
+step(struct feed *f, const char *p, const char *end)
+{
+	struct data_machine *m = f->m;
+
+	switch (m->state) {
+	case DATA_BOL:		/* a leading dot is stuffing or the end */
+		m->state = *p == '.' ? DATA_DOT : DATA_MID;
+		return *p == '.' ? p + 1 : p;
+	case DATA_DOT:		/* the dot is dropped either way */
+		m->state = *p == '\r' ? DATA_DOTCR : DATA_MID;
+		return *p == '\r' ? p + 1 : p;
+	case DATA_DOTCR:	/* "." CR LF ends; else a bare CR */
+		if (*p != '\n')
+			return bare_eol(f, p) ? p : NULL;
+		m->state = DATA_END;
+		return p + 1;
+	case DATA_CR:
+		return after_cr(f, p, end);
+	case DATA_MID:
+		return in_line(f, p, end);
+	case DATA_END:
+		break;
+	}
+	return NULL;
 }
 
 /* data_init - a machine at the start of the data (a line start) */
 void
-data_init(struct data_machine *m, int crlf)
+data_init(struct data_machine *m, int crlf, int chunked)
 {
 	memset(m, 0, sizeof(*m));
-	m->state = DATA_BOL;
+	m->state = chunked ? DATA_MID : DATA_BOL;
 	m->crlf = crlf;
+	m->chunked = chunked;
 }
 
-/* data_feed - consume input up to and including the end of data; out must
- * have DATA_OUT_ROOM(n) octets.  Returns the octets consumed. */
+/* data_feed - consume input up to and including the end of data, writing
+ * at most room octets to out.  out may be in itself: the machine then
+ * never writes past the input it has consumed, and stops where a line end
+ * would.  Returns the octets consumed; it stops early only at the end of
+ * data or when the next output does not fit. */
 size_t
 data_feed(struct data_machine *m, const char *in, size_t n, char *out,
-    size_t *outlen)
+    size_t room, size_t *outlen)
 {
+	struct feed f = { m, in, out, room, 0 };
 	const char *p = in, *end = in + n;
-	size_t o = 0;
 
 	while (p < end && m->state != DATA_END) {
-		switch (m->state) {
-		case DATA_BOL:		/* a leading dot is stuffing or end */
-			if (*p == '.') {
-				m->state = DATA_DOT;
-				p++;
-			} else {
-				m->state = DATA_MID;
-			}
+		const char *q = step(&f, p, end);
+
+		if (q == NULL)
 			break;
-		case DATA_DOT:		/* the dot is dropped either way */
-			if (*p == '\r') {
-				m->state = DATA_DOTCR;
-				p++;
-			} else {
-				m->state = DATA_MID;
-			}
-			break;
-		case DATA_DOTCR:	/* "." CR LF ends; else a bare CR */
-			if (*p == '\n') {
-				m->state = DATA_END;
-				p++;
-			} else {
-				o += bare_eol(m, out + o);
-			}
-			break;
-		case DATA_CR:		/* CR LF is a line end; else bare */
-			if (*p == '\n') {
-				o += put_eol(m, out + o);
-				m->size += 2;
-				m->state = DATA_BOL;
-				p++;
-			} else {
-				o += bare_eol(m, out + o);
-			}
-			break;
-		case DATA_MID:
-			p = scan_mid(m, p, end, out, &o);
-			break;
-		case DATA_END:
-			break;
-		}
+		p = q;
 	}
-	*outlen = o;
+	*outlen = f.o;
 	return (size_t)(p - in);
 }
 
-/* data_convert - line ends of a BDAT chunk: CRLF, bare CR and bare LF each
- * become one line end; a CR at the end of a chunk waits in *pending_cr for
- * the next one.  n == 0 means the last chunk has ended: a pending CR is a
- * bare CR.  out must have DATA_OUT_ROOM(n) octets. */
-void
-data_convert(const char *in, size_t n, int crlf, int *pending_cr,
-    char *out, size_t *outlen, unsigned long long *bare)
+/* data_run - the machine over all of buf[0, n), rewriting it in place and
+ * handing each piece of output to sink.  Returns the octets consumed: n,
+ * unless the end of data came first. */
+size_t
+data_run(struct data_machine *m, char *buf, size_t n, data_sink *sink,
+    void *ctx)
 {
-	struct data_machine m;
-	const char *p = in, *end = in + n;
-	size_t o = 0;
+	char spill[SPILL_MAX];
+	size_t done = 0;
 
-	data_init(&m, crlf);
-	if (*pending_cr && (n == 0 || *p != '\n'))
-		(*bare)++;
-	if (*pending_cr) {
-		o += put_eol(&m, out);
-		p += (n > 0 && *p == '\n');
-		*pending_cr = 0;
-	}
-	while (p < end) {
-		const char *lf = memchr(p, '\n', (size_t)(end - p));
-		const char *lim = lf != NULL ? lf : end;
-		const char *cr = memchr(p, '\r', (size_t)(lim - p));
-		const char *stop = cr != NULL ? cr : lim;
+	while (done < n && m->state != DATA_END) {
+		char *p = buf + done, *out = p;
+		size_t olen, used;
 
-		memcpy(out + o, p, (size_t)(stop - p));
-		o += (size_t)(stop - p);
-		if (stop == end)
-			break;
-		if (cr != NULL && cr + 1 == end) {
-			*pending_cr = 1;
-			break;
+		used = data_feed(m, p, n - done, p, n - done, &olen);
+		if (used == 0) {	/* a line end outgrows its input */
+			out = spill;
+			used = data_feed(m, p, n - done, spill, sizeof(spill),
+			    &olen);
 		}
-		if (cr == NULL || cr[1] != '\n')
-			(*bare)++;
-		o += put_eol(&m, out + o);
-		p = (cr != NULL && cr[1] == '\n') ? cr + 2 : stop + 1;
+		if (olen > 0)
+			sink(ctx, out, olen);
+		done += used;
 	}
-	*outlen = o;
+	return done;
+}
+
+/* data_finish - the end of the last BDAT chunk: a CR left waiting for an
+ * LF is a bare CR.  Returns the octets of its line end in out. */
+size_t
+data_finish(struct data_machine *m, char out[2])
+{
+	struct feed f = { m, NULL, out, 2, 0 };
+
+	if (m->state != DATA_CR)
+		return 0;
+	bare_eol(&f, NULL);
+	return f.o;
 }

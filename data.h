@@ -5,6 +5,8 @@
  * It is pure: bytes in, bytes out, no I/O.  The end of data is found only
  * at CRLF "." CRLF; a bare CR or bare LF becomes a line end (or is
  * latched as an error under strict newlines) and never ends the data.
+ * A chunked machine (BDAT, RFC 3030) converts line ends only: no
+ * unstuffing and no end of data.
  */
 #ifndef PIPESMTPD_DATA_H
 #define PIPESMTPD_DATA_H
@@ -14,7 +16,7 @@
 enum data_state {
 	DATA_BOL,	/* after CRLF (or at the start) */
 	DATA_MID,	/* inside a line */
-	DATA_CR,	/* CR seen inside a line */
+	DATA_CR,	/* CR seen inside a line (or at a chunk's end) */
 	DATA_DOT,	/* "." at the start of a line */
 	DATA_DOTCR,	/* "." CR at the start of a line */
 	DATA_END	/* CRLF "." CRLF seen */
@@ -23,17 +25,19 @@ enum data_state {
 struct data_machine {
 	enum data_state state;
 	int crlf;			/* emit CRLF, not LF, as line end */
-	unsigned long long size;	/* octets as received (RFC 1870) */
+	int chunked;			/* BDAT: line ends only */
+	unsigned long long size;	/* DATA: octets as received (RFC 1870) */
 	unsigned long long bare;	/* bare CR or bare LF seen */
 };
 
-/* Output room data_feed() needs for n input octets. */
-#define DATA_OUT_ROOM(n)	(2 * (n) + 2)
+/* Where data_run() hands each piece of output. */
+typedef void data_sink(void *ctx, const char *p, size_t n);
 
-void data_init(struct data_machine *m, int crlf);
+void data_init(struct data_machine *m, int crlf, int chunked);
 size_t data_feed(struct data_machine *m, const char *in, size_t n,
-    char *out, size_t *outlen);
-void data_convert(const char *in, size_t n, int crlf, int *pending_cr,
-    char *out, size_t *outlen, unsigned long long *bare);
+    char *out, size_t room, size_t *outlen);
+size_t data_run(struct data_machine *m, char *buf, size_t n,
+    data_sink *sink, void *ctx);
+size_t data_finish(struct data_machine *m, char out[2]);
 
 #endif

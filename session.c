@@ -33,7 +33,7 @@
 #include "session.h"
 #include "spool.h"
 
-#define IN_MAX		65536	/* input buffer: large reads */
+#define IN_MAX		262144	/* input buffer: large reads */
 #define LINE_LIMIT	2048	/* command line octets with CRLF */
 #define OUT_MAX		8192	/* pending replies */
 #define HELO_MAX	255	/* longest HELO name accepted */
@@ -76,9 +76,8 @@ struct txn {
 	int smtputf8;			/* MAIL had SMTPUTF8 */
 	int prdr;			/* MAIL had PRDR */
 	int bdat;			/* BDAT chunks are arriving */
-	int pending_cr;			/* BDAT: CR at a chunk's end */
+	struct data_machine chunks;	/* BDAT: line ends across chunks */
 	unsigned long long bdat_size;	/* BDAT octets received */
-	unsigned long long bare;	/* BDAT: bare CR / LF seen */
 	time_t arrival;			/* when the data began */
 	unsigned long long body_off;	/* spool octets before the message */
 	struct rcpt *rcpts;		/* accepted recipients, RCPT order */
@@ -656,29 +655,43 @@ spool_err(int err)
 	    MSG_ERR_NOSPACE : MSG_ERR_SPOOL;
 }
 
-/* read_data - stream the data through the machine into the spool */
+/* spool_piece - a data_sink: message octets to the spool, unless the
+ * message has already failed */
+static void
+spool_piece(void *ctx, const char *p, size_t n)
+{
+	struct txn *t = ctx;
+
+	if (t->err == MSG_OK && spool_write(&t->spool, p, n) == -1)
+		t->err = spool_err(t->spool.err);
+}
+
+/* data_verdict - size, then line ends, then the spool: whichever comes
+ * first in this order wins, so the reply does not depend on how the
+ * client's bytes were split into reads */
+static void
+data_verdict(struct session *s, struct txn *t, unsigned long long size,
+    unsigned long long bare)
+{
+	if (size > s->cfg->max_size)
+		t->err = MSG_ERR_SIZE;
+	else if (bare > 0 && s->cfg->strict_newlines)
+		t->err = MSG_ERR_NEWLINE;
+}
+
+/* read_data - stream the data through the machine into the spool; the
+ * machine works in the input buffer itself */
 static enum read_result
 read_data(struct session *s, struct txn *t, struct data_machine *m)
 {
-	static char out[DATA_OUT_ROOM(IN_MAX)];
 	enum read_result r;
 
 	for (;;) {
-		size_t olen, used;
-
 		if (s->start == s->end && (r = fill(s)) != READ_OK)
 			return r;
-		used = data_feed(m, s->in + s->start, s->end - s->start, out,
-		    &olen);
-		s->start += used;
-		/* size, then line ends, then the spool: the reply must not
-		 * depend on how the client's bytes were split into reads */
-		if (m->size > s->cfg->max_size)
-			t->err = MSG_ERR_SIZE;
-		else if (m->bare > 0 && s->cfg->strict_newlines)
-			t->err = MSG_ERR_NEWLINE;
-		if (t->err == MSG_OK && spool_write(&t->spool, out, olen) == -1)
-			t->err = spool_err(t->spool.err);
+		s->start += data_run(m, s->in + s->start, s->end - s->start,
+		    spool_piece, t);
+		data_verdict(s, t, m->size, m->bare);
 		if (m->state == DATA_END)
 			return READ_OK;
 	}
@@ -941,7 +954,7 @@ cmd_data(struct session *s, char *arg)
 	if (!data_open(s, t))
 		return;
 	reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
-	data_init(&m, s->cfg->crlf);
+	data_init(&m, s->cfg->crlf, 0);
 	r = read_data(s, t, &m);
 	if (r != READ_OK) {
 		input_lost(s, r);
@@ -950,24 +963,30 @@ cmd_data(struct session *s, char *arg)
 	finish_message(s, t);
 }
 
-/* bdat_store - one piece of a chunk: counted, line ends converted, spooled
- * (RFC 3030: no unstuffing, no end-of-data scan) */
+/* bdat_store - one piece of a chunk: counted, line ends converted in
+ * place, spooled (RFC 3030: no unstuffing, no end-of-data scan) */
 static void
-bdat_store(struct session *s, struct txn *t, const char *p, size_t n)
+bdat_store(struct session *s, struct txn *t, char *p, size_t n)
 {
-	static char out[DATA_OUT_ROOM(IN_MAX)];
-	size_t olen;
-
 	t->bdat_size += n;
 	if (t->bdat_size > s->cfg->max_size)
 		t->err = MSG_ERR_SIZE;	/* first, as for DATA */
 	if (t->err != MSG_OK)
 		return;
-	data_convert(p, n, s->cfg->crlf, &t->pending_cr, out, &olen, &t->bare);
-	if (t->bare > 0 && s->cfg->strict_newlines)
-		t->err = MSG_ERR_NEWLINE;
-	else if (spool_write(&t->spool, out, olen) == -1)
-		t->err = spool_err(t->spool.err);
+	data_run(&t->chunks, p, n, spool_piece, t);
+	data_verdict(s, t, t->bdat_size, t->chunks.bare);
+}
+
+/* bdat_last - the last chunk has ended: a CR it ended with is bare */
+static void
+bdat_last(struct session *s, struct txn *t)
+{
+	char eol[2];
+	size_t n = data_finish(&t->chunks, eol);
+
+	if (n > 0)
+		spool_piece(t, eol, n);
+	data_verdict(s, t, t->bdat_size, t->chunks.bare);
 }
 
 /* read_chunk - exactly n octets of BDAT data, stored when t is set and
@@ -1051,13 +1070,14 @@ cmd_bdat(struct session *s, char *arg)
 	}
 	if (!t->bdat) {		/* a spool error is latched, replied below */
 		t->bdat = 1;
+		data_init(&t->chunks, s->cfg->crlf, 1);
 		t->err = spool_begin(s, t);
 	}
 	r = read_chunk(s, t, n);
 	if (r != READ_OK) {
 		input_lost(s, r);
 	} else if (last) {
-		bdat_store(s, t, "", 0);	/* a CR left at the end is bare */
+		bdat_last(s, t);
 		finish_message(s, t);
 	} else if (t->err != MSG_OK) {	/* RFC 3030: fail the transaction */
 		reply_msg_err(s, t->err);

@@ -1,9 +1,10 @@
 /*
- * unit_data.c - the DATA byte machine (data.h) and data_convert().
+ * unit_data.c - the DATA byte machine (data.h), for DATA and for BDAT.
  *
- * Every input is fed three ways - whole, one octet at a time, and in
- * random splits from fixed seeds - and the three must agree on output,
- * size, bare line ends and the number of octets consumed.  The smuggling
+ * Every input is fed whole, one octet at a time and in random splits from
+ * fixed seeds, in place as the session does and through tiny separate
+ * outputs, and all must agree on output, size, bare line ends and the
+ * number of octets consumed.  The smuggling
  * cases check that only CRLF "." CRLF ends the data.
  */
 #include <stdio.h>
@@ -24,45 +25,82 @@ struct fed {
 	enum data_state state;
 };
 
+/* collect - a data_sink appending to a struct fed */
+static void
+collect(void *ctx, const char *p, size_t n)
+{
+	struct fed *f = ctx;
+
+	memcpy(f->out + f->outlen, p, n);
+	f->outlen += n;
+}
+
+/* feed_piece - one piece through the machine: data_run() in place on a
+ * copy of exactly its size (so the sanitizers see any overrun) when room
+ * is 0, else data_feed() into an output of exactly room octets, called
+ * until the piece is used up or the data ends */
+static size_t
+feed_piece(struct data_machine *m, struct fed *f, const char *in, size_t n,
+    size_t room)
+{
+	char *buf = malloc(room > 0 ? room : n);
+	size_t used = 0;
+
+	if (buf == NULL)
+		ck_abort_msg("out of memory");
+	if (room == 0) {
+		memcpy(buf, in, n);
+		used = data_run(m, buf, n, collect, f);
+	}
+	while (room > 0 && used < n && m->state != DATA_END) {
+		size_t olen = 99999, u;
+
+		u = data_feed(m, in + used, n - used, buf, room, &olen);
+		/* plain tests here: a passing ck_assert costs a system call */
+		if (olen > room)
+			ck_abort_msg("output overflow: %zu in %zu", olen, room);
+		if (u == 0 && olen == 0)
+			ck_abort_msg("no progress with room %zu", room);
+		collect(f, buf, olen);
+		used += u;
+	}
+	free(buf);
+	return used;
+}
+
 /* feed - run in through a fresh machine in chunks; chunk 0 means whole,
  * a negative chunk means random splits from seed -chunk (rand_r, so
- * the callers' own srand() sequences are left alone).  Feeding stops
- * at the end of data, as the session does. */
+ * the callers' own srand() sequences are left alone).  room as for
+ * feed_piece().  Feeding stops at the end of data, as the session does. */
 static struct fed
-feed(const char *in, size_t n, int crlf, long chunk)
+feed_room(const char *in, size_t n, int crlf, long chunk, size_t room)
 {
 	struct data_machine m;
 	struct fed f;
-	char *tmp = malloc(DATA_OUT_ROOM(n) + 1);
 	size_t pos = 0;
 	unsigned seed = chunk < 0 ? (unsigned)-chunk : 0;
 
 	memset(&f, 0, sizeof(f));
-	f.out = malloc(DATA_OUT_ROOM(n) + 1);
-	if (tmp == NULL || f.out == NULL)
+	f.out = malloc(2 * n + 3);
+	if (f.out == NULL)
 		ck_abort_msg("out of memory");
-	data_init(&m, crlf);
+	data_init(&m, crlf, 0);
 	if (m.state != DATA_BOL || m.size != 0 || m.bare != 0)
 		ck_abort_msg("data_init: state %d, size %llu, bare %llu",
 		    m.state, m.size, m.bare);
 	while (pos < n && m.state != DATA_END) {
-		size_t want = n - pos, olen = 99999, used;
+		size_t want = n - pos, used;
 
 		if (chunk > 0 && (size_t)chunk < want)
 			want = (size_t)chunk;
 		else if (chunk < 0)
 			want = 1 + (size_t)rand_r(&seed) % want;
-		used = data_feed(&m, in + pos, want, tmp, &olen);
-		/* plain tests here: a passing ck_assert costs a system call */
+		used = feed_piece(&m, &f, in + pos, want, room);
 		if (used > want)
 			ck_abort_msg("consumed %zu of %zu", used, want);
-		if (olen > DATA_OUT_ROOM(want))
-			ck_abort_msg("output overflow: %zu for %zu", olen, want);
 		if (used != want && m.state != DATA_END)
 			ck_abort_msg("stopped at %zu of %zu before the end of "
 			    "data", used, want);
-		memcpy(f.out + f.outlen, tmp, olen);
-		f.outlen += olen;
 		pos += used;
 	}
 	f.consumed = pos;
@@ -70,8 +108,13 @@ feed(const char *in, size_t n, int crlf, long chunk)
 	f.bare = m.bare;
 	f.state = m.state;
 	f.out[f.outlen] = '\0';
-	free(tmp);
 	return f;
+}
+
+static struct fed
+feed(const char *in, size_t n, int crlf, long chunk)
+{
+	return feed_room(in, n, crlf, chunk, 0);
 }
 
 /* same - two feeds of one input agree in everything */
@@ -95,7 +138,8 @@ same(const struct fed *a, const struct fed *b, const char *what, long how)
 		    a->state, b->state, how);
 }
 
-/* every_way - feed whole, byte by byte and in 20 random splits */
+/* every_way - feed whole, byte by byte and in 20 random splits, in place,
+ * then whole and split through outputs of 2 and 7 octets */
 static struct fed
 every_way(const char *in, size_t n, int crlf, const char *what)
 {
@@ -110,6 +154,15 @@ every_way(const char *in, size_t n, int crlf, const char *what)
 	for (how = -1; how >= -20; how--) {
 		other = feed(in, n, crlf, how);
 		same(&whole, &other, what, how);
+		free(other.out);
+	}
+	/* into small separate outputs, as data_run() spills */
+	for (how = 2; how <= 7; how += 5) {
+		other = feed_room(in, n, crlf, 0, (size_t)how);
+		same(&whole, &other, what, 100 + how);
+		free(other.out);
+		other = feed_room(in, n, crlf, -how, (size_t)how);
+		same(&whole, &other, what, 200 + how);
 		free(other.out);
 	}
 	return whole;
@@ -388,19 +441,37 @@ END_TEST
 START_TEST(test_feed_after_end)
 {
 	struct data_machine m;
-	char out[DATA_OUT_ROOM(16)];
+	char out[16], in[] = "more\r\n";
 	size_t olen = 7, used;
 
-	data_init(&m, 0);
-	used = data_feed(&m, ".\r\n", 3, out, &olen);
+	data_init(&m, 0, 0);
+	used = data_feed(&m, ".\r\n", 3, out, sizeof(out), &olen);
 	ck_assert_uint_eq(used, 3);
 	ck_assert_uint_eq(olen, 0);
 	ck_assert_int_eq(m.state, DATA_END);
 	olen = 7;
-	used = data_feed(&m, "more\r\n", 6, out, &olen);
+	used = data_feed(&m, in, 6, out, sizeof(out), &olen);
 	ck_assert_uint_eq(used, 0);
 	ck_assert_uint_eq(olen, 0);
+	ck_assert_uint_eq(data_run(&m, in, 6, NULL, NULL), 0);
+	ck_assert_mem_eq(in, "more\r\n", 6);
 	ck_assert_uint_eq(m.size, 0);
+}
+END_TEST
+
+START_TEST(test_in_place_spill)
+{
+	/* under --crlf a bare LF grows into CRLF: in place it cannot be
+	 * written over its own input, so data_run() spills it; the output
+	 * is the same either way */
+	static const char in[] = "\n\n\nab\nc\r\n..d\n\n\r\n.\r\n";
+	struct fed f = every_way(in, sizeof(in) - 1, 1, "spill");
+
+	ck_assert_int_eq(f.state, DATA_END);
+	ck_assert_uint_eq(f.outlen, 21);
+	ck_assert_mem_eq(f.out, "\r\n\r\n\r\nab\r\nc\r\n.d\r\n\r\n\r\n", 21);
+	ck_assert_uint_eq(f.bare, 6);
+	free(f.out);
 }
 END_TEST
 
@@ -429,29 +500,51 @@ START_TEST(test_large_message)
 }
 END_TEST
 
-/* convert - data_convert over pieces; returns output, sets bare */
+/* convert_room - a chunked machine over pieces, in place (room 0) or
+ * through an output of room octets; returns output, sets bare and
+ * whether a CR is pending */
+static size_t
+convert_room(const char *const *pieces, const size_t *lens, size_t npieces,
+    int crlf, char *out, unsigned long long *bare, int *pending, size_t room)
+{
+	struct data_machine m;
+	struct fed f;
+	size_t i;
+
+	memset(&f, 0, sizeof(f));
+	f.out = out;
+	data_init(&m, crlf, 1);
+	ck_assert_int_eq(m.state, DATA_MID);
+	for (i = 0; i < npieces; i++) {
+		ck_assert(lens[i] <= 256);
+		if (lens[i] == 0)
+			continue;	/* an empty call is not a chunk */
+		ck_assert_uint_eq(feed_piece(&m, &f, pieces[i], lens[i], room),
+		    lens[i]);
+		ck_assert_int_ne(m.state, DATA_END);
+	}
+	*pending = m.state == DATA_CR;
+	*bare = m.bare;
+	return f.outlen;
+}
+
+/* convert - convert_room() in place, checked against a 2-octet output */
 static size_t
 convert(const char *const *pieces, const size_t *lens, size_t npieces,
     int crlf, char *out, unsigned long long *bare, int *pending)
 {
-	size_t o = 0, i;
+	char other[1024];
+	unsigned long long other_bare;
+	int other_pending;
+	size_t n = convert_room(pieces, lens, npieces, crlf, out, bare,
+	    pending, 0);
 
-	*pending = 0;
-	*bare = 0;
-	for (i = 0; i < npieces; i++) {
-		char tmp[DATA_OUT_ROOM(256)];
-		size_t olen = 99999;
-
-		ck_assert(lens[i] <= 256);
-		if (lens[i] == 0)
-			continue;	/* an empty call is not a chunk */
-		data_convert(pieces[i], lens[i], crlf, pending, tmp, &olen,
-		    bare);
-		ck_assert_uint_le(olen, DATA_OUT_ROOM(lens[i]));
-		memcpy(out + o, tmp, olen);
-		o += olen;
-	}
-	return o;
+	ck_assert_uint_eq(convert_room(pieces, lens, npieces, crlf, other,
+	    &other_bare, &other_pending, 2), n);
+	ck_assert_mem_eq(other, out, n);
+	ck_assert_uint_eq(other_bare, *bare);
+	ck_assert_int_eq(other_pending, *pending);
+	return n;
 }
 
 START_TEST(test_convert_basic)
@@ -544,6 +637,29 @@ START_TEST(test_convert_pending_cr)
 }
 END_TEST
 
+START_TEST(test_convert_finish)
+{
+	/* the last chunk ended in CR: a bare CR, one line end */
+	struct data_machine m;
+	struct fed f;
+	char buf[] = "a\r", eol[2], out[4];
+
+	data_init(&m, 1, 1);
+	memset(&f, 0, sizeof(f));
+	f.out = out;
+	ck_assert_uint_eq(data_run(&m, buf, 2, collect, &f), 2);
+	ck_assert_uint_eq(f.outlen, 1);
+	ck_assert_int_eq(m.state, DATA_CR);
+	ck_assert_uint_eq(data_finish(&m, eol), 2);
+	ck_assert_mem_eq(eol, "\r\n", 2);
+	ck_assert_uint_eq(m.bare, 1);
+	ck_assert_uint_eq(data_finish(&m, eol), 0);
+	data_init(&m, 0, 1);
+	ck_assert_uint_eq(data_finish(&m, eol), 0);
+	ck_assert_uint_eq(m.bare, 0);
+}
+END_TEST
+
 START_TEST(test_convert_every_split)
 {
 	static const char in[] = "x\r\ny\rz\n\r\r\nw\r\n\n.\r\n..end";
@@ -592,12 +708,14 @@ data_suite(void)
 	tcase_add_test(tc, test_random_line_ends);
 	tcase_add_loop_test(tc, test_round_trip, 0, 4);
 	tcase_add_test(tc, test_feed_after_end);
+	tcase_add_test(tc, test_in_place_spill);
 	tcase_add_test(tc, test_large_message);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("convert");
 	tcase_add_test(tc, test_convert_basic);
 	tcase_add_test(tc, test_convert_pending_cr);
+	tcase_add_test(tc, test_convert_finish);
 	tcase_add_test(tc, test_convert_every_split);
 	suite_add_tcase(s, tc);
 	return s;

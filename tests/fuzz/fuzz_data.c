@@ -2,7 +2,7 @@
  * fuzz_data.c - libFuzzer target: the DATA machine and BDAT conversion.
  *
  * Input: four octets that choose two split points, then the data.  For
- * data_feed(), in both line-end modes:
+ * the DATA machine, in both line-end modes:
  *   - the end is found exactly where a naive scan finds the first
  *     CRLF "." CRLF (or "." CRLF at the very start), and nowhere else;
  *   - output, size and bare-line-end count equal a reference written
@@ -14,9 +14,11 @@
  *   - unstuffing a clean, properly stuffed input and stuffing the result
  *     again gives the input back; and any text stuffed, then fed, comes
  *     out unchanged.
- * For data_convert(): the same against a byte reference, whole and in
- * three pieces.  Output buffers are exactly DATA_OUT_ROOM(n) octets, so
- * AddressSanitizer sees any write past the documented room.
+ * For the chunked (BDAT) machine: the same against a byte reference,
+ * whole and in three pieces.  Pieces run in place through data_run(), as
+ * the session runs them, and also through data_feed() into outputs of 2
+ * to 7 octets; buffers have exact sizes, so AddressSanitizer sees any
+ * write past them.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -117,9 +119,46 @@ reference(const char *p, size_t n, int crlf, struct result *r)
 	r->used = n;
 }
 
-/* feed - data_feed() over pieces [0,a) [a,b) [b,n), stopping at the end */
+/* sink - a data_sink appending to a result */
 static void
-feed(const char *p, size_t n, int crlf, size_t a, size_t b,
+sink(void *ctx, const char *p, size_t n)
+{
+	buf_put(ctx, p, n);
+}
+
+/* piece - one piece through m: data_run() in place on a copy of exactly
+ * its size when room is 0, else data_feed() into an output of exactly
+ * room octets until the piece is used up or the data ends.  Exact sizes,
+ * so AddressSanitizer sees any write past them. */
+static size_t
+piece(struct data_machine *m, const char *p, size_t len, size_t room,
+    struct result *r)
+{
+	char *buf = malloc(room > 0 ? room : len + 1);
+	size_t used = 0;
+
+	FUZZ_CHECK(buf != NULL);
+	if (room == 0) {
+		memcpy(buf, p, len);
+		used = data_run(m, buf, len, sink, r);
+	}
+	while (room > 0 && used < len && m->state != DATA_END) {
+		size_t olen = 0, u = data_feed(m, p + used, len - used, buf,
+		    room, &olen);
+
+		FUZZ_CHECK(u <= len - used && olen <= room);
+		FUZZ_CHECK(u > 0 || olen > 0);
+		buf_put(r, buf, olen);
+		used += u;
+	}
+	free(buf);
+	return used;
+}
+
+/* feed - the DATA machine over pieces [0,a) [a,b) [b,n), stopping at the
+ * end; room as for piece() */
+static void
+feed(const char *p, size_t n, int crlf, size_t a, size_t b, size_t room,
     struct result *r)
 {
 	const size_t cut[4] = { 0, a, b, n };
@@ -127,26 +166,16 @@ feed(const char *p, size_t n, int crlf, size_t a, size_t b,
 	int i;
 
 	memset(r, 0, sizeof(*r));
-	data_init(&m, crlf);
+	data_init(&m, crlf, 0);
 	for (i = 0; i < 3; i++) {
-		size_t len = cut[i + 1] - cut[i], olen = 0, used;
-		char *o = malloc(DATA_OUT_ROOM(len));
+		size_t len = cut[i + 1] - cut[i], used;
 
-		FUZZ_CHECK(o != NULL);
-		if (r->used < cut[i]) {
-			/* it stopped early: nothing more is consumed */
-			used = data_feed(&m, p + cut[i], len, o, &olen);
-			FUZZ_CHECK(m.state == DATA_END && used == 0 &&
-			    olen == 0);
-			free(o);
-			continue;
-		}
-		used = data_feed(&m, p + cut[i], len, o, &olen);
-		FUZZ_CHECK(used <= len && olen <= DATA_OUT_ROOM(len));
+		used = piece(&m, p + cut[i], len, room, r);
+		if (r->used < cut[i])	/* it stopped early: nothing more */
+			FUZZ_CHECK(m.state == DATA_END && used == 0);
+		FUZZ_CHECK(used <= len);
 		FUZZ_CHECK(used == len || m.state == DATA_END);
-		buf_put(r, o, olen);
 		r->used += used;
-		free(o);
 	}
 	r->end = m.state == DATA_END;
 	r->size = m.size;
@@ -208,7 +237,7 @@ check_feed(const char *p, size_t n, int crlf, size_t a, size_t b)
 	struct result whole, split, ref, back;
 	size_t j = naive_end(p, n), i;
 
-	feed(p, n, crlf, n, n, &whole);
+	feed(p, n, crlf, n, n, 0, &whole);
 	reference(p, n, crlf, &ref);
 	FUZZ_CHECK(whole.end == (j > 0));
 	FUZZ_CHECK(whole.used == (j > 0 ? j : n));
@@ -226,7 +255,10 @@ check_feed(const char *p, size_t n, int crlf, size_t a, size_t b)
 	if (!crlf)
 		FUZZ_CHECK(whole.outlen <= whole.used &&
 		    whole.outlen <= whole.size);
-	feed(p, n, crlf, a, b, &split);
+	feed(p, n, crlf, a, b, 0, &split);
+	FUZZ_CHECK(same(&whole, &split));
+	free(split.out);
+	feed(p, n, crlf, a, b, 2 + (a ^ b) % 6, &split);
 	FUZZ_CHECK(same(&whole, &split));
 	if (crlf && whole.end && whole.bare == 0 &&
 	    well_stuffed(p, whole.used)) {
@@ -269,7 +301,7 @@ check_stuffed(const char *p, size_t n, int crlf)
 		pos = end + 1;
 	}
 	buf_put(&in, ".\r\n", 3);
-	feed(in.out, in.outlen, crlf, in.outlen / 2, in.outlen, &got);
+	feed(in.out, in.outlen, crlf, in.outlen / 2, in.outlen, 0, &got);
 	FUZZ_CHECK(got.end && got.used == in.outlen && got.bare == 0);
 	FUZZ_CHECK(got.outlen == want.outlen &&
 	    memcmp(got.out, want.out, want.outlen) == 0);
@@ -278,30 +310,25 @@ check_stuffed(const char *p, size_t n, int crlf)
 	free(got.out);
 }
 
-/* convert - data_convert() over pieces, then the final call */
+/* convert - a chunked machine over pieces, then the last chunk's end;
+ * room as for piece() */
 static void
-convert(const char *p, size_t n, int crlf, size_t a, size_t b,
+convert(const char *p, size_t n, int crlf, size_t a, size_t b, size_t room,
     struct result *r)
 {
 	const size_t cut[4] = { 0, a, b, n };
-	int pending = 0, i;
+	struct data_machine m;
+	char eol[2];
+	int i;
 
 	memset(r, 0, sizeof(*r));
-	for (i = 0; i < 4; i++) {
-		size_t len = i < 3 ? cut[i + 1] - cut[i] : 0, olen = 0;
-		char *o;
-
-		if (i < 3 && len == 0)
-			continue;	/* n == 0 means the last chunk */
-		o = malloc(DATA_OUT_ROOM(len));
-		FUZZ_CHECK(o != NULL);
-		data_convert(p + (i < 3 ? cut[i] : n), len, crlf, &pending,
-		    o, &olen, &r->bare);
-		FUZZ_CHECK(olen <= DATA_OUT_ROOM(len));
-		buf_put(r, o, olen);
-		free(o);
-	}
-	FUZZ_CHECK(pending == 0);
+	data_init(&m, crlf, 1);
+	for (i = 0; i < 3; i++)
+		FUZZ_CHECK(piece(&m, p + cut[i], cut[i + 1] - cut[i], room,
+		    r) == cut[i + 1] - cut[i]);
+	buf_put(r, eol, data_finish(&m, eol));
+	FUZZ_CHECK(m.state == DATA_MID);
+	r->bare = m.bare;
 	r->used = n;
 }
 
@@ -325,8 +352,8 @@ check_convert(const char *p, size_t n, int crlf, size_t a, size_t b)
 		buf_put(&ref, crlf ? "\r\n" : "\n", crlf ? 2 : 1);
 	}
 	ref.used = n;
-	convert(p, n, crlf, n, n, &whole);
-	convert(p, n, crlf, a, b, &split);
+	convert(p, n, crlf, n, n, 0, &whole);
+	convert(p, n, crlf, a, b, (a ^ b) % 2 ? 0 : 2 + (a + b) % 6, &split);
 	FUZZ_CHECK(same(&whole, &ref) && same(&split, &ref));
 	if (!crlf)
 		FUZZ_CHECK(whole.outlen <= n);
