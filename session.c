@@ -33,7 +33,10 @@
 #include "session.h"
 #include "spool.h"
 
-#define IN_MAX		262144	/* input buffer: large reads */
+/* The input buffer, which DATA is also unstuffed in: large enough for
+ * the largest read a Unix socket gives by default (about 214 KiB queued),
+ * small enough that a 1 GiB message peaks within 256 KiB of a 1 KB one. */
+#define IN_MAX		(224 * 1024)
 #define LINE_LIMIT	2048	/* command line octets with CRLF */
 #define OUT_MAX		8192	/* pending replies */
 #define HELO_MAX	255	/* longest HELO name accepted */

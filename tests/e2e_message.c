@@ -337,6 +337,38 @@ START_TEST(test_size_env_large)
 }
 END_TEST
 
+START_TEST(test_large_bare_lf)
+{
+	/* 2 MiB of LF-only lines, many input buffers' worth.  Under --crlf
+	 * each line end grows into CRLF, which cannot be written over its
+	 * own input in place: every octet must still arrive, in order */
+	char *lines = h_repeat("0123456789abcdef0123456789abcdef.........\n",
+	    50000);
+	char *body = h_strf("Subject: lf\r\n\r\n%s.x\r\n", lines);
+	struct h_result r;
+	int crlf;
+
+	for (crlf = 0; crlf < 2; crlf++) {
+		struct h_opts o = { .args = { crlf ? "--crlf" : NULL } };
+		char *want = crlf ? h_strf("Subject: lf\r\n\r\n%s.x\r\n",
+		    h_repeat("0123456789abcdef0123456789abcdef........."
+		    "\r\n", 50000)) : h_strf("Subject: lf\n\n%s.x\n", lines);
+		size_t len;
+		const char *d;
+
+		h_fresh();
+		h_run(&r, &o, h_txn("<s@x.example>", body, "<u@mx.example>",
+		    NULL));
+		ck_assert_str_eq(h_codes(r.out), h_want(1, "250 2.0.0"));
+		d = h_stdin(h_dir, 1, &len);
+		ck_assert_uint_eq(strlen(h_body(d)), strlen(want));
+		ck_assert_msg(strcmp(h_body(d), want) == 0, "--crlf %d: the "
+		    "message changed on the way", crlf);
+		ck_assert_str_eq(h_env(h_dir, 1, "SIZE"), h_strf("%zu", len));
+	}
+}
+END_TEST
+
 START_TEST(test_helo_text_sanitised)
 {
 	/* whatever HELO name is accepted, it cannot start a header line */
@@ -397,6 +429,7 @@ message_suite(void)
 	tcase_add_test(tc, test_crlf_everywhere);
 	tcase_add_test(tc, test_lf_default);
 	tcase_add_test(tc, test_size_env_large);
+	tcase_add_test(tc, test_large_bare_lf);
 	suite_add_tcase(s, tc);
 	return s;
 }
