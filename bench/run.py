@@ -13,6 +13,7 @@ Figures, never assertions: nothing here fails on a slow machine.
     make bench                     # A, B, C 100 MiB; about two minutes
     python3 bench/run.py --big     # adds C with 1 GiB
     python3 bench/run.py --rounds 5 --json results.jsonl
+    python3 bench/run.py --growth  # time and RSS against size, recipients
 """
 import argparse
 import json
@@ -93,9 +94,10 @@ def expand(server, deliver="sh -c 'cat >/dev/null'"):
     return out
 
 
-def small_session(server, size=1024):
-    """one 1 KB message over a socketpair, as inetd runs the server; its
-    VmHWM (peak resident set, KiB) read after the 250 and before QUIT"""
+def small_session(server, size=1024, rcpts=1):
+    """one message (1 KB by default) over a socketpair, as inetd runs the
+    server; its VmHWM (peak resident set, KiB) read after the reply to the
+    data and before QUIT"""
     ours, theirs = socket.socketpair()
     proc = subprocess.Popen(expand(server), stdin=theirs, stdout=theirs,
                             stderr=subprocess.DEVNULL)
@@ -113,8 +115,9 @@ def small_session(server, size=1024):
         reply()
         body = b"".join(b"%04d %s\r\n" % (i, b"x" * 72)
                         for i in range(size // 79 + 1))
-        for cmd in (b"EHLO bench.test", b"MAIL FROM:<a@bench.test>",
-                    b"RCPT TO:<small@bench.test>", b"DATA"):
+        cmds = [b"EHLO bench.test", b"MAIL FROM:<a@bench.test>"]
+        cmds += [b"RCPT TO:<r%d@bench.test>" % i for i in range(rcpts)]
+        for cmd in cmds + [b"DATA"]:
             ours.sendall(cmd + b"\r\n")
             reply()
         ours.sendall(body + b".\r\n")
@@ -136,6 +139,35 @@ def run_row(bench, label, server, scen, extra):
     return measure(bench, label, server, scen, extra, 1)
 
 
+def growth(bench, rounds):
+    """how pipesmtpd's time and peak RSS grow with the message size and
+    with the recipients (figures of ours alone, medians of rounds)"""
+    own = servers()[0][1]
+    print("%-34s %10s %10s %14s" % ("growth", "ms", "per unit", "peak RSS KiB"))
+    for mb in (1, 10, 100, 1024):
+        runs = [measure(bench, "pipesmtpd", own, "C",
+                        ["--size-mb", str(mb)], 1) for _ in range(rounds)]
+        runs = [r for r in runs if r]
+        if not runs:
+            continue
+        ms = median([r["data_s"] * 1e3 for r in runs])
+        print("%-34s %10.1f %7.2f ms/MiB %10.0f" % (
+            "C %d MiB message" % mb, ms, ms / mb,
+            median([r["srv_hwm_kb"] for r in runs])))
+    for n in (1, 10, 100):
+        runs = [measure(bench, "pipesmtpd", own, "B", ["--rcpts", str(n)], 1)
+                for _ in range(rounds)]
+        runs = [r for r in runs if r]
+        hwm = [small_session(own, 10240, n) for _ in range(rounds)]
+        hwm = [h["srv_hwm_kb"] for h in hwm if h]
+        if not runs or not hwm:
+            continue
+        ms = median([r["seconds"] * 1e3 for r in runs])
+        print("%-34s %10.1f %7.2f ms/rcpt %10.0f" % (
+            "B 10 KB message, %d recipient%s" % (n, "s" if n > 1 else ""),
+            ms, ms / n, median(hwm)))
+
+
 def median(xs):
     xs = sorted(xs)
     n = len(xs)
@@ -148,10 +180,16 @@ def main():
                     help="alternating rounds per row (median reported)")
     ap.add_argument("--big", action="store_true", help="add C with 1 GiB")
     ap.add_argument("--json", help="append every row as a JSON line here")
+    ap.add_argument("--growth", action="store_true",
+                    help="instead: time and peak RSS against message size "
+                    "(1 MiB to 1 GiB) and recipients (1 to 100)")
     args = ap.parse_args()
     if not os.access(os.path.join(TOP, "pipesmtpd"), os.X_OK):
         sys.exit("bench/run.py: build ./pipesmtpd first (make)")
     bench = yardstick()
+    if args.growth:
+        growth(bench, args.rounds)
+        return
     rows = ROWS + (BIG if args.big else [])
     cache = {}
     print("%-32s %12s %12s %8s" % ("figure", "pipesmtpd", "ref-spool", "ratio"))
