@@ -7,7 +7,9 @@
 # after one transaction and after 1,000 in the same session.
 #
 # Each session is held open (its input is a FIFO) while /proc/PID is
-# read.  Run from the repository root after `make`:
+# read.  A FIFO gives at most 64 KiB a read, less than a socket: for the
+# peak over a socketpair, as inetd runs it, see `make bench` (its 1 KB
+# row against C's).  Run from the repository root after `make`:
 #
 #   sh bench/bounds.sh                 # BIG_MB=1024 by default
 #   BIG_MB=64 sh bench/bounds.sh       # a quicker run
