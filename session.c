@@ -17,6 +17,7 @@
  * the spool: delivery is the deliverer's job.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1271,7 +1272,10 @@ fd_read(void *ctx, void *buf, size_t len, int timeout_ms)
 }
 
 /* fd_write - never blocks past write_ms: a client that stops reading
- * cannot hold the session forever */
+ * cannot hold the session forever.  A pipe gets at most PIPE_BUF octets
+ * a write: that much fits once poll reports room, while a larger write
+ * on a pipe that is not non-blocking would wait for the reader, past
+ * write_ms and forever if it has stopped. */
 static ssize_t
 fd_write(void *ctx, const void *buf, size_t len)
 {
@@ -1288,7 +1292,8 @@ fd_write(void *ctx, const void *buf, size_t len)
 			return -1;
 		n = send(f->out, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0 && errno == ENOTSOCK)
-			n = write(f->out, buf, len);	/* a pipe */
+			n = write(f->out, buf,
+			    len < PIPE_BUF ? len : PIPE_BUF);	/* a pipe */
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		return n;
