@@ -458,7 +458,7 @@ main(int argc, char **argv)
 {
 	/* static: the option lists it holds stay reachable until exit */
 	static struct config cfg;
-	struct session_fds fds = { 0, 1, 0 };
+	struct session_fds fds = { .in = 0, .out = 1 };
 	struct session_io io;
 	struct session_deliverer del;
 
