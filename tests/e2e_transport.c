@@ -4,11 +4,15 @@
  * hands over pipes), each with a client that streams a large message, a
  * lock-step client, and a client that stops reading its replies, which
  * must still see the session end within --timeout (DESIGN.md "Command
- * line": the idle limit; session.c's fd_write).
+ * line": the idle limit; session.c's fd_write).  And a launcher that
+ * leaves fd 0, 1 or 2 closed (smtpd.c's safe_fds).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -157,6 +161,67 @@ START_TEST(test_stopped_reader)
 }
 END_TEST
 
+/* run_closed - the server with fd `closed` closed, the others pipes:
+ * input on fd 0, fd 1 and fd 2 read into out (interleaved) */
+static int
+run_closed(int closed, const char *input, char *out, size_t cap)
+{
+	const char *argv[] = { H_BIN, "--hostname", H_HOST, "--allow-root",
+	    "--", "/bin/true", NULL };
+	int in[2], res[2], status, fd;
+	size_t len = 0;
+	pid_t pid;
+	ssize_t n;
+
+	ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(res, O_CLOEXEC), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (dup2(in[0], 0) < 0 || dup2(res[1], 1) < 0 ||
+		    dup2(res[1], 2) < 0)
+			_exit(126);
+		for (fd = 3; fd < 1024; fd++)
+			close(fd);
+		close(closed);
+		signal(SIGPIPE, SIG_DFL);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(res[1]);
+	signal(SIGPIPE, SIG_IGN);
+	if (write(in[1], input, strlen(input)) < 0)
+		ck_assert_int_eq(errno, EPIPE);	/* it refused to start */
+	close(in[1]);
+	while (len + 1 < cap &&
+	    (n = read(res[0], out + len, cap - len - 1)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	close(res[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+START_TEST(test_closed_std_fds)
+{
+	/* no stdin or no stdout: a usage error, before any SMTP */
+	char out[4096];
+	int fd;
+
+	for (fd = 0; fd < 2; fd++) {
+		ck_assert_int_eq(run_closed(fd, "QUIT\r\n", out, sizeof(out)),
+		    64);
+		ck_assert_msg(strstr(out, "stdin and stdout must be open") !=
+		    NULL, "fd %d closed: '%s'", fd, out);
+		ck_assert_ptr_null(strstr(out, "220 "));
+	}
+	/* no stderr: the session runs (fd 2 becomes /dev/null) */
+	ck_assert_int_eq(run_closed(2, "QUIT\r\n", out, sizeof(out)), 0);
+	ck_assert_str_eq(h_codes(out), "220|221 2.0.0");
+}
+END_TEST
+
 Suite *
 transport_suite(void)
 {
@@ -168,6 +233,7 @@ transport_suite(void)
 	tcase_add_loop_test(tc, test_lock_step, 0, n);
 	tcase_add_loop_test(tc, test_idle_timeout_after_streaming, 0, n);
 	tcase_add_loop_test(tc, test_stopped_reader, 0, n);
+	tcase_add_test(tc, test_closed_std_fds);
 	suite_add_tcase(s, tc);
 	return s;
 }
