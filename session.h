@@ -41,6 +41,10 @@ struct session_fds {
 	int in;			/* read side, normally 0 */
 	int out;		/* write side, normally 1 */
 	int write_ms;		/* longest wait for the client to read */
+	/* the I/O functions' own state, cleared by session_fd_io() */
+	size_t last_read;	/* octets the previous read returned */
+	int in_notsock;		/* in is no socket: never recv on it */
+	int out_notsock;	/* out is no socket: never send on it */
 };
 
 void session_fd_io(struct session_io *io, struct session_fds *f);

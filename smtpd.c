@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -253,17 +254,25 @@ set_option(struct config *cfg, int opt, const char *arg)
 	}
 }
 
-/* defaults - every option's documented default */
+/* system_hostname - the --hostname default: the system's host name */
+static const char *
+system_hostname(void)
+{
+	static char host[256];
+
+	if (gethostname(host, sizeof(host) - 1) == -1 || host[0] == '\0')
+		snprintf(host, sizeof(host), "localhost");
+	return host;
+}
+
+/* defaults - every option's documented default; the host name's is
+ * filled in by parse_args(), and only if --hostname does not give one */
 static void
 defaults(struct config *cfg)
 {
-	static char host[256];
 	const char *tmp = getenv("TMPDIR");
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (gethostname(host, sizeof(host) - 1) == -1 || host[0] == '\0')
-		snprintf(host, sizeof(host), "localhost");
-	cfg->hostname = host;
 	cfg->max_size = 10485760;
 	cfg->max_rcpt = 100;
 	cfg->max_errors = 20;
@@ -296,6 +305,8 @@ parse_args(struct config *cfg, int argc, char **argv)
 	for (i = optind; i < argc; i++)
 		if (!deliver_template_ok(argv[i]))
 			usage("unknown placeholder in command", argv[i]);
+	if (cfg->hostname == NULL)
+		cfg->hostname = system_hostname();
 	if (cfg->hostname[0] == '\0' || cfg->hostname[0] == '-')
 		usage("bad --hostname", cfg->hostname);
 	if (cfg->as_recipient && cfg->postmaster == NULL)
@@ -405,19 +416,40 @@ client_identity(struct config *cfg)
 	cfg->client_host = host ? host : "unknown";
 }
 
+/* std_closed - which of fds 0, 1 and 2 are closed, as bits 1, 2 and 4.
+ * One poll() asks for all three (a closed descriptor comes back
+ * POLLNVAL, whatever it was asked); if poll itself fails, fcntl asks
+ * each in turn. */
+static unsigned
+std_closed(void)
+{
+	struct pollfd p[3] = { { 0, 0, 0 }, { 1, 0, 0 }, { 2, 0, 0 } };
+	unsigned closed = 0;
+	int fd, r;
+
+	do
+		r = poll(p, 3, 0);
+	while (r < 0 && errno == EINTR);
+	for (fd = 0; fd < 3; fd++)
+		if (r < 0 ? fcntl(fd, F_GETFD) == -1 :
+		    (p[fd].revents & POLLNVAL) != 0)
+			closed |= 1u << fd;
+	return closed;
+}
+
 /* safe_fds - 0, 1 and 2 open; everything inherited above them
  * close-on-exec, so a delivery command sees exactly 0, 1, 2 */
 static void
 safe_fds(void)
 {
+	unsigned closed = std_closed();
 	int fd;
 
-	if (fcntl(0, F_GETFD) == -1 || fcntl(1, F_GETFD) == -1) {
+	if (closed & 3u) {
 		fputs("pipesmtpd: stdin and stdout must be open\n", stderr);
 		exit(EXIT_USAGE);
 	}
-	if (fcntl(2, F_GETFD) == -1 &&
-	    open("/dev/null", O_WRONLY) != 2)
+	if ((closed & 4u) && open("/dev/null", O_WRONLY) != 2)
 		exit(EXIT_TEMPFAIL);
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
 		return;
@@ -458,7 +490,7 @@ main(int argc, char **argv)
 {
 	/* static: the option lists it holds stay reachable until exit */
 	static struct config cfg;
-	struct session_fds fds = { 0, 1, 0 };
+	struct session_fds fds = { .in = 0, .out = 1 };
 	struct session_io io;
 	struct session_deliverer del;
 

@@ -312,14 +312,41 @@ limit_child(const struct h_opts *o)
 	return 0;
 }
 
-/* h_start - the server on a socketpair as fd 0 and 1, stderr to a pipe */
+/* std_pipes - under pipes: sv[0] our write end of the server's stdin,
+ * sv[1] its read end; out[0] our read end of its stdout, out[1] its
+ * write end.  Otherwise sv is the connection and out repeats sv. */
+static void
+std_pipes(const struct h_opts *o, int sv[2], int out[2])
+{
+	int in[2];
+
+	if (!o->pipes) {
+		if (o->tcp)
+			tcp_pair(sv);
+		else
+			ck_assert(socketpair(AF_UNIX, SOCK_STREAM |
+			    SOCK_CLOEXEC, 0, sv) == 0);
+		out[0] = sv[0];
+		out[1] = sv[1];
+		return;
+	}
+	ck_assert(pipe2(in, O_CLOEXEC) == 0);
+	ck_assert(pipe2(out, O_CLOEXEC) == 0);
+	sv[0] = in[1];
+	sv[1] = in[0];
+	/* a write to a server that is gone: EPIPE, not this test's death */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* h_start - the server on a socketpair (or pipes) as fd 0 and 1, stderr
+ * to a pipe */
 void
 h_start(struct h_proc *p, const struct h_opts *o)
 {
 	static const struct h_opts none;
 	const char *argv[H_MAX_ARGS + 64];
 	char *envp[40];
-	int sv[2], ep[2], fd;
+	int sv[2], out[2], ep[2], fd;
 
 	if (o == NULL)
 		o = &none;
@@ -330,11 +357,7 @@ h_start(struct h_proc *p, const struct h_opts *o)
 	p->log[0] = '\0';
 	build_argv(o, argv, sizeof(argv) / sizeof(argv[0]));
 	build_env(o, envp, sizeof(envp) / sizeof(envp[0]));
-	if (o->tcp)
-		tcp_pair(sv);
-	else
-		ck_assert(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-		    sv) == 0);
+	std_pipes(o, sv, out);
 	ck_assert(pipe2(ep, O_CLOEXEC) == 0);
 	clock_gettime(CLOCK_MONOTONIC, &p->t0);
 	p->bound_ms = h_scaled(o->timeout_ms > 0 ? o->timeout_ms :
@@ -344,7 +367,7 @@ h_start(struct h_proc *p, const struct h_opts *o)
 	if (p->pid == 0) {
 		sigset_t all;
 
-		if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0 ||
+		if (dup2(sv[1], 0) < 0 || dup2(out[1], 1) < 0 ||
 		    dup2(ep[1], 2) < 0)
 			_exit(126);
 		for (fd = 3; fd < 1024; fd++)
@@ -371,10 +394,15 @@ h_start(struct h_proc *p, const struct h_opts *o)
 		_exit(127);
 	}
 	close(sv[1]);
+	if (o->pipes)
+		close(out[1]);
 	close(ep[1]);
 	p->sock = sv[0];
+	p->rd = out[0];
+	p->pipes = o->pipes;
 	p->err = ep[0];
 	fcntl(p->sock, F_SETFL, O_NONBLOCK);
+	fcntl(p->rd, F_SETFL, O_NONBLOCK);
 	fcntl(p->err, F_SETFL, O_NONBLOCK);
 }
 
@@ -456,10 +484,10 @@ io(struct h_proc *p, const char *buf, size_t len, enum until u, long wait_ms)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		struct pollfd f[2];
+		struct pollfd f[3];
 		long left = wait_ms - ms_since(&t0);
 		long bound = p->bound_ms - h_elapsed(p);
-		int nf = 0, si = -1, ei = -1;
+		int nf = 0, ri = -1, wi = -1, ei = -1;
 
 		if (done == len && satisfied(p, u))
 			return 1;
@@ -469,11 +497,16 @@ io(struct h_proc *p, const char *buf, size_t len, enum until u, long wait_ms)
 			left = bound;
 		if (left <= 0)
 			return 0;
-		if (!p->out_eof || done < len) {
-			si = nf;
-			f[nf++] = (struct pollfd){ p->sock,
-			    (short)((p->out_eof ? 0 : POLLIN) |
-			    (done < len ? POLLOUT : 0)), 0 };
+		if (!p->out_eof) {
+			ri = nf;
+			f[nf++] = (struct pollfd){ p->rd, POLLIN, 0 };
+		}
+		if (done < len && ri >= 0 && !p->pipes) {
+			wi = ri;		/* one socket both ways */
+			f[wi].events |= POLLOUT;
+		} else if (done < len) {
+			wi = nf;
+			f[nf++] = (struct pollfd){ p->sock, POLLOUT, 0 };
 		}
 		if (!p->err_eof) {
 			ei = nf;
@@ -484,17 +517,18 @@ io(struct h_proc *p, const char *buf, size_t len, enum until u, long wait_ms)
 			    strerror(errno));
 			continue;
 		}
-		if (si >= 0 && (f[si].revents & (POLLIN | POLLHUP | POLLERR))
+		if (ri >= 0 && (f[ri].revents & (POLLIN | POLLHUP | POLLERR))
 		    && !p->out_eof)
-			p->out_eof = take(p->sock, &p->out, &p->outlen,
+			p->out_eof = take(p->rd, &p->out, &p->outlen,
 			    &p->outcap);
 		if (ei >= 0 && f[ei].revents)
 			p->err_eof = take(p->err, &p->log, &p->loglen,
 			    &p->logcap);
-		if (si >= 0 && done < len &&
-		    (f[si].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			ssize_t n = send(p->sock, buf + done, len - done,
-			    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (wi >= 0 && done < len &&
+		    (f[wi].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			ssize_t n = p->pipes ? write(p->sock, buf + done,
+			    len - done) : send(p->sock, buf + done,
+			    len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 			if (n > 0)
 				done += (size_t)n;
@@ -574,7 +608,12 @@ h_say(struct h_proc *p, const char *line, const char *prefix)
 void
 h_shut(struct h_proc *p)
 {
-	shutdown(p->sock, SHUT_WR);
+	if (!p->pipes) {
+		shutdown(p->sock, SHUT_WR);
+	} else if (p->sock >= 0) {
+		close(p->sock);
+		p->sock = -1;
+	}
 }
 
 /* drop_wrapper_notes - under PIPESMTPD_WRAPPER, remove valgrind's own
@@ -629,7 +668,10 @@ h_finish(struct h_proc *p, struct h_result *r)
 		killed = 1;
 	}
 	io(p, NULL, 0, UNTIL_EOF, 200);
-	close(p->sock);
+	if (p->sock >= 0)
+		close(p->sock);
+	if (p->pipes)
+		close(p->rd);
 	close(p->err);
 	r->ms = h_elapsed(p);
 	r->out = keep(p->out);

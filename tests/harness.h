@@ -49,6 +49,7 @@ struct h_opts {
 	int keep_open;		/* h_run: do not shut down the write side */
 	int leak_fds;		/* the server inherits fds 5 and 9 too */
 	int tcp;		/* a loopback TCP connection, not a socketpair */
+	int pipes;		/* fd 0 and fd 1 are two pipes, not a socket */
 	long fsize;		/* RLIMIT_FSIZE for the server, if > 0 */
 	long nofile;		/* RLIMIT_NOFILE for the server, if > 0 */
 	int no_fork;		/* RLIMIT_NPROC 0: it cannot fork (root is
@@ -72,7 +73,11 @@ struct h_result {
 /* A running server. */
 struct h_proc {
 	pid_t pid;
-	int sock;		/* our end of the socketpair */
+	int sock;		/* our end of the socketpair (under pipes: the
+				   write end of the server's stdin) */
+	int rd;			/* where replies come from: sock, or the read
+				   end of the server's stdout */
+	int pipes;		/* started with h_opts pipes */
 	int err;		/* read end of its stderr */
 	int out_eof, err_eof;
 	char *out;		/* replies so far */
@@ -145,5 +150,6 @@ Suite *lmtp_suite(void);
 Suite *chunking_suite(void);
 Suite *prdr_suite(void);
 Suite *hostile_suite(void);
+Suite *transport_suite(void);
 
 #endif

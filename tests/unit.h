@@ -5,7 +5,8 @@
  * its module (address.h, data.h, deliver.h, spool.h, session.h, log.h)
  * and DESIGN.md; tests/unit_main.c runs them all.  No test opens a
  * network port or runs a delivery command: sessions run over scripted
- * I/O with a stub deliverer.
+ * I/O with a stub deliverer, and the descriptor I/O over socketpairs
+ * and pipes.
  */
 #ifndef PIPESMTPD_UNIT_H
 #define PIPESMTPD_UNIT_H
@@ -18,5 +19,6 @@ Suite *deliver_suite(void);
 Suite *spool_suite(void);
 Suite *session_suite(void);
 Suite *log_suite(void);
+Suite *fdio_suite(void);
 
 #endif

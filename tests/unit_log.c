@@ -1,7 +1,12 @@
 /*
- * unit_log.c - log_escape(): client bytes can never forge a log line.
+ * unit_log.c - log_escape(): client bytes can never forge a log line;
+ * and the pid a stderr line carries is the logging process's own.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "unit.h"
@@ -51,6 +56,41 @@ START_TEST(test_escape_bounded)
 }
 END_TEST
 
+START_TEST(test_stderr_pid)
+{
+	/* the pid is asked once, yet a fork()ed child logs its own */
+	char buf[1024], want[128];
+	int p[2], saved = dup(2), status;
+	pid_t child;
+	ssize_t n;
+
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(dup2(p[1], 2), 2);
+	log_open(1);
+	log_info("one");
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		log_info("two");
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	log_info("three");
+	ck_assert_int_eq(dup2(saved, 2), 2);
+	close(saved);
+	close(p[1]);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	close(p[0]);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	snprintf(want, sizeof(want), "pipesmtpd[%ld]: one\n"
+	    "pipesmtpd[%ld]: two\npipesmtpd[%ld]: three\n", (long)getpid(),
+	    (long)child, (long)getpid());
+	ck_assert_str_eq(buf, want);
+}
+END_TEST
+
 Suite *
 log_suite(void)
 {
@@ -60,6 +100,7 @@ log_suite(void)
 	tcase_add_test(tc, test_escape_printable_kept);
 	tcase_add_test(tc, test_escape_no_controls);
 	tcase_add_test(tc, test_escape_bounded);
+	tcase_add_test(tc, test_stderr_pid);
 	suite_add_tcase(s, tc);
 	return s;
 }
