@@ -12,7 +12,7 @@ Figures, never assertions: nothing here fails on a slow machine.
 
     make bench                     # A, B, C 100 MiB; about two minutes
     python3 bench/run.py --big     # adds C with 1 GiB
-    python3 bench/run.py --rounds 5 --json results.jsonl
+    python3 bench/run.py --rounds 9 --json results.jsonl
     python3 bench/run.py --growth  # time and RSS against size, recipients
 """
 import argparse
@@ -176,7 +176,7 @@ def median(xs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rounds", type=int, default=3,
+    ap.add_argument("--rounds", type=int, default=5,
                     help="alternating rounds per row (median reported)")
     ap.add_argument("--big", action="store_true", help="add C with 1 GiB")
     ap.add_argument("--json", help="append every row as a JSON line here")
