@@ -102,7 +102,9 @@ line_end(struct feed *f, const char *next, const char *end)
 
 /* clean_lines - the common path: whole lines ending in CRLF with no other
  * CR or LF, each moved in one piece; stops at anything else, at a line
- * start with a dot, and where the output would not fit */
+ * start with a dot, and where the output would not fit.  One room check
+ * a line, not put_text() and put_eol() with one each: measured, the two
+ * calls cost about a quarter more time in the machine. */
 static const char *
 clean_lines(struct feed *f, const char *p, const char *end)
 {

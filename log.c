@@ -5,7 +5,6 @@
  * log_escape().  Under inetd and systemd stderr may be the client's
  * socket, so syslog is the default and stderr is only used when asked.
  */
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <syslog.h>
@@ -14,26 +13,12 @@
 #include "log.h"
 
 static int log_to_stderr;
-static int pid_kept;		/* forget_pid() is registered */
-static pid_t log_pid;		/* for stderr lines; 0: ask getpid() */
 
-/* forget_pid - in a fork()ed child: its lines carry its own pid */
-static void
-forget_pid(void)
-{
-	log_pid = 0;
-}
-
-/* log_open - choose the destination once, at start-up.  The pid of a
- * stderr line is asked once, not per line; a fork()ed child forgets it
- * (the delivery children never log, but a test runner's do). */
+/* log_open - choose the destination once, at start-up */
 void
 log_open(int use_stderr)
 {
 	log_to_stderr = use_stderr;
-	if (use_stderr && !pid_kept)
-		pid_kept = pthread_atfork(NULL, NULL, forget_pid) == 0;
-	log_pid = 0;
 	if (!use_stderr)
 		openlog("pipesmtpd", LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
@@ -47,13 +32,9 @@ log_v(int prio, const char *fmt, va_list ap)
 
 	if (ret < 0)
 		return;		/* nothing sensible to log */
-	if (log_to_stderr) {
-		pid_t pid = log_pid != 0 ? log_pid : getpid();
-
-		if (pid_kept)
-			log_pid = pid;
-		fprintf(stderr, "pipesmtpd[%ld]: %s\n", (long)pid, line);
-	} else
+	if (log_to_stderr)
+		fprintf(stderr, "pipesmtpd[%ld]: %s\n", (long)getpid(), line);
+	else
 		syslog(prio, "%s", line);
 }
 

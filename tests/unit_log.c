@@ -58,7 +58,7 @@ END_TEST
 
 START_TEST(test_stderr_pid)
 {
-	/* the pid is asked once, yet a fork()ed child logs its own */
+	/* a fork()ed child's lines carry its own pid, the parent's its own */
 	char buf[1024], want[128];
 	int p[2], saved = dup(2), status;
 	pid_t child;
