@@ -42,6 +42,9 @@
 #define OUT_MAX		8192	/* pending replies */
 #define HELO_MAX	255	/* longest HELO name accepted */
 #define QUEUE_ID_MAX	32
+/* 452 4.5.3 replies to recipients beyond --max-rcpt that are not errors
+ * in one transaction (Postfix's smtpd_recipient_overshoot_limit) */
+#define RCPT_OVERSHOOT	1000
 
 /* Message errors latched while the data streams in, one reply at the end. */
 enum msg_err {
@@ -86,6 +89,7 @@ struct txn {
 	unsigned long long body_off;	/* spool octets before the message */
 	struct rcpt *rcpts;		/* accepted recipients, RCPT order */
 	size_t nrcpt, cap;
+	unsigned overshoot;		/* RCPTs refused beyond --max-rcpt */
 	char queue_id[QUEUE_ID_MAX];
 	struct spool spool;
 	enum msg_err err;
@@ -191,9 +195,10 @@ reply_more(struct session *s, int code, const char *dsn, const char *fmt,
 	va_end(ap);
 }
 
-/* reply_outcome - a reply after the data: never counts as a client error */
+/* reply_nocount - a reply that never counts towards --max-errors: the
+ * greeting, outcomes after the data, 452 4.5.3 within the overshoot */
 static void __attribute__((format(printf, 4, 5)))
-reply_outcome(struct session *s, int code, const char *dsn, const char *fmt,
+reply_nocount(struct session *s, int code, const char *dsn, const char *fmt,
     ...)
 {
 	va_list ap;
@@ -596,6 +601,20 @@ rcpt_account(const struct config *cfg, struct address *a)
 	return deliver_account_ok(a->user);
 }
 
+/* too_many_rcpts - 452 4.5.3 beyond --max-rcpt.  RFC 5321 4.5.3.1.10
+ * expects a client to send the excess and retry it in a later
+ * transaction, so these count as errors only past an absurd overshoot:
+ * otherwise a long recipient list would end the session before its
+ * first recipient is delivered, on every retry. */
+static int
+too_many_rcpts(struct session *s)
+{
+	if (++s->txn->overshoot > RCPT_OVERSHOOT)
+		return reply(s, 452, "4.5.3", "Too many recipients");
+	reply_nocount(s, 452, "4.5.3", "Too many recipients");
+	return 0;
+}
+
 /* rcpt_check - the guards of RCPT; 1 when the recipient is accepted */
 static int
 rcpt_check(struct session *s, char *arg, struct address *a)
@@ -617,7 +636,7 @@ rcpt_check(struct session *s, char *arg, struct address *a)
 		return reply(s, 553, "5.6.7", "Non-ASCII addresses need "
 		    "SMTPUTF8");
 	if (s->txn->nrcpt >= s->cfg->max_rcpt)
-		return reply(s, 452, "4.5.3", "Too many recipients");
+		return too_many_rcpts(s);
 	if (a->bare_postmaster)
 		address_set_domain(a, s->cfg->hostname);
 	else if (!domain_ok(s->cfg, a->domain))
@@ -721,22 +740,22 @@ reply_msg_err(struct session *s, enum msg_err err)
 {
 	switch (err) {
 	case MSG_ERR_SIZE:
-		reply_outcome(s, 552, "5.3.4", "Message size exceeds fixed "
+		reply_nocount(s, 552, "5.3.4", "Message size exceeds fixed "
 		    "limit");
 		break;
 	case MSG_ERR_NEWLINE:
-		reply_outcome(s, 554, "5.6.0", "Message contains bare CR or "
+		reply_nocount(s, 554, "5.6.0", "Message contains bare CR or "
 		    "bare LF");
 		break;
 	case MSG_ERR_HOPS:
-		reply_outcome(s, 554, "5.4.6", "Too many hops: mail loop?");
+		reply_nocount(s, 554, "5.4.6", "Too many hops: mail loop?");
 		break;
 	case MSG_ERR_NOSPACE:
-		reply_outcome(s, 452, "4.3.1", "Insufficient system storage");
+		reply_nocount(s, 452, "4.3.1", "Insufficient system storage");
 		break;
 	case MSG_ERR_SPOOL:
 	case MSG_OK:
-		reply_outcome(s, 451, "4.3.0", "Local error in processing");
+		reply_nocount(s, 451, "4.3.0", "Local error in processing");
 		break;
 	}
 }
@@ -778,10 +797,10 @@ static void
 reply_rcpt(struct session *s, const struct txn *t, const struct rcpt *r)
 {
 	if (r->out.cls == OUT_DELIVERED)
-		reply_outcome(s, 250, r->out.dsn, "<%s>: delivered, id=%s",
+		reply_nocount(s, 250, r->out.dsn, "<%s>: delivered, id=%s",
 		    r->addr.addr, t->queue_id);
 	else
-		reply_outcome(s, r->out.cls == OUT_TEMP ? 451 : 550,
+		reply_nocount(s, r->out.cls == OUT_TEMP ? 451 : 550,
 		    r->out.dsn, "<%s>: %s, id=%s", r->addr.addr, r->out.text,
 		    t->queue_id);
 }
@@ -797,12 +816,12 @@ reply_summary(struct session *s, const struct txn *t, int prdr)
 	size_t ok = tally(t, &temp, &perm);
 
 	if (ok == t->nrcpt || (prdr && ok > 0)) {
-		reply_outcome(s, 250, "2.0.0", "Ok: delivered to %zu of %zu "
+		reply_nocount(s, 250, "2.0.0", "Ok: delivered to %zu of %zu "
 		    "recipients, id=%s", ok, t->nrcpt, t->queue_id);
 		return;
 	}
 	first = temp != NULL ? temp : perm;
-	reply_outcome(s, temp != NULL ? 451 : 554, first->out.dsn,
+	reply_nocount(s, temp != NULL ? 451 : 554, first->out.dsn,
 	    "<%s>: %s (delivered to %zu of %zu recipients, id=%s)",
 	    first->addr.addr, first->out.text, ok, t->nrcpt, t->queue_id);
 }
@@ -837,7 +856,7 @@ deliver_all(struct session *s, struct txn *t, enum reply_mode mode)
 	msg.deadline = msg.start;
 	msg.deadline.tv_sec += s->cfg->total_delivery_timeout;
 	if (mode == REPLY_PRDR) {
-		reply_outcome(s, 353, NULL, "PRDR content analysis beginning");
+		reply_nocount(s, 353, NULL, "PRDR content analysis beginning");
 		flush(s);
 	}
 	for (i = 0; i < t->nrcpt; i++) {
@@ -934,7 +953,7 @@ static void
 input_lost(struct session *s, enum read_result r)
 {
 	if (r == READ_TIMEOUT)
-		reply_outcome(s, 421, "4.4.2", "%s Error: timeout exceeded",
+		reply_nocount(s, 421, "4.4.2", "%s Error: timeout exceeded",
 		    s->cfg->hostname);
 	s->closing = 1;
 	txn_reset(s);
@@ -1063,7 +1082,7 @@ cmd_bdat(struct session *s, char *arg)
 	if (!bdat_args(arg, &n, &last)) {
 		/* the chunk's end is unknown: the stream cannot be resynced */
 		reply(s, 501, "5.5.4", "Syntax: BDAT size [LAST]");
-		reply_outcome(s, 421, "4.5.0", "%s Error: lost sync with the "
+		reply_nocount(s, 421, "4.5.0", "%s Error: lost sync with the "
 		    "client", s->cfg->hostname);
 		s->closing = 1;
 		return;
@@ -1209,7 +1228,7 @@ early_talker(struct session *s)
 	if (n == SESSION_IO_TIMEOUT)
 		return 0;
 	if (n > 0)
-		reply_outcome(s, 554, "5.5.1", "%s Error: talked before the "
+		reply_nocount(s, 554, "5.5.1", "%s Error: talked before the "
 		    "greeting", s->cfg->hostname);
 	return 1;
 }
@@ -1224,7 +1243,7 @@ serve(struct session *s)
 		enum read_result r = read_line(s, &line, &len);
 
 		if (r == READ_TIMEOUT) {
-			reply_outcome(s, 421, "4.4.2", "%s Error: timeout "
+			reply_nocount(s, 421, "4.4.2", "%s Error: timeout "
 			    "exceeded", s->cfg->hostname);
 			break;
 		}
@@ -1255,7 +1274,7 @@ session_run(const struct config *cfg, const struct session_io *io,
 	s->deadline.tv_sec += cfg->session_timeout;
 	log_info("connect from %s[%s]", cfg->client_host, cfg->client_ip);
 	if (!early_talker(s)) {
-		reply_outcome(s, 220, NULL, "%s %s pipesmtpd", cfg->hostname,
+		reply_nocount(s, 220, NULL, "%s %s pipesmtpd", cfg->hostname,
 		    cfg->lmtp ? "LMTP" : "ESMTP");
 		serve(s);
 	}

@@ -88,6 +88,53 @@ START_TEST(test_max_rcpt_per_transaction)
 }
 END_TEST
 
+/* rcpts - n pipelined RCPT lines, r1@ .. rn@mx.example */
+static char *
+rcpts(int n)
+{
+	char *all = h_strf("%s", "");
+	int i;
+
+	for (i = 1; i <= n; i++)
+		all = h_strf("%sRCPT TO:<r%d@mx.example>\r\n", all, i);
+	return all;
+}
+
+START_TEST(test_max_rcpt_excess_not_errors)
+{
+	/* an MTA pipelines more recipients than --max-rcpt: each excess
+	 * one gets 452 4.5.3 and none of them counts towards --max-errors,
+	 * so the first recipient is delivered (RFC 5321 4.5.3.1.10) */
+	struct h_opts o = { .args = { "--max-rcpt", "1" } };
+	struct h_result r;
+
+	h_run(&r, &o, h_strf("EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "%sDATA\r\n" H_MSG ".\r\nQUIT\r\n", rcpts(300)));
+	ck_assert_str_eq(h_codes(r.out), h_strf("220|250|250 2.1.0|"
+	    "250 2.1.5%s|354|250 2.0.0|221 2.0.0", h_repeat("|452 4.5.3",
+	    299)));
+	ck_assert_int_eq(h_count(h_dir), 1);
+	ck_assert_str_eq(h_env(h_dir, 1, "RECIPIENT"), "r1@mx.example");
+	ck_assert_ptr_nonnull(strstr(r.log, "errors=0 "));
+}
+END_TEST
+
+START_TEST(test_max_rcpt_overshoot_limit)
+{
+	/* past an overshoot of 1000 in one transaction the 452s count:
+	 * with --max-errors 3 the 1003rd excess recipient ends it */
+	struct h_opts o = { .args = { "--max-rcpt", "1", "--max-errors",
+	    "3" } };
+	struct h_result r;
+
+	h_run(&r, &o, h_strf("EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "%s", rcpts(1004)));
+	ck_assert_str_eq(h_codes(r.out), h_strf("220|250|250 2.1.0|"
+	    "250 2.1.5%s|421 4.7.0", h_repeat("|452 4.5.3", 1003)));
+	ck_assert_int_eq(h_count(h_dir), 0);
+}
+END_TEST
+
 /* ---- --max-errors ---- */
 
 struct errors_case {
@@ -109,10 +156,13 @@ static const struct errors_case errors_cases[] = {
 	  "\r\nQUIT\r\n",
 	  "220|250|250 2.1.0|550 5.7.1|550 5.1.3|501 5.1.3|555 5.5.4|"
 	  "421 4.7.0" },
+	/* 452 4.5.3 beyond --max-rcpt is not an error (RFC 5321
+	 * 4.5.3.1.10): only the two unknown commands count */
 	{ "2", "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
 	  "RCPT TO:<a@mx.example>\r\nRCPT TO:<b@mx.example>\r\n"
-	  "RCPT TO:<c@mx.example>\r\nNOOP\r\n",
-	  "220|250|250 2.1.0|250 2.1.5|452 4.5.3|452 4.5.3|421 4.7.0" },
+	  "RCPT TO:<c@mx.example>\r\nFOO\r\nFOO\r\nNOOP\r\n",
+	  "220|250|250 2.1.0|250 2.1.5|452 4.5.3|452 4.5.3|500 5.5.1|"
+	  "500 5.5.1|421 4.7.0" },
 };
 
 START_TEST(test_max_errors)
@@ -323,6 +373,8 @@ limits_suite(void)
 	tcase_add_test(tc, test_rcpt_check_missing);
 	tcase_add_test(tc, test_max_rcpt);
 	tcase_add_test(tc, test_max_rcpt_per_transaction);
+	tcase_add_test(tc, test_max_rcpt_excess_not_errors);
+	tcase_add_test(tc, test_max_rcpt_overshoot_limit);
 	tcase_add_loop_test(tc, test_max_errors, 0,
 	    sizeof(errors_cases) / sizeof(errors_cases[0]));
 	tcase_add_test(tc, test_max_errors_closes);
