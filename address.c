@@ -381,11 +381,13 @@ address_set_domain(struct address *a, const char *domain)
 }
 
 /* address_unsafe - a local part that must never reach a command: it could
- * be a path ('/'), a hidden or relative name ('.'), or an option ('-') */
+ * be a path ('/'), a hidden or relative name ('.'), an option ('-'), or
+ * an empty argv word ("") */
 int
 address_unsafe(const struct address *a)
 {
-	return strchr(a->local, '/') != NULL || a->local[0] == '-' ||
+	return a->local[0] == '\0' || strchr(a->local, '/') != NULL ||
+	    a->local[0] == '-' ||
 	    a->local[0] == '.' || a->ext[0] == '-';
 }
 

@@ -130,6 +130,17 @@ static void flush(struct session *s);
 
 /* ---- replies ---- */
 
+/* out_append - one whole reply line into the reply buffer, flushing the
+ * buffer first when the line would not fit: no reply is ever dropped */
+static void
+out_append(struct session *s, const char *line, size_t n)
+{
+	if (s->outlen + n > sizeof(s->out))
+		flush(s);
+	memcpy(s->out + s->outlen, line, n);
+	s->outlen += n;
+}
+
 /* vreply - format one reply line; counts errors toward --max-errors */
 static void __attribute__((format(printf, 6, 0)))
 vreply(struct session *s, int count, int more, int code, const char *dsn,
@@ -151,22 +162,15 @@ vreply(struct session *s, int count, int more, int code, const char *dsn,
 	n += m;
 	line[n++] = '\r';
 	line[n++] = '\n';
-	if (s->outlen + (size_t)n > sizeof(s->out))
-		flush(s);
-	if (s->outlen + (size_t)n <= sizeof(s->out)) {
-		memcpy(s->out + s->outlen, line, (size_t)n);
-		s->outlen += (size_t)n;
-	}
+	out_append(s, line, (size_t)n);
 	if (!count || code < 400 || s->closing)
 		return;
 	if (++s->errors >= s->cfg->max_errors) {
 		s->closing = 1;		/* the 421 below must not recurse */
 		n = snprintf(line, sizeof(line), "421 4.7.0 %s Error: too "
 		    "many errors\r\n", s->cfg->hostname);
-		if (n > 0 && s->outlen + (size_t)n <= sizeof(s->out)) {
-			memcpy(s->out + s->outlen, line, (size_t)n);
-			s->outlen += (size_t)n;
-		}
+		if (n > 0 && (size_t)n < sizeof(line))
+			out_append(s, line, (size_t)n);
 	}
 }
 
@@ -395,7 +399,7 @@ greet(struct session *s, char *arg, int level)
 {
 	if (!helo_ok(arg)) {
 		reply(s, 501, "5.5.4", "Syntax: %s hostname",
-		    level == 1 ? "HELO" : "EHLO");
+		    level == 1 ? "HELO" : s->cfg->lmtp ? "LHLO" : "EHLO");
 		return 0;
 	}
 	txn_reset(s);
@@ -474,9 +478,13 @@ mail_param(struct session *s, struct txn *t, char *p, const char **dsn,
 		return 552;
 	}
 	if (strcasecmp(p, "BODY") == 0 && val != NULL) {
-		*text = "Bad BODY value";
-		return (strcasecmp(val, "7BIT") == 0 ||
-		    strcasecmp(val, "8BITMIME") == 0) ? 0 : 501;
+		if (strcasecmp(val, "7BIT") == 0 ||
+		    strcasecmp(val, "8BITMIME") == 0)
+			return 0;
+		/* RFC 3030 BINARYMIME is a real value we do not offer */
+		*text = strcasecmp(val, "BINARYMIME") == 0 ?
+		    "BODY=BINARYMIME not supported" : "Bad BODY value";
+		return strcasecmp(val, "BINARYMIME") == 0 ? 555 : 501;
 	}
 	if (strcasecmp(p, "SMTPUTF8") == 0 && val == NULL) {
 		t->smtputf8 = 1;
@@ -541,7 +549,8 @@ cmd_mail(struct session *s, char *arg)
 	struct txn *t;
 
 	if (!s->greeted) {
-		reply(s, 503, "5.5.1", "Send HELO/EHLO first");
+		reply(s, 503, "5.5.1", "Send %s first", s->cfg->lmtp ?
+		    "LHLO" : "HELO/EHLO");
 		return;
 	}
 	if (s->txn != NULL) {
@@ -630,7 +639,7 @@ rcpt_check(struct session *s, char *arg, struct address *a)
 	if (e != ADDR_OK || (p[used] != '\0' && p[used] != ' '))
 		return reply(s, 501, "5.1.3", "Bad recipient address %s",
 		    e == ADDR_ERR_LENGTH ? "length" : "syntax");
-	if (p[used] != '\0')
+	if (p[used + strspn(p + used, " ")] != '\0')
 		return reply(s, 555, "5.5.4", "Unsupported RCPT parameter");
 	if (a->utf8 && !s->txn->smtputf8)
 		return reply(s, 553, "5.6.7", "Non-ASCII addresses need "
@@ -1070,6 +1079,19 @@ bdat_refused(struct session *s, const char *why, unsigned long long n,
 	}
 }
 
+/* bdat_give_up - a chunk that will not be read leaves the stream out of
+ * step: one 421 (none more if the refusal already reached the error
+ * limit, which said 421 itself) and close */
+static void
+bdat_give_up(struct session *s)
+{
+	if (!s->closing)
+		reply_nocount(s, 421, "4.5.0", "%s Error: lost sync with the "
+		    "client", s->cfg->hostname);
+	s->closing = 1;
+	txn_reset(s);
+}
+
 static void
 cmd_bdat(struct session *s, char *arg)
 {
@@ -1082,9 +1104,13 @@ cmd_bdat(struct session *s, char *arg)
 	if (!bdat_args(arg, &n, &last)) {
 		/* the chunk's end is unknown: the stream cannot be resynced */
 		reply(s, 501, "5.5.4", "Syntax: BDAT size [LAST]");
-		reply_nocount(s, 421, "4.5.0", "%s Error: lost sync with the "
-		    "client", s->cfg->hostname);
-		s->closing = 1;
+		bdat_give_up(s);
+		return;
+	}
+	if (n > s->cfg->max_size) {
+		/* too large alone: not worth reading, however long it is */
+		reply(s, 552, "5.3.4", "Message size exceeds fixed limit");
+		bdat_give_up(s);
 		return;
 	}
 	if (why != NULL) {
@@ -1136,7 +1162,10 @@ cmd_quit(struct session *s, char *arg)
 static void
 cmd_vrfy(struct session *s, char *arg)
 {
-	(void)arg;
+	if (*arg == '\0') {
+		reply(s, 501, "5.5.4", "Syntax: VRFY address");
+		return;
+	}
 	reply(s, 252, "2.0.0", "Cannot VRFY user, but will accept message "
 	    "and attempt delivery");
 }

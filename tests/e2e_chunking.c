@@ -33,6 +33,18 @@ bdat(const char *data, int last)
 	    data);
 }
 
+/* bdat_halves - data in two chunks, the second one LAST: a message over
+ * --max-size whose chunks are each within it (a chunk over it alone
+ * ends the session) */
+static char *
+bdat_halves(const char *data)
+{
+	size_t half = strlen(data) / 2;
+
+	return h_strf("%s%s", bdat(h_strf("%.*s", (int)half, data), 0),
+	    bdat(data + half, 1));
+}
+
 /* rcpts - "RCPT TO:<l@mx.example>\r\n" for each local part of a
  * NULL-terminated list (an entry with '@' is used as it is) */
 static char *
@@ -275,7 +287,7 @@ struct lmtp_fail_case {
 };
 
 static const struct lmtp_fail_case lmtp_fail_cases[] = {
-	{ "size", { "--max-size", "100" }, NULL, "552 5.3.4" },
+	{ "size", { "--max-size", "100" }, NULL, "552 5.3.4" },	/* 166 */
 	{ "hops", { "--max-hops", "1" }, MSG_HOPS2, "554 5.4.6" },
 	{ "bare LF", { "--strict-newlines" }, MSG_BARE_LF, "554 5.6.0" },
 	{ "bare CR", { "--strict-newlines" }, "Subject: x\r\n\r\na\rb\r\n",
@@ -288,10 +300,10 @@ START_TEST(test_lmtp_message_wide)
 	static const char *const rc[] = { "a", "nobody@other.example",
 	    "exit67", "b", NULL };
 	const char *msg = c->msg != NULL ? c->msg :
-	    h_strf("Subject: x\r\n\r\n%s\r\n", h_repeat("y", 200));
+	    h_strf("Subject: x\r\n\r\n%s\r\n", h_repeat("y", 150));
 	int via;
 
-	for (via = 0; via < 2; via++) {		/* DATA, BDAT LAST */
+	for (via = 0; via < 2; via++) {		/* DATA, BDAT + BDAT LAST */
 		struct h_opts o = { .args = { "--lmtp", c->opt[0], c->opt[1],
 		    c->opt[2] } };
 		struct h_result r;
@@ -300,11 +312,12 @@ START_TEST(test_lmtp_message_wide)
 		h_fresh();
 		in = h_strf("LHLO c.example\r\nMAIL FROM:<s@x.example>\r\n%s%s"
 		    "NOOP\r\nQUIT\r\n", rcpts(rc), via == 0 ?
-		    h_strf("DATA\r\n%s.\r\n", msg) : bdat(msg, 1));
+		    h_strf("DATA\r\n%s.\r\n", msg) : bdat_halves(msg));
 		h_run(&r, &o, in);
 		ck_assert_msg(strcmp(h_codes(r.out), h_strf("220|250|250 2.1.0|"
 		    "250 2.1.5|550 5.7.1|250 2.1.5|250 2.1.5|%s%s|%s|%s|"
-		    "250 2.0.0|221 2.0.0", via == 0 ? "354|" : "", c->want,
+		    "250 2.0.0|221 2.0.0", via == 0 ? "354|" : "250 2.0.0|",
+		    c->want,
 		    c->want, c->want)) == 0, "%s via %s: '%s'", c->name,
 		    via == 0 ? "DATA" : "BDAT", h_codes(r.out));
 		ck_assert_msg(h_count(h_dir) == 0, "%s: delivered", c->name);
@@ -372,12 +385,13 @@ START_TEST(test_lmtp_chunk_failure)
 	 * only for the end of the data */
 	struct h_opts o = { .args = { "--lmtp", "--max-size", "50" } };
 	struct h_result r;
+	char *chunk = bdat(h_repeat("0123456789", 3), 0);
 
 	h_run(&r, &o, h_strf("LHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
-	    "RCPT TO:<a@mx.example>\r\nRCPT TO:<b@mx.example>\r\n%s"
-	    "RSET\r\nNOOP\r\nQUIT\r\n", bdat(h_repeat("0123456789", 6), 0)));
+	    "RCPT TO:<a@mx.example>\r\nRCPT TO:<b@mx.example>\r\n%s%s"
+	    "RSET\r\nNOOP\r\nQUIT\r\n", chunk, chunk));
 	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
-	    "250 2.1.5|552 5.3.4|250 2.0.0|250 2.0.0|221 2.0.0");
+	    "250 2.1.5|250 2.0.0|552 5.3.4|250 2.0.0|250 2.0.0|221 2.0.0");
 	ck_assert_int_eq(h_count(h_dir), 0);
 }
 END_TEST
@@ -779,6 +793,42 @@ START_TEST(test_bdat_bad_size)
 }
 END_TEST
 
+START_TEST(test_bdat_chunk_over_max_size)
+{
+	/* a chunk whose size alone is over --max-size is never read: 552,
+	 * then 421 and close at once, even with an 18-digit size and a
+	 * client that keeps its side open */
+	static const char *const sizes[] = { "101", "101 LAST",
+	    "999999999999999999", "999999999999999999 LAST" };
+	struct h_opts o = { .args = { "--max-size", "100" }, .keep_open = 1,
+	    .timeout_ms = 5000 };
+	struct h_result r;
+	struct h_proc p;
+
+	h_start(&p, &o);
+	h_sends(&p, h_strf("EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<u@mx.example>\r\nBDAT %s\r\nabc\r\nNOOP\r\n",
+	    sizes[_i]));
+	h_finish(&p, &r);
+	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
+	    "552 5.3.4|421 4.5.0");
+	ck_assert_int_eq(h_count(h_dir), 0);
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_msg(r.ms < 3000, "closed after %ld ms", r.ms);
+}
+END_TEST
+
+START_TEST(test_bdat_bad_size_at_error_limit)
+{
+	/* the 501 that reaches --max-errors is followed by one 421 only */
+	struct h_opts o = { .args = { "--max-errors", "1" } };
+	struct h_result r;
+
+	h_run(&r, &o, "EHLO c.example\r\nBDAT lots\r\nNOOP\r\n");
+	ck_assert_str_eq(h_codes(r.out), "220|250|501 5.5.4|421 4.7.0");
+}
+END_TEST
+
 START_TEST(test_bdat_size_limit)
 {
 	/* --max-size counts the octets of all chunks together; a chunk
@@ -795,8 +845,8 @@ START_TEST(test_bdat_size_limit)
 		{ "50 + 50 LAST, exactly the limit", 2, { 50, 50 },
 		  "250 2.0.0|250 2.0.0" },
 		{ "100 + 1 LAST", 2, { 100, 1 }, "250 2.0.0|552 5.3.4" },
-		{ "101 LAST", 1, { 101 }, "552 5.3.4" },
-		{ "101 + 0 LAST", 2, { 101, 0 }, "552 5.3.4|503 5.5.1" },
+		{ "100 + 1 + 0 LAST", 3, { 100, 1, 0 },
+		  "250 2.0.0|552 5.3.4|503 5.5.1" },
 	};
 	size_t k;
 
@@ -1339,7 +1389,7 @@ START_TEST(test_prdr_message_wide)
 		const char *msg;
 		const char *want;
 	} cases[] = {
-		{ { "--max-size", "50" }, NULL, "552 5.3.4" },
+		{ { "--max-size", "80" }, NULL, "552 5.3.4" },	/* 116 */
 		{ { "--max-hops", "1" }, MSG_HOPS2, "554 5.4.6" },
 		{ { "--strict-newlines" }, MSG_BARE_LF, "554 5.6.0" },
 	};
@@ -1361,11 +1411,13 @@ START_TEST(test_prdr_message_wide)
 			    "MAIL FROM:<s@x.example> PRDR\r\n"
 			    "RCPT TO:<a@mx.example>\r\nRCPT TO:<b@mx.example>"
 			    "\r\n%sNOOP\r\nQUIT\r\n", via == 0 ?
-			    h_strf("DATA\r\n%s.\r\n", msg) : bdat(msg, 1)));
+			    h_strf("DATA\r\n%s.\r\n", msg) :
+			    bdat_halves(msg)));
 			got = h_codes(r.out);
 			ck_assert_msg(strcmp(got, h_strf("220|250|250 2.1.0|"
 			    "250 2.1.5|250 2.1.5|%s%s|250 2.0.0|221 2.0.0",
-			    via == 0 ? "354|" : "", cases[k].want)) == 0,
+			    via == 0 ? "354|" : "250 2.0.0|", cases[k].want)) ==
+			    0,
 			    "case %zu via %s: '%s'", k, via ? "BDAT" : "DATA",
 			    got);
 			ck_assert_int_eq(h_count(h_dir), 0);
@@ -1482,6 +1534,8 @@ chunking_suite(void)
 	tcase_add_loop_test(tc, test_bdat_strict_newlines, 0,
 	    sizeof(strict_cases) / sizeof(strict_cases[0]));
 	tcase_add_test(tc, test_bdat_size_limit);
+	tcase_add_loop_test(tc, test_bdat_chunk_over_max_size, 0, 4);
+	tcase_add_test(tc, test_bdat_bad_size_at_error_limit);
 	tcase_add_test(tc, test_bdat_hops);
 	tcase_add_test(tc, test_bdat_mixed_outcome);
 	tcase_add_test(tc, test_bdat_spool_failure);

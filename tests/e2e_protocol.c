@@ -58,6 +58,25 @@ static const struct proto_case proto_cases[] = {
 	  "220|501 5.5.4|501 5.5.4|503 5.5.1|221 2.0.0", 0 },
 	{ "HELO without a name", "HELO\r\nQUIT\r\n",
 	  "220|501 5.5.4|221 2.0.0", 0 },
+	{ "VRFY without an argument", "VRFY\r\nVRFY   \r\nQUIT\r\n",
+	  "220|501 5.5.4|501 5.5.4|221 2.0.0", 0 },
+	{ "BODY=BINARYMIME: known, not supported", "EHLO c.example\r\n"
+	  "MAIL FROM:<s@x.example> BODY=BINARYMIME\r\nQUIT\r\n",
+	  "220|250|555 5.5.4|221 2.0.0", 0 },
+	{ "BODY with a bad value", "EHLO c.example\r\n"
+	  "MAIL FROM:<s@x.example> BODY=9BIT\r\nQUIT\r\n",
+	  "220|250|501 5.5.4|221 2.0.0", 0 },
+	{ "trailing spaces after MAIL and RCPT", "EHLO c.example\r\n"
+	  "MAIL FROM:<s@x.example>   \r\nRCPT TO:<u@mx.example>  \r\n"
+	  "DATA\r\n" H_MSG ".\r\nQUIT\r\n",
+	  "220|250|250 2.1.0|250 2.1.5|354|250 2.0.0|221 2.0.0", 1 },
+	{ "a RCPT parameter after spaces", "EHLO c.example\r\n"
+	  "MAIL FROM:<s@x.example>\r\nRCPT TO:<u@mx.example>   X=1\r\n"
+	  "QUIT\r\n", "220|250|250 2.1.0|555 5.5.4|221 2.0.0", 0 },
+	{ "an empty local part", "EHLO c.example\r\n"
+	  "MAIL FROM:<s@x.example>\r\nRCPT TO:<\"\"@mx.example>\r\n"
+	  "DATA\r\nQUIT\r\n",
+	  "220|250|250 2.1.0|550 5.1.3|503 5.5.1|221 2.0.0", 0 },
 };
 
 START_TEST(test_proto_table)
@@ -357,6 +376,52 @@ START_TEST(test_enhanced_codes_everywhere)
 }
 END_TEST
 
+START_TEST(test_lmtp_texts_name_lhlo)
+{
+	/* under --lmtp no reply text speaks of HELO or EHLO */
+	struct h_opts o = { .args = { "--lmtp" } };
+	struct h_result r;
+
+	h_run(&r, &o, "MAIL FROM:<s@x.example>\r\nLHLO -x\r\nLHLO\r\n"
+	    "HELP\r\nQUIT\r\n");
+	ck_assert_str_eq(h_codes(r.out), "220|503 5.5.1|501 5.5.4|501 5.5.4|"
+	    "214 2.0.0|221 2.0.0");
+	ck_assert_str_eq(h_line(r.out, 1), "503 5.5.1 Send LHLO first");
+	ck_assert_str_eq(h_line(r.out, 2), "501 5.5.4 Syntax: LHLO "
+	    "hostname");
+	ck_assert_msg(strstr(r.out, "HELO") == NULL &&
+	    strstr(r.out, "EHLO") == NULL, "'%s'", r.out);
+	/* and SMTP keeps its own words */
+	h_fresh();
+	h_run(&r, NULL, "MAIL FROM:<s@x.example>\r\nEHLO -x\r\nQUIT\r\n");
+	ck_assert_str_eq(h_line(r.out, 1), "503 5.5.1 Send HELO/EHLO "
+	    "first");
+	ck_assert_str_eq(h_line(r.out, 2), "501 5.5.4 Syntax: EHLO "
+	    "hostname");
+}
+END_TEST
+
+START_TEST(test_error_limit_421_never_dropped)
+{
+	/* the replies of 580 pipelined NOOPs all but fill the reply
+	 * buffer; the 421 after the reply that reaches --max-errors still
+	 * follows it */
+	struct h_opts o = { .args = { "--max-errors", "1" } };
+	struct h_result r;
+	int n;
+
+	h_run(&r, &o, h_strf("%sFOO\r\nNOOP\r\n", h_repeat("NOOP\r\n",
+	    580)));
+	n = h_nreplies(r.out);
+	ck_assert_int_eq(n, 583);
+	ck_assert_str_eq(h_line(r.out, n - 2), "500 5.5.1 Command "
+	    "unrecognized");
+	ck_assert_str_eq(h_line(r.out, n - 1), "421 4.7.0 " H_HOST " Error: "
+	    "too many errors");
+	ck_assert_int_eq(r.code, 0);
+}
+END_TEST
+
 Suite *
 protocol_suite(void)
 {
@@ -373,6 +438,8 @@ protocol_suite(void)
 	tcase_add_test(tc, test_rset_in_transaction);
 	tcase_add_test(tc, test_two_transactions);
 	tcase_add_test(tc, test_enhanced_codes_everywhere);
+	tcase_add_test(tc, test_lmtp_texts_name_lhlo);
+	tcase_add_test(tc, test_error_limit_421_never_dropped);
 	suite_add_tcase(s, tc);
 
 	tc = h_tcase("lines");

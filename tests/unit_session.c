@@ -1087,14 +1087,16 @@ START_TEST(test_error_order_fixed)
 {
 	/* a message both over the size limit and with a bare LF (under
 	 * --strict-newlines) gets the same reply however it is split into
-	 * reads: size first.  (Found by tests/fuzz/fuzz_session.) */
+	 * reads: size first.  (Found by tests/fuzz/fuzz_session.)  BDAT
+	 * in two chunks, each within the limit: a chunk over it alone
+	 * would end the session. */
 	static const char in[] = "EHLO c\r\nMAIL FROM:<s@x.org>\r\n"
 	    "RCPT TO:<r@mx.test>\r\nDATA\r\na\nbcdefghijklmnop\r\n.\r\n"
 	    "MAIL FROM:<s@x.org>\r\nRCPT TO:<r@mx.test>\r\n"
-	    "BDAT 19 LAST\r\na\nbcdefghijklmnop\r\nQUIT\r\n";
+	    "BDAT 9\r\nabcdefghiBDAT 10 LAST\r\nj\nklmnop\r\nQUIT\r\n";
 	const char *want[] = { W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5",
-	    "354 ", "552 5.3.4", "250 2.1.0", "250 2.1.5", "552 5.3.4",
-	    "221 2.0.0", NULL };
+	    "354 ", "552 5.3.4", "250 2.1.0", "250 2.1.5", "250 2.0.0",
+	    "552 5.3.4", "221 2.0.0", NULL };
 	const long chunks[] = { 0, 1, 2, 40 };
 	struct config cfg;
 	struct run r;
