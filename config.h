@@ -26,7 +26,9 @@ struct config {
 	unsigned long long max_size;	/* message size limit, octets */
 	unsigned max_rcpt;		/* recipients per transaction */
 	unsigned max_errors;		/* error replies before 421 */
-	unsigned timeout;		/* idle seconds */
+	unsigned timeout;		/* seconds for a command line, and the
+					   DATA/BDAT deadline's reach */
+	unsigned min_data_rate;		/* octets a second that extend it */
 	unsigned session_timeout;	/* seconds for the whole session */
 	unsigned delivery_timeout;	/* seconds per delivery command */
 	unsigned total_delivery_timeout; /* seconds for all deliveries */

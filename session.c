@@ -109,7 +109,8 @@ struct session {
 	int closing;			/* QUIT, limit, timeout or I/O error */
 	unsigned errors;		/* error replies so far */
 	unsigned long commands, messages, serial;
-	struct timespec deadline;	/* --session-timeout */
+	long long session_end;		/* --session-timeout, mono_us() */
+	long long read_end;		/* the line's or the data's end */
 	struct txn *txn;		/* set while a transaction runs */
 	struct txn txn_mem;
 };
@@ -233,19 +234,57 @@ flush(struct session *s)
 
 /* ---- input ---- */
 
-/* read_ms - how long the next read may wait: idle and session limits */
+/*
+ * Deadlines.  --timeout bounds a whole command line from its first octet,
+ * not each read, so a client sending an octet a second cannot hold the
+ * session for an hour.  In DATA and BDAT the deadline starts --timeout
+ * ahead and each read of N octets moves it N / --min-data-rate seconds
+ * later, never more than --timeout ahead of now (Postfix's
+ * smtpd_per_record_deadline and smtpd_min_data_rate).  --session-timeout
+ * caps everything.  Times are CLOCK_MONOTONIC microseconds.
+ */
+
+/* mono_us - now, in microseconds of CLOCK_MONOTONIC */
+static long long
+mono_us(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
+/* deadline_restart - the next read may wait at most --timeout from now */
+static void
+deadline_restart(struct session *s)
+{
+	s->read_end = mono_us() + (long long)s->cfg->timeout * 1000000;
+}
+
+/* deadline_extend - n octets of message data arrived: n / rate seconds
+ * more, but never more than --timeout ahead */
+static void
+deadline_extend(struct session *s, size_t n)
+{
+	long long most = mono_us() + (long long)s->cfg->timeout * 1000000;
+
+	s->read_end += (long long)n * 1000000 / s->cfg->min_data_rate;
+	if (s->read_end > most)
+		s->read_end = most;
+}
+
+/* read_ms - how long the next read may wait: the read's deadline and
+ * the session's, whichever comes first */
 static int
 read_ms(const struct session *s)
 {
-	struct timespec now;
-	long long left, idle = (long long)s->cfg->timeout * 1000;
+	long long end = s->read_end < s->session_end ? s->read_end :
+	    s->session_end;
+	long long left = (end - mono_us() + 999) / 1000;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	left = (long long)(s->deadline.tv_sec - now.tv_sec) * 1000 +
-	    (s->deadline.tv_nsec - now.tv_nsec) / 1000000;
 	if (left < 0)
-		left = 0;
-	return (int)(left < idle ? left : idle);
+		return 0;
+	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
 /* fill - flush replies (the server is about to wait), then read more */
@@ -276,6 +315,18 @@ fill(struct session *s)
 	return READ_OK;
 }
 
+/* fill_data - fill() for message data: what arrives moves the deadline */
+static enum read_result
+fill_data(struct session *s)
+{
+	size_t before = s->end - s->start;
+	enum read_result r = fill(s);
+
+	if (r == READ_OK)
+		deadline_extend(s, s->end - s->start - before);
+	return r;
+}
+
 /* skip_line - discard the rest of an over-long line, up to its LF, so its
  * tail is never read as a command */
 static enum read_result
@@ -296,10 +347,14 @@ skip_line(struct session *s)
 	}
 }
 
-/* read_line - the next command line, without its line end */
+/* read_line - the next command line, without its line end, within
+ * --timeout of waiting for it and --timeout from its first octet */
 static enum read_result
 read_line(struct session *s, char **line, size_t *len)
 {
+	int begun = s->end > s->start;
+
+	deadline_restart(s);
 	for (;;) {
 		size_t avail = s->end - s->start;
 		size_t look = avail < LINE_LIMIT ? avail : LINE_LIMIT;
@@ -321,6 +376,10 @@ read_line(struct session *s, char **line, size_t *len)
 		r = fill(s);
 		if (r != READ_OK)
 			return r;
+		if (!begun) {		/* its first octet is here */
+			begun = 1;
+			deadline_restart(s);
+		}
 	}
 }
 
@@ -718,8 +777,9 @@ read_data(struct session *s, struct txn *t, struct data_machine *m)
 {
 	enum read_result r;
 
+	deadline_restart(s);
 	for (;;) {
-		if (s->start == s->end && (r = fill(s)) != READ_OK)
+		if (s->start == s->end && (r = fill_data(s)) != READ_OK)
 			return r;
 		s->start += data_run(m, s->in + s->start, s->end - s->start,
 		    spool_piece, t);
@@ -1026,12 +1086,13 @@ bdat_last(struct session *s, struct txn *t)
 static enum read_result
 read_chunk(struct session *s, struct txn *t, unsigned long long n)
 {
+	deadline_restart(s);
 	while (n > 0) {
 		size_t take = s->end - s->start;
 		enum read_result r;
 
 		if (take == 0) {
-			if ((r = fill(s)) != READ_OK)
+			if ((r = fill_data(s)) != READ_OK)
 				return r;
 			continue;
 		}
@@ -1299,8 +1360,7 @@ session_run(const struct config *cfg, const struct session_io *io,
 	s->io = io;
 	s->del = d;
 	s->txn_mem.spool.fd = -1;
-	clock_gettime(CLOCK_MONOTONIC, &s->deadline);
-	s->deadline.tv_sec += cfg->session_timeout;
+	s->session_end = mono_us() + (long long)cfg->session_timeout * 1000000;
 	log_info("connect from %s[%s]", cfg->client_host, cfg->client_ip);
 	if (!early_talker(s)) {
 		reply_nocount(s, 220, NULL, "%s %s pipesmtpd", cfg->hostname,

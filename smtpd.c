@@ -33,7 +33,7 @@
 
 enum {
 	OPT_HOSTNAME = 256, OPT_DOMAIN, OPT_MAX_SIZE, OPT_MAX_RCPT,
-	OPT_MAX_ERRORS, OPT_TIMEOUT, OPT_SESSION_TIMEOUT,
+	OPT_MAX_ERRORS, OPT_TIMEOUT, OPT_MIN_DATA_RATE, OPT_SESSION_TIMEOUT,
 	OPT_DELIVERY_TIMEOUT, OPT_MAX_HOPS, OPT_SPOOL, OPT_RCPT_CHECK,
 	OPT_CRLF, OPT_NO_RETURN_PATH, OPT_DELIVERED_TO, OPT_STRICT_NEWLINES,
 	OPT_USER, OPT_ALLOW_ROOT, OPT_ENV, OPT_NULL_SENDER, OPT_GREET_PAUSE,
@@ -48,6 +48,7 @@ static const struct option options[] = {
 	{ "max-rcpt", required_argument, NULL, OPT_MAX_RCPT },
 	{ "max-errors", required_argument, NULL, OPT_MAX_ERRORS },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "min-data-rate", required_argument, NULL, OPT_MIN_DATA_RATE },
 	{ "session-timeout", required_argument, NULL, OPT_SESSION_TIMEOUT },
 	{ "delivery-timeout", required_argument, NULL, OPT_DELIVERY_TIMEOUT },
 	{ "max-hops", required_argument, NULL, OPT_MAX_HOPS },
@@ -79,7 +80,8 @@ static const char usage_text[] =
 "  --max-size BYTES         message size limit (10485760)\n"
 "  --max-rcpt N             recipients per transaction (100)\n"
 "  --max-errors N           error replies before 421 (20)\n"
-"  --timeout SECONDS        idle limit (300)\n"
+"  --timeout SECONDS        limit for a command line, and DATA's (300)\n"
+"  --min-data-rate OCTETS   octets/s that extend the DATA limit (500)\n"
 "  --session-timeout SECONDS  limit for the whole session (3600)\n"
 "  --delivery-timeout SECONDS limit per delivery command (300)\n"
 "  --max-hops N             Received: headers allowed (100)\n"
@@ -214,6 +216,10 @@ set_option(struct config *cfg, int opt, const char *arg)
 		cfg->max_errors = number("max-errors", arg, 1, 100000);
 		break;
 	case OPT_TIMEOUT: cfg->timeout = number("timeout", arg, 1, 86400); break;
+	case OPT_MIN_DATA_RATE:
+		cfg->min_data_rate = number("min-data-rate", arg, 1,
+		    1000000000);
+		break;
 	case OPT_SESSION_TIMEOUT:
 		cfg->session_timeout = number("session-timeout", arg, 1,
 		    604800);
@@ -277,6 +283,7 @@ defaults(struct config *cfg)
 	cfg->max_rcpt = 100;
 	cfg->max_errors = 20;
 	cfg->timeout = 300;
+	cfg->min_data_rate = 500;
 	cfg->session_timeout = 3600;
 	cfg->delivery_timeout = 300;
 	cfg->total_delivery_timeout = TOTAL_DELIVERY;

@@ -277,6 +277,95 @@ START_TEST(test_slow_client_within_timeout)
 }
 END_TEST
 
+START_TEST(test_slow_line_cut)
+{
+	/* --timeout bounds a whole command line from its first octet: one
+	 * octet every 300 ms does not hold the session */
+	struct h_opts o = { .args = { "--timeout", "1" }, .keep_open = 1 };
+	struct h_proc p;
+	struct h_result r;
+	long t;
+	int i;
+
+	h_start(&p, &o);
+	h_expect(&p, "220 ");
+	t = h_elapsed(&p);
+	for (i = 0; i < 20 && !p.out_eof; i++) {
+		h_sends(&p, "N");
+		h_pause(&p, 300);
+	}
+	h_finish(&p, &r);
+	ck_assert_str_eq(h_codes(r.out), "220|421 4.4.2");
+	ck_assert_msg(r.ms - t < h_scaled(2500), "cut after %ld ms",
+	    r.ms - t);
+}
+END_TEST
+
+START_TEST(test_slow_data_cut)
+{
+	/* in DATA the deadline starts at --timeout and each read of N
+	 * octets adds N / --min-data-rate seconds: a message trickling in
+	 * at a few octets a second is cut, and not delivered */
+	struct h_opts o = { .args = { "--timeout", "2" }, .keep_open = 1 };
+	struct h_proc p;
+	struct h_result r;
+	long t;
+	int i;
+
+	h_start(&p, &o);
+	h_sends(&p, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<u@mx.example>\r\nDATA\r\n");
+	h_expect(&p, "220 ");
+	h_expect(&p, "250 ");
+	h_expect(&p, "250 2.1.0");
+	h_expect(&p, "250 2.1.5");
+	h_expect(&p, "354 ");
+	t = h_elapsed(&p);
+	for (i = 0; i < 40 && !p.out_eof; i++) {
+		h_sends(&p, "xy");
+		h_pause(&p, 200);
+	}
+	h_finish(&p, &r);
+	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|354|"
+	    "421 4.4.2");
+	ck_assert_msg(r.ms - t < h_scaled(3500), "cut after %ld ms",
+	    r.ms - t);
+	ck_assert_int_eq(h_count(h_dir), 0);
+}
+END_TEST
+
+START_TEST(test_min_data_rate)
+{
+	/* a client at the rate keeps its message going past --timeout;
+	 * with --min-data-rate 10 even 2 octets every 150 ms (13 a second)
+	 * do, with 500 (the default) they would not */
+	struct h_opts o = { .args = { "--timeout", "1", "--min-data-rate",
+	    "10" } };
+	struct h_proc p;
+	struct h_result r;
+	int i;
+
+	h_start(&p, &o);
+	h_sends(&p, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<u@mx.example>\r\nDATA\r\n");
+	h_expect(&p, "220 ");
+	h_expect(&p, "250 ");
+	h_expect(&p, "250 2.1.0");
+	h_expect(&p, "250 2.1.5");
+	h_expect(&p, "354 ");
+	for (i = 0; i < 16; i++) {	/* 2.4 s in all */
+		h_sends(&p, "ab");
+		h_pause(&p, 150);
+	}
+	h_say(&p, "\r\n.\r\n", "250 2.0.0");
+	h_say(&p, "QUIT\r\n", "221 ");
+	h_finish(&p, &r);
+	ck_assert_int_eq(h_count(h_dir), 1);
+	ck_assert_str_eq(h_stdin(h_dir, 1, NULL) + strlen(h_stdin(h_dir, 1,
+	    NULL)) - 33, h_strf("%s\n", h_repeat("ab", 16)));
+}
+END_TEST
+
 START_TEST(test_session_timeout)
 {
 	/* busy, but the whole session is limited */
@@ -385,6 +474,9 @@ limits_suite(void)
 	tcase_add_test(tc, test_idle_timeout);
 	tcase_add_test(tc, test_idle_timeout_in_data);
 	tcase_add_test(tc, test_slow_client_within_timeout);
+	tcase_add_test(tc, test_slow_line_cut);
+	tcase_add_test(tc, test_slow_data_cut);
+	tcase_add_test(tc, test_min_data_rate);
 	tcase_add_test(tc, test_session_timeout);
 	tcase_add_test(tc, test_greet_pause_early_talker);
 	tcase_add_test(tc, test_greet_pause_late_early_talker);

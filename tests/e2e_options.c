@@ -30,6 +30,8 @@ static const char *const usage_cases[][8] = {
 	{ "--delivery-timeout", "-5", H_RECORDER, "@DIR" },
 	{ "--max-hops", "many", H_RECORDER, "@DIR" },
 	{ "--greet-pause", "x", H_RECORDER, "@DIR" },
+	{ "--min-data-rate", "fast", H_RECORDER, "@DIR" },
+	{ "--min-data-rate", "0", H_RECORDER, "@DIR" },
 	{ "--hostname" },
 	{ "--timeout" },
 	{ "--max-size", "99999999999999999999999999", H_RECORDER, "@DIR" },

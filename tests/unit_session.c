@@ -197,6 +197,7 @@ test_config(struct config *cfg)
 	cfg->max_rcpt = 100;
 	cfg->max_errors = 20;
 	cfg->timeout = 300;
+	cfg->min_data_rate = 500;
 	cfg->session_timeout = 300;
 	cfg->delivery_timeout = 300;
 	cfg->total_delivery_timeout = 540;

@@ -298,6 +298,7 @@ fuzz_config(struct config *cfg, unsigned char opt)
 	cfg->max_rcpt = (opt & 0x40) ? 2 : 100;
 	cfg->max_errors = 20;
 	cfg->timeout = 300;
+	cfg->min_data_rate = 500;
 	cfg->session_timeout = 3600;
 	cfg->delivery_timeout = 300;
 	cfg->total_delivery_timeout = 540;
