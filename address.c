@@ -288,15 +288,24 @@ split_extension(struct address *a)
 	strcpy(a->ext, plus ? plus + 1 : "");
 }
 
-/* finish - build addr, user and ext once local and domain are known */
-static void
-finish(struct address *a)
+/* address_join - addr from local and domain: local@domain, or local
+ * alone when there is no domain (a bare <Postmaster> before its domain
+ * is set) */
+void
+address_join(struct address *a)
 {
 	if (a->domain[0] != '\0')
 		snprintf(a->addr, sizeof(a->addr), "%s@%s", a->local,
 		    a->domain);
 	else
 		snprintf(a->addr, sizeof(a->addr), "%s", a->local);
+}
+
+/* finish - build addr, user and ext once local and domain are known */
+static void
+finish(struct address *a)
+{
+	address_join(a);
 	split_extension(a);
 }
 

@@ -24,10 +24,11 @@ enum deliver_class {
 };
 
 #define DELIVER_TEXT_MAX	200	/* command text kept for replies */
+#define DELIVER_DSN_MAX		16	/* an RFC 3463 code and its NUL */
 
 struct deliver_outcome {
 	enum deliver_class cls;
-	char dsn[16];			/* RFC 3463 code, "4.3.0" */
+	char dsn[DELIVER_DSN_MAX];	/* RFC 3463 code, "4.3.0" */
 	char text[DELIVER_TEXT_MAX + 1];	/* sanitised, may be empty */
 	int status;			/* wait status; -1: not run */
 };

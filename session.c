@@ -31,6 +31,7 @@
 #include "address.h"
 #include "data.h"
 #include "log.h"
+#include "recipients.h"
 #include "session.h"
 #include "spool.h"
 
@@ -72,11 +73,6 @@ enum read_result {
 	READ_ERROR
 };
 
-struct rcpt {
-	struct address addr;		/* as accepted */
-	struct deliver_outcome out;	/* after delivery */
-};
-
 /* One transaction: MAIL to the reply after the data (or RSET). */
 struct txn {
 	struct address sender;
@@ -87,8 +83,7 @@ struct txn {
 	unsigned long long bdat_size;	/* BDAT octets received */
 	time_t arrival;			/* when the data began */
 	unsigned long long body_off;	/* spool octets before the message */
-	struct rcpt *rcpts;		/* accepted recipients, RCPT order */
-	size_t nrcpt, cap;
+	struct recipients rcpts;	/* accepted, RCPT order, compact */
 	unsigned overshoot;		/* RCPTs refused beyond --max-rcpt */
 	char queue_id[QUEUE_ID_MAX];
 	struct spool spool;
@@ -395,7 +390,7 @@ txn_reset(struct session *s)
 	if (t == NULL)
 		return;
 	spool_close(&t->spool);
-	free(t->rcpts);
+	recipients_free(&t->rcpts);
 	memset(t, 0, sizeof(*t));
 	t->spool.fd = -1;
 	s->txn = NULL;
@@ -416,24 +411,6 @@ txn_begin(struct session *s)
 	    (unsigned long)getpid(), ++s->serial);
 	s->txn = t;
 	return t;
-}
-
-/* txn_add_rcpt - append an accepted recipient */
-static int
-txn_add_rcpt(struct txn *t, const struct address *a)
-{
-	if (t->nrcpt == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 8;
-		struct rcpt *r = realloc(t->rcpts, cap * sizeof(*r));
-
-		if (r == NULL)
-			return -1;
-		t->rcpts = r;
-		t->cap = cap;
-	}
-	memset(&t->rcpts[t->nrcpt], 0, sizeof(t->rcpts[0]));
-	t->rcpts[t->nrcpt++].addr = *a;
-	return 0;
 }
 
 /* ---- commands ---- */
@@ -703,7 +680,7 @@ rcpt_check(struct session *s, char *arg, struct address *a)
 	if (a->utf8 && !s->txn->smtputf8)
 		return reply(s, 553, "5.6.7", "Non-ASCII addresses need "
 		    "SMTPUTF8");
-	if (s->txn->nrcpt >= s->cfg->max_rcpt)
+	if (s->txn->rcpts.n >= s->cfg->max_rcpt)
 		return too_many_rcpts(s);
 	if (a->bare_postmaster)
 		address_set_domain(a, s->cfg->hostname);
@@ -713,6 +690,8 @@ rcpt_check(struct session *s, char *arg, struct address *a)
 	if (address_unsafe(a))
 		return reply(s, 550, "5.1.3", "<%s>: Recipient address "
 		    "rejected: unsafe local part", a->addr);
+	if (recipients_has(&s->txn->rcpts, a))
+		return 1;	/* accepted before: delivered once, for both */
 	if (s->cfg->as_recipient && !rcpt_account(s->cfg, a))
 		return reply(s, 550, "5.1.1", "<%s>: Recipient address "
 		    "rejected: no such user", a->addr);
@@ -731,7 +710,7 @@ cmd_rcpt(struct session *s, char *arg)
 	}
 	if (!rcpt_check(s, arg, &a))
 		return;
-	if (txn_add_rcpt(s->txn, &a) == -1) {
+	if (recipients_add(&s->txn->rcpts, &a) == -1) {
 		reply(s, 452, "4.3.1", "Insufficient system storage");
 		return;
 	}
@@ -840,59 +819,72 @@ with_text(const struct session *s, const struct txn *t)
 	return s->greeted == 2 ? "ESMTP" : "SMTP";
 }
 
-/* tally - how many recipients were delivered, and the first temporary
- * and first permanent failure in RCPT order */
+/* tally - how many recipients were delivered (duplicates once), and the
+ * first temporary failure in RCPT order, or else the first permanent
+ * one: the failure that speaks for the message */
 static size_t
-tally(const struct txn *t, const struct rcpt **temp, const struct rcpt **perm)
+tally(const struct txn *t, size_t *first_fail)
 {
-	size_t i, ok = 0;
+	const struct recipients *l = &t->rcpts;
+	size_t i, ok = 0, perm = l->n;
+	struct deliver_outcome o;
 
-	*temp = *perm = NULL;
-	for (i = 0; i < t->nrcpt; i++) {
-		const struct rcpt *r = &t->rcpts[i];
-
-		if (r->out.cls == OUT_DELIVERED)
+	*first_fail = l->n;
+	for (i = 0; i < l->n; i++) {
+		if (recipients_first(l, i) != i)
+			continue;
+		recipients_outcome(l, i, &o);
+		if (o.cls == OUT_DELIVERED)
 			ok++;
-		else if (r->out.cls == OUT_TEMP && *temp == NULL)
-			*temp = r;
-		else if (r->out.cls == OUT_PERM && *perm == NULL)
-			*perm = r;
+		else if (o.cls == OUT_TEMP && *first_fail == l->n)
+			*first_fail = i;
+		else if (o.cls == OUT_PERM && perm == l->n)
+			perm = i;
 	}
+	if (*first_fail == l->n)
+		*first_fail = perm;
 	return ok;
 }
 
-/* reply_rcpt - one recipient's own reply (LMTP, PRDR): 250, 451 or 550 */
+/* reply_rcpt - one RCPT's own reply (LMTP, PRDR): 250, 451 or 550; a
+ * duplicate gets its first's */
 static void
-reply_rcpt(struct session *s, const struct txn *t, const struct rcpt *r)
+reply_rcpt(struct session *s, const struct txn *t, size_t i)
 {
-	if (r->out.cls == OUT_DELIVERED)
-		reply_nocount(s, 250, r->out.dsn, "<%s>: delivered, id=%s",
-		    r->addr.addr, t->queue_id);
-	else
-		reply_nocount(s, r->out.cls == OUT_TEMP ? 451 : 550,
-		    r->out.dsn, "<%s>: %s, id=%s", r->addr.addr, r->out.text,
+	struct deliver_outcome o;
+	struct address a;
+
+	recipients_outcome(&t->rcpts, i, &o);
+	recipients_address(&t->rcpts, i, &a);
+	if (o.cls == OUT_DELIVERED)
+		reply_nocount(s, 250, o.dsn, "<%s>: delivered, id=%s", a.addr,
 		    t->queue_id);
+	else
+		reply_nocount(s, o.cls == OUT_TEMP ? 451 : 550, o.dsn,
+		    "<%s>: %s, id=%s", a.addr, o.text, t->queue_id);
 }
 
 /* reply_summary - the one SMTP reply: 250 only if all were delivered;
  * else 451 if any failed temporarily, else 554; the first failure of
  * that class speaks.  Under PRDR the per-recipient replies have spoken,
- * so 250 means "at least one delivered". */
+ * so 250 means "at least one delivered".  Duplicates count once. */
 static void
 reply_summary(struct session *s, const struct txn *t, int prdr)
 {
-	const struct rcpt *temp, *perm, *first;
-	size_t ok = tally(t, &temp, &perm);
+	size_t fail, ok = tally(t, &fail), all = t->rcpts.unique;
+	struct deliver_outcome o;
+	struct address a;
 
-	if (ok == t->nrcpt || (prdr && ok > 0)) {
+	if (ok == all || (prdr && ok > 0)) {
 		reply_nocount(s, 250, "2.0.0", "Ok: delivered to %zu of %zu "
-		    "recipients, id=%s", ok, t->nrcpt, t->queue_id);
+		    "recipients, id=%s", ok, all, t->queue_id);
 		return;
 	}
-	first = temp != NULL ? temp : perm;
-	reply_nocount(s, temp != NULL ? 451 : 554, first->out.dsn,
-	    "<%s>: %s (delivered to %zu of %zu recipients, id=%s)",
-	    first->addr.addr, first->out.text, ok, t->nrcpt, t->queue_id);
+	recipients_outcome(&t->rcpts, fail, &o);
+	recipients_address(&t->rcpts, fail, &a);
+	reply_nocount(s, o.cls == OUT_TEMP ? 451 : 554, o.dsn,
+	    "<%s>: %s (delivered to %zu of %zu recipients, id=%s)", a.addr,
+	    o.text, ok, all, t->queue_id);
 }
 
 /* msg_describe - the spooled message as the deliverer sees it */
@@ -908,8 +900,23 @@ msg_describe(const struct session *s, const struct txn *t,
 	msg->helo = s->helo;
 	msg->with = with_text(s, t);
 	msg->queue_id = t->queue_id;
-	msg->nrcpt = t->nrcpt;
+	msg->nrcpt = t->rcpts.unique;
 	msg->arrival = t->arrival;
+}
+
+/* deliver_rcpt - one unique recipient's delivery, its outcome kept */
+static void
+deliver_rcpt(struct session *s, struct txn *t, const struct deliver_msg *msg,
+    size_t i)
+{
+	struct deliver_outcome out;
+	struct address a;
+
+	recipients_address(&t->rcpts, i, &a);
+	s->del->deliver(s->del->ctx, s->cfg, msg, &a, &out);
+	if (recipients_set_outcome(&t->rcpts, i, &out) == -1)
+		log_error("%s: out of memory: a failure reply loses its "
+		    "text", t->queue_id);
 }
 
 /* deliver_all - every recipient's delivery in RCPT order; under LMTP and
@@ -928,11 +935,11 @@ deliver_all(struct session *s, struct txn *t, enum reply_mode mode)
 		reply_nocount(s, 353, NULL, "PRDR content analysis beginning");
 		flush(s);
 	}
-	for (i = 0; i < t->nrcpt; i++) {
-		s->del->deliver(s->del->ctx, s->cfg, &msg, &t->rcpts[i].addr,
-		    &t->rcpts[i].out);
+	for (i = 0; i < t->rcpts.n; i++) {
+		if (recipients_first(&t->rcpts, i) == i)
+			deliver_rcpt(s, t, &msg, i);
 		if (mode != REPLY_ONE) {
-			reply_rcpt(s, t, &t->rcpts[i]);
+			reply_rcpt(s, t, i);
 			flush(s);
 		}
 	}
@@ -951,7 +958,7 @@ finish_message(struct session *s, struct txn *t)
 
 	check_hops(s, t);
 	if (t->err != MSG_OK) {
-		for (i = 0; i < (s->cfg->lmtp ? t->nrcpt : 1); i++)
+		for (i = 0; i < (s->cfg->lmtp ? t->rcpts.n : 1); i++)
 			reply_msg_err(s, t->err);
 	} else {
 		deliver_all(s, t, s->cfg->lmtp ? REPLY_EACH :
@@ -967,6 +974,7 @@ static enum msg_err
 spool_begin(struct session *s, struct txn *t)
 {
 	struct deliver_msg msg;
+	struct address first;
 	char head[8192];
 	int n;
 
@@ -979,8 +987,8 @@ spool_begin(struct session *s, struct txn *t)
 	if (s->cfg->delivered_to)
 		return MSG_OK;
 	msg_describe(s, t, &msg);
-	n = deliver_headers(s->cfg, &msg, &t->rcpts[0].addr, head,
-	    sizeof(head));
+	recipients_address(&t->rcpts, 0, &first);	/* "for" if only one */
+	n = deliver_headers(s->cfg, &msg, &first, head, sizeof(head));
 	if (n < 0)
 		return MSG_ERR_SPOOL;
 	if (spool_write(&t->spool, head, (size_t)n) == -1)
@@ -1011,7 +1019,7 @@ data_refused(const struct txn *t)
 {
 	if (t == NULL)
 		return "Need MAIL command";
-	if (t->nrcpt == 0)
+	if (t->rcpts.n == 0)
 		return "Need RCPT command";
 	return NULL;
 }

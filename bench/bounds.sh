@@ -2,9 +2,11 @@
 # bench/bounds.sh - how pipesmtpd's memory and descriptors grow (figures,
 # not assertions): the peak resident set (VmHWM, the server process
 # alone, not its delivery commands) of an idle session, of one that
-# delivers a large message (1 GiB by default) and of one that delivers a
-# 10 KB message to 100 recipients; and the server's open descriptors
-# after one transaction and after 1,000 in the same session.
+# delivers a large message (1 GiB by default), of one that delivers a
+# 10 KB message to 100 recipients, and of 10 KB messages to 1, 100 and
+# 50,000 recipients (RCPTS; a duplicate-free list, delivered by
+# /bin/true), with the growth per recipient; and the server's open
+# descriptors after one transaction and after 1,000 in the same session.
 #
 # Each session is held open (its input is a FIFO) while /proc/PID is
 # read.  A FIFO gives at most 64 KiB a read, less than a socket: for the
@@ -20,6 +22,7 @@ set -eu
 BIN=${BIN:-./pipesmtpd}
 BIG_MB=${BIG_MB:-1024}
 TXNS=${TXNS:-1000}
+RCPTS=${RCPTS:-50000}
 SPOOL=${TMPDIR:-/tmp}
 tmp=$(mktemp -d)
 pid=
@@ -36,7 +39,7 @@ start() {
 	mkfifo "$tmp/in"
 	"$BIN" --log-stderr --hostname mx.example $root --spool "$SPOOL" \
 		--max-size $((BIG_MB * 1048576 + 1048576)) --timeout 600 \
-		-- "$@" <"$tmp/in" >"$tmp/out" 2>"$tmp/log" &
+		--max-rcpt 100000 -- "$@" <"$tmp/in" >"$tmp/out" 2>"$tmp/log" &
 	pid=$!
 	exec 3>"$tmp/in"
 }
@@ -122,6 +125,21 @@ await 1 '^250 2.0.0'
 many=$(hwm)
 finish
 row "peak RSS, 10 KB message, 100 recipients" "$many" KiB
+
+# recipients: a 10 KB message to 1, 100 and RCPTS (50,000) recipients,
+# each delivered by /bin/true; the growth per recipient over the one
+# recipient session (DESIGN: a few hundred octets at most)
+for n in 1 100 "$RCPTS"; do
+	start /bin/true
+	{ printf 'EHLO c.example\r\n'; txn "$n"; body 10; printf '.\r\n'; } >&3
+	await 1 '^250 2.0.0'
+	peak=$(hwm)
+	finish
+	[ "$n" = 1 ] && one_rcpt=$peak
+	row "peak RSS, 10 KB message, $n recipients" "$peak" KiB
+	[ "$n" = 1 ] || row "  per recipient above 1 recipient" \
+		$(((peak - one_rcpt) * 1024 / (n - 1))) octets
+done
 
 # descriptors: after one transaction, then after TXNS in all
 start /bin/true

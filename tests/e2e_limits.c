@@ -135,6 +135,72 @@ START_TEST(test_max_rcpt_overshoot_limit)
 }
 END_TEST
 
+/* ---- duplicate recipients ---- */
+
+START_TEST(test_duplicates_delivered_once)
+{
+	/* 50 x one recipient, in every spelling of it, is one delivery;
+	 * an +extension is another recipient.  Every RCPT gets its 250,
+	 * and the reply counts the recipients that were delivered. */
+	struct h_opts o = { .args = { "--max-rcpt", "100" } };
+	struct h_result r;
+	char *in = h_strf("EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "%sRCPT TO:<VICTIM@MX.EXAMPLE>\r\n"
+	    "RCPT TO:<@a.example,@b.example:victim@mx.example>\r\n"
+	    "RCPT TO:<\"victim\"@mx.example>\r\n"
+	    "RCPT TO:<Victim@Mx.Example>\r\n"
+	    "RCPT TO:<victim+x@mx.example>\r\nRCPT TO:<other@mx.example>\r\n"
+	    "DATA\r\n" H_MSG ".\r\nQUIT\r\n",
+	    h_repeat("RCPT TO:<victim@mx.example>\r\n", 50));
+	int lines = 0;
+	const char *l;
+
+	h_run(&r, &o, in);
+	ck_assert_str_eq(h_codes(r.out), h_strf("220|250|250 2.1.0%s|354|"
+	    "250 2.0.0|221 2.0.0", h_repeat("|250 2.1.5", 56)));
+	ck_assert_ptr_nonnull(strstr(r.out, "\r\n250 2.0.0 Ok: delivered to 3 "
+	    "of 3 recipients, id="));
+	ck_assert_int_eq(h_count(h_dir), 3);
+	ck_assert_str_eq(h_env(h_dir, 1, "RECIPIENT"), "victim@mx.example");
+	ck_assert_str_eq(h_env(h_dir, 2, "RECIPIENT"), "victim+x@mx.example");
+	ck_assert_str_eq(h_env(h_dir, 3, "RECIPIENT"), "other@mx.example");
+	/* the first has no "for" in Received: the message has 3 */
+	ck_assert_ptr_null(strstr(h_stdin(h_dir, 1, NULL), "\tfor <"));
+	for (l = r.log; (l = strstr(l, " to=<")) != NULL; l++)
+		lines++;
+	ck_assert_int_eq(lines, 3);
+}
+END_TEST
+
+START_TEST(test_duplicates_per_recipient_replies)
+{
+	/* under LMTP and PRDR a duplicate RCPT gets the reply of its
+	 * first, and the command runs once for it */
+	int prdr;
+
+	for (prdr = 0; prdr < 2; prdr++) {
+		struct h_opts o = { .args = { prdr ? "--log-stderr" : "--lmtp" } };
+		struct h_result r;
+
+		h_fresh();
+		h_run(&r, &o, h_strf("%s c.example\r\nMAIL FROM:<s@x.example>%s"
+		    "\r\nRCPT TO:<exit67@mx.example>\r\n"
+		    "RCPT TO:<EXIT67@mx.example>\r\nRCPT TO:<ok@mx.example>\r\n"
+		    "RCPT TO:<exit67@MX.example>\r\nRCPT TO:<Ok@mx.example>\r\n"
+		    "DATA\r\n" H_MSG ".\r\nQUIT\r\n", prdr ? "EHLO" : "LHLO",
+		    prdr ? " PRDR" : ""));
+		ck_assert_str_eq(h_codes(r.out), h_strf("220|250|250 2.1.0|"
+		    "250 2.1.5|250 2.1.5|250 2.1.5|250 2.1.5|250 2.1.5|354|%s"
+		    "550 5.1.1|550 5.1.1|250 2.0.0|550 5.1.1|250 2.0.0|%s"
+		    "221 2.0.0", prdr ? "353|" : "", prdr ? "250 2.0.0|" : ""));
+		ck_assert_int_eq(h_count(h_dir), 2);
+		if (prdr)
+			ck_assert_ptr_nonnull(strstr(r.out, "delivered to 1 of 2 "
+			    "recipients"));
+	}
+}
+END_TEST
+
 /* ---- --max-errors ---- */
 
 struct errors_case {
@@ -464,6 +530,8 @@ limits_suite(void)
 	tcase_add_test(tc, test_max_rcpt_per_transaction);
 	tcase_add_test(tc, test_max_rcpt_excess_not_errors);
 	tcase_add_test(tc, test_max_rcpt_overshoot_limit);
+	tcase_add_test(tc, test_duplicates_delivered_once);
+	tcase_add_test(tc, test_duplicates_per_recipient_replies);
 	tcase_add_loop_test(tc, test_max_errors, 0,
 	    sizeof(errors_cases) / sizeof(errors_cases[0]));
 	tcase_add_test(tc, test_max_errors_closes);

@@ -2,7 +2,8 @@
  * unit.h - the check suites of the unit tests, one per module.
  *
  * Each tests/unit_*.c file builds one suite from the public interface of
- * its module (address.h, data.h, deliver.h, spool.h, session.h, log.h)
+ * its module (address.h, data.h, deliver.h, spool.h, session.h, log.h,
+ * recipients.h)
  * and DESIGN.md; tests/unit_main.c runs them all.  No test opens a
  * network port or runs a delivery command: sessions run over scripted
  * I/O with a stub deliverer, and the descriptor I/O over socketpairs
@@ -20,5 +21,6 @@ Suite *spool_suite(void);
 Suite *session_suite(void);
 Suite *log_suite(void);
 Suite *fdio_suite(void);
+Suite *recipients_suite(void);
 
 #endif
