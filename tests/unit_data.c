@@ -73,11 +73,7 @@ feed_piece(struct data_machine *m, struct fed *f, const char *in, size_t n,
 static void
 finish(struct data_machine *m, struct fed *f)
 {
-	char eol[2];
-	size_t k;
-
-	while ((k = data_finish(m, eol)) > 0)
-		collect(f, eol, k);
+	data_finish(m, collect, f);
 }
 
 /* feed - run in through a fresh machine in chunks; chunk 0 means whole,
@@ -845,7 +841,7 @@ START_TEST(test_convert_finish)
 	/* the last chunk ended in CR: a bare CR, one line end */
 	struct data_machine m;
 	struct fed f;
-	char buf[] = "a\r", eol[2], out[4];
+	char buf[] = "a\r", out[8];
 
 	data_init(&m, 1, 1);
 	memset(&f, 0, sizeof(f));
@@ -853,12 +849,16 @@ START_TEST(test_convert_finish)
 	ck_assert_uint_eq(data_run(&m, buf, 2, collect, &f), 2);
 	ck_assert_uint_eq(f.outlen, 1);
 	ck_assert_int_eq(m.state, DATA_CR);
-	ck_assert_uint_eq(data_finish(&m, eol), 2);
-	ck_assert_mem_eq(eol, "\r\n", 2);
+	finish(&m, &f);
+	ck_assert_uint_eq(f.outlen, 3);
+	ck_assert_mem_eq(out, "a\r\n", 3);
 	ck_assert_uint_eq(m.bare, 1);
-	ck_assert_uint_eq(data_finish(&m, eol), 0);
+	ck_assert_int_eq(m.state, DATA_MID);
+	finish(&m, &f);
+	ck_assert_uint_eq(f.outlen, 3);
 	data_init(&m, 0, 1);
-	ck_assert_uint_eq(data_finish(&m, eol), 0);
+	finish(&m, &f);
+	ck_assert_uint_eq(f.outlen, 3);
 	ck_assert_uint_eq(m.bare, 0);
 
 	/* a run of CRs at the end: as many bare line ends */
