@@ -3,7 +3,7 @@
  *
  * Entry points: data_init(), data_feed() (one pass into a given output),
  * data_run() (the session's path: a whole buffer, rewritten in place) and
- * data_finish() (a CR left at the end of the last BDAT chunk).  Inside a
+ * data_finish() (CRs left at the end of the last BDAT chunk).  Inside a
  * line the machine does not look at octets one by one: memchr() finds the
  * next LF and the next CR over the whole buffer, and the text between is
  * moved in one piece.
@@ -12,15 +12,28 @@
  * behind an end-of-data sequence that one server honours and another does
  * not (LF "." LF, CR "." CR, ...).  Here only CRLF "." CRLF ends the data,
  * and a line that began after a bare LF or bare CR is not a line that can
- * end it: its leading "." is content.
+ * end it.  It is a data line all the same: a leading "." is stuffing and
+ * is removed ("a" LF ".." "b" is delivered as "a", ".b").
+ *
+ * CR runs: some clients send CR CR LF for a line end.  A run of CRs right
+ * before an LF is one line end; its last CR and the LF are a real CRLF,
+ * so the next line is a line start where "." CRLF ends the data: the
+ * octets CRLF "." CRLF are literally there, and the data ends exactly
+ * where they first occur, nowhere else.  The run's other CRs count as
+ * bare (refused under --strict-newlines) and as received octets.  CRs
+ * followed by anything else are bare CRs, a line end each.  A run may be
+ * megabytes long, so it is counted, not buffered, and its line ends are
+ * written once its next octet is seen, as many at a time as fit.
  *
  * Why in place: without --crlf no step writes more octets than it has
  * consumed, so the output can overwrite the input it came from and go to
  * the spool from the input buffer itself: no second buffer to fill (flat
  * memory) and one copy fewer.  The rare step that would outgrow its input
- * (a line end that grows under --crlf, or one owed from the previous
- * buffer) makes data_feed() stop; data_run() then takes a few kilobytes
- * through a small spill buffer and goes back to working in place.
+ * (a line end that grows under --crlf, or line ends owed from the
+ * previous buffer, such as the bare CRs of a run that ended there) makes
+ * data_feed() stop; data_run() then takes a few kilobytes through a small
+ * spill buffer, again until all is written, and goes back to working in
+ * place.
  */
 #include <string.h>
 
@@ -78,7 +91,31 @@ put_text(struct feed *f, const char *p, const char *stop)
 	return p + n;
 }
 
-/* bare_eol - a bare CR or LF becomes a line end that cannot end the data */
+/* put_eols - up to want line ends, as many as fit; how many were put */
+static unsigned long long
+put_eols(struct feed *f, const char *after, unsigned long long want)
+{
+	size_t k = f->m->crlf ? 2 : 1, fit = (limit(f, after) - f->o) / k, i;
+
+	if (fit > want)
+		fit = (size_t)want;
+	if (k == 1)
+		memset(f->out + f->o, '\n', fit);
+	for (i = 0; k == 2 && i < fit; i++)
+		memcpy(f->out + f->o + 2 * i, "\r\n", 2);
+	f->o += fit * k;
+	return fit;
+}
+
+/* after_bare - the state after a bare line end: in DATA a line start
+ * whose dot is stuffing but that cannot end the data */
+static void
+after_bare(struct data_machine *m)
+{
+	m->state = m->chunked ? DATA_MID : DATA_BOL_BARE;
+}
+
+/* bare_eol - a bare LF becomes a line end that cannot end the data */
 static int
 bare_eol(struct feed *f, const char *after)
 {
@@ -86,15 +123,32 @@ bare_eol(struct feed *f, const char *after)
 		return 0;
 	f->m->bare++;
 	f->m->size++;
-	f->m->state = DATA_MID;
+	after_bare(f->m);
 	return 1;
+}
+
+/* bare_crs - a run of CRs followed by neither CR nor LF: each CR is a
+ * bare line end, written as room allows; NULL when none fits */
+static const char *
+bare_crs(struct feed *f, const char *p)
+{
+	struct data_machine *m = f->m;
+	unsigned long long n = put_eols(f, p, m->crs);
+
+	if (n == 0)
+		return NULL;
+	m->crs -= n;
+	m->bare += n;
+	m->size += n;
+	if (m->crs == 0)
+		after_bare(m);
+	return p;
 }
 
 /* line_end - after a CRLF: a line start, where a dot matters (DATA) */
 static const char *
 line_end(struct feed *f, const char *next, const char *end)
 {
-	f->m->size += 2;
 	f->m->state = (f->m->chunked || (next < end && *next != '.')) ?
 	    DATA_MID : DATA_BOL;
 	return next;
@@ -158,6 +212,7 @@ in_line(struct feed *f, const char *p, const char *end)
 		return end;
 	if (cr != NULL) {
 		f->m->state = DATA_CR;
+		f->m->crs = 1;
 		return cr + 1;
 	}
 	if (bare_eol(f, lf + 1))
@@ -165,14 +220,28 @@ in_line(struct feed *f, const char *p, const char *end)
 	return q > start ? q : NULL;
 }
 
-/* after_cr - CR LF is a line end; a CR before anything else is bare */
+/* after_cr - the octet after a run of CRs: another CR lengthens the run
+ * (counted; nothing is written yet), LF makes the whole run one line end
+ * ending in a real CRLF, anything else makes each CR a bare line end */
 static const char *
 after_cr(struct feed *f, const char *p, const char *end)
 {
+	struct data_machine *m = f->m;
+	const char *q = p;
+
+	if (*p == '\r') {
+		while (q < end && *q == '\r')
+			q++;
+		m->crs += (unsigned long long)(q - p);
+		return q;
+	}
 	if (*p != '\n')
-		return bare_eol(f, p) ? p : NULL;
+		return bare_crs(f, p);
 	if (!put_eol(f, p + 1))
 		return NULL;
+	m->bare += m->crs - 1;		/* the CRs before the CR of CRLF */
+	m->size += m->crs + 1;
+	m->crs = 0;
 	return line_end(f, p + 1, end);
 }
 
@@ -186,12 +255,18 @@ step(struct feed *f, const char *p, const char *end)
 	case DATA_BOL:		/* a leading dot is stuffing or the end */
 		m->state = *p == '.' ? DATA_DOT : DATA_MID;
 		return *p == '.' ? p + 1 : p;
+	case DATA_BOL_BARE:	/* a leading dot is stuffing, never the end */
+		m->state = DATA_MID;
+		return *p == '.' ? p + 1 : p;
 	case DATA_DOT:		/* the dot is dropped either way */
 		m->state = *p == '\r' ? DATA_DOTCR : DATA_MID;
 		return *p == '\r' ? p + 1 : p;
-	case DATA_DOTCR:	/* "." CR LF ends; else a bare CR */
-		if (*p != '\n')
-			return bare_eol(f, p) ? p : NULL;
+	case DATA_DOTCR:	/* "." CR LF ends; else the CR starts a run */
+		if (*p != '\n') {
+			m->state = DATA_CR;
+			m->crs = 1;
+			return p;
+		}
 		m->state = DATA_END;
 		return p + 1;
 	case DATA_CR:
@@ -264,15 +339,19 @@ data_run(struct data_machine *m, char *buf, size_t n, data_sink *sink,
 	return done;
 }
 
-/* data_finish - the end of the last BDAT chunk: a CR left waiting for an
- * LF is a bare CR.  Returns the octets of its line end in out. */
-size_t
-data_finish(struct data_machine *m, char out[2])
+/* data_finish - the end of the last BDAT chunk: CRs left waiting for an
+ * LF are bare CRs, a line end each, handed to sink in pieces */
+void
+data_finish(struct data_machine *m, data_sink *sink, void *ctx)
 {
-	struct feed f = { m, NULL, out, 2, 0 };
+	char out[SPILL_MAX];
 
-	if (m->state != DATA_CR)
-		return 0;
-	bare_eol(&f, NULL);
-	return f.o;
+	while (m->state == DATA_CR && m->crs > 0) {
+		struct feed f = { m, NULL, out, sizeof(out), 0 };
+
+		bare_crs(&f, NULL);
+		sink(ctx, out, f.o);
+	}
+	if (m->state == DATA_CR)
+		after_bare(m);
 }

@@ -1077,15 +1077,11 @@ bdat_store(struct session *s, struct txn *t, char *p, size_t n)
 	data_verdict(s, t, t->bdat_size, t->chunks.bare);
 }
 
-/* bdat_last - the last chunk has ended: a CR it ended with is bare */
+/* bdat_last - the last chunk has ended: CRs it ended with are bare */
 static void
 bdat_last(struct session *s, struct txn *t)
 {
-	char eol[2];
-	size_t n = data_finish(&t->chunks, eol);
-
-	if (n > 0)
-		spool_piece(t, eol, n);
+	data_finish(&t->chunks, spool_piece, t);
 	data_verdict(s, t, t->bdat_size, t->chunks.bare);
 }
 

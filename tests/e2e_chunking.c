@@ -87,8 +87,9 @@ assert_size_env(int n)
 	ck_assert_str_eq(h_env(h_dir, n, "SIZE"), h_strf("%zu", len));
 }
 
-/* to_lf - the reference conversion: CRLF, bare CR and bare LF each
- * become one LF (DESIGN.md: normalised line ends) */
+/* to_lf - the reference conversion: CRLF (with any run of CRs before
+ * the LF), bare CR and bare LF each become one LF (DESIGN.md: normalised
+ * line ends) */
 static char *
 to_lf(const char *in, size_t n, size_t *outlen)
 {
@@ -97,9 +98,13 @@ to_lf(const char *in, size_t n, size_t *outlen)
 
 	for (i = 0; i < n; i++) {
 		if (in[i] == '\r') {
+			size_t j = i;
+
+			while (j < n && in[j] == '\r')
+				j++;
 			out[o++] = '\n';
-			if (i + 1 < n && in[i + 1] == '\n')
-				i++;
+			if (j < n && in[j] == '\n')
+				i = j;	/* the whole run and its LF */
 		} else {
 			out[o++] = in[i];
 		}
@@ -539,10 +544,20 @@ static const struct chunk_case chunk_cases[] = {
 	  "a\r\nno end" },
 	{ "bare LF normalised", { "a\nb\r\n", "c\n" }, "a\nb\nc\n",
 	  "a\r\nb\r\nc\r\n" },
-	{ "bare CR normalised", { "a\rb\r\r\n" }, "a\nb\n\n",
-	  "a\r\nb\r\n\r\n" },
-	{ "CR ending a chunk, CR next", { "a\r", "\r\nb\r\n" }, "a\n\nb\n",
-	  "a\r\n\r\nb\r\n" },
+	{ "bare CR normalised", { "a\rb\r\r\rc\r\n" }, "a\nb\n\n\nc\n",
+	  "a\r\nb\r\n\r\n\r\nc\r\n" },
+	{ "CR CR LF is one line end", { "a\r\r\nb\r\r\r\n" }, "a\nb\n",
+	  "a\r\nb\r\n" },
+	{ "CR ending a chunk, CR next", { "a\r", "\r\nb\r\n" }, "a\nb\n",
+	  "a\r\nb\r\n" },
+	{ "CR runs across chunks keep the header block",
+	  { "Subject: a\r\r", "\nFrom: b\r\r\n\r", "", "\r\nbody\r\r\n" },
+	  "Subject: a\nFrom: b\n\nbody\n",
+	  "Subject: a\r\nFrom: b\r\n\r\nbody\r\n" },
+	{ "CRs across chunks before text", { "a\r", "\r", "\rb\r\n" },
+	  "a\n\n\nb\n", "a\r\n\r\n\r\nb\r\n" },
+	{ "CRs ending the message", { "a\r\r", "\r" }, "a\n\n\n",
+	  "a\r\n\r\n\r\n" },
 	{ "CR ending the message", { "a\r\nb\r" }, "a\nb\n", "a\r\nb\r\n" },
 	{ "8-bit and NUL-free control octets", { "caf\xc3\xa9\r\n\x01\x7f"
 	    "\r\n" }, "caf\xc3\xa9\n\x01\x7f\n", "caf\xc3\xa9\r\n\x01\x7f"
@@ -625,6 +640,9 @@ static const struct strict_case strict_cases[] = {
 	  "250 2.0.0|554 5.6.0" },
 	{ "CR ending the message", { "a\r\nb\r" }, "554 5.6.0" },
 	{ "CR ending a chunk, no LF next", { "a\r", "b\r\n" },
+	  "250 2.0.0|554 5.6.0" },
+	{ "CR CR LF in LAST", { "a\r\r\nb\r\n" }, "554 5.6.0" },
+	{ "CR | CR LF across chunks", { "a\r", "\r\nb\r\n" },
 	  "250 2.0.0|554 5.6.0" },
 	{ "bare LF in a non-LAST chunk", { "a\nb\r\n", "c\r\n" },
 	  "554 5.6.0|503 5.5.1" },

@@ -1,8 +1,9 @@
 /*
  * e2e_data.c - DATA (DESIGN.md "Protocol", "Details"): the end of data is
  * exactly CRLF "." CRLF, dot-unstuffing, bare CR / bare LF normalised (or
- * refused under --strict-newlines), smuggling attempts, the size limit
- * while streaming, --max-hops, and an unusable spool.
+ * refused under --strict-newlines), a run of CRs before LF as one line
+ * end, smuggling attempts, the size limit while streaming, --max-hops,
+ * and an unusable spool.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,9 +35,27 @@ static const struct body_case body_cases[] = {
 	{ "empty lines", "\r\n\r\n\r\n", "\n\n\n", "\r\n\r\n\r\n" },
 	{ "bare LF", "a\nb\r\nc\nd\r\n", "a\nb\nc\nd\n",
 	  "a\r\nb\r\nc\r\nd\r\n" },
-	{ "bare CR", "a\rb\r\nc\r\r\n", "a\nb\nc\n\n",
-	  "a\r\nb\r\nc\r\n\r\n" },
-	{ "CR CR LF", "a\r\r\nb\r\n", "a\n\nb\n", "a\r\n\r\nb\r\n" },
+	{ "bare CR", "a\rb\r\nc\rd\r\n", "a\nb\nc\nd\n",
+	  "a\r\nb\r\nc\r\nd\r\n" },
+	/* a run of CRs before LF is one line end; its CR LF is real, so
+	 * the "." CRLF the test adds after "c\r\r\n" ends the data */
+	{ "CR CR LF", "a\r\r\nb\r\nc\r\r\n", "a\nb\nc\n",
+	  "a\r\nb\r\nc\r\n" },
+	{ "CR runs keep the header block",
+	  "Subject: a\r\r\nFrom: b\r\r\n\r\r\nbody\r\r\n",
+	  "Subject: a\nFrom: b\n\nbody\n",
+	  "Subject: a\r\nFrom: b\r\n\r\nbody\r\n" },
+	{ "long CR run before LF", "a\r\r\r\r\r\r\r\r\r\nb\r\n", "a\nb\n",
+	  "a\r\nb\r\n" },
+	{ "CRs before text", "a\r\r\rb\r\n", "a\n\n\nb\n",
+	  "a\r\n\r\n\r\nb\r\n" },
+	/* after a normalised line end a leading dot is stuffing */
+	{ "dot after bare LF", "a\n..b\r\n", "a\n.b\n", "a\r\n.b\r\n" },
+	{ "dot after bare CR", "a\r..b\r\n", "a\n.b\n", "a\r\n.b\r\n" },
+	{ "dot line after bare LF", "a\n.\r\nb\r\n", "a\n\nb\n",
+	  "a\r\n\r\nb\r\n" },
+	{ "dot after CR CR LF", "a\r\r\n..b\r\n", "a\n.b\n",
+	  "a\r\n.b\r\n" },
 	{ "LF CR", "a\n\rb\r\n", "a\n\nb\n", "a\r\n\r\nb\r\n" },
 	{ "8-bit and control octets", "caf\xc3\xa9\r\nx\x01y\r\n",
 	  "caf\xc3\xa9\nx\x01y\n", "caf\xc3\xa9\r\nx\x01y\r\n" },
@@ -83,6 +102,7 @@ END_TEST
 static const char *const smuggle_ends[] = {
 	"\n.\n", "\r\n.\n", "\n.\r\n", "\r.\r", "\r\n.\r", "\r.\r\n",
 	"\n.\r", "\r\n.\r\r\n", "\r\n\r.\r\n", "\n\n.\n\n", "\r\n.\x00\r\n",
+	"\r\r.\r\n", "\n.\r\r\n", "\r\r\n.\r\r\n", "\r\r\r\n.\n", "\r\r\n.\r",
 };
 
 START_TEST(test_smuggling)
@@ -171,10 +191,86 @@ START_TEST(test_data_in_pieces)
 }
 END_TEST
 
+START_TEST(test_cr_run_ends_data)
+{
+	/* "x" CR CR LF "." CRLF: the last CR LF is a real one, so the data
+	 * ends there and the session goes on with the next command */
+	struct h_result r;
+
+	h_run(&r, NULL, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<u@mx.example>\r\nDATA\r\nx\r\r\n.\r\nNOOP\r\n"
+	    "QUIT\r\n");
+	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|354|"
+	    "250 2.0.0|250 2.0.0|221 2.0.0");
+	ck_assert_str_eq(h_body(h_stdin(h_dir, 1, NULL)), "x\n");
+}
+END_TEST
+
+START_TEST(test_cr_run_headers)
+{
+	/* headers with CR CR LF line ends stay headers: the hop count sees
+	 * both Received: lines, a header check sees From: */
+	static const char msg[] = "Received: from a by b; x\r\r\n"
+	    "Received: from c by d; y\r\r\nFrom: <f@x.example>\r\r\n"
+	    "\r\r\nbody\r\r\n";
+	struct h_opts o = { .args = { "--max-hops", "1" } };
+	struct h_result r;
+	char *d;
+
+	h_run(&r, &o, h_txn("<s@x.example>", msg, "<u@mx.example>", NULL));
+	ck_assert_str_eq(h_codes(r.out), h_want(1, "554 5.4.6"));
+	ck_assert_int_eq(h_count(h_dir), 0);
+	h_fresh();
+	h_run(&r, NULL, h_txn("<s@x.example>", msg, "<u@mx.example>", NULL));
+	ck_assert_str_eq(h_codes(r.out), h_want(1, "250 2.0.0"));
+	d = (char *)h_body(h_stdin(h_dir, 1, NULL));
+	ck_assert_str_eq(d, "Received: from a by b; x\nReceived: from c by d; "
+	    "y\nFrom: <f@x.example>\n\nbody\n");
+	ck_assert_str_eq(h_header(d, "From"), "From: <f@x.example>\n");
+}
+END_TEST
+
+START_TEST(test_cr_run_long)
+{
+	/* 300 000 CRs, more than an input block: counted, not buffered; one
+	 * line end before LF, one each before text */
+	char *crs = h_repeat("\r", 300000), *lfs;
+	const char *d;
+	int crlf;
+
+	for (crlf = 0; crlf < 2; crlf++) {
+		struct h_opts o = { .args = { crlf ? "--crlf" : "--log-stderr" } };
+		const char *eol = crlf ? "\r\n" : "\n";
+		struct h_result r;
+
+		lfs = h_repeat(eol, 300000);
+		h_fresh();
+		h_run(&r, &o, h_strf("EHLO c.example\r\n"
+		    "MAIL FROM:<s@x.example>\r\nRCPT TO:<a@mx.example>\r\n"
+		    "DATA\r\na%s\nb\r\n.\r\n"
+		    "MAIL FROM:<s@x.example>\r\nRCPT TO:<b@mx.example>\r\n"
+		    "DATA\r\na%sb\r\n.\r\nQUIT\r\n", crs, crs));
+		ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
+		    "354|250 2.0.0|250 2.1.0|250 2.1.5|354|250 2.0.0|221 2.0.0");
+		ck_assert_int_eq(h_count(h_dir), 2);
+		/* lengths, not texts, in the messages: they are long */
+		d = h_body(h_stdin(h_dir, 1, NULL));
+		ck_assert_msg(strcmp(d, h_strf("a%sb%s", eol, eol)) == 0,
+		    "%s: CRs before LF: %zu octets", crlf ? "--crlf" : "LF",
+		    strlen(d));
+		d = h_body(h_stdin(h_dir, 2, NULL));
+		ck_assert_msg(strcmp(d, h_strf("a%sb%s", lfs, eol)) == 0,
+		    "%s: CRs before text: %zu octets", crlf ? "--crlf" : "LF",
+		    strlen(d));
+	}
+}
+END_TEST
+
 /* ---- --strict-newlines ---- */
 
 static const char *const strict_bad[] = {
 	"a\nb\r\n", "a\rb\r\n", "a\r\r\n", "\nx\r\n", "a\r\n\n.\nb\r\n",
+	"S: a\r\r\nF: b\r\r\n\r\r\nbody\r\r\n", "a\r\n.\r\r\n",
 };
 
 START_TEST(test_strict_newlines)
@@ -414,6 +510,9 @@ data_suite(void)
 	tcase_add_test(tc, test_dot_needs_crlf_before);
 	tcase_add_test(tc, test_empty_message);
 	tcase_add_test(tc, test_data_in_pieces);
+	tcase_add_test(tc, test_cr_run_ends_data);
+	tcase_add_test(tc, test_cr_run_headers);
+	tcase_add_test(tc, test_cr_run_long);
 	tcase_add_loop_test(tc, test_strict_newlines, 0,
 	    sizeof(strict_bad) / sizeof(strict_bad[0]));
 	tcase_add_test(tc, test_strict_newlines_clean);

@@ -341,7 +341,8 @@ START_TEST(test_large_bare_lf)
 {
 	/* 2 MiB of LF-only lines, many input buffers' worth.  Under --crlf
 	 * each line end grows into CRLF, which cannot be written over its
-	 * own input in place: every octet must still arrive, in order */
+	 * own input in place: every octet must still arrive, in order.  The
+	 * last line follows a bare LF: its leading dot is stuffing */
 	char *lines = h_repeat("0123456789abcdef0123456789abcdef.........\n",
 	    50000);
 	char *body = h_strf("Subject: lf\r\n\r\n%s.x\r\n", lines);
@@ -350,9 +351,9 @@ START_TEST(test_large_bare_lf)
 
 	for (crlf = 0; crlf < 2; crlf++) {
 		struct h_opts o = { .args = { crlf ? "--crlf" : NULL } };
-		char *want = crlf ? h_strf("Subject: lf\r\n\r\n%s.x\r\n",
+		char *want = crlf ? h_strf("Subject: lf\r\n\r\n%sx\r\n",
 		    h_repeat("0123456789abcdef0123456789abcdef........."
-		    "\r\n", 50000)) : h_strf("Subject: lf\n\n%s.x\n", lines);
+		    "\r\n", 50000)) : h_strf("Subject: lf\n\n%sx\n", lines);
 		size_t len;
 		const char *d;
 

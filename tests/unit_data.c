@@ -5,7 +5,8 @@
  * fixed seeds, in place as the session does and through tiny separate
  * outputs, and all must agree on output, size, bare line ends and the
  * number of octets consumed.  The smuggling
- * cases check that only CRLF "." CRLF ends the data.
+ * cases check that only CRLF "." CRLF ends the data; the CR-run cases
+ * that CRs right before LF make one line end, however many there are.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,12 +69,22 @@ feed_piece(struct data_machine *m, struct fed *f, const char *in, size_t n,
 	return used;
 }
 
+/* finish - the end of the last BDAT chunk: line ends of a pending run */
+static void
+finish(struct data_machine *m, struct fed *f)
+{
+	data_finish(m, collect, f);
+}
+
 /* feed - run in through a fresh machine in chunks; chunk 0 means whole,
  * a negative chunk means random splits from seed -chunk (rand_r, so
  * the callers' own srand() sequences are left alone).  room as for
- * feed_piece().  Feeding stops at the end of data, as the session does. */
+ * feed_piece().  Feeding stops at the end of data, as the session does.
+ * A chunked (BDAT) machine is finished after the last piece; the state
+ * is the one before that. */
 static struct fed
-feed_room(const char *in, size_t n, int crlf, long chunk, size_t room)
+feed_room(const char *in, size_t n, int crlf, int chunked, long chunk,
+    size_t room)
 {
 	struct data_machine m;
 	struct fed f;
@@ -84,8 +95,9 @@ feed_room(const char *in, size_t n, int crlf, long chunk, size_t room)
 	f.out = malloc(2 * n + 3);
 	if (f.out == NULL)
 		ck_abort_msg("out of memory");
-	data_init(&m, crlf, 0);
-	if (m.state != DATA_BOL || m.size != 0 || m.bare != 0)
+	data_init(&m, crlf, chunked);
+	if (m.state != (chunked ? DATA_MID : DATA_BOL) || m.size != 0 ||
+	    m.bare != 0)
 		ck_abort_msg("data_init: state %d, size %llu, bare %llu",
 		    m.state, m.size, m.bare);
 	while (pos < n && m.state != DATA_END) {
@@ -104,9 +116,11 @@ feed_room(const char *in, size_t n, int crlf, long chunk, size_t room)
 		pos += used;
 	}
 	f.consumed = pos;
+	f.state = m.state;
+	if (chunked)
+		finish(&m, &f);
 	f.size = m.size;
 	f.bare = m.bare;
-	f.state = m.state;
 	f.out[f.outlen] = '\0';
 	return f;
 }
@@ -114,7 +128,7 @@ feed_room(const char *in, size_t n, int crlf, long chunk, size_t room)
 static struct fed
 feed(const char *in, size_t n, int crlf, long chunk)
 {
-	return feed_room(in, n, crlf, chunk, 0);
+	return feed_room(in, n, crlf, 0, chunk, 0);
 }
 
 /* same - two feeds of one input agree in everything */
@@ -138,34 +152,42 @@ same(const struct fed *a, const struct fed *b, const char *what, long how)
 		    a->state, b->state, how);
 }
 
-/* every_way - feed whole, byte by byte and in 20 random splits, in place,
- * then whole and split through outputs of 2 and 7 octets */
+/* every_way_mode - feed whole, byte by byte and in 20 random splits, in
+ * place, then whole and split through outputs of 2 and 7 octets */
 static struct fed
-every_way(const char *in, size_t n, int crlf, const char *what)
+every_way_mode(const char *in, size_t n, int crlf, int chunked,
+    const char *what)
 {
-	struct fed whole = feed(in, n, crlf, 0), other;
+	struct fed whole = feed_room(in, n, crlf, chunked, 0, 0), other;
 	long how;
 
 	for (how = 1; how <= 3; how++) {
-		other = feed(in, n, crlf, how);
+		other = feed_room(in, n, crlf, chunked, how, 0);
 		same(&whole, &other, what, how);
 		free(other.out);
 	}
 	for (how = -1; how >= -20; how--) {
-		other = feed(in, n, crlf, how);
+		other = feed_room(in, n, crlf, chunked, how, 0);
 		same(&whole, &other, what, how);
 		free(other.out);
 	}
 	/* into small separate outputs, as data_run() spills */
 	for (how = 2; how <= 7; how += 5) {
-		other = feed_room(in, n, crlf, 0, (size_t)how);
+		other = feed_room(in, n, crlf, chunked, 0, (size_t)how);
 		same(&whole, &other, what, 100 + how);
 		free(other.out);
-		other = feed_room(in, n, crlf, -how, (size_t)how);
+		other = feed_room(in, n, crlf, chunked, -how, (size_t)how);
 		same(&whole, &other, what, 200 + how);
 		free(other.out);
 	}
 	return whole;
+}
+
+/* every_way - every_way_mode() for DATA */
+static struct fed
+every_way(const char *in, size_t n, int crlf, const char *what)
+{
+	return every_way_mode(in, n, crlf, 0, what);
 }
 
 /* printable - a C-escaped copy of a short buffer for messages */
@@ -226,10 +248,42 @@ static const struct data_case cases[] = {
 	{ LIT("a\nb\r\n.\r\n"), 0, 1, LIT("a\nb\n"), 0, 5, 1 },
 	{ LIT("a\rb\r\n.\r\n"), 0, 1, LIT("a\nb\n"), 0, 5, 1 },
 	{ LIT("a\nb\r\n.\r\n"), 1, 1, LIT("a\r\nb\r\n"), 0, 5, 1 },
-	{ LIT("a\r\r\n.\r\n"), 0, 1, LIT("a\n\n"), 0, 4, 1 },
 	{ LIT("a\n\n\r\n.\r\n"), 0, 1, LIT("a\n\n\n"), 0, 5, 2 },
-	{ LIT("a\n.\nb\r\n.\r\n"), 0, 1, LIT("a\n.\nb\n"), 0, 7, 2 },
-	{ LIT("a\n.\r\nb\r\n.\r\n"), 0, 1, LIT("a\n.\nb\n"), 0, 8, 1 },
+	/* after a bare line end a leading dot is stuffing, but that line
+	 * never ends the data */
+	{ LIT("a\n.\nb\r\n.\r\n"), 0, 1, LIT("a\n\nb\n"), 0, 6, 2 },
+	{ LIT("a\n.\r\nb\r\n.\r\n"), 0, 1, LIT("a\n\nb\n"), 0, 7, 1 },
+	{ LIT("a\n..b\r\n.\r\n"), 0, 1, LIT("a\n.b\n"), 0, 6, 1 },
+	{ LIT("a\n..b\r\n.\r\n"), 1, 1, LIT("a\r\n.b\r\n"), 0, 6, 1 },
+	{ LIT("a\r..b\r\n.\r\n"), 0, 1, LIT("a\n.b\n"), 0, 6, 1 },
+	{ LIT("a\n.x\n..\n.\r\n"), 0, 0, LIT("a\nx\n.\n\n"), 0, 8, 3 },
+	{ LIT("a\n.\r\n"), 0, 0, LIT("a\n\n"), 0, 4, 1 },
+	{ LIT("a\r.\r\n"), 0, 0, LIT("a\n\n"), 0, 4, 1 },
+	{ LIT("a\n."), 0, 0, LIT("a\n"), 0, 2, 1 },
+	/* a run of CRs before LF is one line end, the extra CRs bare; its
+	 * CR LF is a real CRLF: "." CRLF after it ends the data */
+	{ LIT("a\r\r\n.\r\n"), 0, 1, LIT("a\n"), 0, 4, 1 },
+	{ LIT("a\r\r\n.\r\n"), 1, 1, LIT("a\r\n"), 0, 4, 1 },
+	{ LIT("x\r\r\r\r\n.\r\n"), 0, 1, LIT("x\n"), 0, 6, 3 },
+	{ LIT("\r\r\n.\r\n"), 0, 1, LIT("\n"), 0, 3, 1 },
+	{ LIT("S: a\r\r\nF: b\r\r\n\r\r\nbody\r\r\n.\r\n"), 0, 1,
+	  LIT("S: a\nF: b\n\nbody\n"), 0, 24, 4 },
+	{ LIT("S: a\r\r\nF: b\r\r\n\r\r\nbody\r\r\n.\r\n"), 1, 1,
+	  LIT("S: a\r\nF: b\r\n\r\nbody\r\n"), 0, 24, 4 },
+	{ LIT("a\r\r\n..b\r\r\n.\r\n"), 0, 1, LIT("a\n.b\n"), 0, 9, 2 },
+	{ LIT("a\r\n.\r\r\n.\r\n"), 0, 1, LIT("a\n\n"), 0, 6, 1 },
+	{ LIT("a\n.\r\r\n.\r\n"), 0, 1, LIT("a\n\n"), 0, 5, 2 },
+	{ LIT(".\r\r\n.\r\n"), 0, 1, LIT("\n"), 0, 3, 1 },
+	/* CRs not followed by LF: each a bare line end */
+	{ LIT("x\r\r\ry\r\n.\r\n"), 0, 1, LIT("x\n\n\ny\n"), 0, 7, 3 },
+	{ LIT("x\r\r\ry\r\n.\r\n"), 1, 1, LIT("x\r\n\r\n\r\ny\r\n"), 0, 7,
+	  3 },
+	{ LIT("a\r\n.\r\r.\r\n.\r\n"), 0, 1, LIT("a\n\n\n\n"), 0, 7, 2 },
+	{ LIT("a\r\r\r\n\r\r.\r\n"), 0, 0, LIT("a\n\n\n\n"), 0, 9, 4 },
+	/* a run still open at the end of the input: no output, not counted */
+	{ LIT("a\r\r"), 0, 0, LIT("a"), 0, 1, 0 },
+	{ LIT("a\r\r\r\n"), 0, 0, LIT("a\n"), 0, 5, 2 },
+	{ LIT("a\r\n.\r\r"), 0, 0, LIT("a\n"), 0, 3, 0 },
 	/* NUL and 8-bit octets are content */
 	{ LIT("a\0b\r\n.\r\n"), 0, 1, LIT("a\0b\n"), 0, 5, 0 },
 	{ LIT("\xff\xfe\r\n.\r\n"), 0, 1, LIT("\xff\xfe\n"), 0, 4, 0 },
@@ -278,7 +332,11 @@ static const struct {
 	{ LIT("\r\n.\0\r\n") }, { LIT("\r\n.\r\0\n") }, { LIT("\r\0\n.\r\n") },
 	{ LIT("\r\r\n.\n") }, { LIT("\n\r\n.\n") }, { LIT("\r\n.\r\r\n") },
 	{ LIT("\r\n .\r\n") }, { LIT("\r\n.\n\r\n") }, { LIT("\r\n\n.\r\n") },
-	{ LIT("\r\n\r.\r\n") },
+	{ LIT("\r\n\r.\r\n") }, { LIT("\r\r.\r\n") }, { LIT("\n..\r\n") },
+	{ LIT("\r\r\n.\r\r\n") }, { LIT("\r\r\r\n.\n") },
+	{ LIT("\n.\r\r\n") }, { LIT("\r.\r\r\n") }, { LIT("\r\r\r.\r\n") },
+	{ LIT("\r\r\n.\r\r.\r\n") }, { LIT("\n\r.\r\n") },
+	{ LIT("\r\r\n\n.\r\n") }, { LIT("\r\n.\r\r") },
 };
 
 #define NSMUGGLE	(sizeof(smuggle) / sizeof(smuggle[0]))
@@ -500,6 +558,136 @@ START_TEST(test_large_message)
 }
 END_TEST
 
+/* with_eol - want with each LF made the line end of the mode */
+static size_t
+with_eol(const char *want, size_t n, int crlf, char *out)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (want[i] == '\n' && crlf)
+			out[o++] = '\r';
+		out[o++] = want[i];
+	}
+	return o;
+}
+
+/* BDAT: line ends only.  Each case is fed every way, then finished as
+ * the last chunk; the wanted output has LF line ends (CRLF under --crlf) */
+struct bdat_case {
+	const char *in;
+	size_t n;
+	const char *out;
+	size_t outlen;
+	unsigned long long size, bare;
+};
+
+static const struct bdat_case bdat_cases[] = {
+	{ LIT("a\r\nb\nc\rd"), LIT("a\nb\nc\nd"), 8, 2 },
+	{ LIT("a\r\r\nb"), LIT("a\nb"), 5, 1 },
+	{ LIT("\r\r\r\r\n"), LIT("\n"), 5, 3 },
+	{ LIT("a\r\rb\r\r\n"), LIT("a\n\nb\n"), 7, 3 },
+	{ LIT("a\n..b\r\n.\r\n"), LIT("a\n..b\n.\n"), 10, 1 },
+	{ LIT("x\r\r\n.\r\n"), LIT("x\n.\n"), 7, 1 },
+	{ LIT("\r\n\r\r\n\r\r\r\n"), LIT("\n\n\n"), 9, 3 },
+	{ LIT("a\n\r\r\n"), LIT("a\n\n"), 5, 2 },
+	{ LIT("S: a\r\r\nF: b\r\r\n\r\r\nbody\r\r\n"),
+	  LIT("S: a\nF: b\n\nbody\n"), 24, 4 },
+	/* a run left at the end of the last chunk: each CR is bare */
+	{ LIT("a\r"), LIT("a\n"), 2, 1 },
+	{ LIT("a\r\r\r"), LIT("a\n\n\n"), 4, 3 },
+	{ LIT("a\r\n\r"), LIT("a\n\n"), 4, 1 },
+};
+
+#define NBDAT	(sizeof(bdat_cases) / sizeof(bdat_cases[0]))
+
+START_TEST(test_bdat_table)
+{
+	const struct bdat_case *c = &bdat_cases[_i];
+	int crlf;
+
+	for (crlf = 0; crlf < 2; crlf++) {
+		struct fed f = every_way_mode(c->in, c->n, crlf, 1,
+		    printable(c->in, c->n));
+		char want[256];
+		size_t wn = with_eol(c->out, c->outlen, crlf, want);
+
+		ck_assert_msg(f.outlen == wn && memcmp(f.out, want, wn) == 0,
+		    "case %d \"%s\"%s: output \"%s\", want \"%s\"", _i,
+		    printable(c->in, c->n), crlf ? " (crlf)" : "",
+		    printable(f.out, f.outlen), printable(want, wn));
+		ck_assert_uint_eq(f.consumed, c->n);
+		ck_assert_int_ne(f.state, DATA_END);
+		ck_assert_msg(f.size == c->size, "case %d: size %llu, want %llu",
+		    _i, f.size, c->size);
+		ck_assert_msg(f.bare == c->bare, "case %d: bare %llu, want %llu",
+		    _i, f.bare, c->bare);
+		free(f.out);
+	}
+}
+END_TEST
+
+/* check_run - in through a machine every way: want, size, bare */
+static void
+check_run(const char *in, size_t n, int crlf, int chunked,
+    const char *want, size_t wn, unsigned long long size,
+    unsigned long long bare, const char *what)
+{
+	struct fed f = every_way_mode(in, n, crlf, chunked, what);
+
+	ck_assert_msg(f.outlen == wn && memcmp(f.out, want, wn) == 0,
+	    "%s: %zu octets out, want %zu", what, f.outlen, wn);
+	ck_assert_msg(f.size == size, "%s: size %llu, want %llu", what,
+	    f.size, size);
+	ck_assert_msg(f.bare == bare, "%s: bare %llu, want %llu", what,
+	    f.bare, bare);
+	ck_assert_int_eq(f.state == DATA_END, !chunked);
+	free(f.out);
+}
+
+START_TEST(test_long_cr_run)
+{
+	/* a client may send any number of CRs: the machine counts them and
+	 * writes their line ends once it knows what they are, in pieces
+	 * that fit (more than the spill buffer holds), DATA and BDAT */
+	const size_t run = 40000;
+	int chunked = _i / 2, crlf = _i % 2;
+	const char *eol = crlf ? "\r\n" : "\n";
+	size_t k = crlf ? 2 : 1, n, wn, i;
+	char *in = malloc(run + 16), *want = malloc(2 * run + 16);
+
+	ck_assert(in != NULL && want != NULL);
+	in[0] = 'a';
+	memset(in + 1, '\r', run);
+
+	/* then LF: one line end, the other CRs bare */
+	n = 1 + run;
+	memcpy(in + n, "\nb\r\n.\r\n", 7);
+	n += chunked ? 4 : 7;
+	wn = (size_t)sprintf(want, "a%sb%s", eol, eol);
+	check_run(in, n, crlf, chunked, want, wn, 1 + run + 1 + 3, run - 1,
+	    "CR run, LF");
+
+	/* then text: each CR a line end of its own */
+	n = 1 + run;
+	memcpy(in + n, "b\r\n.\r\n", 6);
+	n += chunked ? 3 : 6;
+	want[0] = 'a';
+	for (i = 0, wn = 1; i < run; i++, wn += k)
+		memcpy(want + wn, eol, k);
+	wn += (size_t)sprintf(want + wn, "b%s", eol);
+	check_run(in, n, crlf, chunked, want, wn, 1 + run + 3, run,
+	    "CR run, text");
+
+	/* BDAT: the run ends the last chunk */
+	if (chunked)
+		check_run(in, 1 + run, crlf, 1, want, wn - 1 - k, 1 + run,
+		    run, "CR run, finished");
+	free(in);
+	free(want);
+}
+END_TEST
+
 /* convert_room - a chunked machine over pieces, in place (room 0) or
  * through an output of room octets; returns output, sets bare and
  * whether a CR is pending */
@@ -616,12 +804,12 @@ START_TEST(test_convert_pending_cr)
 	ck_assert_uint_eq(bare, 1);
 	ck_assert_int_eq(pending, 0);
 
-	/* CR | CR LF: a bare CR, then a CRLF */
+	/* CR | CR LF: one run, one line end; the extra CR is bare */
 	p[1] = "\r\nb";
 	l[1] = 3;
 	n = convert(p, l, 2, 0, out, &bare, &pending);
-	ck_assert_uint_eq(n, 4);
-	ck_assert_mem_eq(out, "a\n\nb", 4);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_mem_eq(out, "a\nb", 3);
 	ck_assert_uint_eq(bare, 1);
 
 	/* CR | CR | LF */
@@ -630,9 +818,20 @@ START_TEST(test_convert_pending_cr)
 	p[2] = "\n";
 	l[2] = 1;
 	n = convert(p, l, 3, 0, out, &bare, &pending);
-	ck_assert_uint_eq(n, 3);
-	ck_assert_mem_eq(out, "a\n\n", 3);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_mem_eq(out, "a\n", 2);
 	ck_assert_uint_eq(bare, 1);
+	ck_assert_int_eq(pending, 0);
+
+	/* CR | CR | text: two bare CRs, written when the text comes */
+	p[2] = "b";
+	n = convert(p, l, 2, 0, out, &bare, &pending);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(pending, 1);
+	n = convert(p, l, 3, 1, out, &bare, &pending);
+	ck_assert_uint_eq(n, 6);
+	ck_assert_mem_eq(out, "a\r\n\r\nb", 6);
+	ck_assert_uint_eq(bare, 2);
 	ck_assert_int_eq(pending, 0);
 }
 END_TEST
@@ -642,7 +841,7 @@ START_TEST(test_convert_finish)
 	/* the last chunk ended in CR: a bare CR, one line end */
 	struct data_machine m;
 	struct fed f;
-	char buf[] = "a\r", eol[2], out[4];
+	char buf[] = "a\r", out[8];
 
 	data_init(&m, 1, 1);
 	memset(&f, 0, sizeof(f));
@@ -650,13 +849,31 @@ START_TEST(test_convert_finish)
 	ck_assert_uint_eq(data_run(&m, buf, 2, collect, &f), 2);
 	ck_assert_uint_eq(f.outlen, 1);
 	ck_assert_int_eq(m.state, DATA_CR);
-	ck_assert_uint_eq(data_finish(&m, eol), 2);
-	ck_assert_mem_eq(eol, "\r\n", 2);
+	finish(&m, &f);
+	ck_assert_uint_eq(f.outlen, 3);
+	ck_assert_mem_eq(out, "a\r\n", 3);
 	ck_assert_uint_eq(m.bare, 1);
-	ck_assert_uint_eq(data_finish(&m, eol), 0);
+	ck_assert_int_eq(m.state, DATA_MID);
+	finish(&m, &f);
+	ck_assert_uint_eq(f.outlen, 3);
 	data_init(&m, 0, 1);
-	ck_assert_uint_eq(data_finish(&m, eol), 0);
+	finish(&m, &f);
+	ck_assert_uint_eq(f.outlen, 3);
 	ck_assert_uint_eq(m.bare, 0);
+
+	/* a run of CRs at the end: as many bare line ends */
+	data_init(&m, 1, 1);
+	memset(&f, 0, sizeof(f));
+	f.out = out;
+	memcpy(buf, "\r\r", 2);
+	ck_assert_uint_eq(data_run(&m, buf, 2, collect, &f), 2);
+	ck_assert_uint_eq(f.outlen, 0);
+	finish(&m, &f);
+	ck_assert_uint_eq(f.outlen, 4);
+	ck_assert_mem_eq(out, "\r\n\r\n", 4);
+	ck_assert_uint_eq(m.bare, 2);
+	ck_assert_uint_eq(m.size, 2);
+	ck_assert_int_eq(m.state, DATA_MID);
 }
 END_TEST
 
@@ -675,6 +892,8 @@ START_TEST(test_convert_every_split)
 	whole_n = convert(p, l, 1, 0, whole, &whole_bare, &pending);
 	ck_assert_int_eq(pending, 0);
 	ck_assert_uint_eq(whole_bare, 4);
+	ck_assert_uint_eq(whole_n, 17);
+	ck_assert_mem_eq(whole, "x\ny\nz\n\nw\n\n.\n..end", 17);
 	for (cut = 0; cut <= n; cut++) {
 		for (cut2 = cut; cut2 <= n; cut2++) {
 			p[0] = in;
@@ -710,6 +929,8 @@ data_suite(void)
 	tcase_add_test(tc, test_feed_after_end);
 	tcase_add_test(tc, test_in_place_spill);
 	tcase_add_test(tc, test_large_message);
+	tcase_add_loop_test(tc, test_bdat_table, 0, (int)NBDAT);
+	tcase_add_loop_test(tc, test_long_cr_run, 0, 4);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("convert");

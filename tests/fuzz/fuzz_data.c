@@ -6,16 +6,19 @@
  *   - the end is found exactly where a naive scan finds the first
  *     CRLF "." CRLF (or "." CRLF at the very start), and nowhere else;
  *   - output, size and bare-line-end count equal a reference written
- *     line by line (a line ends at CRLF, a bare CR or a bare LF; only a
- *     line after CRLF can be stuffed or end the data);
+ *     line by line (a line ends at CRLF, at a run of CRs before LF, which
+ *     is one line end with its extra CRs bare, at a bare CR or at a bare
+ *     LF; every line's leading dot is stuffing; only a line after CRLF
+ *     can end the data);
  *   - in LF mode the output holds no CR and is never longer than the
  *     input; under --crlf every CR is followed by LF and vice versa;
  *   - fed in three pieces at arbitrary points, the result is the same;
  *   - unstuffing a clean, properly stuffed input and stuffing the result
  *     again gives the input back; and any text stuffed, then fed, comes
  *     out unchanged.
- * For the chunked (BDAT) machine: the same against a byte reference,
- * whole and in three pieces.  Pieces run in place through data_run(), as
+ * For the chunked (BDAT) machine: the same against a byte reference
+ * (and every octet counted), whole and in three pieces, CRs left at the
+ * end finished as bare.  Pieces run in place through data_run(), as
  * the session runs them, and also through data_feed() into outputs of 2
  * to 7 octets; buffers have exact sizes, so AddressSanitizer sees any
  * write past them.
@@ -88,32 +91,34 @@ reference(const char *p, size_t n, int crlf, struct result *r)
 
 	memset(r, 0, sizeof(*r));
 	while (pos < n) {
-		size_t e = pos, skip = 0, term;
-		int bare;
+		size_t e = pos, run = 0, skip, term;
+		int real;
 
 		while (e < n && p[e] != '\r' && p[e] != '\n')
 			e++;
-		if (e == n || (p[e] == '\r' && e + 1 == n)) {
-			/* unterminated: a final CR is still pending */
-			skip = eligible && e > pos && p[pos] == '.';
+		while (e + run < n && p[e + run] == '\r')
+			run++;
+		skip = e > pos && p[pos] == '.';	/* always stuffing */
+		if (e == n || (run > 0 && e + run == n)) {
+			/* unterminated: a final run of CRs is still pending */
 			buf_put(r, p + pos + skip, e - pos - skip);
 			r->size += e - pos - skip;
 			r->used = n;
 			return;
 		}
-		bare = !(p[e] == '\r' && p[e + 1] == '\n');
-		term = bare ? 1 : 2;
-		if (eligible && !bare && e - pos == 1 && p[pos] == '.') {
+		real = run > 0 && p[e + run] == '\n';	/* CR... LF */
+		term = real ? run + 1 : 1;	/* else one bare CR or LF */
+		if (eligible && real && run == 1 && e - pos == 1 &&
+		    p[pos] == '.') {
 			r->used = e + 2;
 			r->end = 1;
 			return;
 		}
-		skip = eligible && e > pos && p[pos] == '.';
 		buf_put(r, p + pos + skip, e - pos - skip);
 		buf_put(r, crlf ? "\r\n" : "\n", crlf ? 2 : 1);
 		r->size += e - pos - skip + term;
-		r->bare += bare;
-		eligible = !bare;
+		r->bare += real ? run - 1 : 1;
+		eligible = real;
 		pos = e + term;
 	}
 	r->used = n;
@@ -318,7 +323,6 @@ convert(const char *p, size_t n, int crlf, size_t a, size_t b, size_t room,
 {
 	const size_t cut[4] = { 0, a, b, n };
 	struct data_machine m;
-	char eol[2];
 	int i;
 
 	memset(r, 0, sizeof(*r));
@@ -326,9 +330,10 @@ convert(const char *p, size_t n, int crlf, size_t a, size_t b, size_t room,
 	for (i = 0; i < 3; i++)
 		FUZZ_CHECK(piece(&m, p + cut[i], cut[i + 1] - cut[i], room,
 		    r) == cut[i + 1] - cut[i]);
-	buf_put(r, eol, data_finish(&m, eol));
-	FUZZ_CHECK(m.state == DATA_MID);
+	data_finish(&m, sink, r);
+	FUZZ_CHECK(m.state == DATA_MID && m.crs == 0);
 	r->bare = m.bare;
+	r->size = m.size;
 	r->used = n;
 }
 
@@ -341,17 +346,33 @@ check_convert(const char *p, size_t n, int crlf, size_t a, size_t b)
 
 	memset(&ref, 0, sizeof(ref));
 	for (i = 0; i < n; i++) {
+		size_t j = i;
+
 		if (p[i] != '\r' && p[i] != '\n') {
 			buf_put(&ref, p + i, 1);
 			continue;
 		}
-		if (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')
-			i++;
-		else
+		while (j < n && p[j] == '\r')
+			j++;
+		if (j > i && j < n && p[j] == '\n') {
+			/* a run of CRs and its LF: one line end */
+			ref.bare += j - i - 1;
+			i = j;
+		} else if (j > i) {
+			/* CRs before anything else: a line end each */
+			for (; i + 1 < j; i++) {
+				ref.bare++;
+				buf_put(&ref, crlf ? "\r\n" : "\n",
+				    crlf ? 2 : 1);
+			}
 			ref.bare++;
+		} else {
+			ref.bare++;	/* bare LF */
+		}
 		buf_put(&ref, crlf ? "\r\n" : "\n", crlf ? 2 : 1);
 	}
 	ref.used = n;
+	ref.size = n;
 	convert(p, n, crlf, n, n, 0, &whole);
 	convert(p, n, crlf, a, b, (a ^ b) % 2 ? 0 : 2 + (a + b) % 6, &split);
 	FUZZ_CHECK(same(&whole, &ref) && same(&split, &ref));
