@@ -488,14 +488,14 @@ else
 	fail "max-rcpt: exim exited $rc"
 	cat "$tmp/exim-max-rcpt.out"
 fi
-# Forced delivery runs (-M ignores retry times) while the message is on
-# the queue, each bounded; stop after three runs in a row that deliver
-# nothing, and after 300 runs in all.
+# Forced delivery runs (-M ignores retry times) until Exim logs the
+# message Completed, each bounded; stop after three runs in a row that
+# deliver nothing, and after 300 runs in all.
 runs=0 idle=0
 before=$(find "$tmp/many" -type f | wc -l)
 start=$(date +%s)
 while [ -n "$id" ] && [ "$runs" -lt 300 ] && [ "$idle" -lt 3 ] &&
-    timeout 30 "$exim" -C "$conf" -Mvh "$id" >/dev/null 2>&1; do
+    ! grep -q " $id Completed\$" "$mainlog"; do
 	timeout 120 "$exim" -C "$conf" -M "$id" >> "$tmp/exim-max-rcpt.out" 2>&1
 	runs=$((runs + 1))
 	now=$(find "$tmp/many" -type f | wc -l)
