@@ -3,8 +3,10 @@
 #
 # swaks talks to pipesmtpd through --pipe (it runs the server and speaks
 # on its stdin/stdout); Python's smtplib talks over a socketpair, the way
-# inetd hands a connection over.  Every delivery goes to tests/recorder,
-# and each check compares what the command received with what was sent.
+# inetd hands a connection over; Twisted's client (python3-twisted)
+# connects over loopback TCP and pipesmtpd gets the accepted socket.
+# Every delivery goes to tests/recorder, and each check compares what the
+# command received with what was sent.
 # Run from anywhere; `make check` runs it after the C suites.  Prints
 # "interop: N passed, M failed" last and exits non-zero on any failure.
 # A missing client is a failure naming the Debian package that has it.
@@ -16,8 +18,10 @@ REC=./tests/recorder
 passed=0
 failed=0
 
-pass() { passed=$((passed + 1)); echo "ok - $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $1"; }
+# printf, not echo: a reason quoting a Python bytes value keeps its
+# backslashes (dash's echo would turn \n into a line break)
+pass() { passed=$((passed + 1)); printf 'ok - %s\n' "$1"; }
+fail() { failed=$((failed + 1)); printf 'FAIL - %s\n' "$1"; }
 
 finish() {
 	echo "interop: $passed passed, $failed failed"
@@ -411,5 +415,121 @@ while IFS= read -r line; do
 	esac
 done < "$tmp/smtplib.out"
 [ $status -eq 0 ] || fail "smtplib: the Python script exited $status"
+
+# ---- Twisted's SMTP client over loopback TCP ----
+
+if ! "$PY" -c 'import twisted.mail.smtp' >/dev/null 2>&1; then
+	fail "Twisted not found for $PY: install the Debian package 'python3-twisted'"
+	finish
+fi
+
+cat > "$tmp/twisted_test.py" <<'EOF'
+# twisted.mail.smtp.sendmail against pipesmtpd started on each accepted
+# loopback TCP connection, the way inetd hands one over; one line per
+# check: "ok - NAME" or "FAIL - NAME: why".
+#
+# Twisted's client turns every LF of the message into CRLF, so a message
+# given with CRLF line ends goes out with CR CR LF: that must still be one
+# line end each, or the header block ends after its first line.
+import os, socket, subprocess, sys, threading
+from twisted.internet import reactor
+from twisted.mail import smtp
+
+BIN, REC, TMP, ROOTOPT = sys.argv[1:5]
+d = os.path.join(TMP, 'twisted')
+HEADERS = [b'From: Sender <s@x.example>', b'To: User <u@mx.example>',
+           b'Subject: twisted interop', b'Date: Sat, 5 Dec 2026 06:00:00 +0000',
+           b'Message-ID: <twisted.1@x.example>', b'MIME-Version: 1.0',
+           b'Content-Type: text/plain; charset=us-ascii']
+BODY = [b'first body line', b'.a line with a leading dot', b'', b'last line']
+MSG = b''.join(l + b'\r\n' for l in HEADERS + [b''] + BODY)
+
+lsock = socket.socket()
+lsock.bind(('127.0.0.1', 0))
+lsock.listen(5)
+lsock.settimeout(0.2)
+stop = threading.Event()
+sessions = []
+
+
+def serve():
+    """pipesmtpd on every connection until told to stop (Twisted's
+    factory would reconnect after a failure: each try is counted)"""
+    args = [BIN, '--log-stderr', '--hostname', 'mx.example']
+    args += [ROOTOPT] if ROOTOPT else []
+    args += ['--', REC, d]
+    with open(d + '.log', 'ab') as log:
+        while not stop.is_set():
+            try:
+                conn, _ = lsock.accept()
+            except socket.timeout:
+                continue
+            conn.settimeout(None)
+            proc = subprocess.Popen(args, stdin=conn.fileno(),
+                                    stdout=conn.fileno(), stderr=log)
+            conn.close()
+            sessions.append(proc)
+
+
+def check(name, ok, why):
+    print(('ok - twisted: %s' % name) if ok else
+          ('FAIL - twisted: %s: %s' % (name, why)))
+
+
+server = threading.Thread(target=serve, daemon=True)
+server.start()
+result = {}
+dfr = smtp.sendmail('127.0.0.1', 's@x.example', ['u@mx.example'], MSG,
+                    senderDomainName='client.example',
+                    port=lsock.getsockname()[1])
+dfr.addBoth(lambda r: result.setdefault('r', r))
+dfr.addBoth(lambda _: reactor.stop())
+reactor.callLater(60, reactor.stop)
+reactor.run()
+stop.set()
+server.join(10)
+codes = [p.wait(timeout=30) for p in sessions]
+
+r = result.get('r')
+check('sendmail to one recipient: accepted in one session',
+      isinstance(r, tuple) and r[0] == 1 and r[1][0][1] == 250 and
+      codes == [0], 'result %r, pipesmtpd exit codes %r' % (r, codes))
+
+runs = 0
+while os.path.isdir(os.path.join(d, str(runs + 1))):
+    runs += 1
+got = b''
+if runs >= 1:
+    with open(os.path.join(d, '1', 'stdin'), 'rb') as f:
+        got = f.read()
+check('one delivery', runs == 1, '%d runs of the command' % runs)
+
+# the message after pipesmtpd's Return-Path and Received
+lines = got.split(b'\n')
+i = 1 if lines[0].startswith(b'Return-Path:') else 0
+if lines[i].startswith(b'Received:'):
+    i += 1
+    while lines[i][:1] in (b' ', b'\t'):
+        i += 1
+msg = b'\n'.join(lines[i:])
+head, _, body = msg.partition(b'\n\n')
+check('a CRLF message (sent as CR CR LF) keeps its header block whole',
+      head.split(b'\n') == HEADERS,
+      'headers before the first empty line: %r' % head.split(b'\n'))
+check('the message arrives as sent, with LF line ends',
+      msg == MSG.replace(b'\r\n', b'\n'), 'delivered %r' % msg[:400])
+EOF
+
+$LIMIT "$PY" "$tmp/twisted_test.py" "$BIN" "$REC" "$tmp" "$ROOTOPT" \
+    > "$tmp/twisted.out" 2>&1
+status=$?
+while IFS= read -r line; do
+	case $line in
+	"ok - "*) pass "${line#ok - }" ;;
+	"FAIL - "*) fail "${line#FAIL - }" ;;
+	*) printf '%s\n' "$line" ;;
+	esac
+done < "$tmp/twisted.out"
+[ $status -eq 0 ] || fail "twisted: the Python script exited $status"
 
 finish

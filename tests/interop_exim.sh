@@ -11,6 +11,8 @@
 #   lmtp        Exim's lmtp transport on a Unix socket (pipesmtpd --lmtp)
 #   lmtp-cmd    Exim's lmtp transport starting pipesmtpd --lmtp itself as a
 #               command (as the Exim user, no launcher)
+#   max-rcpt    one message to 150 recipients, over SMTP to pipesmtpd
+#               --max-rcpt 1 (a second port), every command succeeding
 #
 # What it proves: with PRDR (either data command) and with LMTP, Exim
 # records exactly the per-recipient outcomes - "=>" delivered for ok, "=="
@@ -18,8 +20,14 @@
 # pipesmtpd queue id for all three).  Without PRDR the single 451 makes
 # Exim defer all three, so ok is never reported delivered on a 250 that
 # was not true for every recipient (the duplicate later is the accepted
-# price).  pipesmtpd is launched per connection by systemd-socket-activate
-# (--inetd), as inetd or a systemd Accept=yes socket would.
+# price).  With --max-rcpt 1, Exim (which does not know LIMITS RCPTMAX)
+# sends up to its max_rcpt of 100 recipients per transaction, pipelined,
+# gets 250 for the first and 452 4.5.3 for the rest, and defers those
+# ("=="); forced delivery runs (exim -M, bounded, stopped when one run
+# delivers nothing) then deliver every recipient exactly once, with no
+# 421 and no bounce.  pipesmtpd is launched per connection by
+# systemd-socket-activate (--inetd), as inetd or a systemd Accept=yes
+# socket would.
 #
 # How Exim runs here: a private configuration written into a temporary
 # directory and given with -C.  Exim keeps root privilege for -C only for
@@ -112,6 +120,10 @@ port=$(python3 -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])')
+port2=$(python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
 sock=$tmp/lmtp.sock
 
 # pipesmtpd's log (--log-stderr) goes to the launcher's stderr: --inetd
@@ -126,19 +138,32 @@ timeout 300 systemd-socket-activate --accept --inetd -l "$sock" \
 	-- "$tmp/deliver" "$tmp/out" %u \
 	</dev/null >/dev/null 2>"$tmp/lmtp.log" &
 pids="$pids $!"
+# max-rcpt: each delivery a new file MANY/LOCAL.PID, so a duplicate shows.
+mkdir "$tmp/many"
+cat > "$tmp/count" <<'EOF'
+#!/bin/sh
+cat > "$1/$2.$$" || exit 75
+EOF
+chmod 755 "$tmp/count"
+timeout 300 systemd-socket-activate --accept --inetd -l "127.0.0.1:$port2" \
+	"$bin" --hostname mx.test --log-stderr --allow-root --max-rcpt 1 \
+	-- "$tmp/count" "$tmp/many" %u \
+	</dev/null >/dev/null 2>"$tmp/maxrcpt.log" &
+pids="$pids $!"
 
-# Wait for both listeners: the Unix socket file, and a TCP port that
-# accepts (probed without connecting, so no session is started).
+# Wait for the listeners: the Unix socket file, and TCP ports that
+# accept (probed without connecting, so no session is started).
 i=0
 while [ "$i" -lt 100 ]; do
-	if [ -S "$sock" ] && python3 - "$port" <<'EOF'
+	if [ -S "$sock" ] && python3 - "$port" "$port2" <<'EOF'
 import socket, sys
-s = socket.socket()
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(0)     # taken: the launcher listens
-sys.exit(1)
+for port in sys.argv[1:]:
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", int(port)))
+    except OSError:
+        continue    # taken: the launcher listens
+    sys.exit(1)
 EOF
 	then
 		break
@@ -147,7 +172,7 @@ EOF
 	i=$((i + 1))
 done
 if [ "$i" -lt 100 ]; then
-	pass "launchers listening on 127.0.0.1:$port and the Unix socket"
+	pass "launchers listening on 127.0.0.1:$port and :$port2 and the Unix socket"
 else
 	fail "launchers not listening after 10 s"
 	cat "$tmp/smtp.log" "$tmp/lmtp.log"
@@ -214,6 +239,13 @@ no_prdr:
   self = send
   transport = smtp_no_prdr
 
+max_rcpt:
+  driver = manualroute
+  senders = max-rcpt@example.org
+  route_list = * 127.0.0.1::$port2
+  self = send
+  transport = smtp_max_rcpt
+
 prdr_bdat:
   driver = manualroute
   senders = prdr-bdat@example.org
@@ -254,6 +286,16 @@ smtp_no_prdr:
   hosts_avoid_tls = *
   allow_localhost
   connection_max_messages = 1
+  connect_timeout = 10s
+  command_timeout = 30s
+  data_timeout = 30s
+  final_timeout = 60s
+
+# Exim's defaults (max_rcpt 100, PRDR), only the timeouts shortened.
+smtp_max_rcpt:
+  driver = smtp
+  hosts_avoid_tls = *
+  allow_localhost
   connect_timeout = 10s
   command_timeout = 30s
   data_timeout = 30s
@@ -424,6 +466,98 @@ fi
 # --- LMTP with pipesmtpd as the transport's command -----------------------
 send lmtp-cmd 5
 per_recipient lmtp-cmd 5 "LMTP error after end of data" ""
+
+# --- 150 recipients against --max-rcpt 1 ----------------------------------
+many=
+i=1
+while [ "$i" -le 150 ]; do
+	many="$many many$i@mx.test"
+	i=$((i + 1))
+done
+printf '%s\n' "From: max-rcpt@example.org" "To: many@mx.test" \
+	"Subject: exim interop max-rcpt" "" \
+	"hello from exim, scenario max-rcpt" > "$tmp/msg"
+# shellcheck disable=SC2086 # one argument per recipient
+timeout 120 "$exim" -C "$conf" -odi -oi -f max-rcpt@example.org $many \
+	< "$tmp/msg" > "$tmp/exim-max-rcpt.out" 2>&1
+rc=$?
+id=$(sed -n 's/^.* \([0-9A-Za-z]\{6\}-[0-9A-Za-z]\{6\}-[0-9A-Za-z]\{2\}\) <= max-rcpt@example\.org .*/\1/p' "$mainlog")
+if [ "$rc" -eq 0 ] && [ -n "$id" ]; then
+	pass "max-rcpt: exim accepted the message ($id) and ran the first delivery"
+else
+	fail "max-rcpt: exim exited $rc"
+	cat "$tmp/exim-max-rcpt.out"
+fi
+# Forced delivery runs (-M ignores retry times) until Exim logs the
+# message Completed, each bounded; stop after three runs in a row that
+# deliver nothing, and after 300 runs in all.
+runs=0 idle=0
+before=$(find "$tmp/many" -type f | wc -l)
+start=$(date +%s)
+while [ -n "$id" ] && [ "$runs" -lt 300 ] && [ "$idle" -lt 3 ] &&
+    ! grep -q " $id Completed\$" "$mainlog"; do
+	timeout 120 "$exim" -C "$conf" -M "$id" >> "$tmp/exim-max-rcpt.out" 2>&1
+	runs=$((runs + 1))
+	now=$(find "$tmp/many" -type f | wc -l)
+	if [ "$now" -gt "$before" ]; then
+		idle=0
+	else
+		idle=$((idle + 1))
+	fi
+	before=$now
+done
+echo "# max-rcpt: $runs forced delivery runs after the first, $(($(date +%s) - start)) s"
+if [ -n "$id" ] && ! timeout 30 "$exim" -C "$conf" -Mvh "$id" >/dev/null 2>&1; then
+	pass "max-rcpt: the message left Exim's queue ($runs more runs)"
+else
+	fail "max-rcpt: the message is still on Exim's queue after $runs runs"
+fi
+# Every recipient: one file (one delivery command run), one "=>" in
+# Exim's log, no bounce.
+dup=0 lost=0 logged=0
+i=1
+while [ "$i" -le 150 ]; do
+	n=$(find "$tmp/many" -name "many$i.*" | wc -l)
+	[ "$n" -gt 1 ] && dup=$((dup + 1))
+	[ "$n" -eq 0 ] && lost=$((lost + 1))
+	[ "$(grep -c " => many$i@mx\\.test " "$mainlog")" -eq 1 ] ||
+		logged=$((logged + 1))
+	i=$((i + 1))
+done
+if [ "$dup" -eq 0 ] && [ "$lost" -eq 0 ]; then
+	pass "max-rcpt: all 150 recipients delivered exactly once"
+else
+	fail "max-rcpt: $dup recipients delivered more than once, $lost never"
+	grep ' == many' "$mainlog" | tail -n 3
+fi
+if [ "$logged" -eq 0 ]; then
+	pass "max-rcpt: Exim logged each recipient delivered (=>) once"
+else
+	fail "max-rcpt: $logged recipients without exactly one => line in Exim's log"
+fi
+files=$(find "$tmp/many" -type f | wc -l)
+if [ "$files" -gt 0 ] && [ "$(find "$tmp/many" -type f -exec grep -l -x \
+    'hello from exim, scenario max-rcpt' {} + | wc -l)" -eq "$files" ]; then
+	pass "max-rcpt: every delivery got the message"
+else
+	fail "max-rcpt: $files deliveries, not all with the message's body"
+fi
+n452=$(grep -c ' == many[0-9]*@mx\.test .* 452 4\.5\.3 ' "$mainlog")
+if [ "$n452" -gt 0 ] &&
+    ! grep -q -e ' \*\* many[0-9]*@mx\.test ' -e ' 421 ' "$mainlog"; then
+	pass "max-rcpt: Exim deferred on 452 4.5.3 ($n452 times), never saw 421, bounced nothing"
+else
+	fail "max-rcpt: Exim's log: $n452 deferrals on 452 4.5.3, or a bounce or 421"
+	grep -e ' \*\* many' -e ' 421 ' -e ' == many' "$mainlog" | head -n 5
+fi
+sessions=$(grep -c ']: disconnect from ' "$tmp/maxrcpt.log")
+if [ "$sessions" -gt 0 ] &&
+    [ "$(grep -c ']: disconnect from .* errors=0 messages=1$' "$tmp/maxrcpt.log")" -eq "$sessions" ]; then
+	pass "max-rcpt: $sessions pipesmtpd sessions, each one message, no error counted"
+else
+	fail "max-rcpt: sessions in pipesmtpd's log"
+	grep ']: disconnect from ' "$tmp/maxrcpt.log" | grep -v 'errors=0 messages=1$' | head -n 5
+fi
 
 # --- One session per message ---------------------------------------------
 if [ "$(grep -c 'pipesmtpd\[[0-9]*\]: disconnect from unknown\[127\.0\.0\.1\] .* messages=1$' "$tmp/smtp.log")" -eq 3 ] &&
