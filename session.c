@@ -104,6 +104,8 @@ struct session {
 	int closing;			/* QUIT, limit, timeout or I/O error */
 	unsigned errors;		/* error replies so far */
 	unsigned long commands, messages, serial;
+	char eod_id[QUEUE_ID_MAX];	/* the message whose end-of-data
+					   reply is the last thing said */
 	long long session_end;		/* --session-timeout, mono_us() */
 	long long read_end;		/* the line's or the data's end */
 	struct txn *txn;		/* set while a transaction runs */
@@ -964,6 +966,7 @@ finish_message(struct session *s, struct txn *t)
 		deliver_all(s, t, s->cfg->lmtp ? REPLY_EACH :
 		    t->prdr ? REPLY_PRDR : REPLY_ONE);
 	}
+	snprintf(s->eod_id, sizeof(s->eod_id), "%s", t->queue_id);
 	txn_reset(s);
 }
 
@@ -1336,13 +1339,14 @@ serve(struct session *s)
 		size_t len = 0;
 		enum read_result r = read_line(s, &line, &len);
 
+		if (r == READ_EOF || r == READ_ERROR)
+			break;
+		s->eod_id[0] = '\0';	/* the client is still there */
 		if (r == READ_TIMEOUT) {
 			reply_nocount(s, 421, "4.4.2", "%s Error: timeout "
 			    "exceeded", s->cfg->hostname);
 			break;
 		}
-		if (r == READ_EOF || r == READ_ERROR)
-			break;
 		s->commands++;
 		if (r == READ_TOOLONG)
 			reply(s, 500, "5.5.2", "Line too long");
@@ -1373,9 +1377,12 @@ session_run(const struct config *cfg, const struct session_io *io,
 	}
 	flush(s);
 	txn_reset(s);
-	log_info("disconnect from %s[%s] commands=%lu errors=%u messages=%lu",
+	if (s->eod_id[0] != '\0')
+		log_info("%s: lost connection after end of data: the sender "
+		    "may retry", s->eod_id);
+	log_info("disconnect from %s[%s] commands=%lu errors=%u messages=%lu%s",
 	    cfg->client_host, cfg->client_ip, s->commands, s->errors,
-	    s->messages);
+	    s->messages, s->eod_id[0] != '\0' ? " lost=1" : "");
 	free(s);
 	return EXIT_OK;
 }

@@ -215,6 +215,58 @@ START_TEST(test_disconnect_elsewhere)
 }
 END_TEST
 
+START_TEST(test_lost_reply_logged)
+{
+	/* a client that goes away right after the final dot may never see
+	 * the 250, and may send the message again: the log says so, with
+	 * the queue id, and the disconnect line counts it.  A QUIT (or any
+	 * command) after the reply means it was read. */
+	static const char *const ends[] = { "", "QUIT\r\n", "NOOP\r\n" };
+	int hard, lmtp;
+	size_t i;
+
+	for (lmtp = 0; lmtp < 2; lmtp++)
+	for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+	for (hard = 0; hard < (i == 0 ? 2 : 1); hard++) {
+		struct h_opts o = { .args = { lmtp ? "--lmtp" : "--log-stderr" } };
+		struct h_proc p;
+		struct h_result r;
+		char *id, *want;
+
+		h_fresh();
+		h_start(&p, &o);
+		h_sends(&p, h_strf("%s c.example\r\nMAIL FROM:<s@x.example>\r\n"
+		    "RCPT TO:<u@mx.example>\r\nDATA\r\n" H_MSG ".\r\n%s",
+		    lmtp ? "LHLO" : "EHLO", ends[i]));
+		h_expect(&p, "220");
+		h_expect(&p, "250");
+		h_expect(&p, "250 2.1.0");
+		h_expect(&p, "250 2.1.5");
+		h_expect(&p, "354");	/* it has read the dot with these */
+		if (hard)	/* the reply cannot even be written */
+			shutdown(p.sock, SHUT_RDWR);
+		else
+			h_shut(&p);
+		h_finish(&p, &r);
+		ck_assert_msg(h_count(h_dir) == 1, "lmtp %d end %zu hard %d: "
+		    "'%s' '%s'", lmtp, i, hard, r.out, r.log);
+		id = h_env(h_dir, 1, "QUEUE_ID");
+		want = h_strf("]: %s: lost connection after end of data: the "
+		    "sender may retry\n", id);
+		if (i == 0) {
+			ck_assert_msg(strstr(r.log, want) != NULL, "lmtp %d hard "
+			    "%d: '%s'", lmtp, hard, r.log);
+			ck_assert_msg(strstr(r.log, " messages=1 lost=1\n") !=
+			    NULL, "'%s'", r.log);
+		} else {
+			ck_assert_msg(strstr(r.log, "lost") == NULL, "after "
+			    "'%s': '%s'", ends[i], r.log);
+		}
+		ck_assert_int_eq(r.code, 0);
+	}
+}
+END_TEST
+
 /* ---- the client's identity ---- */
 
 struct identity_case {
@@ -402,6 +454,7 @@ session_suite(void)
 	tcase_add_loop_test(tc, test_disconnect_mid_data, 0,
 	    sizeof(cut_points) / sizeof(cut_points[0]));
 	tcase_add_test(tc, test_disconnect_elsewhere);
+	tcase_add_test(tc, test_lost_reply_logged);
 	suite_add_tcase(s, tc);
 
 	tc = h_tcase("identity");
