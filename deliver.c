@@ -96,9 +96,7 @@ struct run {
 	struct timespec deadline;	/* CLOCK_MONOTONIC */
 	char out[CAPTURE_MAX];		/* first CAPTURE_MAX octets */
 	size_t outlen;
-	int status;			/* wait status */
-	int timed_out;			/* killed at the deadline */
-	int short_input;		/* the spool ended early */
+	struct deliver_end end;		/* how it ended */
 	int exec_errno;			/* the command never started */
 };
 
@@ -192,6 +190,62 @@ deliver_map_status(int status, const char *output, size_t len,
 	}
 	if (line[code] != '\0')
 		snprintf(out->text, sizeof(out->text), "%s", line + code);
+}
+
+/* deliver_map_end - how a run ended to an outcome.  Only a child that
+ * was reaped before the deadline has an exit status to map; one that
+ * timed out, or whose end waitpid() could not see (a launcher left
+ * SIGCHLD ignored, say), is a temporary failure: its status is never
+ * read as exit 0 */
+void
+deliver_map_end(const struct deliver_end *e, const char *output,
+    size_t len, struct deliver_outcome *out)
+{
+	char text[DELIVER_TEXT_MAX + 1];
+
+	if (e->reaped && !e->timed_out) {
+		deliver_map_status(e->status, output, len, out);
+		if (e->short_input && out->cls == OUT_DELIVERED)
+			set_text(out, OUT_TEMP, "4.3.0", "spool read error");
+		return;
+	}
+	if (e->timed_out)
+		snprintf(text, sizeof(text), "delivery command timed out%s",
+		    e->reaped ? "" : " and could not be reaped");
+	else
+		snprintf(text, sizeof(text), "cannot wait for delivery "
+		    "command: %s", e->wait_errno != 0 ?
+		    strerror(e->wait_errno) : "not reaped");
+	set_text(out, OUT_TEMP, "4.3.0", text);
+	out->status = e->reaped ? e->status : DELIVER_UNSEEN;
+}
+
+/* deliver_map_check - the --rcpt-check verdict: exit 0 accepts, 67 is
+ * 5.1.1, 75 is 4.2.1; anything else, and any run whose exit was not
+ * seen, is 4.3.0: the check fails closed */
+void
+deliver_map_check(const struct deliver_end *e, const char *output,
+    size_t len, struct deliver_outcome *out)
+{
+	static const struct { int code; enum deliver_class cls;
+	    const char *dsn; } verdicts[] = {
+		{ 0, OUT_DELIVERED, "2.1.5" },
+		{ 67, OUT_PERM, "5.1.1" },
+		{ 75, OUT_TEMP, "4.2.1" },
+	};
+	size_t i;
+
+	deliver_map_end(e, output, len, out);
+	if (!e->reaped || e->timed_out || !WIFEXITED(e->status))
+		return;
+	out->cls = OUT_TEMP;
+	snprintf(out->dsn, sizeof(out->dsn), "4.3.0");
+	for (i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++)
+		if (WEXITSTATUS(e->status) == verdicts[i].code) {
+			out->cls = verdicts[i].cls;
+			snprintf(out->dsn, sizeof(out->dsn), "%s",
+			    verdicts[i].dsn);
+		}
 }
 
 /* placeholder - the value of %c, or NULL for an unknown placeholder */
@@ -472,7 +526,7 @@ input_done(struct run *r, struct pump *p, int short_read)
 	close(p->in_fd);
 	p->in_fd = -1;
 	if (short_read)
-		r->short_input = 1;
+		r->end.short_input = 1;
 }
 
 /* refill - the next buffer of head or spool octets; -1 on a short spool */
@@ -604,6 +658,26 @@ child_fd(pid_t pid)
 #endif
 }
 
+/* reap - waitpid() for the child: 1 when it has ended (reaped, or
+ * waitpid() failed: end.wait_errno says why), 0 while it runs.  A
+ * failure other than EINTR ends the wait: under an ignored SIGCHLD the
+ * kernel reaps the child itself and its status is lost, so the run has
+ * no exit status to read, and the outcome says so */
+static int
+reap(struct run *r, pid_t pid, int flags)
+{
+	pid_t w;
+
+	do
+		w = waitpid(pid, &r->end.status, flags);
+	while (w < 0 && errno == EINTR);
+	if (w == pid)
+		r->end.reaped = 1;
+	else if (w < 0)
+		r->end.wait_errno = errno;
+	return w != 0;
+}
+
 /* kill_group - the deadline passed: the whole group dies, its own
  * children too, and the child is reaped */
 static void
@@ -611,9 +685,8 @@ kill_group(struct run *r, pid_t pid)
 {
 	kill(-pid, SIGKILL);
 	kill(pid, SIGKILL);
-	while (waitpid(pid, &r->status, 0) < 0 && errno == EINTR)
-		;
-	r->timed_out = 1;
+	r->end.timed_out = 1;
+	reap(r, pid, 0);
 }
 
 /* watch - the parent's loop: feed stdin, drain output, wait for the exit
@@ -628,7 +701,7 @@ watch(struct run *r, pid_t pid, struct pump *p)
 		nfds_t n = 0;
 		int ms;
 
-		if (waitpid(pid, &r->status, WNOHANG) == pid)
+		if (reap(r, pid, WNOHANG))
 			break;
 		ms = ms_until(&r->deadline);
 		if (ms == 0) {
@@ -908,11 +981,12 @@ launch_failed(struct deliver_outcome *out, const char *what, int err)
 	snprintf(text, sizeof(text), "cannot run delivery command: %s: %s",
 	    what, strerror(err));
 	set_text(out, OUT_TEMP, "4.3.0", text);
-	out->status = -1;
+	out->status = DELIVER_NOT_RUN;
 }
 
-/* execute - build, run and map one command */
-static void
+/* execute - run one built command to its end; -1 (and out says why)
+ * if it could not be started at all */
+static int
 execute(struct run *r, struct cmdline *c, struct deliver_outcome *out)
 {
 	r->argv = c->argv;
@@ -920,16 +994,9 @@ execute(struct run *r, struct cmdline *c, struct deliver_outcome *out)
 	if (run_command(r) == -1 || r->exec_errno != 0) {
 		launch_failed(out, c->argv[0], r->exec_errno ? r->exec_errno :
 		    errno);
-		return;
+		return -1;
 	}
-	if (r->timed_out) {
-		set_text(out, OUT_TEMP, "4.3.0", "delivery command timed out");
-		out->status = r->status;
-		return;
-	}
-	deliver_map_status(r->status, r->out, r->outlen, out);
-	if (r->short_input && out->cls == OUT_DELIVERED)
-		set_text(out, OUT_TEMP, "4.3.0", "spool read error");
+	return 0;
 }
 
 /* vars_for - placeholder values for one recipient */
@@ -967,6 +1034,8 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
 		snprintf(how, sizeof(how), "exit %d", WEXITSTATUS(out->status));
 	else if (out->status >= 0 && WIFSIGNALED(out->status))
 		snprintf(how, sizeof(how), "signal %d", WTERMSIG(out->status));
+	else if (out->status == DELIVER_UNSEEN)
+		snprintf(how, sizeof(how), "exit status unknown");
 	else
 		snprintf(how, sizeof(how), "not run");
 	log_escape(out->text, text, sizeof(text));
@@ -1016,7 +1085,8 @@ feed_command(const struct config *cfg, const struct deliver_msg *msg,
 		r->deadline = now_plus(cfg->delivery_timeout);
 		if (msg->deadline.tv_sec < r->deadline.tv_sec)
 			r->deadline = msg->deadline;
-		execute(r, &c, out);
+		if (execute(r, &c, out) == 0)
+			deliver_map_end(&r->end, r->out, r->outlen, out);
 	}
 	cmdline_free(&c);
 }
@@ -1059,7 +1129,7 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 	int hlen = 0;
 
 	memset(out, 0, sizeof(*out));
-	out->status = -1;
+	out->status = DELIVER_NOT_RUN;
 	/* headers shared by every recipient are in the spool already */
 	if (msg->body_off == 0)
 		hlen = deliver_headers(cfg, msg, rcpt, head, sizeof(head));
@@ -1087,8 +1157,8 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 	return 0;
 }
 
-/* deliver_rcpt_check - the --rcpt-check command: exit 0 accepts, 67 is
- * 5.1.1, 75 is 4.2.1, anything else (a signal, a timeout) 4.3.0 */
+/* deliver_rcpt_check - run the --rcpt-check command; its verdict is
+ * deliver_map_check()'s */
 int
 deliver_rcpt_check(const struct config *cfg, const struct deliver_vars *v,
     struct deliver_outcome *out)
@@ -1097,28 +1167,15 @@ deliver_rcpt_check(const struct config *cfg, const struct deliver_vars *v,
 	struct run *r = calloc(1, sizeof(*r));
 
 	memset(out, 0, sizeof(*out));
-	out->status = -1;
+	out->status = DELIVER_NOT_RUN;
 	errno = 0;
 	if (r == NULL || build_argv(&c, cfg->rcpt_check, cfg->path, v) == -1 ||
 	    build_env(&c, cfg, v, NULL, NULL) == -1) {
 		launch_failed(out, cfg->rcpt_check[0], errno ? errno : ENOMEM);
 	} else {
 		r->deadline = now_plus(cfg->delivery_timeout);
-		execute(r, &c, out);
-		if (out->status >= 0 && WIFEXITED(out->status)) {
-			int code = WEXITSTATUS(out->status);
-
-			if (code == 0)
-				snprintf(out->dsn, sizeof(out->dsn), "2.1.5");
-			else if (code == 67)
-				snprintf(out->dsn, sizeof(out->dsn), "5.1.1");
-			else if (code == 75)
-				snprintf(out->dsn, sizeof(out->dsn), "4.2.1");
-			else
-				snprintf(out->dsn, sizeof(out->dsn), "4.3.0");
-			out->cls = code == 0 ? OUT_DELIVERED : code == 67 ?
-			    OUT_PERM : OUT_TEMP;
-		}
+		if (execute(r, &c, out) == 0)
+			deliver_map_check(&r->end, r->out, r->outlen, out);
 	}
 	cmdline_free(&c);
 	free(r);

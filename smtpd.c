@@ -3,10 +3,10 @@
  * privileges and logging; then one session on fds 0 and 1.
  *
  * Entry point: main().  Order matters and is fixed: descriptors made safe,
- * options parsed and checked (exit 64 on any doubt), identity taken from
- * the launcher, logging opened, privileges dropped, the uid 0 rule
- * enforced (exit 78), and only then a byte read from the client.  No DNS,
- * no configuration file, no locale.
+ * inherited signal state undone, options parsed and checked (exit 64 on
+ * any doubt), identity taken from the launcher, logging opened,
+ * privileges dropped, the uid 0 rule enforced (exit 78), and only then a
+ * byte read from the client.  No DNS, no configuration file, no locale.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -121,6 +121,14 @@ refuse(const char *why, const char *what)
 	log_error("refusing to start: %s%s%s", why, what ? ": " : "",
 	    what ? what : "");
 	exit(EXIT_CONFIG);
+}
+
+/* startup_failed - a temporary start-up failure: exit 75 */
+static void __attribute__((noreturn))
+startup_failed(const char *why)
+{
+	fprintf(stderr, "pipesmtpd: %s: %s\n", why, strerror(errno));
+	exit(EXIT_TEMPFAIL);
 }
 
 /* number - a whole number in [min, max] or a usage error */
@@ -485,6 +493,39 @@ drop_privileges(const struct config *cfg)
 	}
 }
 
+/* default_signals - what a launcher left us is not what we run with:
+ * every disposition back to its default and no signal blocked.  An
+ * inherited ignored SIGCHLD would let the kernel reap delivery commands
+ * before we could read their exit status.  Handlers cannot survive an
+ * exec, so one installed already is our own runtime's (a sanitizer's):
+ * it stays.  Then SIGPIPE and SIGXFSZ are ignored, as we want them. */
+static void
+default_signals(void)
+{
+	struct sigaction dfl, old;
+	sigset_t none;
+	int sig;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP ||
+		    sigaction(sig, NULL, &old) == -1)
+			continue;	/* not settable: nothing inherited */
+		if ((old.sa_flags & SA_SIGINFO) != 0 ||
+		    (old.sa_handler != SIG_IGN && old.sa_handler != SIG_DFL))
+			continue;	/* a handler: our runtime's own */
+		if (sigaction(sig, &dfl, NULL) == -1)
+			startup_failed("cannot reset a signal");
+	}
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1 ||
+	    signal(SIGPIPE, SIG_IGN) == SIG_ERR ||	/* EPIPE, not death */
+	    signal(SIGXFSZ, SIG_IGN) == SIG_ERR)	/* EFBIG, not death */
+		startup_failed("cannot set up signals");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -495,8 +536,7 @@ main(int argc, char **argv)
 	struct session_deliverer del;
 
 	safe_fds();
-	signal(SIGPIPE, SIG_IGN);	/* EPIPE from a write, not death */
-	signal(SIGXFSZ, SIG_IGN);	/* EFBIG from a spool write, too */
+	default_signals();
 	defaults(&cfg);
 	parse_args(&cfg, argc, argv);
 	client_identity(&cfg);

@@ -387,7 +387,12 @@ h_start(struct h_proc *p, const struct h_opts *o)
 		if (limit_child(o) == -1)
 			_exit(126);
 		signal(SIGPIPE, SIG_DFL);
-		sigemptyset(&all);
+		if (o->sigchld_ignored && signal(SIGCHLD, SIG_IGN) == SIG_ERR)
+			_exit(126);
+		if (o->sigmask_all)
+			sigfillset(&all);
+		else
+			sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		/* a wrapper is found in the harness's own PATH */
 		execvpe(argv[0], (char *const *)argv, envp);

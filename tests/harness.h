@@ -57,6 +57,9 @@ struct h_opts {
 	int extra_groups;	/* as root: start it with supplementary
 				   groups 0, 4 and 27 to be dropped */
 	int timeout_ms;		/* overall bound; 0: H_BOUND_MS */
+	int sigchld_ignored;	/* start it with SIGCHLD ignored, as some
+				   script wrappers do */
+	int sigmask_all;	/* start it with every signal blocked */
 };
 
 /* What one session produced. */
