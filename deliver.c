@@ -8,8 +8,10 @@
  * posix_spawn(), or fork() and execve() when --as-recipient must switch
  * accounts first, never through a shell; every placeholder expands inside
  * its own argv word, so a value can never become two words.  Its stdin is
- * the spool itself (headers shared by all recipients are at its head) or
- * a pipe fed with per-recipient headers and the spool.  The child's only
+ * the spool itself, reopened read-only through /proc (headers shared by
+ * all recipients are at its head), or a pipe fed with per-recipient
+ * headers and the spool; never a descriptor it could write to or share
+ * an offset through.  The child's only
  * descriptors are 0, 1 and 2 (everything else is close-on-exec).  This
  * module never writes to the SMTP client: it returns an outcome and the
  * session replies.
@@ -80,7 +82,8 @@ struct account {
 enum run_input {
 	IN_NULL,		/* /dev/null: --rcpt-check */
 	IN_PIPE,		/* head, then the spool, through a pipe */
-	IN_SPOOL		/* the spool itself: no copy at all */
+	IN_SPOOL		/* the spool itself, reopened read-only (no
+				   /proc: IN_PIPE instead) */
 };
 
 /* One command run: what goes in, what came out, how it ended. */
@@ -726,20 +729,26 @@ watch(struct run *r, pid_t pid, struct pump *p)
 	drain_output(r, p);
 }
 
-/* reopen_spool - a description of the spool of the child's own, at
- * offset 0, so no earlier command's offset can leak into it */
+/* reopen_spool - the spool opened again through /proc: read-only, with
+ * an offset of its own at 0, so nothing a command (or a child it leaves
+ * behind) does to its stdin reaches another recipient's copy.  -1 where
+ * /proc is missing (chroots, sandboxes) or names another file: never a
+ * dup, whose offset would be shared and whose access is read-write */
 static int
 reopen_spool(int fd)
 {
 	char path[64];
-	int nfd;
+	struct stat ours, theirs;
+	int nfd, ret;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	nfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (nfd >= 0)
-		return nfd;
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);	/* no /proc: share, rewound */
-	if (nfd >= 0 && lseek(nfd, 0, SEEK_SET) == -1) {
+	ret = snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (ret < 0 || (size_t)ret >= sizeof(path))
+		return -1;
+	nfd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (nfd < 0)
+		return -1;
+	if (fstat(fd, &ours) == -1 || fstat(nfd, &theirs) == -1 ||
+	    ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino) {
 		close(nfd);
 		return -1;
 	}
@@ -771,9 +780,11 @@ open_stdio(struct run *r, int fds[6])
 		return -1;
 	if (pipe2(fds + 2, O_CLOEXEC) == -1)
 		goto fail;
-	if (r->input == IN_PIPE && pipe2(fds, O_CLOEXEC) == 0)
-		return 0;
 	if (r->input == IN_SPOOL && (fds[0] = reopen_spool(r->spool_fd)) >= 0)
+		return 0;
+	if (r->input == IN_SPOOL)
+		r->input = IN_PIPE;	/* the spool, headers and all, piped */
+	if (r->input == IN_PIPE && pipe2(fds, O_CLOEXEC) == 0)
 		return 0;
 	if (r->input == IN_NULL)
 		return 0;

@@ -196,9 +196,9 @@ push_arg(const char **v, size_t *n, size_t cap, const char *s)
 	v[*n] = NULL;
 }
 
-/* build_argv - the wrapper's words (PIPESMTPD_WRAPPER, split on spaces,
- * e.g. "valgrind -q"), program, the common options, the test's, the
- * command */
+/* build_argv - the test's wrapper words, the environment's
+ * (PIPESMTPD_WRAPPER, split on spaces, e.g. "valgrind -q"), program, the
+ * common options, the test's, the command */
 static void
 build_argv(const struct h_opts *o, const char **v, size_t cap)
 {
@@ -206,6 +206,8 @@ build_argv(const struct h_opts *o, const char **v, size_t cap)
 	char *copy, *save = NULL, *w;
 	size_t n = 0, i;
 
+	for (i = 0; i < 8 && o->wrap[i] != NULL; i++)
+		push_arg(v, &n, cap, o->wrap[i]);
 	if (wrap != NULL && wrap[0] != '\0') {
 		copy = h_strf("%s", wrap);
 		for (w = strtok_r(copy, " \t", &save); w != NULL;

@@ -43,6 +43,8 @@ struct h_opts {
 	const char *args[H_MAX_ARGS];	/* options, before the command */
 	const char *cmd[24];		/* command; default recorder h_dir */
 	const char *env[24];		/* server environment (with PATH) */
+	const char *wrap[8];		/* argv words the server runs under
+					   (before PIPESMTPD_WRAPPER's) */
 	int bare;		/* no --log-stderr/--hostname/--allow-root */
 	int no_allow_root;	/* omit --allow-root even as root */
 	int no_path;		/* the server gets no PATH */
