@@ -42,6 +42,7 @@
 #define VALUE_MAX	1024	/* longest placeholder value */
 #define EX_TEMPFAIL	75
 #define GROUPS_MAX	256	/* supplementary groups of an account */
+#define PATH_TEXT_MAX	(2 * ADDR_PART_MAX + 8)	/* a quoted address */
 
 /* The exit table: sysexits as Postfix's pipe(8) maps them. */
 static const struct exit_map {
@@ -376,7 +377,7 @@ deliver_headers(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, char *out, size_t cap)
 {
 	const char *nl = cfg->crlf ? "\r\n" : "\n";
-	char sender[2 * ADDR_PART_MAX + 8], to[2 * ADDR_PART_MAX + 8];
+	char sender[PATH_TEXT_MAX], to[PATH_TEXT_MAX];
 	char helo[VALUE_MAX], ip[80], date[64], forpart[2 * ADDR_PART_MAX + 32];
 	struct tm tm;
 	int ret, o = 0;
@@ -1033,7 +1034,7 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
     const struct deliver_outcome *out)
 {
 	static const char *status[] = { "sent", "deferred", "bounced" };
-	char to[4 * sizeof(rcpt->addr)], from[4 * sizeof(rcpt->addr)];
+	char path[PATH_TEXT_MAX], to[4 * PATH_TEXT_MAX], from[4 * PATH_TEXT_MAX];
 	char how[64], text[4 * DELIVER_TEXT_MAX + 4];
 	struct timespec now;
 	double delay;
@@ -1050,10 +1051,12 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
 	else
 		snprintf(how, sizeof(how), "not run");
 	log_escape(out->text, text, sizeof(text));
+	path_text(rcpt, path, sizeof(path));
+	log_escape(path, to, sizeof(to));
+	path_text(msg->sender, path, sizeof(path));
+	log_escape(path, from, sizeof(from));
 	log_info("%s: to=<%s>, from=<%s>, client=[%s], size=%llu, "
-	    "delay=%.2f, status=%s (%s%s%s)", msg->queue_id,
-	    log_escape(rcpt->addr, to, sizeof(to)),
-	    log_escape(msg->sender->addr, from, sizeof(from)),
+	    "delay=%.2f, status=%s (%s%s%s)", msg->queue_id, to, from,
 	    cfg->client_ip, size, delay, status[out->cls], how,
 	    out->cls == OUT_DELIVERED ? "" : ": ",
 	    out->cls == OUT_DELIVERED ? "" : text);
