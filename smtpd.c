@@ -496,34 +496,35 @@ drop_privileges(const struct config *cfg)
 /* default_signals - what a launcher left us is not what we run with:
  * every disposition back to its default and no signal blocked.  An
  * inherited ignored SIGCHLD would let the kernel reap delivery commands
- * before we could read their exit status.  Handlers cannot survive an
- * exec, so one installed already is our own runtime's (a sanitizer's):
- * it stays.  Then SIGPIPE and SIGXFSZ are ignored, as we want them. */
+ * before we could read their exit status.  SIGPIPE and SIGXFSZ are then
+ * ignored, as we want them (EPIPE and EFBIG, not death).  One call per
+ * signal sets it and returns what was there: handlers cannot survive an
+ * exec, so one found is our own runtime's (a sanitizer's) and goes back. */
 static void
 default_signals(void)
 {
-	struct sigaction dfl, old;
+	struct sigaction dfl, ign, old;
 	sigset_t none;
 	int sig;
 
 	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
 	sigemptyset(&dfl.sa_mask);
+	ign = dfl;
+	dfl.sa_handler = SIG_DFL;
+	ign.sa_handler = SIG_IGN;
 	for (sig = 1; sig < NSIG; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP ||
-		    sigaction(sig, NULL, &old) == -1)
+		    sigaction(sig, sig == SIGPIPE || sig == SIGXFSZ ? &ign :
+		    &dfl, &old) == -1)
 			continue;	/* not settable: nothing inherited */
-		if ((old.sa_flags & SA_SIGINFO) != 0 ||
-		    (old.sa_handler != SIG_IGN && old.sa_handler != SIG_DFL))
-			continue;	/* a handler: our runtime's own */
-		if (sigaction(sig, &dfl, NULL) == -1)
-			startup_failed("cannot reset a signal");
+		if (((old.sa_flags & SA_SIGINFO) != 0 ||
+		    (old.sa_handler != SIG_IGN && old.sa_handler != SIG_DFL)) &&
+		    sigaction(sig, &old, NULL) == -1)
+			startup_failed("cannot restore a signal handler");
 	}
 	sigemptyset(&none);
-	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1 ||
-	    signal(SIGPIPE, SIG_IGN) == SIG_ERR ||	/* EPIPE, not death */
-	    signal(SIGXFSZ, SIG_IGN) == SIG_ERR)	/* EFBIG, not death */
-		startup_failed("cannot set up signals");
+	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
+		startup_failed("cannot unblock signals");
 }
 
 int
