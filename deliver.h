@@ -80,7 +80,7 @@ int deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 int deliver_rcpt_check(const struct config *cfg,
     const struct deliver_vars *v, struct deliver_outcome *out);
 
-int deliver_account_ok(const char *user);
+int deliver_account_ok(const struct config *cfg, const char *user);
 int deliver_template_ok(const char *tmpl);
 int deliver_expand(const char *tmpl, const struct deliver_vars *v,
     char *out, size_t cap);

@@ -30,6 +30,7 @@
 
 #define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
 #define TOTAL_DELIVERY	540	/* RFC 5321 4.5.3.2.6: 10 min, less margin */
+#define MAX_UID		4294967294UL	/* (uid_t)-1 is no uid */
 
 enum {
 	OPT_HOSTNAME = 256, OPT_DOMAIN, OPT_MAX_SIZE, OPT_MAX_RCPT,
@@ -38,7 +39,7 @@ enum {
 	OPT_CRLF, OPT_NO_RETURN_PATH, OPT_DELIVERED_TO, OPT_STRICT_NEWLINES,
 	OPT_USER, OPT_ALLOW_ROOT, OPT_ENV, OPT_NULL_SENDER, OPT_GREET_PAUSE,
 	OPT_LOG_STDERR, OPT_LMTP, OPT_AS_RECIPIENT, OPT_POSTMASTER,
-	OPT_HELP, OPT_VERSION
+	OPT_MIN_UID, OPT_HELP, OPT_VERSION
 };
 
 static const struct option options[] = {
@@ -66,6 +67,7 @@ static const struct option options[] = {
 	{ "lmtp", no_argument, NULL, OPT_LMTP },
 	{ "as-recipient", no_argument, NULL, OPT_AS_RECIPIENT },
 	{ "postmaster", required_argument, NULL, OPT_POSTMASTER },
+	{ "min-uid", required_argument, NULL, OPT_MIN_UID },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
@@ -93,6 +95,7 @@ static const char usage_text[] =
 "  --allow-root             let delivery commands run as uid 0\n"
 "  --as-recipient           run each command as the recipient's account\n"
 "  --postmaster USER        account for postmaster@ (with --as-recipient)\n"
+"  --min-uid N              lowest uid --as-recipient delivers to (1000)\n"
 "  --env NAME[=VALUE]       pass a variable to the command (repeatable)\n"
 "  --null-sender TEXT       %s and SENDER for <> (empty)\n"
 "  --greet-pause SECONDS    wait before the greeting (0)\n"
@@ -254,6 +257,9 @@ set_option(struct config *cfg, int opt, const char *arg)
 	case OPT_LMTP: cfg->lmtp = 1; break;
 	case OPT_AS_RECIPIENT: cfg->as_recipient = 1; break;
 	case OPT_POSTMASTER: cfg->postmaster = arg; break;
+	case OPT_MIN_UID:
+		cfg->min_uid = number("min-uid", arg, 0, MAX_UID);
+		break;
 	case OPT_HELP: fputs(usage_text, stdout); exit(EXIT_OK);
 	case OPT_VERSION:
 		puts("pipesmtpd " PIPESMTPD_VERSION);
@@ -289,6 +295,7 @@ defaults(struct config *cfg)
 	cfg->delivery_timeout = 300;
 	cfg->total_delivery_timeout = TOTAL_DELIVERY;
 	cfg->max_hops = 100;
+	cfg->min_uid = 1000;	/* Debian's UID_MIN, Dovecot's first_valid_uid */
 	cfg->spool = (tmp != NULL && tmp[0] == '/') ? tmp : "/tmp";
 	cfg->null_sender = "";
 	cfg->path = getenv("PATH") ? getenv("PATH") : DEFAULT_PATH;

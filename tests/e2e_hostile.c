@@ -832,23 +832,11 @@ static const char copy_script[] =
 	"  echo \"$SIZE\" > \"$d/$RECIPIENT-size\" ;;\n"
 	"esac\n";
 
-/* note - the whole file h_dir/name a command wrote (NUL added), or NULL */
+/* note - the file h_dir/name a command wrote (NUL added), or NULL */
 static char *
 note(const char *name, size_t *len)
 {
-	FILE *f = fopen(h_strf("%s/%s", h_dir, name), "r");
-	char *buf;
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	buf = h_repeat(" ", 1 << 16);
-	n = fread(buf, 1, (1 << 16) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if (len != NULL)
-		*len = n;
-	return buf;
+	return h_read(h_subdir(name), len);
 }
 
 START_TEST(test_own_copy)

@@ -924,7 +924,14 @@ h_count(const char *dir)
 char *
 h_file(const char *dir, int n, const char *name, size_t *len)
 {
-	char *path = h_strf("%s/%d/%s", dir, n, name), *buf = NULL;
+	return h_read(h_strf("%s/%d/%s", dir, n, name), len);
+}
+
+/* h_read - the whole file at path (NUL added), or NULL */
+char *
+h_read(const char *path, size_t *len)
+{
+	char *buf = NULL;
 	size_t got = 0, cap = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 

@@ -133,6 +133,7 @@ char *h_header(const char *delivered, const char *name);
 /* records */
 int h_count(const char *dir);
 char *h_file(const char *dir, int n, const char *name, size_t *len);
+char *h_read(const char *path, size_t *len);
 char *h_env(const char *dir, int n, const char *name);
 char *h_argv(const char *dir, int n, int i);
 int h_argc(const char *dir, int n);

@@ -7,6 +7,7 @@
  * one-liners run where SIGCHLD is ignored, so that waitpid() fails.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -837,6 +838,34 @@ START_TEST(test_delivery_unreaped_is_temporary)
 }
 END_TEST
 
+/* ---- --as-recipient: which accounts get mail ---- */
+
+START_TEST(test_account_min_uid)
+{
+	/* uid 0 never; below --min-uid only the --postmaster account */
+	struct passwd *pw = getpwnam("daemon");
+	struct config cfg;
+
+	if (pw == NULL || pw->pw_uid == 0 || pw->pw_uid >= 1000)
+		return;		/* no system account to try */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.min_uid = 1000;
+	cfg.postmaster = "nobody";
+	ck_assert(!deliver_account_ok(&cfg, "daemon"));
+	ck_assert(!deliver_account_ok(&cfg, "root"));
+	ck_assert(!deliver_account_ok(&cfg, "no-such-account-unit"));
+	cfg.postmaster = "daemon";
+	ck_assert(deliver_account_ok(&cfg, "daemon"));
+	cfg.postmaster = "root";
+	ck_assert(!deliver_account_ok(&cfg, "root"));
+	cfg.postmaster = "nobody";
+	cfg.min_uid = pw->pw_uid;
+	ck_assert(deliver_account_ok(&cfg, "daemon"));
+	cfg.min_uid = 0;
+	ck_assert(!deliver_account_ok(&cfg, "root"));
+}
+END_TEST
+
 Suite *
 deliver_suite(void)
 {
@@ -877,6 +906,10 @@ deliver_suite(void)
 	tcase_add_test(tc, test_headers_helo_sanitised);
 	tcase_add_test(tc, test_headers_do_not_fit);
 	tcase_add_test(tc, test_headers_long_helo_fits_or_fails);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("accounts");
+	tcase_add_test(tc, test_account_min_uid);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("end");
