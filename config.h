@@ -44,6 +44,8 @@ struct config {
 	int allow_root;			/* let commands run as uid 0 */
 	int as_recipient;		/* run as the recipient's account */
 	const char *postmaster;		/* account for postmaster@ */
+	unsigned long min_uid;		/* --as-recipient: lowest uid that
+					   gets mail (but the postmaster) */
 	const char **env;		/* --env NAME[=VALUE] entries */
 	size_t nenv;
 	const char *null_sender;	/* %s / SENDER for <> */

@@ -8,8 +8,10 @@
  * posix_spawn(), or fork() and execve() when --as-recipient must switch
  * accounts first, never through a shell; every placeholder expands inside
  * its own argv word, so a value can never become two words.  Its stdin is
- * the spool itself (headers shared by all recipients are at its head) or
- * a pipe fed with per-recipient headers and the spool.  The child's only
+ * the spool itself, reopened read-only through /proc (headers shared by
+ * all recipients are at its head), or a pipe fed with per-recipient
+ * headers and the spool; never a descriptor it could write to or share
+ * an offset through.  The child's only
  * descriptors are 0, 1 and 2 (everything else is close-on-exec).  This
  * module never writes to the SMTP client: it returns an outcome and the
  * session replies.
@@ -40,6 +42,7 @@
 #define VALUE_MAX	1024	/* longest placeholder value */
 #define EX_TEMPFAIL	75
 #define GROUPS_MAX	256	/* supplementary groups of an account */
+#define PATH_TEXT_MAX	(2 * ADDR_PART_MAX + 8)	/* a quoted address */
 
 /* The exit table: sysexits as Postfix's pipe(8) maps them. */
 static const struct exit_map {
@@ -74,13 +77,42 @@ struct account {
 	gid_t groups[GROUPS_MAX];	/* supplementary groups */
 	int ngroups;
 	char home[1024];
+	int home_missing;		/* no directory there: run in / */
+};
+
+/* The steps of starting a command, named in the failure text. */
+enum step {
+	STEP_NONE,		/* it started */
+	STEP_MEMORY,
+	STEP_PIPE,		/* its stdin, output or status pipe */
+	STEP_FORK,
+	STEP_SPAWN,		/* posix_spawn(): fork and exec in one */
+	STEP_DUP2,		/* fds 0, 1, 2 in the child */
+	STEP_SETGROUPS,
+	STEP_SETGID,
+	STEP_SETUID,
+	STEP_CHDIR,
+	STEP_EXEC
+};
+
+static const char *const step_names[] = {
+	"", "memory", "pipe", "fork", "spawn", "dup2", "setgroups", "setgid",
+	"setuid", "chdir", "exec"
+};
+
+/* Why a command did not start: the child writes it to the parent
+ * through the close-on-exec status pipe (one write, atomic). */
+struct step_report {
+	int step;			/* enum step */
+	int err;			/* errno */
 };
 
 /* What a command reads on stdin. */
 enum run_input {
 	IN_NULL,		/* /dev/null: --rcpt-check */
 	IN_PIPE,		/* head, then the spool, through a pipe */
-	IN_SPOOL		/* the spool itself: no copy at all */
+	IN_SPOOL		/* the spool itself, reopened read-only (no
+				   /proc: IN_PIPE instead) */
 };
 
 /* One command run: what goes in, what came out, how it ended. */
@@ -96,10 +128,8 @@ struct run {
 	struct timespec deadline;	/* CLOCK_MONOTONIC */
 	char out[CAPTURE_MAX];		/* first CAPTURE_MAX octets */
 	size_t outlen;
-	int status;			/* wait status */
-	int timed_out;			/* killed at the deadline */
-	int short_input;		/* the spool ended early */
-	int exec_errno;			/* the command never started */
+	struct deliver_end end;		/* how it ended */
+	struct step_report failed;	/* step STEP_NONE: it started */
 };
 
 /* Progress of the parent's side of a run. */
@@ -192,6 +222,62 @@ deliver_map_status(int status, const char *output, size_t len,
 	}
 	if (line[code] != '\0')
 		snprintf(out->text, sizeof(out->text), "%s", line + code);
+}
+
+/* deliver_map_end - how a run ended to an outcome.  Only a child that
+ * was reaped before the deadline has an exit status to map; one that
+ * timed out, or whose end waitpid() could not see (a launcher left
+ * SIGCHLD ignored, say), is a temporary failure: its status is never
+ * read as exit 0 */
+void
+deliver_map_end(const struct deliver_end *e, const char *output,
+    size_t len, struct deliver_outcome *out)
+{
+	char text[DELIVER_TEXT_MAX + 1];
+
+	if (e->reaped && !e->timed_out) {
+		deliver_map_status(e->status, output, len, out);
+		if (e->short_input && out->cls == OUT_DELIVERED)
+			set_text(out, OUT_TEMP, "4.3.0", "spool read error");
+		return;
+	}
+	if (e->timed_out)
+		snprintf(text, sizeof(text), "delivery command timed out%s",
+		    e->reaped ? "" : " and could not be reaped");
+	else
+		snprintf(text, sizeof(text), "cannot wait for delivery "
+		    "command: %s", e->wait_errno != 0 ?
+		    strerror(e->wait_errno) : "not reaped");
+	set_text(out, OUT_TEMP, "4.3.0", text);
+	out->status = e->reaped ? e->status : DELIVER_UNSEEN;
+}
+
+/* deliver_map_check - the --rcpt-check verdict: exit 0 accepts, 67 is
+ * 5.1.1, 75 is 4.2.1; anything else, and any run whose exit was not
+ * seen, is 4.3.0: the check fails closed */
+void
+deliver_map_check(const struct deliver_end *e, const char *output,
+    size_t len, struct deliver_outcome *out)
+{
+	static const struct { int code; enum deliver_class cls;
+	    const char *dsn; } verdicts[] = {
+		{ 0, OUT_DELIVERED, "2.1.5" },
+		{ 67, OUT_PERM, "5.1.1" },
+		{ 75, OUT_TEMP, "4.2.1" },
+	};
+	size_t i;
+
+	deliver_map_end(e, output, len, out);
+	if (!e->reaped || e->timed_out || !WIFEXITED(e->status))
+		return;
+	out->cls = OUT_TEMP;
+	snprintf(out->dsn, sizeof(out->dsn), "4.3.0");
+	for (i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++)
+		if (WEXITSTATUS(e->status) == verdicts[i].code) {
+			out->cls = verdicts[i].cls;
+			snprintf(out->dsn, sizeof(out->dsn), "%s",
+			    verdicts[i].dsn);
+		}
 }
 
 /* placeholder - the value of %c, or NULL for an unknown placeholder */
@@ -319,7 +405,7 @@ deliver_headers(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, char *out, size_t cap)
 {
 	const char *nl = cfg->crlf ? "\r\n" : "\n";
-	char sender[2 * ADDR_PART_MAX + 8], to[2 * ADDR_PART_MAX + 8];
+	char sender[PATH_TEXT_MAX], to[PATH_TEXT_MAX];
 	char helo[VALUE_MAX], ip[80], date[64], forpart[2 * ADDR_PART_MAX + 32];
 	struct tm tm;
 	int ret, o = 0;
@@ -423,20 +509,39 @@ resolve(const char *name, const char *path, char *out, size_t cap)
 	return -1;
 }
 
-/* child_fail - in the child: tell the parent why through the close-on-exec
- * status pipe, and exit EX_TEMPFAIL: the administrator can fix it before
- * the sender retries */
+/* child_fail - in the child: tell the parent which step failed and why
+ * through the status pipe, and exit EX_TEMPFAIL: the administrator can
+ * fix it before the sender retries */
 static void __attribute__((noreturn))
-child_fail(int status_fd)
+child_fail(int status_fd, enum step step, int err)
 {
-	int err = errno;
+	struct step_report rep = { step, err };
 
-	if (write(status_fd, &err, sizeof(err)) < 0)
+	if (write(status_fd, &rep, sizeof(rep)) < 0)
 		_exit(EX_TEMPFAIL);
 	_exit(EX_TEMPFAIL);
 }
 
-/* child_exec - in the child: fds, process group, signals, exec */
+/* switch_account - in the child: groups, gid, uid, in that order, each
+ * checked; then the home, or / when it is missing (HOME still names it) */
+static void
+switch_account(const struct account *a, int status_fd)
+{
+	if (setgroups((size_t)a->ngroups, a->groups) == -1)
+		child_fail(status_fd, STEP_SETGROUPS, errno);
+	if (setgid(a->gid) == -1)
+		child_fail(status_fd, STEP_SETGID, errno);
+	if (getgid() != a->gid || getegid() != a->gid)
+		child_fail(status_fd, STEP_SETGID, EPERM);
+	if (setuid(a->uid) == -1)
+		child_fail(status_fd, STEP_SETUID, errno);
+	if (getuid() != a->uid || geteuid() != a->uid)
+		child_fail(status_fd, STEP_SETUID, EPERM);
+	if (chdir(a->home_missing ? "/" : a->home) == -1)
+		child_fail(status_fd, STEP_CHDIR, errno);
+}
+
+/* child_exec - in the child: fds, process group, signals, account, exec */
 static void
 child_exec(const struct run *r, int in_fd, int out_fd, int status_fd)
 {
@@ -447,22 +552,17 @@ child_exec(const struct run *r, int in_fd, int out_fd, int status_fd)
 		in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
 	    dup2(out_fd, 2) < 0)
-		child_fail(status_fd);
+		child_fail(status_fd, STEP_DUP2, errno);
 	/* ignored signals survive exec: give the command the defaults */
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGXFSZ, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* groups, gid, uid, in that order, then checked; then the home */
-	if (r->acct != NULL && (setgroups((size_t)r->acct->ngroups,
-	    r->acct->groups) == -1 || setgid(r->acct->gid) == -1 ||
-	    setuid(r->acct->uid) == -1 || getuid() != r->acct->uid ||
-	    geteuid() != r->acct->uid || getegid() != r->acct->gid ||
-	    chdir(r->acct->home) == -1))
-		child_fail(status_fd);
+	if (r->acct != NULL)
+		switch_account(r->acct, status_fd);
 	execve(r->argv[0], r->argv, r->envp);
-	child_fail(status_fd);
+	child_fail(status_fd, STEP_EXEC, errno);
 }
 
 /* input_done - stop feeding; a short spool must not count as delivered */
@@ -472,7 +572,7 @@ input_done(struct run *r, struct pump *p, int short_read)
 	close(p->in_fd);
 	p->in_fd = -1;
 	if (short_read)
-		r->short_input = 1;
+		r->end.short_input = 1;
 }
 
 /* refill - the next buffer of head or spool octets; -1 on a short spool */
@@ -604,6 +704,26 @@ child_fd(pid_t pid)
 #endif
 }
 
+/* reap - waitpid() for the child: 1 when it has ended (reaped, or
+ * waitpid() failed: end.wait_errno says why), 0 while it runs.  A
+ * failure other than EINTR ends the wait: under an ignored SIGCHLD the
+ * kernel reaps the child itself and its status is lost, so the run has
+ * no exit status to read, and the outcome says so */
+static int
+reap(struct run *r, pid_t pid, int flags)
+{
+	pid_t w;
+
+	do
+		w = waitpid(pid, &r->end.status, flags);
+	while (w < 0 && errno == EINTR);
+	if (w == pid)
+		r->end.reaped = 1;
+	else if (w < 0)
+		r->end.wait_errno = errno;
+	return w != 0;
+}
+
 /* kill_group - the deadline passed: the whole group dies, its own
  * children too, and the child is reaped */
 static void
@@ -611,9 +731,8 @@ kill_group(struct run *r, pid_t pid)
 {
 	kill(-pid, SIGKILL);
 	kill(pid, SIGKILL);
-	while (waitpid(pid, &r->status, 0) < 0 && errno == EINTR)
-		;
-	r->timed_out = 1;
+	r->end.timed_out = 1;
+	reap(r, pid, 0);
 }
 
 /* watch - the parent's loop: feed stdin, drain output, wait for the exit
@@ -628,7 +747,7 @@ watch(struct run *r, pid_t pid, struct pump *p)
 		nfds_t n = 0;
 		int ms;
 
-		if (waitpid(pid, &r->status, WNOHANG) == pid)
+		if (reap(r, pid, WNOHANG))
 			break;
 		ms = ms_until(&r->deadline);
 		if (ms == 0) {
@@ -653,20 +772,26 @@ watch(struct run *r, pid_t pid, struct pump *p)
 	drain_output(r, p);
 }
 
-/* reopen_spool - a description of the spool of the child's own, at
- * offset 0, so no earlier command's offset can leak into it */
+/* reopen_spool - the spool opened again through /proc: read-only, with
+ * an offset of its own at 0, so nothing a command (or a child it leaves
+ * behind) does to its stdin reaches another recipient's copy.  -1 where
+ * /proc is missing (chroots, sandboxes) or names another file: never a
+ * dup, whose offset would be shared and whose access is read-write */
 static int
 reopen_spool(int fd)
 {
 	char path[64];
-	int nfd;
+	struct stat ours, theirs;
+	int nfd, ret;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	nfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (nfd >= 0)
-		return nfd;
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);	/* no /proc: share, rewound */
-	if (nfd >= 0 && lseek(nfd, 0, SEEK_SET) == -1) {
+	ret = snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (ret < 0 || (size_t)ret >= sizeof(path))
+		return -1;
+	nfd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (nfd < 0)
+		return -1;
+	if (fstat(fd, &ours) == -1 || fstat(nfd, &theirs) == -1 ||
+	    ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino) {
 		close(nfd);
 		return -1;
 	}
@@ -698,9 +823,11 @@ open_stdio(struct run *r, int fds[6])
 		return -1;
 	if (pipe2(fds + 2, O_CLOEXEC) == -1)
 		goto fail;
-	if (r->input == IN_PIPE && pipe2(fds, O_CLOEXEC) == 0)
-		return 0;
 	if (r->input == IN_SPOOL && (fds[0] = reopen_spool(r->spool_fd)) >= 0)
+		return 0;
+	if (r->input == IN_SPOOL)
+		r->input = IN_PIPE;	/* the spool, headers and all, piped */
+	if (r->input == IN_PIPE && pipe2(fds, O_CLOEXEC) == 0)
 		return 0;
 	if (r->input == IN_NULL)
 		return 0;
@@ -755,8 +882,17 @@ out:
 	return err == 0 ? pid : -1;
 }
 
+/* start_failed - run_command() could not start the command: -1 */
+static int
+start_failed(struct run *r, enum step step, int err)
+{
+	r->failed.step = step;
+	r->failed.err = err;
+	return -1;
+}
+
 /* run_command - fork/exec with the chosen stdin and an output pipe; -1
- * when the command could not be started (errno set) */
+ * when the command could not be started (r->failed says where) */
 static int
 run_command(struct run *r)
 {
@@ -767,13 +903,13 @@ run_command(struct run *r)
 	pid_t pid;
 
 	if (p == NULL)
-		return -1;
+		return start_failed(r, STEP_MEMORY, ENOMEM);
 	p->sent = 0;
 	p->bpos = p->blen = 0;
 	p->no_splice = 0;
 	if (open_stdio(r, fds) == -1) {
 		free(p);
-		return -1;
+		return start_failed(r, STEP_PIPE, errno);
 	}
 	/* switching accounts needs our own child code; else the cheap path */
 	pid = r->acct != NULL ? fork() : spawn(r, fds[0], fds[3]);
@@ -786,8 +922,8 @@ run_command(struct run *r)
 	if (pid < 0) {
 		close_all((int []){ fds[1], fds[2], fds[4] }, 3);
 		free(p);
-		errno = saved;
-		return -1;
+		return start_failed(r, r->acct != NULL ? STEP_FORK :
+		    STEP_SPAWN, saved);
 	}
 	setpgid(pid, pid);	/* as the child does: no race with kill */
 	fcntl(p->out_fd, F_SETFL, O_NONBLOCK);
@@ -795,10 +931,11 @@ run_command(struct run *r)
 		fcntl(p->in_fd, F_SETFL, O_NONBLOCK);
 	pump_input(r, p);
 	watch(r, pid, p);
-	/* the child has exited: the status pipe holds an errno or is empty */
-	if (fds[4] < 0 || read(fds[4], &r->exec_errno,
-	    sizeof(r->exec_errno)) != (ssize_t)sizeof(r->exec_errno))
-		r->exec_errno = 0;
+	/* the child has exited: the status pipe holds a report or is empty */
+	if (fds[4] < 0 || read(fds[4], &r->failed, sizeof(r->failed)) !=
+	    (ssize_t)sizeof(r->failed) || r->failed.step <= STEP_NONE ||
+	    r->failed.step > STEP_EXEC)
+		r->failed.step = STEP_NONE;
 	close_all((int []){ p->in_fd, p->out_fd, fds[4] }, 3);
 	free(p);
 	return 0;
@@ -871,13 +1008,13 @@ build_env(struct cmdline *c, const struct config *cfg,
 	return bad ? -1 : 0;
 }
 
-/* build_argv - each template word expanded on its own; argv[0] resolved */
+/* build_argv - each template word expanded on its own (E2BIG when a
+ * value does not fit) */
 static int
-build_argv(struct cmdline *c, char *const *tmpl, const char *path,
+build_argv(struct cmdline *c, char *const *tmpl,
     const struct deliver_vars *v)
 {
 	size_t n = 0, i;
-	char resolved[4096];
 
 	while (tmpl[n] != NULL)
 		n++;
@@ -888,48 +1025,91 @@ build_argv(struct cmdline *c, char *const *tmpl, const char *path,
 		size_t cap = strlen(tmpl[i]) * VALUE_MAX + 2;
 
 		c->argv[i] = malloc(cap);
-		if (c->argv[i] == NULL ||
-		    deliver_expand(tmpl[i], v, c->argv[i], cap) == -1)
+		if (c->argv[i] == NULL)
 			return -1;
+		if (deliver_expand(tmpl[i], v, c->argv[i], cap) == -1) {
+			errno = E2BIG;
+			return -1;
+		}
 	}
-	if (resolve(c->argv[0], path, resolved, sizeof(resolved)) == -1)
-		return -1;
-	free(c->argv[0]);
-	c->argv[0] = strdup(resolved);
-	return c->argv[0] == NULL ? -1 : 0;
+	return 0;
 }
 
-/* launch_failed - an outcome for a command that never ran */
+/* resolve_argv0 - argv[0] as the path that will be executed */
+static int
+resolve_argv0(struct cmdline *c, const char *path)
+{
+	char resolved[4096];
+	char *copy;
+
+	if (resolve(c->argv[0], path, resolved, sizeof(resolved)) == -1)
+		return -1;
+	copy = strdup(resolved);
+	if (copy == NULL)
+		return -1;
+	free(c->argv[0]);
+	c->argv[0] = copy;
+	return 0;
+}
+
+/* launch_failed - an outcome for a command that never ran: the text
+ * names the step that failed, what it failed on, and why */
 static void
-launch_failed(struct deliver_outcome *out, const char *what, int err)
+launch_failed(struct deliver_outcome *out, const char *step,
+    const char *what, int err)
 {
 	char text[DELIVER_TEXT_MAX + 1];
 
-	snprintf(text, sizeof(text), "cannot run delivery command: %s: %s",
-	    what, strerror(err));
+	snprintf(text, sizeof(text), "cannot run delivery command: %s%s%s: "
+	    "%s", step, what != NULL ? " " : "", what != NULL ? what : "",
+	    strerror(err));
 	set_text(out, OUT_TEMP, "4.3.0", text);
-	out->status = -1;
+	out->status = DELIVER_NOT_RUN;
 }
 
-/* execute - build, run and map one command */
-static void
+/* build_command - argv, argv[0] found in PATH, and the environment; -1,
+ * and out names the part that failed, when they cannot be built */
+static int
+build_command(struct cmdline *c, const struct config *cfg,
+    char *const *tmpl, const struct deliver_vars *v, const char *size,
+    const char *home, struct deliver_outcome *out)
+{
+	errno = 0;
+	if (build_argv(c, tmpl, v) == -1)
+		launch_failed(out, "argv", NULL, errno ? errno : ENOMEM);
+	else if (resolve_argv0(c, cfg->path) == -1)
+		launch_failed(out, step_names[STEP_EXEC], c->argv[0], errno);
+	else if (build_env(c, cfg, v, size, home) == -1)
+		launch_failed(out, "environment", NULL, errno ? errno : ENOMEM);
+	else
+		return 0;
+	return -1;
+}
+
+/* step_object - what a failed step failed on, for the text, or NULL */
+static const char *
+step_object(const struct run *r)
+{
+	if (r->failed.step == STEP_EXEC || r->failed.step == STEP_SPAWN)
+		return r->argv[0];
+	if (r->failed.step == STEP_CHDIR)
+		return r->acct->home_missing ? "/" : r->acct->home;
+	return NULL;
+}
+
+/* execute - run one built command to its end; -1 (and out says which
+ * step failed) if it could not be started at all */
+static int
 execute(struct run *r, struct cmdline *c, struct deliver_outcome *out)
 {
 	r->argv = c->argv;
 	r->envp = c->envp;
-	if (run_command(r) == -1 || r->exec_errno != 0) {
-		launch_failed(out, c->argv[0], r->exec_errno ? r->exec_errno :
-		    errno);
-		return;
+	if (run_command(r) == -1 || r->failed.step != STEP_NONE) {
+		launch_failed(out, step_names[r->failed.step], step_object(r),
+		    r->failed.err);
+		return -1;
 	}
-	if (r->timed_out) {
-		set_text(out, OUT_TEMP, "4.3.0", "delivery command timed out");
-		out->status = r->status;
-		return;
-	}
-	deliver_map_status(r->status, r->out, r->outlen, out);
-	if (r->short_input && out->cls == OUT_DELIVERED)
-		set_text(out, OUT_TEMP, "4.3.0", "spool read error");
+	return 0;
 }
 
 /* vars_for - placeholder values for one recipient */
@@ -955,7 +1135,7 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
     const struct deliver_outcome *out)
 {
 	static const char *status[] = { "sent", "deferred", "bounced" };
-	char to[4 * sizeof(rcpt->addr)], from[4 * sizeof(rcpt->addr)];
+	char path[PATH_TEXT_MAX], to[4 * PATH_TEXT_MAX], from[4 * PATH_TEXT_MAX];
 	char how[64], text[4 * DELIVER_TEXT_MAX + 4];
 	struct timespec now;
 	double delay;
@@ -967,13 +1147,17 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
 		snprintf(how, sizeof(how), "exit %d", WEXITSTATUS(out->status));
 	else if (out->status >= 0 && WIFSIGNALED(out->status))
 		snprintf(how, sizeof(how), "signal %d", WTERMSIG(out->status));
+	else if (out->status == DELIVER_UNSEEN)
+		snprintf(how, sizeof(how), "exit status unknown");
 	else
 		snprintf(how, sizeof(how), "not run");
 	log_escape(out->text, text, sizeof(text));
+	path_text(rcpt, path, sizeof(path));
+	log_escape(path, to, sizeof(to));
+	path_text(msg->sender, path, sizeof(path));
+	log_escape(path, from, sizeof(from));
 	log_info("%s: to=<%s>, from=<%s>, client=[%s], size=%llu, "
-	    "delay=%.2f, status=%s (%s%s%s)", msg->queue_id,
-	    log_escape(rcpt->addr, to, sizeof(to)),
-	    log_escape(msg->sender->addr, from, sizeof(from)),
+	    "delay=%.2f, status=%s (%s%s%s)", msg->queue_id, to, from,
 	    cfg->client_ip, size, delay, status[out->cls], how,
 	    out->cls == OUT_DELIVERED ? "" : ": ",
 	    out->cls == OUT_DELIVERED ? "" : text);
@@ -1005,30 +1189,33 @@ feed_command(const struct config *cfg, const struct deliver_msg *msg,
 	vars_for(cfg, msg, rcpt, &v);
 	snprintf(size, sizeof(size), "%llu",
 	    (unsigned long long)r->headlen + msg->spool_len);
-	errno = 0;
-	if (build_argv(&c, cfg->command, cfg->path, &v) == -1 ||
-	    build_env(&c, cfg, &v, size, r->acct ? r->acct->home : NULL) ==
-	    -1) {
-		launch_failed(out, cfg->command[0], errno ? errno : ENOMEM);
-	} else {
+	if (build_command(&c, cfg, cfg->command, &v, size,
+	    r->acct ? r->acct->home : NULL, out) == 0) {
 		r->spool_fd = msg->spool_fd;
 		r->spool_len = msg->spool_len;
 		r->deadline = now_plus(cfg->delivery_timeout);
 		if (msg->deadline.tv_sec < r->deadline.tv_sec)
 			r->deadline = msg->deadline;
-		execute(r, &c, out);
+		if (execute(r, &c, out) == 0)
+			deliver_map_end(&r->end, r->out, r->outlen, out);
 	}
 	cmdline_free(&c);
 }
 
-/* find_account - a usable account: it exists and is not uid 0 */
+/* find_account - a usable account: it exists, is not uid 0, and is no
+ * system account (uid below --min-uid) unless it is the --postmaster
+ * account */
 static int
-find_account(const char *user, struct account *acct)
+find_account(const struct config *cfg, const char *user,
+    struct account *acct)
 {
 	struct passwd *pw = getpwnam(user);
 	int n = GROUPS_MAX;
 
 	if (pw == NULL || pw->pw_uid == 0)
+		return -1;
+	if (pw->pw_uid < cfg->min_uid && (cfg->postmaster == NULL ||
+	    strcmp(user, cfg->postmaster) != 0))
 		return -1;
 	if (acct == NULL)
 		return 0;
@@ -1043,9 +1230,27 @@ find_account(const char *user, struct account *acct)
 
 /* deliver_account_ok - --as-recipient: may user receive mail at all */
 int
-deliver_account_ok(const char *user)
+deliver_account_ok(const struct config *cfg, const char *user)
 {
-	return find_account(user, NULL) == 0;
+	return find_account(cfg, user, NULL) == 0;
+}
+
+/* check_home - --as-recipient: an account whose home directory is
+ * missing (nobody's /nonexistent) still gets its mail: the command runs
+ * in / with HOME still the home, and a warning says so */
+static void
+check_home(struct account *acct, const char *user, const char *queue_id)
+{
+	char name[4 * ADDR_PART_MAX + 4], dir[4 * sizeof(acct->home)];
+	struct stat st;
+
+	acct->home_missing = stat(acct->home, &st) == -1 ?
+	    errno == ENOENT || errno == ENOTDIR : !S_ISDIR(st.st_mode);
+	if (acct->home_missing)
+		log_warn("%s: warning: account %s: home directory %s is "
+		    "missing; the delivery command runs in /", queue_id,
+		    log_escape(user, name, sizeof(name)),
+		    log_escape(acct->home, dir, sizeof(dir)));
 }
 
 /* deliver_one - run the command for one recipient of a spooled message */
@@ -1059,22 +1264,25 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 	int hlen = 0;
 
 	memset(out, 0, sizeof(*out));
-	out->status = -1;
+	out->status = DELIVER_NOT_RUN;
 	/* headers shared by every recipient are in the spool already */
 	if (msg->body_off == 0)
 		hlen = deliver_headers(cfg, msg, rcpt, head, sizeof(head));
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
-		launch_failed(out, "memory", ENOMEM);
+		launch_failed(out, step_names[STEP_MEMORY], NULL, ENOMEM);
 	else if (loop_refused(cfg, msg, rcpt, out))
 		;	/* refused without running the command */
-	else if (cfg->as_recipient && find_account(rcpt->user, &acct) == -1)
+	else if (cfg->as_recipient &&
+	    find_account(cfg, rcpt->user, &acct) == -1)
 		set_text(out, OUT_PERM, "5.1.1", "no such user");
 	else if (hlen < 0)
 		set_text(out, OUT_TEMP, "4.3.0", "headers too long");
 	else if (ms_until(&msg->deadline) == 0)
 		set_text(out, OUT_TEMP, "4.3.0", "delivery time limit reached");
 	else {
+		if (cfg->as_recipient)
+			check_home(&acct, rcpt->user, msg->queue_id);
 		r->input = msg->body_off > 0 ? IN_SPOOL : IN_PIPE;
 		r->acct = cfg->as_recipient ? &acct : NULL;
 		r->head = head;
@@ -1087,8 +1295,8 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 	return 0;
 }
 
-/* deliver_rcpt_check - the --rcpt-check command: exit 0 accepts, 67 is
- * 5.1.1, 75 is 4.2.1, anything else (a signal, a timeout) 4.3.0 */
+/* deliver_rcpt_check - run the --rcpt-check command; its verdict is
+ * deliver_map_check()'s */
 int
 deliver_rcpt_check(const struct config *cfg, const struct deliver_vars *v,
     struct deliver_outcome *out)
@@ -1097,28 +1305,14 @@ deliver_rcpt_check(const struct config *cfg, const struct deliver_vars *v,
 	struct run *r = calloc(1, sizeof(*r));
 
 	memset(out, 0, sizeof(*out));
-	out->status = -1;
-	errno = 0;
-	if (r == NULL || build_argv(&c, cfg->rcpt_check, cfg->path, v) == -1 ||
-	    build_env(&c, cfg, v, NULL, NULL) == -1) {
-		launch_failed(out, cfg->rcpt_check[0], errno ? errno : ENOMEM);
-	} else {
+	out->status = DELIVER_NOT_RUN;
+	if (r == NULL) {
+		launch_failed(out, step_names[STEP_MEMORY], NULL, ENOMEM);
+	} else if (build_command(&c, cfg, cfg->rcpt_check, v, NULL, NULL,
+	    out) == 0) {
 		r->deadline = now_plus(cfg->delivery_timeout);
-		execute(r, &c, out);
-		if (out->status >= 0 && WIFEXITED(out->status)) {
-			int code = WEXITSTATUS(out->status);
-
-			if (code == 0)
-				snprintf(out->dsn, sizeof(out->dsn), "2.1.5");
-			else if (code == 67)
-				snprintf(out->dsn, sizeof(out->dsn), "5.1.1");
-			else if (code == 75)
-				snprintf(out->dsn, sizeof(out->dsn), "4.2.1");
-			else
-				snprintf(out->dsn, sizeof(out->dsn), "4.3.0");
-			out->cls = code == 0 ? OUT_DELIVERED : code == 67 ?
-			    OUT_PERM : OUT_TEMP;
-		}
+		if (execute(r, &c, out) == 0)
+			deliver_map_check(&r->end, r->out, r->outlen, out);
 	}
 	cmdline_free(&c);
 	free(r);

@@ -30,7 +30,20 @@ struct deliver_outcome {
 	enum deliver_class cls;
 	char dsn[DELIVER_DSN_MAX];	/* RFC 3463 code, "4.3.0" */
 	char text[DELIVER_TEXT_MAX + 1];	/* sanitised, may be empty */
-	int status;			/* wait status; -1: not run */
+	int status;			/* wait status; DELIVER_NOT_RUN,
+					   DELIVER_UNSEEN: none */
+};
+
+#define DELIVER_NOT_RUN	(-1)	/* the command never started */
+#define DELIVER_UNSEEN	(-2)	/* it ran; how it ended is unknown */
+
+/* How one run of a command ended, as the runner saw it. */
+struct deliver_end {
+	int status;		/* wait status, valid only when reaped */
+	int reaped;		/* waitpid() returned the child */
+	int wait_errno;		/* waitpid() failed with this, or 0 */
+	int timed_out;		/* killed at the deadline */
+	int short_input;	/* the spool ended early */
 };
 
 /* One spooled message, as every recipient's delivery sees it. */
@@ -68,12 +81,16 @@ int deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 int deliver_rcpt_check(const struct config *cfg,
     const struct deliver_vars *v, struct deliver_outcome *out);
 
-int deliver_account_ok(const char *user);
+int deliver_account_ok(const struct config *cfg, const char *user);
 int deliver_template_ok(const char *tmpl);
 int deliver_expand(const char *tmpl, const struct deliver_vars *v,
     char *out, size_t cap);
 void deliver_map_status(int status, const char *output, size_t len,
     struct deliver_outcome *out);
+void deliver_map_end(const struct deliver_end *e, const char *output,
+    size_t len, struct deliver_outcome *out);
+void deliver_map_check(const struct deliver_end *e, const char *output,
+    size_t len, struct deliver_outcome *out);
 size_t deliver_sanitise(const char *in, size_t len, char *out, size_t cap);
 int deliver_headers(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, char *out, size_t cap);

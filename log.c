@@ -4,9 +4,12 @@
  * Entry points: log_open(), log_info(), log_warn(), log_error(),
  * log_escape().  Under inetd and systemd stderr may be the client's
  * socket, so syslog is the default and stderr is only used when asked.
+ * Every client-supplied value passes through log_escape() on its way
+ * into a line.
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -68,8 +71,11 @@ log_error(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* log_escape - client bytes made printable: \xHH for controls, DEL, 8-bit
- * and the backslash itself; the result is cut to fit cap */
+/* log_escape - client bytes made printable and unable to end or add a
+ * field: \xHH for controls, DEL, 8-bit, the backslash itself and the
+ * delimiters of the fields they are logged in (to=<...>, client=[...],
+ * the "," between fields, the status's "(...)"); the result is cut to
+ * fit cap */
 const char *
 log_escape(const char *in, char *out, size_t cap)
 {
@@ -81,7 +87,7 @@ log_escape(const char *in, char *out, size_t cap)
 	for (; *in != '\0'; in++) {
 		unsigned char ch = (unsigned char)*in;
 
-		if (ch >= 32 && ch < 127 && ch != '\\') {
+		if (ch >= 32 && ch < 127 && strchr("\\<>[](),", ch) == NULL) {
 			if (o + 1 >= cap)
 				break;
 			out[o++] = (char)ch;

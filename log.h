@@ -2,7 +2,8 @@
  * log.h - syslog (facility mail) or stderr logging.
  *
  * Every client-supplied string must pass through log_escape() before it
- * reaches a log line, so a client cannot forge log lines.
+ * reaches a log line, so a client cannot forge log lines or fields:
+ * controls, 8-bit, the backslash and any of <>[](), become \xHH.
  */
 #ifndef PIPESMTPD_LOG_H
 #define PIPESMTPD_LOG_H

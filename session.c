@@ -639,13 +639,14 @@ domain_ok(const struct config *cfg, const char *domain)
 
 /* rcpt_account - --as-recipient: the account that receives for a (%u,
  * or the --postmaster account for postmaster: RFC 5321 4.5.1); 0 if
- * there is none or it is uid 0 */
+ * there is none, it is uid 0, or a system account below --min-uid other
+ * than the --postmaster account */
 static int
 rcpt_account(const struct config *cfg, struct address *a)
 {
 	if (strcmp(a->user, "postmaster") == 0)
 		snprintf(a->user, sizeof(a->user), "%s", cfg->postmaster);
-	return deliver_account_ok(a->user);
+	return deliver_account_ok(cfg, a->user);
 }
 
 /* too_many_rcpts - 452 4.5.3 beyond --max-rcpt.  RFC 5321 4.5.3.1.10

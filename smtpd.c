@@ -3,10 +3,10 @@
  * privileges and logging; then one session on fds 0 and 1.
  *
  * Entry point: main().  Order matters and is fixed: descriptors made safe,
- * options parsed and checked (exit 64 on any doubt), identity taken from
- * the launcher, logging opened, privileges dropped, the uid 0 rule
- * enforced (exit 78), and only then a byte read from the client.  No DNS,
- * no configuration file, no locale.
+ * inherited signal state undone, options parsed and checked (exit 64 on
+ * any doubt), identity taken from the launcher, logging opened,
+ * privileges dropped, the uid 0 rule enforced (exit 78), and only then a
+ * byte read from the client.  No DNS, no configuration file, no locale.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +30,7 @@
 
 #define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
 #define TOTAL_DELIVERY	540	/* RFC 5321 4.5.3.2.6: 10 min, less margin */
+#define MAX_UID		4294967294UL	/* (uid_t)-1 is no uid */
 
 enum {
 	OPT_HOSTNAME = 256, OPT_DOMAIN, OPT_MAX_SIZE, OPT_MAX_RCPT,
@@ -38,7 +39,7 @@ enum {
 	OPT_CRLF, OPT_NO_RETURN_PATH, OPT_DELIVERED_TO, OPT_STRICT_NEWLINES,
 	OPT_USER, OPT_ALLOW_ROOT, OPT_ENV, OPT_NULL_SENDER, OPT_GREET_PAUSE,
 	OPT_LOG_STDERR, OPT_LMTP, OPT_AS_RECIPIENT, OPT_POSTMASTER,
-	OPT_HELP, OPT_VERSION
+	OPT_MIN_UID, OPT_HELP, OPT_VERSION
 };
 
 static const struct option options[] = {
@@ -67,6 +68,7 @@ static const struct option options[] = {
 	{ "lmtp", no_argument, NULL, OPT_LMTP },
 	{ "as-recipient", no_argument, NULL, OPT_AS_RECIPIENT },
 	{ "postmaster", required_argument, NULL, OPT_POSTMASTER },
+	{ "min-uid", required_argument, NULL, OPT_MIN_UID },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
@@ -95,6 +97,7 @@ static const char usage_text[] =
 "  --allow-root             let delivery commands run as uid 0\n"
 "  --as-recipient           run each command as the recipient's account\n"
 "  --postmaster USER        account for postmaster@ (with --as-recipient)\n"
+"  --min-uid N              lowest uid --as-recipient delivers to (1000)\n"
 "  --env NAME[=VALUE]       pass a variable to the command (repeatable)\n"
 "  --null-sender TEXT       %s and SENDER for <> (empty)\n"
 "  --greet-pause SECONDS    wait before the greeting (0)\n"
@@ -123,6 +126,14 @@ refuse(const char *why, const char *what)
 	log_error("refusing to start: %s%s%s", why, what ? ": " : "",
 	    what ? what : "");
 	exit(EXIT_CONFIG);
+}
+
+/* startup_failed - a temporary start-up failure: exit 75 */
+static void __attribute__((noreturn))
+startup_failed(const char *why)
+{
+	fprintf(stderr, "pipesmtpd: %s: %s\n", why, strerror(errno));
+	exit(EXIT_TEMPFAIL);
 }
 
 /* number - a whole number in [min, max] or a usage error */
@@ -252,6 +263,9 @@ set_option(struct config *cfg, int opt, const char *arg)
 	case OPT_LMTP: cfg->lmtp = 1; break;
 	case OPT_AS_RECIPIENT: cfg->as_recipient = 1; break;
 	case OPT_POSTMASTER: cfg->postmaster = arg; break;
+	case OPT_MIN_UID:
+		cfg->min_uid = number("min-uid", arg, 0, MAX_UID);
+		break;
 	case OPT_HELP: fputs(usage_text, stdout); exit(EXIT_OK);
 	case OPT_VERSION:
 		puts("pipesmtpd " PIPESMTPD_VERSION);
@@ -288,6 +302,7 @@ defaults(struct config *cfg)
 	cfg->delivery_timeout = 300;
 	cfg->total_delivery_timeout = TOTAL_DELIVERY;
 	cfg->max_hops = 100;
+	cfg->min_uid = 1000;	/* Debian's UID_MIN, Dovecot's first_valid_uid */
 	cfg->spool = (tmp != NULL && tmp[0] == '/') ? tmp : "/tmp";
 	cfg->null_sender = "";
 	cfg->path = getenv("PATH") ? getenv("PATH") : DEFAULT_PATH;
@@ -492,6 +507,40 @@ drop_privileges(const struct config *cfg)
 	}
 }
 
+/* default_signals - what a launcher left us is not what we run with:
+ * every disposition back to its default and no signal blocked.  An
+ * inherited ignored SIGCHLD would let the kernel reap delivery commands
+ * before we could read their exit status.  SIGPIPE and SIGXFSZ are then
+ * ignored, as we want them (EPIPE and EFBIG, not death).  One call per
+ * signal sets it and returns what was there: handlers cannot survive an
+ * exec, so one found is our own runtime's (a sanitizer's) and goes back. */
+static void
+default_signals(void)
+{
+	struct sigaction dfl, ign, old;
+	sigset_t none;
+	int sig;
+
+	memset(&dfl, 0, sizeof(dfl));
+	sigemptyset(&dfl.sa_mask);
+	ign = dfl;
+	dfl.sa_handler = SIG_DFL;
+	ign.sa_handler = SIG_IGN;
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP ||
+		    sigaction(sig, sig == SIGPIPE || sig == SIGXFSZ ? &ign :
+		    &dfl, &old) == -1)
+			continue;	/* not settable: nothing inherited */
+		if (((old.sa_flags & SA_SIGINFO) != 0 ||
+		    (old.sa_handler != SIG_IGN && old.sa_handler != SIG_DFL)) &&
+		    sigaction(sig, &old, NULL) == -1)
+			startup_failed("cannot restore a signal handler");
+	}
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
+		startup_failed("cannot unblock signals");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -502,8 +551,7 @@ main(int argc, char **argv)
 	struct session_deliverer del;
 
 	safe_fds();
-	signal(SIGPIPE, SIG_IGN);	/* EPIPE from a write, not death */
-	signal(SIGXFSZ, SIG_IGN);	/* EFBIG from a spool write, too */
+	default_signals();
 	defaults(&cfg);
 	parse_args(&cfg, argc, argv);
 	client_identity(&cfg);

@@ -5,9 +5,13 @@
 # supplementary group), runs one session through the built ./pipesmtpd and
 # checks, from what each delivery wrote into its own home: the uid, gid,
 # supplementary groups, HOME and working directory of the command, and the
-# owner and mode of the mailbox it wrote.  Accounts that do not exist or
-# are uid 0 must be refused at RCPT with 550 5.1.1; postmaster goes to the
-# --postmaster account.  Start-up rules: exit 64 and 78 as DESIGN.md says.
+# owner and mode of the mailbox it wrote.  Accounts that do not exist, are
+# uid 0 or are system accounts (uid below --min-uid, 1000) must be refused
+# at RCPT with 550 5.1.1; postmaster goes to the --postmaster account, even
+# a system one.  An account whose home is missing gets its mail (the
+# command runs in /, HOME still its home, a warning logged); one whose home
+# it may not enter fails temporarily, naming chdir.  Start-up rules: exit
+# 64 and 78 as DESIGN.md says.
 # Removes the accounts and the temp dir whatever happens.  Needs root:
 # without it the test fails (PIPESMTPD_DEV=1 turns that into a SKIP).
 # Prints "deploy-accounts: N passed, M failed" last.
@@ -44,12 +48,15 @@ tmp=$(mktemp -d /tmp/pipesmtpd-accounts.XXXXXX) || exit 1
 chmod 755 "$tmp"
 ua="psa$$"
 ub="psb$$"
+uc="psc$$"	# a system account: uid below 1000
+ud="psd$$"	# its home is missing
+ue="pse$$"	# its home is root's, mode 700
 gx="psx$$"
 cleanup() {
-	userdel "$ua" 2>/dev/null
-	userdel "$ub" 2>/dev/null
-	groupdel "$ua" 2>/dev/null
-	groupdel "$ub" 2>/dev/null
+	for u in "$ua" "$ub" "$uc" "$ud" "$ue"; do
+		userdel "$u" 2>/dev/null
+		groupdel "$u" 2>/dev/null
+	done
 	groupdel "$gx" 2>/dev/null
 	rm -rf "$tmp"
 }
@@ -60,9 +67,22 @@ groupadd "$gx" || { fail "groupadd"; finish; }
 useradd -M -U -d "$tmp/$ua" -s /bin/false -G "$gx" "$ua" &&
     useradd -M -U -d "$tmp/$ub" -s /bin/false "$ub" ||
     { fail "useradd"; finish; }
-for u in "$ua" "$ub"; do
+useradd -r -M -U -d "$tmp/$uc" -s /bin/false "$uc" &&
+    useradd -M -U -d "$tmp/$ud" -s /bin/false "$ud" &&
+    useradd -M -U -d "$tmp/$ue" -s /bin/false "$ue" ||
+    { fail "useradd"; finish; }
+for u in "$ua" "$ub" "$uc"; do
 	mkdir -m 700 "$tmp/$u" && chown "$u:$u" "$tmp/$u"
 done
+mkdir -m 700 "$tmp/$ue"	# root's: $ue cannot enter it
+# the default --min-uid is 1000: the ordinary accounts must be above it,
+# the system account below
+for u in "$ua" "$ub" "$ud" "$ue"; do
+	[ "$(id -u "$u")" -ge 1000 ] ||
+	    { fail "$u has uid $(id -u "$u") < 1000: adjust this test"; finish; }
+done
+[ "$(id -u "$uc")" -lt 1000 ] ||
+    { fail "useradd -r gave $uc uid $(id -u "$uc") >= 1000"; finish; }
 
 # The delivery: a fixed script; the mailbox is created by the command
 # itself, in its working directory, so owner and mode show who ran it.
@@ -125,6 +145,67 @@ check_home "$ub" "$ub"
 case "$(grep -c 'status=sent' "$tmp/log")" in
 3) pass "three deliveries logged" ;;
 *) fail "deliveries logged: $(grep -c 'status=sent' "$tmp/log")" ;;
+esac
+
+# --min-uid: a system account is refused at RCPT, as are daemon and bin;
+# postmaster mapped to a system account is still accepted and delivered.
+: > "$tmp/log"
+out=$(run 'EHLO c\r\nMAIL FROM:<s@example.org>\r\nRCPT TO:<'"$uc"'@mx.test>\r\nRCPT TO:<daemon@mx.test>\r\nRCPT TO:<bin@mx.test>\r\nQUIT\r\n' \
+    --as-recipient --postmaster "$ub" | codes)
+case "$out" in
+*"|550 5.1.1|550 5.1.1|550 5.1.1|221 2.0.0|")
+	pass "RCPT: system accounts $uc, daemon, bin 550 5.1.1" ;;
+*) fail "--min-uid replies: $out" ;;
+esac
+out=$(run 'EHLO c\r\nMAIL FROM:<s@example.org>\r\nRCPT TO:<postmaster@mx.test>\r\nDATA\r\nSubject: t\r\n\r\nhello\r\n.\r\nQUIT\r\n' \
+    --as-recipient --postmaster "$uc" | codes)
+case "$out" in
+*"|250 2.1.5|354 |250 2.0.0|221 2.0.0|")
+	pass "RCPT: postmaster as system account $uc 250" ;;
+*) fail "postmaster as $uc: $out" ;;
+esac
+[ "$(stat -c %U "$tmp/$uc/mailbox" 2>/dev/null)" = "$uc" ] &&
+    grep -q '^hello$' "$tmp/$uc/mailbox" &&
+    pass "postmaster delivered as system account $uc" ||
+    fail "postmaster: no mailbox of $uc's"
+out=$(run 'EHLO c\r\nMAIL FROM:<s@example.org>\r\nRCPT TO:<'"$uc"'@mx.test>\r\nQUIT\r\n' \
+    --as-recipient --postmaster "$ub" --min-uid 100 | codes)
+case "$out" in
+*"|250 2.1.5|221 2.0.0|") pass "--min-uid 100 accepts $uc" ;;
+*) fail "--min-uid 100: $out" ;;
+esac
+
+# A missing home: the command runs in / with HOME the home, and a
+# warning names the account and the directory.  It writes into a shared
+# directory, since / is not its own.
+mkdir -m 1777 "$tmp/out"
+store='umask 077; cat > "$OUT/$LOCAL.mailbox" && { id -u; pwd; echo "$HOME"; } > "$OUT/$LOCAL.ids"'
+out=$(printf 'EHLO c\r\nMAIL FROM:<s@example.org>\r\nRCPT TO:<'"$ud"'@mx.test>\r\nDATA\r\nSubject: t\r\n\r\nhello\r\n.\r\nQUIT\r\n' |
+    timeout 60 "$BIN" --hostname mx.test --log-stderr --as-recipient \
+    --postmaster "$ub" --env OUT="$tmp/out" -- /bin/sh -c "$store" \
+    2>>"$tmp/log" | codes)
+case "$out" in
+*"|250 2.1.5|354 |250 2.0.0|221 2.0.0|") pass "$ud (no home): 250" ;;
+*) fail "$ud (no home): $out" ;;
+esac
+cuid= cwd= chome=
+[ -f "$tmp/out/$ud.ids" ] &&
+    { read -r cuid; read -r cwd; read -r chome; } < "$tmp/out/$ud.ids"
+[ "$cuid" = "$(id -u "$ud")" ] && [ "$cwd" = / ] &&
+    [ "$chome" = "$tmp/$ud" ] && grep -q '^hello$' "$tmp/out/$ud.mailbox" &&
+    pass "$ud: delivered as $cuid in /, HOME=$chome" ||
+    fail "$ud: uid $cuid cwd $cwd HOME $chome"
+grep -q "warning: account $ud: home directory $tmp/$ud is missing" \
+    "$tmp/log" && pass "$ud: the missing home is logged" ||
+    fail "$ud: no warning in: $(cat "$tmp/log")"
+
+# A home it may not enter: a temporary failure that names chdir.
+out=$(run 'EHLO c\r\nMAIL FROM:<s@example.org>\r\nRCPT TO:<'"$ue"'@mx.test>\r\nDATA\r\nSubject: t\r\n\r\nhello\r\n.\r\nQUIT\r\n' \
+    --as-recipient --postmaster "$ub")
+case "$out" in
+*"451 4.3.0 <$ue@mx.test>: cannot run delivery command: chdir $tmp/$ue: Permission denied"*)
+	pass "$ue: 451 4.3.0 names chdir and the directory" ;;
+*) fail "$ue: $out" ;;
 esac
 
 # Start-up rules.

@@ -780,6 +780,102 @@ START_TEST(test_user_drops_groups)
 }
 END_TEST
 
+/* ---- every recipient's own copy ---- */
+
+/* The server with /proc unmounted (chroots and sandboxes lack it), in a
+ * mount namespace of its own. */
+#define NO_PROC	"unshare", "-m", "sh", "-c", \
+	"umount -l /proc && exec \"$@\"", "sh"
+
+/* no_proc_ok - whether this system lets us run a server without /proc;
+ * says why not when it does not */
+static int
+no_proc_ok(void)
+{
+	if (!h_root()) {
+		fputs("hostile/copies: not root: no /proc-less run\n", stderr);
+		return 0;
+	}
+	if (getenv("PIPESMTPD_WRAPPER") != NULL) {
+		fputs("hostile/copies: a wrapper (valgrind) needs /proc: no "
+		    "/proc-less run\n", stderr);
+		return 0;
+	}
+	if (system("unshare -m sh -c 'umount -l /proc && "
+	    "! test -e /proc/self' 2>/dev/null") != 0) {
+		fputs("hostile/copies: unshare -m or umount /proc failed: no "
+		    "/proc-less run\n", stderr);
+		return 0;
+	}
+	return 1;
+}
+
+/* Recipient a reads 7 octets, tries to write into its stdin, and leaves
+ * a child that reads the rest a little later; b waits for that, then
+ * reads its own copy.  Each notes what it could do. */
+static const char copy_script[] =
+	"d=$1\n"
+	"case $RECIPIENT in\n"
+	"a@*)\n"
+	"  dd bs=1 count=7 of=/dev/null 2>/dev/null\n"
+	"  if { printf OVERWRITTEN >&0; } 2>/dev/null; then w=yes; "
+	"else w=no; fi\n"
+	"  echo $w > \"$d/a-wrote\"\n"
+	"  (sleep 0.2; cat) <&0 >/dev/null 2>&1 &\n"
+	"  exit 0 ;;\n"
+	"*)\n"
+	"  sleep 0.6\n"
+	"  if { printf OVERWRITTEN >&0; } 2>/dev/null; then w=yes; "
+	"else w=no; fi\n"
+	"  echo $w > \"$d/$RECIPIENT-wrote\"\n"
+	"  cat > \"$d/$RECIPIENT-stdin\"\n"
+	"  echo \"$SIZE\" > \"$d/$RECIPIENT-size\" ;;\n"
+	"esac\n";
+
+/* note - the file h_dir/name a command wrote (NUL added), or NULL */
+static char *
+note(const char *name, size_t *len)
+{
+	return h_read(h_subdir(name), len);
+}
+
+START_TEST(test_own_copy)
+{
+	/* with /proc and without it: no command can write to its stdin,
+	 * and nothing one command (or a child it leaves) does to its stdin
+	 * changes what the next recipient gets */
+	const char *wrap[] = { NO_PROC, NULL };
+	struct h_opts o = { .cmd = { "--", "/bin/sh", "-c", copy_script, "sh",
+	    h_dir } };
+	const char *rcpt[] = { "b@mx.example", "c@mx.example" };
+	struct h_result r;
+	size_t i, len;
+
+	if (_i == 1 && !no_proc_ok())
+		return;
+	for (i = 0; _i == 1 && wrap[i] != NULL; i++)
+		o.wrap[i] = wrap[i];
+	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<a@mx.example>",
+	    "<b@mx.example>", "<c@mx.example>", NULL));
+	ck_assert_msg(strcmp(h_codes(r.out), h_want(3, "250 2.0.0")) == 0,
+	    "'%s' log '%s'", r.out, r.log);
+	ck_assert_str_eq(note("a-wrote", NULL), "no\n");
+	for (i = 0; i < 2; i++) {
+		char *got = note(h_strf("%s-stdin", rcpt[i]), &len);
+
+		ck_assert_msg(got != NULL, "%s got nothing", rcpt[i]);
+		ck_assert_str_eq(note(h_strf("%s-wrote", rcpt[i]), NULL),
+		    "no\n");
+		ck_assert_msg(strncmp(got, "Return-Path: <s@x.example>\n"
+		    "Received: from " H_HELO, 43) == 0 &&
+		    strcmp(h_body(got), H_MSG_LF) == 0, "%s got '%s'", rcpt[i],
+		    got);
+		ck_assert_str_eq(note(h_strf("%s-size", rcpt[i]), NULL),
+		    h_strf("%zu\n", len));
+	}
+}
+END_TEST
+
 Suite *
 hostile_suite(void)
 {
@@ -813,6 +909,10 @@ hostile_suite(void)
 	tc = h_tcase("isolation");
 	tcase_add_test(tc, test_spool_deleted_0600);
 	tcase_add_test(tc, test_user_drops_groups);
+	suite_add_tcase(s, tc);
+
+	tc = h_tcase("copies");
+	tcase_add_loop_test(tc, test_own_copy, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

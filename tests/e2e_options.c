@@ -2,10 +2,12 @@
  * e2e_options.c - the command line (DESIGN.md "Command line"): usage
  * errors exit 64 without a word of SMTP, uid 0 without --allow-root
  * exits 78, --help and --version, --user, and the process exit status of
- * orderly sessions.
+ * orderly sessions; --as-recipient with the system's own accounts (root
+ * only): --min-uid, a missing home, and which step of the switch failed.
  */
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,6 +38,12 @@ static const char *const usage_cases[][8] = {
 	{ "--timeout" },
 	{ "--max-size", "99999999999999999999999999", H_RECORDER, "@DIR" },
 	{ "--lmtp-typo", H_RECORDER, "@DIR" },
+	{ "--min-uid", "x", H_RECORDER, "@DIR" },
+	{ "--min-uid", "-1", H_RECORDER, "@DIR" },
+	{ "--min-uid", "", H_RECORDER, "@DIR" },
+	{ "--min-uid", "1e3", H_RECORDER, "@DIR" },
+	{ "--min-uid", "4294967295", H_RECORDER, "@DIR" },
+	{ "--min-uid" },
 };
 
 START_TEST(test_usage_errors)
@@ -210,6 +218,173 @@ START_TEST(test_default_hostname)
 }
 END_TEST
 
+START_TEST(test_min_uid_values)
+{
+	/* the whole range is accepted, with or without --as-recipient */
+	static const char *const values[] = { "0", "1000", "4294967294" };
+	size_t i;
+
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		struct h_opts o = { .args = { "--min-uid", values[i] } };
+		struct h_result r;
+
+		h_run(&r, &o, "QUIT\r\n");
+		ck_assert_msg(r.code == 0, "--min-uid %s: exit %d", values[i],
+		    r.code);
+		ck_assert_str_eq(h_codes(r.out), "220|221 2.0.0");
+	}
+}
+END_TEST
+
+/* ---- --as-recipient with system accounts (root only) ---- */
+
+/* low_uid - whether name is an account with a uid from 1 to 999 */
+static int
+low_uid(const char *name)
+{
+	struct passwd *pw = getpwnam(name);
+
+	return pw != NULL && pw->pw_uid > 0 && pw->pw_uid < 1000;
+}
+
+/* rcpt_codes - the codes of EHLO, MAIL, one RCPT per name, QUIT */
+static char *
+rcpt_codes(struct h_opts *o, const char *const *names)
+{
+	char *in = h_strf("EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n");
+	struct h_result r;
+
+	for (; *names != NULL; names++)
+		in = h_strf("%sRCPT TO:<%s>\r\n", in, *names);
+	h_run(&r, o, h_strf("%sQUIT\r\n", in));
+	return h_codes(r.out);
+}
+
+START_TEST(test_min_uid_rcpt)
+{
+	/* system accounts (uid < 1000) are refused at RCPT unless they are
+	 * the --postmaster account; --min-uid moves the line; uid 0 never */
+	static const char *const names[] = { "daemon@" H_HOST, "bin@" H_HOST,
+	    "nobody@" H_HOST, "root@" H_HOST, "Postmaster", NULL };
+	struct h_opts o = { .no_allow_root = 1, .args = { "--as-recipient",
+	    "--postmaster", "nobody" } };
+
+	if (!h_root() || !low_uid("daemon") || !low_uid("bin") ||
+	    getpwnam("nobody") == NULL || getpwnam("nobody")->pw_uid < 1000)
+		return;
+	ck_assert_str_eq(rcpt_codes(&o, names), "220|250|250 2.1.0|"
+	    "550 5.1.1|550 5.1.1|250 2.1.5|550 5.1.1|250 2.1.5|221 2.0.0");
+	o.args[2] = "daemon";		/* postmaster: a system account */
+	ck_assert_str_eq(rcpt_codes(&o, names), "220|250|250 2.1.0|"
+	    "250 2.1.5|550 5.1.1|250 2.1.5|550 5.1.1|250 2.1.5|221 2.0.0");
+	o.args[2] = "nobody";
+	o.args[3] = "--min-uid";
+	o.args[4] = "0";
+	ck_assert_str_eq(rcpt_codes(&o, names), "220|250|250 2.1.0|"
+	    "250 2.1.5|250 2.1.5|250 2.1.5|550 5.1.1|250 2.1.5|221 2.0.0");
+	o.args[4] = "65535";	/* above nobody: the postmaster is exempt */
+	ck_assert_str_eq(rcpt_codes(&o, names), "220|250|250 2.1.0|"
+	    "550 5.1.1|550 5.1.1|250 2.1.5|550 5.1.1|250 2.1.5|221 2.0.0");
+}
+END_TEST
+
+/* What a delivery as nobody saw: its stdin, then cwd, HOME and uid. */
+static const char whoami_script[] =
+	"cat > \"$1/msg\" && { pwd; echo \"$HOME\"; id -u; } > \"$1/ids\"";
+
+START_TEST(test_as_recipient_no_home)
+{
+	/* nobody's home (/nonexistent) is missing: the command runs in /
+	 * with HOME still the account's, and a warning is logged */
+	struct passwd *pw = getpwnam("nobody");
+	struct h_opts o = { .no_allow_root = 1, .args = { "--as-recipient",
+	    "--postmaster", "nobody" }, .cmd = { "--", "/bin/sh", "-c",
+	    whoami_script, "sh", h_dir } };
+	struct h_result r;
+	struct stat st;
+	char *home;
+
+	if (!h_root() || pw == NULL || pw->pw_uid < 1000 ||
+	    stat(pw->pw_dir, &st) == 0)
+		return;
+	home = h_strf("%s", pw->pw_dir);
+	ck_assert_int_eq(chmod(h_dir, 01777), 0);
+	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<nobody@" H_HOST ">",
+	    NULL));
+	ck_assert_msg(strcmp(h_codes(r.out), h_want(1, "250 2.0.0")) == 0,
+	    "'%s' log '%s'", r.out, r.log);
+	ck_assert_ptr_nonnull(h_read(h_subdir("msg"), NULL));
+	ck_assert_str_eq(h_body(h_read(h_subdir("msg"), NULL)), H_MSG_LF);
+	ck_assert_str_eq(h_read(h_subdir("ids"), NULL),
+	    h_strf("/\n%s\n%u\n", home, (unsigned)pw->pw_uid));
+	ck_assert_msg(strstr(r.log, h_strf("warning: account nobody: home "
+	    "directory %s is missing", home)) != NULL, "'%s'", r.log);
+}
+END_TEST
+
+/* Without a capability the switch needs, the failing step is named. */
+struct step_case {
+	const char *cap;	/* dropped from the bounding set */
+	const char *text;	/* in the reply */
+};
+
+static const struct step_case step_cases[] = {
+	{ "-setuid", "cannot run delivery command: setuid: Operation not "
+	  "permitted" },
+	{ "-setgid", "cannot run delivery command: setgroups: Operation not "
+	  "permitted" },
+};
+
+START_TEST(test_as_recipient_steps)
+{
+	const struct step_case *c = &step_cases[_i];
+	struct h_opts o = { .no_allow_root = 1, .wrap = { "setpriv",
+	    "--bounding-set", c->cap }, .args = { "--as-recipient",
+	    "--postmaster", "nobody" } };
+	struct h_result r;
+	char *l;
+
+	if (!h_root() || getpwnam("nobody") == NULL ||
+	    getpwnam("nobody")->pw_uid < 1000 ||
+	    system("setpriv --bounding-set -setuid true 2>/dev/null") != 0)
+		return;
+	ck_assert_int_eq(chmod(h_dir, 01777), 0);
+	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<nobody@" H_HOST ">",
+	    NULL));
+	l = h_line(r.out, 5);
+	ck_assert_msg(l != NULL && strncmp(l, "451 4.3.0 ", 10) == 0 &&
+	    strstr(l, c->text) != NULL, "want '%s' in '%s'", c->text, r.out);
+	ck_assert_int_eq(h_count(h_dir), 0);
+}
+END_TEST
+
+START_TEST(test_as_recipient_exec_step)
+{
+	/* a program root may run but the recipient may not */
+	char *prog = h_subdir("prog");
+	struct h_opts o = { .no_allow_root = 1, .args = { "--as-recipient",
+	    "--postmaster", "nobody" }, .cmd = { "--", prog } };
+	struct h_result r;
+	FILE *f;
+	char *l;
+
+	if (!h_root() || getpwnam("nobody") == NULL ||
+	    getpwnam("nobody")->pw_uid < 1000)
+		return;
+	f = fopen(prog, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("#!/bin/sh\nexit 0\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(prog, 0700), 0);
+	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<nobody@" H_HOST ">",
+	    NULL));
+	l = h_line(r.out, 5);
+	ck_assert_msg(l != NULL && strncmp(l, "451 4.3.0 ", 10) == 0 &&
+	    strstr(l, h_strf("cannot run delivery command: exec %s: "
+	    "Permission denied", prog)) != NULL, "'%s'", r.out);
+}
+END_TEST
+
 Suite *
 options_suite(void)
 {
@@ -226,6 +401,15 @@ options_suite(void)
 	tcase_add_test(tc, test_user_unknown);
 	tcase_add_test(tc, test_exit_status_orderly);
 	tcase_add_test(tc, test_default_hostname);
+	tcase_add_test(tc, test_min_uid_values);
+	suite_add_tcase(s, tc);
+
+	tc = h_tcase("accounts");
+	tcase_add_test(tc, test_min_uid_rcpt);
+	tcase_add_test(tc, test_as_recipient_no_home);
+	tcase_add_loop_test(tc, test_as_recipient_steps, 0,
+	    sizeof(step_cases) / sizeof(step_cases[0]));
+	tcase_add_test(tc, test_as_recipient_exec_step);
 	suite_add_tcase(s, tc);
 	return s;
 }

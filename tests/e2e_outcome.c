@@ -338,6 +338,42 @@ START_TEST(test_output_cut)
 }
 END_TEST
 
+/* ---- inherited process state ---- */
+
+/* How a launcher may start us: SIGCHLD ignored (bash, Python and Perl
+ * wrappers do that), every signal blocked, or both. */
+static const struct h_opts inherited_cases[] = {
+	{ .sigchld_ignored = 1 },
+	{ .sigmask_all = 1 },
+	{ .sigchld_ignored = 1, .sigmask_all = 1 },
+};
+
+START_TEST(test_inherited_state)
+{
+	/* the check's exit codes and the delivery's exit 0 count as they
+	 * would under a clean start, and promptly: not after the timeout */
+	char *check = h_subdir("check");
+	struct h_opts o = inherited_cases[_i];
+	struct h_result r;
+
+	o.args[0] = "--rcpt-check";
+	o.args[1] = h_strf("%s %s %%r", H_RECORDER, check);
+	o.args[2] = "--delivery-timeout";
+	o.args[3] = "3";
+	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<exit67@mx.example>",
+	    "<ok@mx.example>", "<exit75@mx.example>", NULL));
+	ck_assert_msg(strcmp(h_codes(r.out), "220|250|250 2.1.0|550 5.1.1|"
+	    "250 2.1.5|450 4.2.1|354|250 2.0.0|221 2.0.0") == 0,
+	    "case %d: '%s' log '%s'", _i, r.out, r.log);
+	ck_assert_int_eq(h_count(check), 3);
+	ck_assert_int_eq(h_count(h_dir), 1);
+	ck_assert_str_eq(h_env(h_dir, 1, "RECIPIENT"), "ok@mx.example");
+	ck_assert_str_eq(h_body(h_stdin(h_dir, 1, NULL)), H_MSG_LF);
+	ck_assert_msg(r.ms < h_scaled(2500), "case %d took %ld ms", _i, r.ms);
+	ck_assert_int_eq(r.code, 0);
+}
+END_TEST
+
 Suite *
 outcome_suite(void)
 {
@@ -361,6 +397,11 @@ outcome_suite(void)
 	tcase_add_test(tc, test_noread_large);
 	tcase_add_test(tc, test_bgchild_prompt);
 	tcase_add_test(tc, test_delivery_timeout);
+	suite_add_tcase(s, tc);
+
+	tc = h_tcase("inherited");
+	tcase_add_loop_test(tc, test_inherited_state, 0,
+	    sizeof(inherited_cases) / sizeof(inherited_cases[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -421,6 +421,70 @@ START_TEST(test_log_escaped)
 }
 END_TEST
 
+/* count - occurrences of needle in the line of log that starts at line */
+static int
+count_in_line(const char *line, const char *needle)
+{
+	const char *end = strchr(line, '\n'), *p = line;
+	int n = 0;
+
+	while ((p = strstr(p, needle)) != NULL && (end == NULL || p < end)) {
+		n++;
+		p += strlen(needle);
+	}
+	return n;
+}
+
+START_TEST(test_log_fields_not_forged)
+{
+	/* a quoted local part that spells out the fields after to=<...> is
+	 * logged quoted and escaped: one to=, one from=, one client= */
+	static const char forged[] = "\"v>, from=<boss@corp>, "
+	    "client=[10.1.1.1], status=sent (exit 0) X=<\"";
+	struct h_opts o = { .env = { "PROTO=TCP", "TCPREMOTEIP=192.0.2.7" } };
+	struct h_result r;
+	char *line, *want;
+
+	h_run(&r, &o, h_txn("<s@x.example>", H_MSG,
+	    h_strf("<%s@mx.example>", forged), NULL));
+	ck_assert_str_eq(h_codes(r.out), h_want(1, "250 2.0.0"));
+	want = h_strf("%s: to=<\"v\\x3e\\x2c from=\\x3cboss@corp\\x3e\\x2c "
+	    "client=\\x5b10.1.1.1\\x5d\\x2c status=sent \\x28exit 0\\x29 "
+	    "X=\\x3c\"@mx.example>, from=<s@x.example>, client=[192.0.2.7], ",
+	    h_env(h_dir, 1, "QUEUE_ID"));
+	line = strstr(r.log, want);
+	ck_assert_msg(line != NULL, "no line with '%s' in '%s'", want, r.log);
+	ck_assert_int_eq(count_in_line(line, "to=<"), 1);
+	ck_assert_int_eq(count_in_line(line, "from=<"), 1);
+	ck_assert_int_eq(count_in_line(line, "client=["), 1);
+	ck_assert_msg(log_match(line, "^[^\n]*, status=sent \\(exit 0\\)$"),
+	    "'%s'", line);
+	h_assert_log_clean(r.log, r.loglen);
+}
+END_TEST
+
+START_TEST(test_log_output_escaped)
+{
+	/* the command's text cannot add a field or close the parenthesis */
+	struct h_opts o = { .cmd = { "--", "/bin/sh", "-c", "cat >/dev/null; "
+	    "echo 'full), to=<x@y>, client=[1.2.3.4], status=sent (exit 0'; "
+	    "exit 73", "sh" } };
+	struct h_result r;
+	char *line;
+
+	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<u@mx.example>", NULL));
+	line = strstr(r.log, "to=<u@mx.example>");
+	ck_assert_ptr_nonnull(line);
+	ck_assert_int_eq(count_in_line(line, "to=<"), 1);
+	ck_assert_int_eq(count_in_line(line, "client=["), 1);
+	ck_assert_msg(log_match(line, "^to=<u@mx\\.example>, from=<s@x\\."
+	    "example>, client=\\[unknown\\], size=[0-9]+, delay=[0-9.]+, "
+	    "status=bounced \\(exit 73: full\\\\x29\\\\x2c to=\\\\x3cx@y"
+	    "\\\\x3e\\\\x2c client=\\\\x5b1\\.2\\.3\\.4\\\\x5d\\\\x2c "
+	    "status=sent \\\\x28exit 0\\)$"), "'%s'", line);
+}
+END_TEST
+
 START_TEST(test_log_syslog_default)
 {
 	/* without --log-stderr nothing goes to stderr, which may be the
@@ -468,6 +532,8 @@ session_suite(void)
 	tcase_add_test(tc, test_log_failure_lines);
 	tcase_add_test(tc, test_log_session_lines);
 	tcase_add_test(tc, test_log_escaped);
+	tcase_add_test(tc, test_log_fields_not_forged);
+	tcase_add_test(tc, test_log_output_escaped);
 	tcase_add_test(tc, test_log_syslog_default);
 	suite_add_tcase(s, tc);
 	return s;

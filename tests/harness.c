@@ -196,9 +196,9 @@ push_arg(const char **v, size_t *n, size_t cap, const char *s)
 	v[*n] = NULL;
 }
 
-/* build_argv - the wrapper's words (PIPESMTPD_WRAPPER, split on spaces,
- * e.g. "valgrind -q"), program, the common options, the test's, the
- * command */
+/* build_argv - the test's wrapper words, the environment's
+ * (PIPESMTPD_WRAPPER, split on spaces, e.g. "valgrind -q"), program, the
+ * common options, the test's, the command */
 static void
 build_argv(const struct h_opts *o, const char **v, size_t cap)
 {
@@ -206,6 +206,8 @@ build_argv(const struct h_opts *o, const char **v, size_t cap)
 	char *copy, *save = NULL, *w;
 	size_t n = 0, i;
 
+	for (i = 0; i < 8 && o->wrap[i] != NULL; i++)
+		push_arg(v, &n, cap, o->wrap[i]);
 	if (wrap != NULL && wrap[0] != '\0') {
 		copy = h_strf("%s", wrap);
 		for (w = strtok_r(copy, " \t", &save); w != NULL;
@@ -387,7 +389,12 @@ h_start(struct h_proc *p, const struct h_opts *o)
 		if (limit_child(o) == -1)
 			_exit(126);
 		signal(SIGPIPE, SIG_DFL);
-		sigemptyset(&all);
+		if (o->sigchld_ignored && signal(SIGCHLD, SIG_IGN) == SIG_ERR)
+			_exit(126);
+		if (o->sigmask_all)
+			sigfillset(&all);
+		else
+			sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		/* a wrapper is found in the harness's own PATH */
 		execvpe(argv[0], (char *const *)argv, envp);
@@ -917,7 +924,14 @@ h_count(const char *dir)
 char *
 h_file(const char *dir, int n, const char *name, size_t *len)
 {
-	char *path = h_strf("%s/%d/%s", dir, n, name), *buf = NULL;
+	return h_read(h_strf("%s/%d/%s", dir, n, name), len);
+}
+
+/* h_read - the whole file at path (NUL added), or NULL */
+char *
+h_read(const char *path, size_t *len)
+{
+	char *buf = NULL;
 	size_t got = 0, cap = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 

@@ -43,6 +43,8 @@ struct h_opts {
 	const char *args[H_MAX_ARGS];	/* options, before the command */
 	const char *cmd[24];		/* command; default recorder h_dir */
 	const char *env[24];		/* server environment (with PATH) */
+	const char *wrap[8];		/* argv words the server runs under
+					   (before PIPESMTPD_WRAPPER's) */
 	int bare;		/* no --log-stderr/--hostname/--allow-root */
 	int no_allow_root;	/* omit --allow-root even as root */
 	int no_path;		/* the server gets no PATH */
@@ -57,6 +59,9 @@ struct h_opts {
 	int extra_groups;	/* as root: start it with supplementary
 				   groups 0, 4 and 27 to be dropped */
 	int timeout_ms;		/* overall bound; 0: H_BOUND_MS */
+	int sigchld_ignored;	/* start it with SIGCHLD ignored, as some
+				   script wrappers do */
+	int sigmask_all;	/* start it with every signal blocked */
 };
 
 /* What one session produced. */
@@ -128,6 +133,7 @@ char *h_header(const char *delivered, const char *name);
 /* records */
 int h_count(const char *dir);
 char *h_file(const char *dir, int n, const char *name, size_t *len);
+char *h_read(const char *path, size_t *len);
 char *h_env(const char *dir, int n, const char *name);
 char *h_argv(const char *dir, int n, int i);
 int h_argc(const char *dir, int n);

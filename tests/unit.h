@@ -5,9 +5,10 @@
  * its module (address.h, data.h, deliver.h, spool.h, session.h, log.h,
  * recipients.h)
  * and DESIGN.md; tests/unit_main.c runs them all.  No test opens a
- * network port or runs a delivery command: sessions run over scripted
- * I/O with a stub deliverer, and the descriptor I/O over socketpairs
- * and pipes.
+ * network port or runs a delivery command (except /bin/sh one-liners
+ * under an ignored SIGCHLD in the deliver suite): sessions run over
+ * scripted I/O with a stub deliverer, and the descriptor I/O over
+ * socketpairs and pipes.
  */
 #ifndef PIPESMTPD_UNIT_H
 #define PIPESMTPD_UNIT_H

@@ -3,8 +3,11 @@
  * expansion and template checks, the exit-status table of DESIGN.md
  * "Outcomes", the output sanitiser and the prepended header block of
  * "The message as delivered".  No command is run here except children
- * forked by the test itself to produce real wait statuses.
+ * forked by the test itself to produce real wait statuses, and /bin/sh
+ * one-liners run where SIGCHLD is ignored, so that waitpid() fails.
  */
+#include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -680,6 +683,189 @@ START_TEST(test_headers_long_helo_fits_or_fails)
 }
 END_TEST
 
+/* ---- how a run ended ---- */
+
+struct end_case {
+	struct deliver_end end;
+	enum deliver_class cls, check_cls;	/* delivery; --rcpt-check */
+	const char *dsn, *check_dsn;
+	int status;				/* out.status */
+	const char *text;			/* in out.text, or NULL */
+};
+
+#define EXITED(n)	W_EXITCODE(n, 0)
+
+static const struct end_case end_cases[] = {
+	/* reaped in time: the exit status decides */
+	{ { EXITED(0), 1, 0, 0, 0 }, OUT_DELIVERED, OUT_DELIVERED, "2.0.0",
+	  "2.1.5", EXITED(0), NULL },
+	{ { EXITED(67), 1, 0, 0, 0 }, OUT_PERM, OUT_PERM, "5.1.1", "5.1.1",
+	  EXITED(67), NULL },
+	{ { EXITED(75), 1, 0, 0, 0 }, OUT_TEMP, OUT_TEMP, "4.3.0", "4.2.1",
+	  EXITED(75), NULL },
+	{ { EXITED(1), 1, 0, 0, 0 }, OUT_PERM, OUT_TEMP, "5.3.0", "4.3.0",
+	  EXITED(1), NULL },
+	{ { SIGKILL, 1, 0, 0, 0 }, OUT_TEMP, OUT_TEMP, "4.3.0", "4.3.0",
+	  SIGKILL, "signal 9" },
+	{ { EXITED(0), 1, 0, 0, 1 }, OUT_TEMP, OUT_DELIVERED, "4.3.0",
+	  "2.1.5", EXITED(0), "spool read error" },
+	/* waitpid() failed: whatever the status field holds is not read */
+	{ { 0, 0, ECHILD, 0, 0 }, OUT_TEMP, OUT_TEMP, "4.3.0", "4.3.0",
+	  DELIVER_UNSEEN, "cannot wait for delivery command" },
+	{ { EXITED(67), 0, ECHILD, 0, 0 }, OUT_TEMP, OUT_TEMP, "4.3.0",
+	  "4.3.0", DELIVER_UNSEEN, "No child processes" },
+	{ { 0, 0, 0, 0, 0 }, OUT_TEMP, OUT_TEMP, "4.3.0", "4.3.0",
+	  DELIVER_UNSEEN, "not reaped" },
+	/* timed out: killed and reaped, or killed and never seen again */
+	{ { SIGKILL, 1, 0, 1, 0 }, OUT_TEMP, OUT_TEMP, "4.3.0", "4.3.0",
+	  SIGKILL, "timed out" },
+	{ { EXITED(0), 1, 0, 1, 0 }, OUT_TEMP, OUT_TEMP, "4.3.0", "4.3.0",
+	  EXITED(0), "timed out" },
+	{ { 0, 0, ECHILD, 1, 0 }, OUT_TEMP, OUT_TEMP, "4.3.0", "4.3.0",
+	  DELIVER_UNSEEN, "timed out and could not be reaped" },
+};
+
+START_TEST(test_end_table)
+{
+	const struct end_case *c = &end_cases[_i];
+	struct deliver_outcome out;
+
+	memset(&out, 0, sizeof(out));
+	deliver_map_end(&c->end, "", 0, &out);
+	ck_assert_msg(out.cls == c->cls && strcmp(out.dsn, c->dsn) == 0,
+	    "case %d: class %d %s, want %d %s", _i, out.cls, out.dsn, c->cls,
+	    c->dsn);
+	ck_assert_int_eq(out.status, c->status);
+	if (c->text != NULL)
+		ck_assert_msg(strstr(out.text, c->text) != NULL, "case %d: "
+		    "'%s' lacks '%s'", _i, out.text, c->text);
+	memset(&out, 0, sizeof(out));
+	deliver_map_check(&c->end, "", 0, &out);
+	ck_assert_msg(out.cls == c->check_cls &&
+	    strcmp(out.dsn, c->check_dsn) == 0, "case %d: check class %d %s, "
+	    "want %d %s", _i, out.cls, out.dsn, c->check_cls, c->check_dsn);
+}
+END_TEST
+
+/* ---- commands whose end the server cannot see ---- */
+
+/* ms_since - milliseconds since t0 (CLOCK_MONOTONIC) */
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - t0->tv_sec) * 1000 +
+	    (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* run_setup - f ready to run /bin/sh -c script: the message in a spool */
+static void
+run_setup(struct hdr_fixture *f, char **argv, const char *script)
+{
+	static const char msg[] = "Subject: x\n\nhi\n";
+	FILE *spool = tmpfile();
+
+	hdr_setup(f);
+	ck_assert_ptr_nonnull(spool);
+	ck_assert_uint_eq(fwrite(msg, 1, sizeof(msg) - 1, spool),
+	    sizeof(msg) - 1);
+	ck_assert_int_eq(fflush(spool), 0);
+	argv[0] = "/bin/sh";
+	argv[1] = "-c";
+	argv[2] = (char *)script;
+	argv[3] = NULL;
+	f->cfg.command = argv;
+	f->cfg.rcpt_check = argv;
+	f->cfg.path = "/usr/bin:/bin";
+	f->cfg.delivery_timeout = 2;
+	f->msg.spool_fd = fileno(spool);	/* the test process ends it */
+	f->msg.spool_len = sizeof(msg) - 1;
+	clock_gettime(CLOCK_MONOTONIC, &f->msg.start);
+	f->msg.deadline = f->msg.start;
+	f->msg.deadline.tv_sec += 60;
+}
+
+START_TEST(test_check_unreaped_fails_closed)
+{
+	/* SIGCHLD ignored: the kernel reaps the check and waitpid() fails.
+	 * Its verdict is unknown, so the recipient is deferred at once,
+	 * never accepted and never after the timeout */
+	static const char *const scripts[] = { "exit 0", "exit 67" };
+	struct hdr_fixture f;
+	struct deliver_outcome out;
+	struct timespec t0;
+	char *argv[4];
+	size_t i;
+
+	ck_assert(signal(SIGCHLD, SIG_IGN) != SIG_ERR);
+	for (i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
+		run_setup(&f, argv, scripts[i]);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		deliver_rcpt_check(&f.cfg, &vars, &out);
+		ck_assert_msg(out.cls == OUT_TEMP, "'%s': class %d", scripts[i],
+		    out.cls);
+		ck_assert_str_eq(out.dsn, "4.3.0");
+		ck_assert_int_eq(out.status, DELIVER_UNSEEN);
+		ck_assert_msg(ms_since(&t0) < 1000, "'%s': %ld ms", scripts[i],
+		    ms_since(&t0));
+	}
+}
+END_TEST
+
+START_TEST(test_delivery_unreaped_is_temporary)
+{
+	/* the same for a delivery: a temporary failure that says why, not
+	 * "timed out" after the delivery timeout, and never "exit 0" */
+	struct hdr_fixture f;
+	struct deliver_outcome out;
+	struct timespec t0;
+	char *argv[4];
+
+	run_setup(&f, argv, "cat >/dev/null");
+	deliver_one(&f.cfg, &f.msg, &f.rcpt, &out);
+	ck_assert_int_eq(out.cls, OUT_DELIVERED);	/* the control */
+	ck_assert(signal(SIGCHLD, SIG_IGN) != SIG_ERR);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	deliver_one(&f.cfg, &f.msg, &f.rcpt, &out);
+	ck_assert_int_eq(out.cls, OUT_TEMP);
+	ck_assert_str_eq(out.dsn, "4.3.0");
+	ck_assert_int_eq(out.status, DELIVER_UNSEEN);
+	ck_assert_msg(strstr(out.text, strerror(ECHILD)) != NULL, "'%s'",
+	    out.text);
+	ck_assert_msg(ms_since(&t0) < 1000, "%ld ms", ms_since(&t0));
+}
+END_TEST
+
+/* ---- --as-recipient: which accounts get mail ---- */
+
+START_TEST(test_account_min_uid)
+{
+	/* uid 0 never; below --min-uid only the --postmaster account */
+	struct passwd *pw = getpwnam("daemon");
+	struct config cfg;
+
+	if (pw == NULL || pw->pw_uid == 0 || pw->pw_uid >= 1000)
+		return;		/* no system account to try */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.min_uid = 1000;
+	cfg.postmaster = "nobody";
+	ck_assert(!deliver_account_ok(&cfg, "daemon"));
+	ck_assert(!deliver_account_ok(&cfg, "root"));
+	ck_assert(!deliver_account_ok(&cfg, "no-such-account-unit"));
+	cfg.postmaster = "daemon";
+	ck_assert(deliver_account_ok(&cfg, "daemon"));
+	cfg.postmaster = "root";
+	ck_assert(!deliver_account_ok(&cfg, "root"));
+	cfg.postmaster = "nobody";
+	cfg.min_uid = pw->pw_uid;
+	ck_assert(deliver_account_ok(&cfg, "daemon"));
+	cfg.min_uid = 0;
+	ck_assert(!deliver_account_ok(&cfg, "root"));
+}
+END_TEST
+
 Suite *
 deliver_suite(void)
 {
@@ -720,6 +906,21 @@ deliver_suite(void)
 	tcase_add_test(tc, test_headers_helo_sanitised);
 	tcase_add_test(tc, test_headers_do_not_fit);
 	tcase_add_test(tc, test_headers_long_helo_fits_or_fails);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("accounts");
+	tcase_add_test(tc, test_account_min_uid);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("end");
+	tcase_add_loop_test(tc, test_end_table, 0,
+	    (int)(sizeof(end_cases) / sizeof(end_cases[0])));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("unreaped");
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_check_unreaped_fails_closed);
+	tcase_add_test(tc, test_delivery_unreaped_is_temporary);
 	suite_add_tcase(s, tc);
 	return s;
 }

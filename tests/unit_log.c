@@ -1,6 +1,7 @@
 /*
- * unit_log.c - log_escape(): client bytes can never forge a log line;
- * and the pid a stderr line carries is the logging process's own.
+ * unit_log.c - log_escape(): client bytes can never forge a log line nor
+ * hold a delimiter of the field they are logged in; and the pid a stderr
+ * line carries is the logging process's own.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,52 @@ START_TEST(test_escape_no_controls)
 			    (unsigned char)e[j] < 127, "input %zu: octet %d "
 			    "in \"%s\"", i, (unsigned char)e[j], e);
 		ck_assert_uint_gt(strlen(e), 0);
+	}
+}
+END_TEST
+
+struct escape_case {
+	const char *in, *out;
+};
+
+static const struct escape_case escape_cases[] = {
+	/* a quoted local part built to forge the fields after to=<...> */
+	{ "\"v>, from=<boss@corp>, client=[10.1.1.1], status=sent (exit 0) "
+	  "X=<\"@dom",
+	  "\"v\\x3e\\x2c from=\\x3cboss@corp\\x3e\\x2c client=\\x5b"
+	  "10.1.1.1\\x5d\\x2c status=sent \\x28exit 0\\x29 X=\\x3c\"@dom" },
+	{ "<>[](),", "\\x3c\\x3e\\x5b\\x5d\\x28\\x29\\x2c" },
+	{ "a\\b", "a\\x5cb" },
+	{ "\\x3e", "\\x5cx3e" },	/* an escape cannot be faked */
+	{ "a\r\nb", "a\\x0d\\x0ab" },
+	{ "caf\xc3\xa9", "caf\\xc3\\xa9" },
+	{ "SRS0=ab=cd=x.org=u@y.org", "SRS0=ab=cd=x.org=u@y.org" },
+	{ "\"a b\"@x.org", "\"a b\"@x.org" },
+	{ "4.2.2 mailbox full; try later", "4.2.2 mailbox full; try later" },
+};
+
+START_TEST(test_escape_table)
+{
+	const struct escape_case *c = &escape_cases[_i];
+	char out[512];
+
+	ck_assert_str_eq(log_escape(c->in, out, sizeof(out)), c->out);
+}
+END_TEST
+
+START_TEST(test_escape_no_delimiters)
+{
+	/* no octet value survives as a field delimiter */
+	char in[2], out[8];
+	int ch;
+
+	for (ch = 1; ch < 256; ch++) {
+		in[0] = (char)ch;
+		in[1] = '\0';
+		log_escape(in, out, sizeof(out));
+		ck_assert_msg(strpbrk(out, "<>[](),") == NULL &&
+		    (strlen(out) == 1 || (out[0] == '\\' && out[1] == 'x')),
+		    "octet %d escaped as '%s'", ch, out);
 	}
 }
 END_TEST
@@ -99,6 +146,9 @@ log_suite(void)
 
 	tcase_add_test(tc, test_escape_printable_kept);
 	tcase_add_test(tc, test_escape_no_controls);
+	tcase_add_loop_test(tc, test_escape_table, 0,
+	    (int)(sizeof(escape_cases) / sizeof(escape_cases[0])));
+	tcase_add_test(tc, test_escape_no_delimiters);
 	tcase_add_test(tc, test_escape_bounded);
 	tcase_add_test(tc, test_stderr_pid);
 	suite_add_tcase(s, tc);

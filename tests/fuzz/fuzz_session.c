@@ -69,6 +69,7 @@ struct stub {
 	char rcpts[MAX_CALLS][2 * ADDR_PART_MAX + 2];
 	char last_qid[64];			/* to count transactions */
 	size_t transactions;
+	size_t txn_first;			/* its first delivery */
 };
 
 static ssize_t
@@ -152,8 +153,13 @@ stub_deliver(void *ctx, const struct config *cfg,
 	size_t got = 0, i;
 
 	FUZZ_CHECK(!st->c->eof);
-	if (strcmp(msg->queue_id, st->last_qid) != 0)
+	if (strcmp(msg->queue_id, st->last_qid) != 0) {
 		st->transactions++;
+		st->txn_first = st->ncalls;
+	}
+	/* one delivery per recipient: never one %r twice, whatever case */
+	for (i = st->txn_first; i < st->ncalls && i < MAX_CALLS; i++)
+		FUZZ_CHECK(strcasecmp(st->rcpts[i], rcpt->addr) != 0);
 	snprintf(st->last_qid, sizeof(st->last_qid), "%s", msg->queue_id);
 	FUZZ_CHECK(st->transactions <= ends_in(st->c->in, st->c->pos));
 	FUZZ_CHECK(msg->nrcpt >= 1 && msg->nrcpt <= cfg->max_rcpt);
