@@ -367,6 +367,20 @@ START_TEST(test_slow_line_cut)
 }
 END_TEST
 
+/* start_in_data - a server that has just said 354 to one recipient */
+static void
+start_in_data(struct h_proc *p, const struct h_opts *o)
+{
+	h_start(p, o);
+	h_sends(p, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<u@mx.example>\r\nDATA\r\n");
+	h_expect(p, "220 ");
+	h_expect(p, "250 ");
+	h_expect(p, "250 2.1.0");
+	h_expect(p, "250 2.1.5");
+	h_expect(p, "354 ");
+}
+
 START_TEST(test_slow_data_cut)
 {
 	/* in DATA the deadline starts at --timeout and each read of N
@@ -378,14 +392,7 @@ START_TEST(test_slow_data_cut)
 	long t;
 	int i;
 
-	h_start(&p, &o);
-	h_sends(&p, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
-	    "RCPT TO:<u@mx.example>\r\nDATA\r\n");
-	h_expect(&p, "220 ");
-	h_expect(&p, "250 ");
-	h_expect(&p, "250 2.1.0");
-	h_expect(&p, "250 2.1.5");
-	h_expect(&p, "354 ");
+	start_in_data(&p, &o);
 	t = h_elapsed(&p);
 	for (i = 0; i < 40 && !p.out_eof; i++) {
 		h_sends(&p, "xy");
@@ -411,14 +418,7 @@ START_TEST(test_min_data_rate)
 	struct h_result r;
 	int i;
 
-	h_start(&p, &o);
-	h_sends(&p, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
-	    "RCPT TO:<u@mx.example>\r\nDATA\r\n");
-	h_expect(&p, "220 ");
-	h_expect(&p, "250 ");
-	h_expect(&p, "250 2.1.0");
-	h_expect(&p, "250 2.1.5");
-	h_expect(&p, "354 ");
+	start_in_data(&p, &o);
 	for (i = 0; i < 16; i++) {	/* 2.4 s in all */
 		h_sends(&p, "ab");
 		h_pause(&p, 150);
