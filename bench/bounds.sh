@@ -128,7 +128,7 @@ row "peak RSS, 10 KB message, 100 recipients" "$many" KiB
 
 # recipients: a 10 KB message to 1, 100 and RCPTS (50,000) recipients,
 # each delivered by /bin/true; the growth per recipient over the one
-# recipient session (DESIGN: a few hundred octets at most)
+# recipient session (doc/design.md: about a hundred octets a recipient)
 for n in 1 100 "$RCPTS"; do
 	start /bin/true
 	{ printf 'EHLO c.example\r\n'; txn "$n"; body 10; printf '.\r\n'; } >&3
