@@ -47,14 +47,28 @@
  * in one transaction (Postfix's smtpd_recipient_overshoot_limit) */
 #define RCPT_OVERSHOOT	1000
 
-/* Message errors latched while the data streams in, one reply at the end. */
+/* Message errors latched while the data streams in, one reply at the end
+ * (msg_err_stock[] says which). */
 enum msg_err {
 	MSG_OK,
-	MSG_ERR_SIZE,		/* 552 5.3.4 */
-	MSG_ERR_NEWLINE,	/* 554 5.6.0, --strict-newlines */
-	MSG_ERR_HOPS,		/* 554 5.4.6 */
-	MSG_ERR_NOSPACE,	/* 452 4.3.1 */
-	MSG_ERR_SPOOL		/* 451 4.3.0 */
+	MSG_ERR_SIZE,		/* over --max-size */
+	MSG_ERR_NEWLINE,	/* bare CR or LF, --strict-newlines */
+	MSG_ERR_HOPS,		/* over --max-hops */
+	MSG_ERR_NOSPACE,	/* the spool's file system is full */
+	MSG_ERR_SPOOL		/* any other spool failure */
+};
+
+/* Replies said in more than one place, and every message error's: their
+ * bytes are in one table, stock[]. */
+enum stock_reply {
+	STOCK_NOSPACE,		/* out of disk or memory */
+	STOCK_LOCAL,		/* any other local failure */
+	STOCK_SIZE,		/* over --max-size */
+	STOCK_NEWLINE,		/* bare CR or LF, --strict-newlines */
+	STOCK_HOPS,		/* over --max-hops */
+	STOCK_UTF8,		/* a UTF-8 address without SMTPUTF8 */
+	STOCK_RCPTS,		/* over --max-rcpt */
+	STOCK_TIMEOUT		/* --timeout or --session-timeout */
 };
 
 /* How the outcome of a message is reported. */
@@ -127,6 +141,44 @@ struct command {
 static void flush(struct session *s);
 
 /* ---- replies ---- */
+
+/* The stock replies: code, enhanced code, text, and whether the text
+ * follows the hostname.  Whether one counts towards --max-errors is up
+ * to the place that says it, as for any reply. */
+static const struct stock {
+	int code;
+	const char *dsn;
+	const char *text;
+	int host;
+} stock[] = {
+	[STOCK_NOSPACE] =
+	    { 452, "4.3.1", "Insufficient system storage", 0 },
+	[STOCK_LOCAL] =
+	    { 451, "4.3.0", "Local error in processing", 0 },
+	[STOCK_SIZE] =
+	    { 552, "5.3.4", "Message size exceeds fixed limit", 0 },
+	[STOCK_NEWLINE] =
+	    { 554, "5.6.0", "Message contains bare CR or bare LF", 0 },
+	[STOCK_HOPS] =
+	    { 554, "5.4.6", "Too many hops: mail loop?", 0 },
+	[STOCK_UTF8] =
+	    { 553, "5.6.7", "Non-ASCII addresses need SMTPUTF8", 0 },
+	[STOCK_RCPTS] =
+	    { 452, "4.5.3", "Too many recipients", 0 },
+	[STOCK_TIMEOUT] =
+	    { 421, "4.4.2", "Error: timeout exceeded", 1 }
+};
+
+/* The reply to each message error; MSG_OK has none, and would get the
+ * local error's were it ever asked for. */
+static const enum stock_reply msg_err_stock[] = {
+	[MSG_OK] = STOCK_LOCAL,
+	[MSG_ERR_SIZE] = STOCK_SIZE,
+	[MSG_ERR_NEWLINE] = STOCK_NEWLINE,
+	[MSG_ERR_HOPS] = STOCK_HOPS,
+	[MSG_ERR_NOSPACE] = STOCK_NOSPACE,
+	[MSG_ERR_SPOOL] = STOCK_LOCAL
+};
 
 /* out_append - one whole reply line into the reply buffer, flushing the
  * buffer first when the line would not fit: no reply is ever dropped */
@@ -208,6 +260,30 @@ reply_nocount(struct session *s, int code, const char *dsn, const char *fmt,
 	va_start(ap, fmt);
 	vreply(s, 0, 0, code, dsn, fmt, ap);
 	va_end(ap);
+}
+
+/* reply_stock - a stock reply; count as reply() (1) or as
+ * reply_nocount() (0).  Returns 0, as reply() does. */
+static int
+reply_stock(struct session *s, int count, enum stock_reply r)
+{
+	const struct stock *st = &stock[r];
+	const char *host = st->host ? s->cfg->hostname : "";
+	const char *sep = st->host ? " " : "";
+
+	if (count)
+		return reply(s, st->code, st->dsn, "%s%s%s", host, sep,
+		    st->text);
+	reply_nocount(s, st->code, st->dsn, "%s%s%s", host, sep, st->text);
+	return 0;
+}
+
+/* reply_msg_err - the one reply for a message-wide failure; count as
+ * reply_stock() */
+static void
+reply_msg_err(struct session *s, enum msg_err err, int count)
+{
+	reply_stock(s, count, msg_err_stock[err]);
 }
 
 /* flush - write every pending reply; a write failure ends the session */
@@ -511,9 +587,9 @@ mail_param(struct session *s, struct txn *t, char *p, const char **dsn,
 		}
 		if (size <= s->cfg->max_size)
 			return 0;
-		*dsn = "5.3.4";
-		*text = "Message size exceeds fixed limit";
-		return 552;
+		*dsn = stock[STOCK_SIZE].dsn;
+		*text = stock[STOCK_SIZE].text;
+		return stock[STOCK_SIZE].code;
 	}
 	if (strcasecmp(p, "BODY") == 0 && val != NULL) {
 		if (strcasecmp(val, "7BIT") == 0 ||
@@ -566,16 +642,14 @@ mail_check(struct session *s, char *arg, struct txn *t)
 	if (p == NULL)
 		return reply(s, 501, "5.5.4", "Syntax: MAIL FROM:<address>");
 	if (address_parse(p, strlen(p), ADDR_ALLOW_NULL | ADDR_ALLOW_UTF8,
-	    &t->sender, &used) != ADDR_OK)
-		return reply(s, 501, "5.1.7", "Bad sender address syntax");
-	if (p[used] != '\0' && p[used] != ' ')
+	    &t->sender, &used) != ADDR_OK ||
+	    (p[used] != '\0' && p[used] != ' '))
 		return reply(s, 501, "5.1.7", "Bad sender address syntax");
 	code = mail_params(s, t, p + used, &dsn, &text);
 	if (code != 0)
 		return reply(s, code, dsn, "%s", text);
 	if (t->sender.utf8 && !t->smtputf8)
-		return reply(s, 553, "5.6.7", "Non-ASCII addresses need "
-		    "SMTPUTF8");
+		return reply_stock(s, 1, STOCK_UTF8);
 	if (t->sender.addr[0] == '-')
 		return reply(s, 553, "5.1.7", "Sender address rejected");
 	return 1;
@@ -657,10 +731,8 @@ rcpt_account(const struct config *cfg, struct address *a)
 static int
 too_many_rcpts(struct session *s)
 {
-	if (++s->txn->overshoot > RCPT_OVERSHOOT)
-		return reply(s, 452, "4.5.3", "Too many recipients");
-	reply_nocount(s, 452, "4.5.3", "Too many recipients");
-	return 0;
+	return reply_stock(s, ++s->txn->overshoot > RCPT_OVERSHOOT,
+	    STOCK_RCPTS);
 }
 
 /* rcpt_check - the guards of RCPT; 1 when the recipient is accepted */
@@ -681,8 +753,7 @@ rcpt_check(struct session *s, char *arg, struct address *a)
 	if (p[used + strspn(p + used, " ")] != '\0')
 		return reply(s, 555, "5.5.4", "Unsupported RCPT parameter");
 	if (a->utf8 && !s->txn->smtputf8)
-		return reply(s, 553, "5.6.7", "Non-ASCII addresses need "
-		    "SMTPUTF8");
+		return reply_stock(s, 1, STOCK_UTF8);
 	if (s->txn->rcpts.n >= s->cfg->max_rcpt)
 		return too_many_rcpts(s);
 	if (a->bare_postmaster)
@@ -714,7 +785,7 @@ cmd_rcpt(struct session *s, char *arg)
 	if (!rcpt_check(s, arg, &a))
 		return;
 	if (recipients_add(&s->txn->rcpts, &a) == -1) {
-		reply(s, 452, "4.3.1", "Insufficient system storage");
+		reply_stock(s, 1, STOCK_NOSPACE);
 		return;
 	}
 	reply(s, 250, "2.1.5", "Ok");
@@ -783,32 +854,6 @@ check_hops(struct session *s, struct txn *t)
 		t->err = MSG_ERR_SPOOL;
 	else if (h.received > s->cfg->max_hops)
 		t->err = MSG_ERR_HOPS;
-}
-
-/* reply_msg_err - the one reply for a message-wide failure */
-static void
-reply_msg_err(struct session *s, enum msg_err err)
-{
-	switch (err) {
-	case MSG_ERR_SIZE:
-		reply_nocount(s, 552, "5.3.4", "Message size exceeds fixed "
-		    "limit");
-		break;
-	case MSG_ERR_NEWLINE:
-		reply_nocount(s, 554, "5.6.0", "Message contains bare CR or "
-		    "bare LF");
-		break;
-	case MSG_ERR_HOPS:
-		reply_nocount(s, 554, "5.4.6", "Too many hops: mail loop?");
-		break;
-	case MSG_ERR_NOSPACE:
-		reply_nocount(s, 452, "4.3.1", "Insufficient system storage");
-		break;
-	case MSG_ERR_SPOOL:
-	case MSG_OK:
-		reply_nocount(s, 451, "4.3.0", "Local error in processing");
-		break;
-	}
 }
 
 /* with_text - the Received "with" protocol name (RFC 3848, RFC 6531) */
@@ -962,7 +1007,7 @@ finish_message(struct session *s, struct txn *t)
 	check_hops(s, t);
 	if (t->err != MSG_OK) {
 		for (i = 0; i < (s->cfg->lmtp ? t->rcpts.n : 1); i++)
-			reply_msg_err(s, t->err);
+			reply_msg_err(s, t->err, 0);
 	} else {
 		deliver_all(s, t, s->cfg->lmtp ? REPLY_EACH :
 		    t->prdr ? REPLY_PRDR : REPLY_ONE);
@@ -1009,10 +1054,7 @@ data_open(struct session *s, struct txn *t)
 
 	if (err == MSG_OK)
 		return 1;
-	if (err == MSG_ERR_NOSPACE)
-		reply(s, 452, "4.3.1", "Insufficient system storage");
-	else
-		reply(s, 451, "4.3.0", "Local error in processing");
+	reply_msg_err(s, err, 1);
 	txn_reset(s);
 	return 0;
 }
@@ -1034,8 +1076,7 @@ static void
 input_lost(struct session *s, enum read_result r)
 {
 	if (r == READ_TIMEOUT)
-		reply_nocount(s, 421, "4.4.2", "%s Error: timeout exceeded",
-		    s->cfg->hostname);
+		reply_stock(s, 0, STOCK_TIMEOUT);
 	s->closing = 1;
 	txn_reset(s);
 }
@@ -1178,7 +1219,7 @@ cmd_bdat(struct session *s, char *arg)
 	}
 	if (n > s->cfg->max_size) {
 		/* too large alone: not worth reading, however long it is */
-		reply(s, 552, "5.3.4", "Message size exceeds fixed limit");
+		reply_stock(s, 1, STOCK_SIZE);
 		bdat_give_up(s);
 		return;
 	}
@@ -1198,7 +1239,7 @@ cmd_bdat(struct session *s, char *arg)
 		bdat_last(s, t);
 		finish_message(s, t);
 	} else if (t->err != MSG_OK) {	/* RFC 3030: fail the transaction */
-		reply_msg_err(s, t->err);
+		reply_msg_err(s, t->err, 0);
 		txn_reset(s);
 	} else {
 		reply(s, 250, "2.0.0", "%llu octets received", n);
@@ -1344,8 +1385,7 @@ serve(struct session *s)
 			break;
 		s->eod_id[0] = '\0';	/* the client is still there */
 		if (r == READ_TIMEOUT) {
-			reply_nocount(s, 421, "4.4.2", "%s Error: timeout "
-			    "exceeded", s->cfg->hostname);
+			reply_stock(s, 0, STOCK_TIMEOUT);
 			break;
 		}
 		s->commands++;
