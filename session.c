@@ -30,6 +30,7 @@
 
 #include "address.h"
 #include "data.h"
+#include "deadline.h"
 #include "log.h"
 #include "recipients.h"
 #include "session.h"
@@ -120,7 +121,7 @@ struct session {
 	unsigned long commands, messages, serial;
 	char eod_id[QUEUE_ID_MAX];	/* the message whose end-of-data
 					   reply is the last thing said */
-	long long session_end;		/* --session-timeout, mono_us() */
+	long long session_end;		/* --session-timeout, a deadline */
 	long long read_end;		/* the line's or the data's end */
 	struct txn *txn;		/* set while a transaction runs */
 	struct txn txn_mem;
@@ -314,24 +315,14 @@ flush(struct session *s)
  * ahead and each read of N octets moves it N / --min-data-rate seconds
  * later, never more than --timeout ahead of now (Postfix's
  * smtpd_per_record_deadline and smtpd_min_data_rate).  --session-timeout
- * caps everything.  Times are CLOCK_MONOTONIC microseconds.
+ * caps everything.  Deadlines are deadline.h's.
  */
-
-/* mono_us - now, in microseconds of CLOCK_MONOTONIC */
-static long long
-mono_us(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000;
-}
 
 /* deadline_restart - the next read may wait at most --timeout from now */
 static void
 deadline_restart(struct session *s)
 {
-	s->read_end = mono_us() + (long long)s->cfg->timeout * 1000000;
+	s->read_end = deadline_in(s->cfg->timeout);
 }
 
 /* deadline_extend - n octets of message data arrived: n / rate seconds
@@ -339,9 +330,9 @@ deadline_restart(struct session *s)
 static void
 deadline_extend(struct session *s, size_t n)
 {
-	long long most = mono_us() + (long long)s->cfg->timeout * 1000000;
+	long long most = deadline_in(s->cfg->timeout);
 
-	s->read_end += (long long)n * 1000000 / s->cfg->min_data_rate;
+	s->read_end += (long long)n * DEADLINE_SECOND / s->cfg->min_data_rate;
 	if (s->read_end > most)
 		s->read_end = most;
 }
@@ -351,13 +342,8 @@ deadline_extend(struct session *s, size_t n)
 static int
 read_ms(const struct session *s)
 {
-	long long end = s->read_end < s->session_end ? s->read_end :
-	    s->session_end;
-	long long left = (end - mono_us() + 999) / 1000;
-
-	if (left < 0)
-		return 0;
-	return left > INT_MAX ? INT_MAX : (int)left;
+	return deadline_ms_left(s->read_end < s->session_end ? s->read_end :
+	    s->session_end, INT_MAX);
 }
 
 /* fill - flush replies (the server is about to wait), then read more */
@@ -1409,7 +1395,7 @@ session_run(const struct config *cfg, const struct session_io *io,
 	s->io = io;
 	s->del = d;
 	s->txn_mem.spool.fd = -1;
-	s->session_end = mono_us() + (long long)cfg->session_timeout * 1000000;
+	s->session_end = deadline_in(cfg->session_timeout);
 	log_info("connect from %s[%s]", cfg->client_host, cfg->client_ip);
 	if (!early_talker(s)) {
 		reply_nocount(s, 220, NULL, "%s %s pipesmtpd", cfg->hostname,
