@@ -544,9 +544,9 @@ default_signals(void)
 		startup_failed("cannot unblock signals");
 }
 
-/* run_command - the session's deliverer: deliver_one() */
+/* real_deliver - the session's deliverer: deliver_one() */
 static int
-run_command(void *ctx, const struct config *cfg,
+real_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
     struct deliver_outcome *out)
 {
@@ -554,9 +554,9 @@ run_command(void *ctx, const struct config *cfg,
 	return deliver_one(cfg, msg, rcpt, out);
 }
 
-/* run_rcpt_check - the session's --rcpt-check: deliver_rcpt_check() */
+/* real_rcpt_check - the session's --rcpt-check: deliver_rcpt_check() */
 static int
-run_rcpt_check(void *ctx, const struct config *cfg,
+real_rcpt_check(void *ctx, const struct config *cfg,
     const struct deliver_vars *v, struct deliver_outcome *out)
 {
 	(void)ctx;
@@ -570,7 +570,7 @@ main(int argc, char **argv)
 	static struct config cfg;
 	struct fdio fds = { .in = 0, .out = 1 };
 	struct session_io io;
-	struct session_deliverer del = { run_command, run_rcpt_check, NULL };
+	struct session_deliverer del = { real_deliver, real_rcpt_check, NULL };
 
 	safe_fds();
 	default_signals();
