@@ -1,7 +1,8 @@
 /*
  * session.c - the SMTP protocol for one session.
  *
- * Entry points: session_run(), session_fd_io(), session_default_deliverer().
+ * Entry point: session_run(), over the struct session_io it is given
+ * (fdio.c's on the launcher's descriptors; a script in the tests).
  * Data flows one way: io->read fills the input buffer, lines become
  * commands, commands build the transaction (envelope), DATA streams into
  * the spool through the data machine, the deliverer runs once per
@@ -14,22 +15,22 @@
  * place it is cleared is txn_reset().
  *
  * This module never runs a command and never touches a file other than
- * the spool: delivery is the deliverer's job.
+ * the spool: delivery is the deliverer's job.  It never polls, reads or
+ * writes the client's descriptors either: that is io's job.
  */
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "address.h"
 #include "data.h"
+#include "deadline.h"
 #include "log.h"
 #include "recipients.h"
 #include "session.h"
@@ -47,14 +48,28 @@
  * in one transaction (Postfix's smtpd_recipient_overshoot_limit) */
 #define RCPT_OVERSHOOT	1000
 
-/* Message errors latched while the data streams in, one reply at the end. */
+/* Message errors latched while the data streams in, one reply at the end
+ * (msg_err_stock[] says which). */
 enum msg_err {
 	MSG_OK,
-	MSG_ERR_SIZE,		/* 552 5.3.4 */
-	MSG_ERR_NEWLINE,	/* 554 5.6.0, --strict-newlines */
-	MSG_ERR_HOPS,		/* 554 5.4.6 */
-	MSG_ERR_NOSPACE,	/* 452 4.3.1 */
-	MSG_ERR_SPOOL		/* 451 4.3.0 */
+	MSG_ERR_SIZE,		/* over --max-size */
+	MSG_ERR_NEWLINE,	/* bare CR or LF, --strict-newlines */
+	MSG_ERR_HOPS,		/* over --max-hops */
+	MSG_ERR_NOSPACE,	/* the spool's file system is full */
+	MSG_ERR_SPOOL		/* any other spool failure */
+};
+
+/* Replies said in more than one place, and every message error's: their
+ * bytes are in one table, stock[]. */
+enum stock_reply {
+	STOCK_NOSPACE,		/* out of disk or memory */
+	STOCK_LOCAL,		/* any other local failure */
+	STOCK_SIZE,		/* over --max-size */
+	STOCK_NEWLINE,		/* bare CR or LF, --strict-newlines */
+	STOCK_HOPS,		/* over --max-hops */
+	STOCK_UTF8,		/* a UTF-8 address without SMTPUTF8 */
+	STOCK_RCPTS,		/* over --max-rcpt */
+	STOCK_TIMEOUT		/* --timeout or --session-timeout */
 };
 
 /* How the outcome of a message is reported. */
@@ -106,7 +121,7 @@ struct session {
 	unsigned long commands, messages, serial;
 	char eod_id[QUEUE_ID_MAX];	/* the message whose end-of-data
 					   reply is the last thing said */
-	long long session_end;		/* --session-timeout, mono_us() */
+	long long session_end;		/* --session-timeout, a deadline */
 	long long read_end;		/* the line's or the data's end */
 	struct txn *txn;		/* set while a transaction runs */
 	struct txn txn_mem;
@@ -127,6 +142,44 @@ struct command {
 static void flush(struct session *s);
 
 /* ---- replies ---- */
+
+/* The stock replies: code, enhanced code, text, and whether the text
+ * follows the hostname.  Whether one counts towards --max-errors is up
+ * to the place that says it, as for any reply. */
+static const struct stock {
+	int code;
+	const char *dsn;
+	const char *text;
+	int host;
+} stock[] = {
+	[STOCK_NOSPACE] =
+	    { 452, "4.3.1", "Insufficient system storage", 0 },
+	[STOCK_LOCAL] =
+	    { 451, "4.3.0", "Local error in processing", 0 },
+	[STOCK_SIZE] =
+	    { 552, "5.3.4", "Message size exceeds fixed limit", 0 },
+	[STOCK_NEWLINE] =
+	    { 554, "5.6.0", "Message contains bare CR or bare LF", 0 },
+	[STOCK_HOPS] =
+	    { 554, "5.4.6", "Too many hops: mail loop?", 0 },
+	[STOCK_UTF8] =
+	    { 553, "5.6.7", "Non-ASCII addresses need SMTPUTF8", 0 },
+	[STOCK_RCPTS] =
+	    { 452, "4.5.3", "Too many recipients", 0 },
+	[STOCK_TIMEOUT] =
+	    { 421, "4.4.2", "Error: timeout exceeded", 1 }
+};
+
+/* The reply to each message error; MSG_OK has none, and would get the
+ * local error's were it ever asked for. */
+static const enum stock_reply msg_err_stock[] = {
+	[MSG_OK] = STOCK_LOCAL,
+	[MSG_ERR_SIZE] = STOCK_SIZE,
+	[MSG_ERR_NEWLINE] = STOCK_NEWLINE,
+	[MSG_ERR_HOPS] = STOCK_HOPS,
+	[MSG_ERR_NOSPACE] = STOCK_NOSPACE,
+	[MSG_ERR_SPOOL] = STOCK_LOCAL
+};
 
 /* out_append - one whole reply line into the reply buffer, flushing the
  * buffer first when the line would not fit: no reply is ever dropped */
@@ -210,6 +263,30 @@ reply_nocount(struct session *s, int code, const char *dsn, const char *fmt,
 	va_end(ap);
 }
 
+/* reply_stock - a stock reply; count as reply() (1) or as
+ * reply_nocount() (0).  Returns 0, as reply() does. */
+static int
+reply_stock(struct session *s, int count, enum stock_reply r)
+{
+	const struct stock *st = &stock[r];
+	const char *host = st->host ? s->cfg->hostname : "";
+	const char *sep = st->host ? " " : "";
+
+	if (count)
+		return reply(s, st->code, st->dsn, "%s%s%s", host, sep,
+		    st->text);
+	reply_nocount(s, st->code, st->dsn, "%s%s%s", host, sep, st->text);
+	return 0;
+}
+
+/* reply_msg_err - the one reply for a message-wide failure; count as
+ * reply_stock() */
+static void
+reply_msg_err(struct session *s, enum msg_err err, int count)
+{
+	reply_stock(s, count, msg_err_stock[err]);
+}
+
 /* flush - write every pending reply; a write failure ends the session */
 static void
 flush(struct session *s)
@@ -238,24 +315,14 @@ flush(struct session *s)
  * ahead and each read of N octets moves it N / --min-data-rate seconds
  * later, never more than --timeout ahead of now (Postfix's
  * smtpd_per_record_deadline and smtpd_min_data_rate).  --session-timeout
- * caps everything.  Times are CLOCK_MONOTONIC microseconds.
+ * caps everything.  Deadlines are deadline.h's.
  */
-
-/* mono_us - now, in microseconds of CLOCK_MONOTONIC */
-static long long
-mono_us(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000;
-}
 
 /* deadline_restart - the next read may wait at most --timeout from now */
 static void
 deadline_restart(struct session *s)
 {
-	s->read_end = mono_us() + (long long)s->cfg->timeout * 1000000;
+	s->read_end = deadline_in(s->cfg->timeout);
 }
 
 /* deadline_extend - n octets of message data arrived: n / rate seconds
@@ -263,9 +330,9 @@ deadline_restart(struct session *s)
 static void
 deadline_extend(struct session *s, size_t n)
 {
-	long long most = mono_us() + (long long)s->cfg->timeout * 1000000;
+	long long most = deadline_in(s->cfg->timeout);
 
-	s->read_end += (long long)n * 1000000 / s->cfg->min_data_rate;
+	s->read_end += (long long)n * DEADLINE_SECOND / s->cfg->min_data_rate;
 	if (s->read_end > most)
 		s->read_end = most;
 }
@@ -275,13 +342,8 @@ deadline_extend(struct session *s, size_t n)
 static int
 read_ms(const struct session *s)
 {
-	long long end = s->read_end < s->session_end ? s->read_end :
-	    s->session_end;
-	long long left = (end - mono_us() + 999) / 1000;
-
-	if (left < 0)
-		return 0;
-	return left > INT_MAX ? INT_MAX : (int)left;
+	return deadline_ms_left(s->read_end < s->session_end ? s->read_end :
+	    s->session_end, INT_MAX);
 }
 
 /* fill - flush replies (the server is about to wait), then read more */
@@ -511,9 +573,9 @@ mail_param(struct session *s, struct txn *t, char *p, const char **dsn,
 		}
 		if (size <= s->cfg->max_size)
 			return 0;
-		*dsn = "5.3.4";
-		*text = "Message size exceeds fixed limit";
-		return 552;
+		*dsn = stock[STOCK_SIZE].dsn;
+		*text = stock[STOCK_SIZE].text;
+		return stock[STOCK_SIZE].code;
 	}
 	if (strcasecmp(p, "BODY") == 0 && val != NULL) {
 		if (strcasecmp(val, "7BIT") == 0 ||
@@ -566,16 +628,14 @@ mail_check(struct session *s, char *arg, struct txn *t)
 	if (p == NULL)
 		return reply(s, 501, "5.5.4", "Syntax: MAIL FROM:<address>");
 	if (address_parse(p, strlen(p), ADDR_ALLOW_NULL | ADDR_ALLOW_UTF8,
-	    &t->sender, &used) != ADDR_OK)
-		return reply(s, 501, "5.1.7", "Bad sender address syntax");
-	if (p[used] != '\0' && p[used] != ' ')
+	    &t->sender, &used) != ADDR_OK ||
+	    (p[used] != '\0' && p[used] != ' '))
 		return reply(s, 501, "5.1.7", "Bad sender address syntax");
 	code = mail_params(s, t, p + used, &dsn, &text);
 	if (code != 0)
 		return reply(s, code, dsn, "%s", text);
 	if (t->sender.utf8 && !t->smtputf8)
-		return reply(s, 553, "5.6.7", "Non-ASCII addresses need "
-		    "SMTPUTF8");
+		return reply_stock(s, 1, STOCK_UTF8);
 	if (t->sender.addr[0] == '-')
 		return reply(s, 553, "5.1.7", "Sender address rejected");
 	return 1;
@@ -657,10 +717,8 @@ rcpt_account(const struct config *cfg, struct address *a)
 static int
 too_many_rcpts(struct session *s)
 {
-	if (++s->txn->overshoot > RCPT_OVERSHOOT)
-		return reply(s, 452, "4.5.3", "Too many recipients");
-	reply_nocount(s, 452, "4.5.3", "Too many recipients");
-	return 0;
+	return reply_stock(s, ++s->txn->overshoot > RCPT_OVERSHOOT,
+	    STOCK_RCPTS);
 }
 
 /* rcpt_check - the guards of RCPT; 1 when the recipient is accepted */
@@ -681,8 +739,7 @@ rcpt_check(struct session *s, char *arg, struct address *a)
 	if (p[used + strspn(p + used, " ")] != '\0')
 		return reply(s, 555, "5.5.4", "Unsupported RCPT parameter");
 	if (a->utf8 && !s->txn->smtputf8)
-		return reply(s, 553, "5.6.7", "Non-ASCII addresses need "
-		    "SMTPUTF8");
+		return reply_stock(s, 1, STOCK_UTF8);
 	if (s->txn->rcpts.n >= s->cfg->max_rcpt)
 		return too_many_rcpts(s);
 	if (a->bare_postmaster)
@@ -714,7 +771,7 @@ cmd_rcpt(struct session *s, char *arg)
 	if (!rcpt_check(s, arg, &a))
 		return;
 	if (recipients_add(&s->txn->rcpts, &a) == -1) {
-		reply(s, 452, "4.3.1", "Insufficient system storage");
+		reply_stock(s, 1, STOCK_NOSPACE);
 		return;
 	}
 	reply(s, 250, "2.1.5", "Ok");
@@ -783,32 +840,6 @@ check_hops(struct session *s, struct txn *t)
 		t->err = MSG_ERR_SPOOL;
 	else if (h.received > s->cfg->max_hops)
 		t->err = MSG_ERR_HOPS;
-}
-
-/* reply_msg_err - the one reply for a message-wide failure */
-static void
-reply_msg_err(struct session *s, enum msg_err err)
-{
-	switch (err) {
-	case MSG_ERR_SIZE:
-		reply_nocount(s, 552, "5.3.4", "Message size exceeds fixed "
-		    "limit");
-		break;
-	case MSG_ERR_NEWLINE:
-		reply_nocount(s, 554, "5.6.0", "Message contains bare CR or "
-		    "bare LF");
-		break;
-	case MSG_ERR_HOPS:
-		reply_nocount(s, 554, "5.4.6", "Too many hops: mail loop?");
-		break;
-	case MSG_ERR_NOSPACE:
-		reply_nocount(s, 452, "4.3.1", "Insufficient system storage");
-		break;
-	case MSG_ERR_SPOOL:
-	case MSG_OK:
-		reply_nocount(s, 451, "4.3.0", "Local error in processing");
-		break;
-	}
 }
 
 /* with_text - the Received "with" protocol name (RFC 3848, RFC 6531) */
@@ -962,7 +993,7 @@ finish_message(struct session *s, struct txn *t)
 	check_hops(s, t);
 	if (t->err != MSG_OK) {
 		for (i = 0; i < (s->cfg->lmtp ? t->rcpts.n : 1); i++)
-			reply_msg_err(s, t->err);
+			reply_msg_err(s, t->err, 0);
 	} else {
 		deliver_all(s, t, s->cfg->lmtp ? REPLY_EACH :
 		    t->prdr ? REPLY_PRDR : REPLY_ONE);
@@ -1009,10 +1040,7 @@ data_open(struct session *s, struct txn *t)
 
 	if (err == MSG_OK)
 		return 1;
-	if (err == MSG_ERR_NOSPACE)
-		reply(s, 452, "4.3.1", "Insufficient system storage");
-	else
-		reply(s, 451, "4.3.0", "Local error in processing");
+	reply_msg_err(s, err, 1);
 	txn_reset(s);
 	return 0;
 }
@@ -1034,8 +1062,7 @@ static void
 input_lost(struct session *s, enum read_result r)
 {
 	if (r == READ_TIMEOUT)
-		reply_nocount(s, 421, "4.4.2", "%s Error: timeout exceeded",
-		    s->cfg->hostname);
+		reply_stock(s, 0, STOCK_TIMEOUT);
 	s->closing = 1;
 	txn_reset(s);
 }
@@ -1178,7 +1205,7 @@ cmd_bdat(struct session *s, char *arg)
 	}
 	if (n > s->cfg->max_size) {
 		/* too large alone: not worth reading, however long it is */
-		reply(s, 552, "5.3.4", "Message size exceeds fixed limit");
+		reply_stock(s, 1, STOCK_SIZE);
 		bdat_give_up(s);
 		return;
 	}
@@ -1198,7 +1225,7 @@ cmd_bdat(struct session *s, char *arg)
 		bdat_last(s, t);
 		finish_message(s, t);
 	} else if (t->err != MSG_OK) {	/* RFC 3030: fail the transaction */
-		reply_msg_err(s, t->err);
+		reply_msg_err(s, t->err, 0);
 		txn_reset(s);
 	} else {
 		reply(s, 250, "2.0.0", "%llu octets received", n);
@@ -1344,8 +1371,7 @@ serve(struct session *s)
 			break;
 		s->eod_id[0] = '\0';	/* the client is still there */
 		if (r == READ_TIMEOUT) {
-			reply_nocount(s, 421, "4.4.2", "%s Error: timeout "
-			    "exceeded", s->cfg->hostname);
+			reply_stock(s, 0, STOCK_TIMEOUT);
 			break;
 		}
 		s->commands++;
@@ -1369,7 +1395,7 @@ session_run(const struct config *cfg, const struct session_io *io,
 	s->io = io;
 	s->del = d;
 	s->txn_mem.spool.fd = -1;
-	s->session_end = mono_us() + (long long)cfg->session_timeout * 1000000;
+	s->session_end = deadline_in(cfg->session_timeout);
 	log_info("connect from %s[%s]", cfg->client_host, cfg->client_ip);
 	if (!early_talker(s)) {
 		reply_nocount(s, 220, NULL, "%s %s pipesmtpd", cfg->hostname,
@@ -1386,152 +1412,4 @@ session_run(const struct config *cfg, const struct session_io *io,
 	    s->messages, s->eod_id[0] != '\0' ? " lost=1" : "");
 	free(s);
 	return EXIT_OK;
-}
-
-/* ---- the launcher's descriptors ---- */
-
-/*
- * Every wait for the client is a poll() with a limit, never a blocking
- * read or write: the launcher's descriptors are shared with it, so they
- * cannot be made non-blocking, and a client that stops reading or
- * writing must not hold the session past --timeout.  Each call below
- * first tries what cannot block when it is likely to succeed, so the
- * common case costs one system call instead of poll and then read or
- * write.  A descriptor that turns out not to be a socket (a pipe or a
- * file: ENOTSOCK) is remembered and gets plain poll and read or write.
- */
-#define STREAM_READ	16384	/* a read this large: the client streams */
-
-/* wait_fd - poll one descriptor for events; 1 ready, 0 timed out, -1 */
-static int
-wait_fd(int fd, short events, int timeout_ms)
-{
-	struct pollfd p = { fd, events, 0 };
-
-	for (;;) {
-		int r = poll(&p, 1, timeout_ms);
-
-		if (r >= 0 || errno != EINTR)
-			return r < 0 ? -1 : r;
-	}
-}
-
-/* fd_read_try - while the client streams, a recv that cannot block: the
- * data is most likely there already; -1 with errno EAGAIN if not */
-static ssize_t
-fd_read_try(struct session_fds *f, void *buf, size_t len)
-{
-	ssize_t n = recv(f->in, buf, len, MSG_DONTWAIT);
-
-	if (n < 0 && errno == ENOTSOCK) {
-		f->in_notsock = 1;
-		errno = EAGAIN;
-	} else if (n < 0 && errno == EINTR) {
-		errno = EAGAIN;
-	}
-	return n;
-}
-
-/* fd_read - one read, waiting up to timeout_ms for the client.  A recv
- * is tried first only after a large read (DATA streaming in), so an
- * interactive client, whose next line is not there yet, pays no failed
- * call; data that is there is read whatever timeout_ms says, exactly as
- * poll would report it at once. */
-static ssize_t
-fd_read(void *ctx, void *buf, size_t len, int timeout_ms)
-{
-	struct session_fds *f = ctx;
-	ssize_t n = -1;
-
-	if (f->last_read >= STREAM_READ && !f->in_notsock) {
-		n = fd_read_try(f, buf, len);
-		if (n < 0 && errno != EAGAIN)
-			return -1;
-	}
-	while (n < 0) {
-		int r = wait_fd(f->in, POLLIN, timeout_ms);
-
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return SESSION_IO_TIMEOUT;
-		n = read(f->in, buf, len);
-		if (n < 0 && errno != EINTR && errno != EAGAIN)
-			return -1;
-	}
-	f->last_read = (size_t)n;
-	return n;
-}
-
-/* fd_write - a send that cannot block first: the socket almost always
- * has room for a reply.  Only a full socket makes the server wait, and
- * never past write_ms, so a client that stops reading cannot hold the
- * session forever.  A pipe gets poll, then a write of at most PIPE_BUF
- * octets: that much fits once poll reports room, while a larger write
- * on a pipe that is not non-blocking would wait for the reader, past
- * write_ms and forever if it has stopped. */
-static ssize_t
-fd_write(void *ctx, const void *buf, size_t len)
-{
-	struct session_fds *f = ctx;
-
-	for (;;) {
-		ssize_t n;
-
-		if (!f->out_notsock) {
-			n = send(f->out, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-			if (n >= 0)
-				return n;
-			if (errno == ENOTSOCK)
-				f->out_notsock = 1;
-			else if (errno != EAGAIN && errno != EINTR)
-				return -1;
-		}
-		if (wait_fd(f->out, POLLOUT, f->write_ms) <= 0)
-			return -1;
-		if (f->out_notsock) {
-			n = write(f->out, buf, len < PIPE_BUF ? len : PIPE_BUF);
-			if (n >= 0 || (errno != EINTR && errno != EAGAIN))
-				return n;
-		}
-	}
-}
-
-/* session_fd_io - I/O on the launcher's descriptors */
-void
-session_fd_io(struct session_io *io, struct session_fds *f)
-{
-	f->last_read = 0;
-	f->in_notsock = 0;
-	f->out_notsock = 0;
-	io->read = fd_read;
-	io->write = fd_write;
-	io->ctx = f;
-}
-
-/* default_deliver - the real deliverer */
-static int
-default_deliver(void *ctx, const struct config *cfg,
-    const struct deliver_msg *msg, const struct address *rcpt,
-    struct deliver_outcome *out)
-{
-	(void)ctx;
-	return deliver_one(cfg, msg, rcpt, out);
-}
-
-static int
-default_rcpt_check(void *ctx, const struct config *cfg,
-    const struct deliver_vars *v, struct deliver_outcome *out)
-{
-	(void)ctx;
-	return deliver_rcpt_check(cfg, v, out);
-}
-
-/* session_default_deliverer - deliveries by running commands */
-void
-session_default_deliverer(struct session_deliverer *d)
-{
-	d->deliver = default_deliver;
-	d->rcpt_check = default_rcpt_check;
-	d->ctx = NULL;
 }

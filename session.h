@@ -3,8 +3,9 @@
  *
  * session_run() speaks the protocol until QUIT, EOF, a timeout or a limit.
  * It reads through io->read and writes through io->write, so tests can
- * script a dialogue; deliveries go through a deliverer whose default is
- * deliver_one(), so the protocol can be tested without running commands.
+ * script a dialogue (fdio.h gives the real ones, on the launcher's
+ * descriptors); deliveries go through a deliverer, deliver_one() in the
+ * program, so the protocol can be tested without running commands.
  */
 #ifndef PIPESMTPD_SESSION_H
 #define PIPESMTPD_SESSION_H
@@ -36,18 +37,5 @@ struct session_deliverer {
 
 int session_run(const struct config *cfg, const struct session_io *io,
     const struct session_deliverer *d);
-/* Descriptors for session_fd_io(): the launcher's socket or pipes. */
-struct session_fds {
-	int in;			/* read side, normally 0 */
-	int out;		/* write side, normally 1 */
-	int write_ms;		/* longest wait for the client to read */
-	/* the I/O functions' own state, cleared by session_fd_io() */
-	size_t last_read;	/* octets the previous read returned */
-	int in_notsock;		/* in is no socket: never recv on it */
-	int out_notsock;	/* out is no socket: never send on it */
-};
-
-void session_fd_io(struct session_io *io, struct session_fds *f);
-void session_default_deliverer(struct session_deliverer *d);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * smtpd.c - pipesmtpd's set-up: options, defaults, the client's identity,
- * privileges and logging; then one session on fds 0 and 1.
+ * privileges and logging; then one session, wired together here: the
+ * protocol (session.c) over the transport on fds 0 and 1 (fdio.c),
+ * delivering by command (deliver.c).
  *
  * Entry point: main().  Order matters and is fixed: descriptors made safe,
  * inherited signal state undone, options parsed and checked (exit 64 on
@@ -25,6 +27,7 @@
 
 #include "config.h"
 #include "deliver.h"
+#include "fdio.h"
 #include "log.h"
 #include "session.h"
 
@@ -541,14 +544,33 @@ default_signals(void)
 		startup_failed("cannot unblock signals");
 }
 
+/* real_deliver - the session's deliverer: deliver_one() */
+static int
+real_deliver(void *ctx, const struct config *cfg,
+    const struct deliver_msg *msg, const struct address *rcpt,
+    struct deliver_outcome *out)
+{
+	(void)ctx;
+	return deliver_one(cfg, msg, rcpt, out);
+}
+
+/* real_rcpt_check - the session's --rcpt-check: deliver_rcpt_check() */
+static int
+real_rcpt_check(void *ctx, const struct config *cfg,
+    const struct deliver_vars *v, struct deliver_outcome *out)
+{
+	(void)ctx;
+	return deliver_rcpt_check(cfg, v, out);
+}
+
 int
 main(int argc, char **argv)
 {
 	/* static: the option lists it holds stay reachable until exit */
 	static struct config cfg;
-	struct session_fds fds = { .in = 0, .out = 1 };
+	struct fdio fds = { .in = 0, .out = 1 };
 	struct session_io io;
-	struct session_deliverer del;
+	struct session_deliverer del = { real_deliver, real_rcpt_check, NULL };
 
 	safe_fds();
 	default_signals();
@@ -559,7 +581,6 @@ main(int argc, char **argv)
 	drop_privileges(&cfg);
 	check_root_rule(&cfg);
 	fds.write_ms = (int)cfg.timeout * 1000;
-	session_fd_io(&io, &fds);
-	session_default_deliverer(&del);
+	fdio_init(&io, &fds);
 	return session_run(&cfg, &io, &del);
 }

@@ -4,7 +4,7 @@
  * hands over pipes), each with a client that streams a large message, a
  * lock-step client, and a client that stops reading its replies, which
  * must still see the session end within --timeout (DESIGN.md "Command
- * line": the idle limit; session.c's fd_write).  And a launcher that
+ * line": the idle limit; fdio.c's fd_write).  And a launcher that
  * leaves fd 0, 1 or 2 closed (smtpd.c's safe_fds).
  */
 #include <errno.h>

@@ -2,8 +2,8 @@
  * unit.h - the check suites of the unit tests, one per module.
  *
  * Each tests/unit_*.c file builds one suite from the public interface of
- * its module (address.h, data.h, deliver.h, spool.h, session.h, log.h,
- * recipients.h)
+ * its module (address.h, data.h, deliver.h, spool.h, session.h, fdio.h,
+ * deadline.h, log.h, recipients.h)
  * and DESIGN.md; tests/unit_main.c runs them all.  No test opens a
  * network port or runs a delivery command (except /bin/sh one-liners
  * under an ignored SIGCHLD in the deliver suite): sessions run over
@@ -22,6 +22,7 @@ Suite *spool_suite(void);
 Suite *session_suite(void);
 Suite *log_suite(void);
 Suite *fdio_suite(void);
+Suite *deadline_suite(void);
 Suite *recipients_suite(void);
 
 #endif

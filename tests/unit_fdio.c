@@ -1,12 +1,12 @@
 /*
- * unit_fdio.c - session_fd_io(): reads and writes on the launcher's
+ * unit_fdio.c - fdio_init(): reads and writes on the launcher's
  * descriptors, over socketpairs, pipes and a regular file.
  *
  * What must hold whichever way a call is made: data that is there is
  * returned, a read with nothing to read waits its whole timeout and then
  * says SESSION_IO_TIMEOUT, EOF is 0, and a write to a peer that has
  * stopped reading gives up after write_ms instead of blocking.  The
- * remembered ENOTSOCK is checked through struct session_fds.
+ * remembered ENOTSOCK is checked through struct fdio.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "session.h"
 #include "unit.h"
 
@@ -94,14 +95,14 @@ START_TEST(test_read_interactive)
 {
 	/* small reads: data, a timeout, data again, EOF; on a socket or a
 	 * pipe alike */
-	struct session_fds f = { .in = -1, .out = -1 };
+	struct fdio f = { .in = -1, .out = -1 };
 	struct session_io io;
 	char buf[64];
 	int fds[2];
 
 	read_pair(fds, _i);
 	f.in = fds[0];
-	session_fd_io(&io, &f);
+	fdio_init(&io, &f);
 	put(fds[1], 'a', 10);
 	ck_assert_int_eq(io.read(io.ctx, buf, sizeof(buf), WAIT_MS), 10);
 	assert_times_out(&io);
@@ -119,7 +120,7 @@ START_TEST(test_read_streaming)
 	/* after a large read the next one is tried without waiting: it
 	 * still returns what is there, still waits the whole timeout when
 	 * nothing is, and still sees EOF */
-	struct session_fds f = { .in = -1, .out = -1 };
+	struct fdio f = { .in = -1, .out = -1 };
 	struct session_io io;
 	static char buf[65536];
 	int fds[2];
@@ -127,7 +128,7 @@ START_TEST(test_read_streaming)
 
 	read_pair(fds, _i);
 	f.in = fds[0];
-	session_fd_io(&io, &f);
+	fdio_init(&io, &f);
 	put(fds[1], 'x', BIG);
 	take_all(&io, 'x', BIG);
 	ck_assert_uint_ge(f.last_read, 16384);
@@ -151,7 +152,7 @@ END_TEST
 START_TEST(test_read_file)
 {
 	/* stdin may be a regular file: read to its end, then EOF */
-	struct session_fds f = { .in = -1, .out = -1 };
+	struct fdio f = { .in = -1, .out = -1 };
 	struct session_io io;
 	static char buf[65536];
 	FILE *tmp = tmpfile();
@@ -160,7 +161,7 @@ START_TEST(test_read_file)
 	f.in = fileno(tmp);
 	put(f.in, 'q', BIG + 7);
 	ck_assert_int_eq(lseek(f.in, 0, SEEK_SET), 0);
-	session_fd_io(&io, &f);
+	fdio_init(&io, &f);
 	take_all(&io, 'q', BIG + 7);
 	ck_assert_int_eq(io.read(io.ctx, buf, sizeof(buf), WAIT_MS), 0);
 	ck_assert_int_eq(f.in_notsock, 1);
@@ -172,7 +173,7 @@ START_TEST(test_write_stopped_reader)
 {
 	/* a peer that never reads: writes are taken until the socket or
 	 * pipe is full, then one gives up after write_ms, not later */
-	struct session_fds f = { .in = -1, .out = -1, .write_ms = WAIT_MS };
+	struct fdio f = { .in = -1, .out = -1, .write_ms = WAIT_MS };
 	struct session_io io;
 	static char buf[8192];
 	long t = 0;
@@ -182,7 +183,7 @@ START_TEST(test_write_stopped_reader)
 
 	read_pair(fds, _i);
 	f.out = fds[1];
-	session_fd_io(&io, &f);
+	fdio_init(&io, &f);
 	memset(buf, 'w', sizeof(buf));
 	for (i = 0; i < 100000 && n > 0; i++) {
 		t = now_ms();
@@ -205,10 +206,10 @@ END_TEST
 START_TEST(test_write_reader_keeps_up)
 {
 	/* what is written arrives whole, in order, on either transport */
-	struct session_fds f = { .in = -1, .out = -1, .write_ms = WAIT_MS };
+	struct fdio f = { .in = -1, .out = -1, .write_ms = WAIT_MS };
 	struct session_io io;
 	struct session_io rio;
-	struct session_fds rf = { .in = -1, .out = -1 };
+	struct fdio rf = { .in = -1, .out = -1 };
 	const char *msg = "250 2.0.0 Ok\r\n";
 	char buf[64];
 	int fds[2], i;
@@ -216,8 +217,8 @@ START_TEST(test_write_reader_keeps_up)
 	read_pair(fds, _i);
 	f.out = fds[1];
 	rf.in = fds[0];
-	session_fd_io(&io, &f);
-	session_fd_io(&rio, &rf);
+	fdio_init(&io, &f);
+	fdio_init(&rio, &rf);
 	for (i = 0; i < 3; i++) {
 		ck_assert_int_eq(io.write(io.ctx, msg, strlen(msg)),
 		    (ssize_t)strlen(msg));
@@ -234,13 +235,13 @@ END_TEST
 START_TEST(test_write_peer_gone)
 {
 	/* a socket whose peer has closed: an error, not SIGPIPE */
-	struct session_fds f = { .in = -1, .out = -1, .write_ms = WAIT_MS };
+	struct fdio f = { .in = -1, .out = -1, .write_ms = WAIT_MS };
 	struct session_io io;
 	int fds[2];
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
 	f.out = fds[1];
-	session_fd_io(&io, &f);
+	fdio_init(&io, &f);
 	close(fds[0]);
 	ck_assert_int_eq(io.write(io.ctx, "x", 1), -1);
 	ck_assert_int_eq(errno, EPIPE);
