@@ -20,6 +20,7 @@
 #include "address.h"
 #include "config.h"
 #include "deliver.h"
+#include "run.h"
 #include "unit.h"
 
 #ifndef W_EXITCODE
@@ -686,7 +687,7 @@ END_TEST
 /* ---- how a run ended ---- */
 
 struct end_case {
-	struct deliver_end end;
+	struct run_end end;
 	enum deliver_class cls, check_cls;	/* delivery; --rcpt-check */
 	const char *dsn, *check_dsn;
 	int status;				/* out.status */
