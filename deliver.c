@@ -4,14 +4,14 @@
  * Entry points: deliver_one() (a delivery), deliver_rcpt_check() (the
  * --rcpt-check command), and the pure helpers deliver_expand(),
  * deliver_template_ok(), deliver_map_status(), deliver_map_end(),
- * deliver_map_check(), deliver_sanitise(), deliver_headers(),
- * deliver_account_ok().  Every placeholder expands inside its own argv
- * word, so a value can never become two words; the environment is built
- * clean; the account comes from the password file.  run.c starts, feeds,
- * times and reaps the command; this module maps how it ended through the
- * exit table to an outcome, and logs one line per delivery.  It never
- * writes to the SMTP client: it returns an outcome and the session
- * replies.
+ * deliver_map_check(), deliver_sanitise(), deliver_account_ok().  Every
+ * placeholder expands inside its own argv word, so a value can never
+ * become two words; the environment is built clean; the account comes
+ * from the password file.  received.c writes the added headers, run.c
+ * starts, feeds, times and reaps the command; this module maps how it
+ * ended through the exit table to an outcome and logs one line per
+ * delivery.  It never writes to the SMTP client: it returns an outcome
+ * and the session replies.
  */
 #include <errno.h>
 #include <grp.h>
@@ -27,12 +27,11 @@
 
 #include "deliver.h"
 #include "log.h"
+#include "received.h"
 #include "run.h"
 #include "spool.h"
 
-#define HEADERS_MAX	8192	/* the prepended header block */
 #define VALUE_MAX	1024	/* longest placeholder value */
-#define PATH_TEXT_MAX	(2 * ADDR_PART_MAX + 8)	/* a quoted address */
 
 /* The exit table: sysexits as Postfix's pipe(8) maps them. */
 static const struct exit_map {
@@ -264,101 +263,6 @@ deliver_expand(const char *tmpl, const struct deliver_vars *v, char *out,
 	return 0;
 }
 
-/* is_dot_string - whether a local part can be written without quotes */
-static int
-is_dot_string(const char *s)
-{
-	const char *p;
-
-	if (*s == '\0' || *s == '.')
-		return 0;
-	for (p = s; *p != '\0'; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		if (ch == '.' && (p[1] == '.' || p[1] == '\0'))
-			return 0;
-		if (ch <= 32 || ch == 127 || strchr("\"(),:;<>@[\\]", ch))
-			return 0;
-	}
-	return 1;
-}
-
-/* path_text - an address as RFC 5321 writes it, quoted where needed */
-static void
-path_text(const struct address *a, char *out, size_t cap)
-{
-	size_t o = 0;
-	const char *p;
-
-	if (a->null || is_dot_string(a->local)) {
-		snprintf(out, cap, "%s", a->addr);
-		return;
-	}
-	out[o++] = '"';
-	for (p = a->local; *p != '\0' && o + 4 < cap; p++) {
-		if (*p == '"' || *p == '\\')
-			out[o++] = '\\';
-		out[o++] = *p;
-	}
-	out[o] = '\0';
-	snprintf(out + o, cap - o, "\"%s%s", a->domain[0] ? "@" : "",
-	    a->domain);
-}
-
-/* clean_helo - the HELO text with nothing that could end a header line */
-static void
-clean_helo(const char *helo, char *out, size_t cap)
-{
-	size_t o = 0;
-
-	for (; *helo != '\0' && o + 1 < cap; helo++) {
-		unsigned char ch = (unsigned char)*helo;
-
-		out[o++] = (ch > 32 && ch < 127) ? (char)ch : '?';
-	}
-	out[o] = '\0';
-}
-
-/* deliver_headers - Return-Path, Delivered-To and Received for rcpt */
-int
-deliver_headers(const struct config *cfg, const struct deliver_msg *msg,
-    const struct address *rcpt, char *out, size_t cap)
-{
-	const char *nl = cfg->crlf ? "\r\n" : "\n";
-	char sender[PATH_TEXT_MAX], to[PATH_TEXT_MAX];
-	char helo[VALUE_MAX], ip[80], date[64], forpart[2 * ADDR_PART_MAX + 32];
-	struct tm tm;
-	int ret, o = 0;
-
-	path_text(msg->sender, sender, sizeof(sender));
-	path_text(rcpt, to, sizeof(to));
-	clean_helo(msg->helo, helo, sizeof(helo));
-	if (strcmp(cfg->client_ip, "unknown") == 0)
-		ip[0] = '\0';
-	else
-		snprintf(ip, sizeof(ip), " [%s%s]",
-		    strchr(cfg->client_ip, ':') ? "IPv6:" : "", cfg->client_ip);
-	if (localtime_r(&msg->arrival, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
-		return -1;
-	if (!cfg->no_return_path)
-		o = snprintf(out, cap, "Return-Path: <%s>%s", sender, nl);
-	if (o >= 0 && (size_t)o < cap && cfg->delivered_to)
-		o += snprintf(out + o, cap - (size_t)o, "Delivered-To: %s%s",
-		    rcpt->addr, nl);
-	snprintf(forpart, sizeof(forpart), "%s\tfor <%s>", nl, to);
-	if (o < 0 || (size_t)o >= cap)
-		return -1;
-	ret = snprintf(out + o, cap - (size_t)o,
-	    "Received: from %s (%s%s)%s\tby %s (pipesmtpd) with %s id %s%s;"
-	    " %s%s", helo, cfg->client_host, ip, nl, cfg->hostname, msg->with,
-	    msg->queue_id, msg->nrcpt == 1 ? forpart : "", date, nl);
-	if (ret < 0 || (size_t)ret >= cap - (size_t)o)
-		return -1;
-	return o + ret;
-}
-
-
 /* struct cmdline - an expanded argv and environment, heap-allocated */
 struct cmdline {
 	char **argv;
@@ -543,7 +447,8 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
     const struct deliver_outcome *out)
 {
 	static const char *status[] = { "sent", "deferred", "bounced" };
-	char path[PATH_TEXT_MAX], to[4 * PATH_TEXT_MAX], from[4 * PATH_TEXT_MAX];
+	char path[RECEIVED_PATH_MAX], to[4 * RECEIVED_PATH_MAX];
+	char from[4 * RECEIVED_PATH_MAX];
 	char how[64], text[4 * DELIVER_TEXT_MAX + 4];
 	struct timespec now;
 	double delay;
@@ -560,9 +465,9 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
 	else
 		snprintf(how, sizeof(how), "not run");
 	log_escape(out->text, text, sizeof(text));
-	path_text(rcpt, path, sizeof(path));
+	received_path(rcpt, path, sizeof(path));
 	log_escape(path, to, sizeof(to));
-	path_text(msg->sender, path, sizeof(path));
+	received_path(msg->sender, path, sizeof(path));
 	log_escape(path, from, sizeof(from));
 	log_info("%s: to=<%s>, from=<%s>, client=[%s], size=%llu, "
 	    "delay=%.2f, status=%s (%s%s%s)", msg->queue_id, to, from,
@@ -661,24 +566,40 @@ check_home(struct run_account *acct, const char *user, const char *queue_id)
 		    log_escape(acct->home, dir, sizeof(dir)));
 }
 
+/* received_of - what the added headers say about msg */
+static void
+received_of(const struct deliver_msg *msg, struct received_msg *m)
+{
+	m->sender = msg->sender;
+	m->helo = msg->helo;
+	m->with = msg->with;
+	m->queue_id = msg->queue_id;
+	m->nrcpt = msg->nrcpt;
+	m->arrival = msg->arrival;
+}
+
 /* deliver_one - run the command for one recipient of a spooled message */
 int
 deliver_one(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, struct deliver_outcome *out)
 {
-	static char head[HEADERS_MAX];
+	static char head[RECEIVED_HEADERS_MAX];
 	static struct run_account acct;
+	struct received_msg m;
 	struct run *r;
 	int hlen = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->status = DELIVER_NOT_RUN;
 	/* headers shared by every recipient are in the spool already */
-	if (msg->body_off == 0)
-		hlen = deliver_headers(cfg, msg, rcpt, head, sizeof(head));
+	if (msg->body_off == 0) {
+		received_of(msg, &m);
+		hlen = received_headers(cfg, &m, rcpt, head, sizeof(head));
+	}
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
-		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL, ENOMEM);
+		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL,
+		    ENOMEM);
 	else if (loop_refused(cfg, msg, rcpt, out))
 		;	/* refused without running the command */
 	else if (cfg->as_recipient &&
@@ -715,7 +636,8 @@ deliver_rcpt_check(const struct config *cfg, const struct deliver_vars *v,
 	memset(out, 0, sizeof(*out));
 	out->status = DELIVER_NOT_RUN;
 	if (r == NULL) {
-		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL, ENOMEM);
+		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL,
+		    ENOMEM);
 	} else if (build_command(&c, cfg, cfg->rcpt_check, v, NULL, NULL,
 	    out) == 0) {
 		r->deadline = run_now_plus(cfg->delivery_timeout);

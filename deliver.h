@@ -86,7 +86,5 @@ void deliver_map_end(const struct run_end *e, const char *output,
 void deliver_map_check(const struct run_end *e, const char *output,
     size_t len, struct deliver_outcome *out);
 size_t deliver_sanitise(const char *in, size_t len, char *out, size_t cap);
-int deliver_headers(const struct config *cfg, const struct deliver_msg *msg,
-    const struct address *rcpt, char *out, size_t cap);
 
 #endif

@@ -433,7 +433,8 @@ open_stdio(struct run *r, int fds[6])
 		return -1;
 	if (pipe2(fds + 2, O_CLOEXEC) == -1)
 		goto fail;
-	if (r->input == RUN_IN_SPOOL && (fds[0] = reopen_spool(r->spool_fd)) >= 0)
+	if (r->input == RUN_IN_SPOOL &&
+	    (fds[0] = reopen_spool(r->spool_fd)) >= 0)
 		return 0;
 	if (r->input == RUN_IN_SPOOL)
 		r->input = RUN_IN_PIPE;	/* the spool, headers and all, piped */
@@ -564,7 +565,8 @@ run_step_name(enum run_step step)
 const char *
 run_step_object(const struct run *r)
 {
-	if (r->failed.step == RUN_STEP_EXEC || r->failed.step == RUN_STEP_SPAWN)
+	if (r->failed.step == RUN_STEP_EXEC ||
+	    r->failed.step == RUN_STEP_SPAWN)
 		return r->argv[0];
 	if (r->failed.step == RUN_STEP_CHDIR)
 		return r->acct->home_missing ? "/" : r->acct->home;

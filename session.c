@@ -31,6 +31,7 @@
 #include "address.h"
 #include "data.h"
 #include "log.h"
+#include "received.h"
 #include "recipients.h"
 #include "session.h"
 #include "spool.h"
@@ -977,9 +978,9 @@ finish_message(struct session *s, struct txn *t)
 static enum msg_err
 spool_begin(struct session *s, struct txn *t)
 {
-	struct deliver_msg msg;
+	struct received_msg m;
 	struct address first;
-	char head[8192];
+	char head[RECEIVED_HEADERS_MAX];
 	int n;
 
 	t->arrival = time(NULL);
@@ -990,9 +991,11 @@ spool_begin(struct session *s, struct txn *t)
 	}
 	if (s->cfg->delivered_to)
 		return MSG_OK;
-	msg_describe(s, t, &msg);
+	m = (struct received_msg){ .sender = &t->sender, .helo = s->helo,
+	    .with = with_text(s, t), .queue_id = t->queue_id,
+	    .nrcpt = t->rcpts.unique, .arrival = t->arrival };
 	recipients_address(&t->rcpts, 0, &first);	/* "for" if only one */
-	n = deliver_headers(s->cfg, &msg, &first, head, sizeof(head));
+	n = received_headers(s->cfg, &m, &first, head, sizeof(head));
 	if (n < 0)
 		return MSG_ERR_SPOOL;
 	if (spool_write(&t->spool, head, (size_t)n) == -1)
