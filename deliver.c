@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@
 #include "spool.h"
 
 #define VALUE_MAX	1024	/* longest placeholder value */
+#define OTHER_EXIT	(-1)	/* the exit table's last row: any other */
 
 /* The exit table: sysexits as Postfix's pipe(8) maps them. */
 static const struct exit_map {
@@ -40,26 +42,26 @@ static const struct exit_map {
 	const char *dsn;
 	const char *text;
 } exit_table[] = {
-	{ 0, OUT_DELIVERED, "2.0.0", "delivered" },
-	{ 75, OUT_TEMP, "4.3.0", "temporary failure" },
-	{ 71, OUT_TEMP, "4.3.0", "operating system error" },
-	{ 67, OUT_PERM, "5.1.1", "user unknown" },
-	{ 68, OUT_PERM, "5.1.2", "host unknown" },
-	{ 65, OUT_PERM, "5.6.0", "data format error" },
-	{ 73, OUT_PERM, "5.2.0", "cannot create output" },
-	{ 77, OUT_PERM, "5.7.0", "permission denied" },
-	{ 74, OUT_PERM, "5.3.0", "input/output error" },
-	{ 64, OUT_PERM, "5.3.0", "command line usage error" },
-	{ 66, OUT_PERM, "5.3.0", "cannot open input" },
-	{ 69, OUT_PERM, "5.3.0", "service unavailable" },
-	{ 70, OUT_PERM, "5.3.0", "internal software error" },
-	{ 72, OUT_PERM, "5.3.0", "critical file missing" },
-	{ 76, OUT_PERM, "5.5.0", "remote protocol error" },
-	{ 78, OUT_PERM, "5.3.5", "configuration error" },
-	{ -1, OUT_PERM, "5.3.0", "delivery command failed" }	/* other */
+	{ EX_OK, OUT_DELIVERED, "2.0.0", "delivered" },
+	{ EX_TEMPFAIL, OUT_TEMP, "4.3.0", "temporary failure" },
+	{ EX_OSERR, OUT_TEMP, "4.3.0", "operating system error" },
+	{ EX_NOUSER, OUT_PERM, "5.1.1", "user unknown" },
+	{ EX_NOHOST, OUT_PERM, "5.1.2", "host unknown" },
+	{ EX_DATAERR, OUT_PERM, "5.6.0", "data format error" },
+	{ EX_CANTCREAT, OUT_PERM, "5.2.0", "cannot create output" },
+	{ EX_NOPERM, OUT_PERM, "5.7.0", "permission denied" },
+	{ EX_IOERR, OUT_PERM, "5.3.0", "input/output error" },
+	{ EX_USAGE, OUT_PERM, "5.3.0", "command line usage error" },
+	{ EX_NOINPUT, OUT_PERM, "5.3.0", "cannot open input" },
+	{ EX_UNAVAILABLE, OUT_PERM, "5.3.0", "service unavailable" },
+	{ EX_SOFTWARE, OUT_PERM, "5.3.0", "internal software error" },
+	{ EX_OSFILE, OUT_PERM, "5.3.0", "critical file missing" },
+	{ EX_PROTOCOL, OUT_PERM, "5.5.0", "remote protocol error" },
+	{ EX_CONFIG, OUT_PERM, "5.3.5", "configuration error" },
+	{ OTHER_EXIT, OUT_PERM, "5.3.0", "delivery command failed" }
 };
 
-
+/* set_text - an outcome of class cls with this code and text */
 static void
 set_text(struct deliver_outcome *out, enum deliver_class cls,
     const char *dsn, const char *text)
@@ -127,7 +129,7 @@ deliver_map_status(int status, const char *output, size_t len,
 		set_text(out, OUT_TEMP, "4.3.0", line);
 		return;
 	}
-	while (m->code != -1 && m->code != WEXITSTATUS(status))
+	while (m->code != OTHER_EXIT && m->code != WEXITSTATUS(status))
 		m++;
 	set_text(out, m->cls, m->dsn, m->text);
 	if (deliver_sanitise(output, len, line, sizeof(line)) == 0)
@@ -171,18 +173,18 @@ deliver_map_end(const struct run_end *e, const char *output,
 	out->status = e->reaped ? e->status : DELIVER_UNSEEN;
 }
 
-/* deliver_map_check - the --rcpt-check verdict: exit 0 accepts, 67 is
- * 5.1.1, 75 is 4.2.1; anything else, and any run whose exit was not
- * seen, is 4.3.0: the check fails closed */
+/* deliver_map_check - the --rcpt-check verdict: exit 0 (EX_OK) accepts,
+ * 67 (EX_NOUSER) is 5.1.1, 75 (EX_TEMPFAIL) is 4.2.1; anything else, and
+ * any run whose exit was not seen, is 4.3.0: the check fails closed */
 void
 deliver_map_check(const struct run_end *e, const char *output,
     size_t len, struct deliver_outcome *out)
 {
 	static const struct { int code; enum deliver_class cls;
 	    const char *dsn; } verdicts[] = {
-		{ 0, OUT_DELIVERED, "2.1.5" },
-		{ 67, OUT_PERM, "5.1.1" },
-		{ 75, OUT_TEMP, "4.2.1" },
+		{ EX_OK, OUT_DELIVERED, "2.1.5" },
+		{ EX_NOUSER, OUT_PERM, "5.1.1" },
+		{ EX_TEMPFAIL, OUT_TEMP, "4.2.1" },
 	};
 	size_t i;
 

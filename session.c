@@ -1367,7 +1367,7 @@ session_run(const struct config *cfg, const struct session_io *io,
 	struct session *s = calloc(1, sizeof(*s));
 
 	if (s == NULL)
-		return EXIT_TEMPFAIL;
+		return EX_TEMPFAIL;
 	s->cfg = cfg;
 	s->io = io;
 	s->del = d;
@@ -1388,7 +1388,7 @@ session_run(const struct config *cfg, const struct session_io *io,
 	    cfg->client_host, cfg->client_ip, s->commands, s->errors,
 	    s->messages, s->eod_id[0] != '\0' ? " lost=1" : "");
 	free(s);
-	return EXIT_OK;
+	return EX_OK;
 }
 
 /* ---- the launcher's descriptors ---- */

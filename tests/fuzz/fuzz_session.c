@@ -272,7 +272,7 @@ one_run(const struct config *cfg, const char *in, size_t n, size_t chunk,
 	st->c = &c;
 	FUZZ_CHECK(probe >= 0);
 	close(probe);
-	FUZZ_CHECK(session_run(cfg, &io, &del) == EXIT_OK);
+	FUZZ_CHECK(session_run(cfg, &io, &del) == EX_OK);
 	check_replies(c.out, c.outlen, codes, cap);
 	free(c.out);
 	/* the lowest free descriptor is the same: nothing was left open */
