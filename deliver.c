@@ -201,6 +201,25 @@ deliver_map_check(const struct run_end *e, const char *output,
 		}
 }
 
+/* deliver_vars_init - the placeholder values for rcpt of a message from
+ * sender: the one place they are put together, for the delivery command
+ * and for --rcpt-check alike */
+void
+deliver_vars_init(struct deliver_vars *v, const struct config *cfg,
+    const struct address *sender, const struct address *rcpt,
+    const char *helo, const char *queue_id)
+{
+	v->sender = sender->null ? cfg->null_sender : sender->addr;
+	v->rcpt = rcpt->addr;
+	v->user = rcpt->user;
+	v->local = rcpt->local;
+	v->ext = rcpt->ext;
+	v->domain = rcpt->domain;
+	v->ip = cfg->client_ip;
+	v->helo = helo;
+	v->queue_id = queue_id;
+}
+
 /* placeholder - the value of %c, or NULL for an unknown placeholder */
 static const char *
 placeholder(char c, const struct deliver_vars *v)
@@ -225,7 +244,8 @@ int
 deliver_template_ok(const char *tmpl)
 {
 	static const struct deliver_vars probe = {
-		"", "", "", "", "", "", "", "", ""
+		.sender = "", .rcpt = "", .user = "", .local = "", .ext = "",
+		.domain = "", .ip = "", .helo = "", .queue_id = ""
 	};
 
 	for (; *tmpl != '\0'; tmpl++) {
@@ -426,22 +446,6 @@ execute(struct run *r, struct cmdline *c, struct deliver_outcome *out)
 	return 0;
 }
 
-/* vars_for - placeholder values for one recipient */
-static void
-vars_for(const struct config *cfg, const struct deliver_msg *msg,
-    const struct address *rcpt, struct deliver_vars *v)
-{
-	v->sender = msg->sender->null ? cfg->null_sender : msg->sender->addr;
-	v->rcpt = rcpt->addr;
-	v->user = rcpt->user;
-	v->local = rcpt->local;
-	v->ext = rcpt->ext;
-	v->domain = rcpt->domain;
-	v->ip = cfg->client_ip;
-	v->helo = msg->helo;
-	v->queue_id = msg->queue_id;
-}
-
 /* log_delivery - the line administrators grep for */
 static void
 log_delivery(const struct config *cfg, const struct deliver_msg *msg,
@@ -501,7 +505,8 @@ feed_command(const struct config *cfg, const struct deliver_msg *msg,
 	struct deliver_vars v;
 	char size[32];
 
-	vars_for(cfg, msg, rcpt, &v);
+	deliver_vars_init(&v, cfg, msg->sender, rcpt, msg->helo,
+	    msg->queue_id);
 	snprintf(size, sizeof(size), "%llu",
 	    (unsigned long long)r->headlen + msg->spool_len);
 	if (build_command(&c, cfg, cfg->command, &v, size,

@@ -75,6 +75,9 @@ int deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 int deliver_rcpt_check(const struct config *cfg,
     const struct deliver_vars *v, struct deliver_outcome *out);
 
+void deliver_vars_init(struct deliver_vars *v, const struct config *cfg,
+    const struct address *sender, const struct address *rcpt,
+    const char *helo, const char *queue_id);
 int deliver_account_ok(const struct config *cfg, const char *user);
 int deliver_template_ok(const char *tmpl);
 int deliver_expand(const char *tmpl, const struct deliver_vars *v,

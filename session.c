@@ -608,15 +608,13 @@ cmd_mail(struct session *s, char *arg)
 static int
 rcpt_checked(struct session *s, const struct address *a)
 {
-	struct deliver_vars v = {
-		s->txn->sender.null ? s->cfg->null_sender : s->txn->sender.addr,
-		a->addr, a->user, a->local, a->ext, a->domain,
-		s->cfg->client_ip, s->helo, s->txn->queue_id
-	};
+	struct deliver_vars v;
 	struct deliver_outcome out;
 
 	if (s->cfg->rcpt_check == NULL || s->del->rcpt_check == NULL)
 		return 1;
+	deliver_vars_init(&v, s->cfg, &s->txn->sender, a, s->helo,
+	    s->txn->queue_id);
 	s->del->rcpt_check(s->del->ctx, s->cfg, &v, &out);
 	if (out.cls == OUT_DELIVERED)
 		return 1;

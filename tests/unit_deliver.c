@@ -30,15 +30,15 @@
 #endif
 
 static const struct deliver_vars vars = {
-	"s@x.org",		/* %s */
-	"Rcpt+Ext@mx.test",	/* %r */
-	"rcpt",			/* %u */
-	"Rcpt+Ext",		/* %l */
-	"Ext",			/* %e */
-	"mx.test",		/* %d */
-	"192.0.2.1",		/* %i */
-	"client.example",	/* %h */
-	"Q1D",			/* %q */
+	.sender = "s@x.org",		/* %s */
+	.rcpt = "Rcpt+Ext@mx.test",	/* %r */
+	.user = "rcpt",			/* %u */
+	.local = "Rcpt+Ext",		/* %l */
+	.ext = "Ext",			/* %e */
+	.domain = "mx.test",		/* %d */
+	.ip = "192.0.2.1",		/* %i */
+	.helo = "client.example",	/* %h */
+	.queue_id = "Q1D",		/* %q */
 };
 
 struct expand_case {
@@ -148,6 +148,39 @@ START_TEST(test_template_ok_table)
 	ck_assert_msg(!!deliver_template_ok(c->tmpl) == c->want,
 	    "deliver_template_ok(\"%s\") = %d, want %d", c->tmpl,
 	    deliver_template_ok(c->tmpl), c->want);
+}
+END_TEST
+
+START_TEST(test_vars_init)
+{
+	/* every placeholder from one builder: the recipient's parts, the
+	 * null sender as --null-sender says, the client's address */
+	struct address sender, rcpt;
+	struct deliver_vars v;
+	struct config cfg;
+	size_t used;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.client_ip = "192.0.2.1";
+	cfg.null_sender = "MAILER-DAEMON";
+	ck_assert_int_eq(address_parse("<s@x.org>", 9, ADDR_ALLOW_NULL,
+	    &sender, &used), ADDR_OK);
+	ck_assert_int_eq(address_parse("<Rcpt+Ext@MX.test>", 18, 0, &rcpt,
+	    &used), ADDR_OK);
+	deliver_vars_init(&v, &cfg, &sender, &rcpt, "client.example", "Q1D");
+	ck_assert_str_eq(v.sender, vars.sender);
+	ck_assert_str_eq(v.rcpt, vars.rcpt);
+	ck_assert_str_eq(v.user, vars.user);
+	ck_assert_str_eq(v.local, vars.local);
+	ck_assert_str_eq(v.ext, vars.ext);
+	ck_assert_str_eq(v.domain, vars.domain);
+	ck_assert_str_eq(v.ip, vars.ip);
+	ck_assert_str_eq(v.helo, vars.helo);
+	ck_assert_str_eq(v.queue_id, vars.queue_id);
+	ck_assert_int_eq(address_parse("<>", 2, ADDR_ALLOW_NULL, &sender,
+	    &used), ADDR_OK);
+	deliver_vars_init(&v, &cfg, &sender, &rcpt, "client.example", "Q1D");
+	ck_assert_str_eq(v.sender, "MAILER-DAEMON");
 }
 END_TEST
 
@@ -645,6 +678,7 @@ deliver_suite(void)
 	tcase_add_test(tc, test_expand_values_verbatim);
 	tcase_add_loop_test(tc, test_template_ok_table, 0,
 	    (int)(sizeof(tmpl_cases) / sizeof(tmpl_cases[0])));
+	tcase_add_test(tc, test_vars_init);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("status");
