@@ -317,7 +317,8 @@ add_env(struct cmdline *c, const char *name, const char *value)
 	return 0;
 }
 
-/* build_env - the clean environment of DESIGN.md, plus --env */
+/* build_env - the clean environment (PATH, the envelope's variables,
+ * SIZE, HOME), plus --env */
 static int
 build_env(struct cmdline *c, const struct config *cfg,
     const struct deliver_vars *v, const char *size, const char *home)
@@ -326,14 +327,15 @@ build_env(struct cmdline *c, const struct config *cfg,
 	    "DOMAIN", "CLIENT_ADDRESS", "CLIENT_HELO", "QUEUE_ID" };
 	const char *values[] = { v->sender, v->rcpt, v->user, v->ext,
 	    v->domain, v->ip, v->helo, v->queue_id };
-	size_t i;
+	size_t nnames = sizeof(names) / sizeof(names[0]), i;
 	int bad = 0;
 
-	c->envp = calloc(cfg->nenv + 12, sizeof(char *));
+	/* PATH, the names, SIZE, HOME, every --env entry, the NULL */
+	c->envp = calloc(1 + nnames + 2 + cfg->nenv + 1, sizeof(char *));
 	if (c->envp == NULL)
 		return -1;
 	bad |= add_env(c, "PATH", cfg->path);
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (i = 0; i < nnames; i++)
 		bad |= add_env(c, names[i], values[i]);
 	if (size != NULL)
 		bad |= add_env(c, "SIZE", size);
@@ -425,7 +427,8 @@ build_command(struct cmdline *c, const struct config *cfg,
 		launch_failed(out, run_step_name(RUN_STEP_EXEC), c->argv[0],
 		    errno);
 	else if (build_env(c, cfg, v, size, home) == -1)
-		launch_failed(out, "environment", NULL, errno ? errno : ENOMEM);
+		launch_failed(out, "environment", NULL,
+		    errno ? errno : ENOMEM);
 	else
 		return 0;
 	return -1;
@@ -463,7 +466,8 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
 	delay = (double)(now.tv_sec - msg->start.tv_sec) +
 	    (double)(now.tv_nsec - msg->start.tv_nsec) / 1e9;
 	if (out->status >= 0 && WIFEXITED(out->status))
-		snprintf(how, sizeof(how), "exit %d", WEXITSTATUS(out->status));
+		snprintf(how, sizeof(how), "exit %d",
+		    WEXITSTATUS(out->status));
 	else if (out->status >= 0 && WIFSIGNALED(out->status))
 		snprintf(how, sizeof(how), "signal %d", WTERMSIG(out->status));
 	else if (out->status == DELIVER_UNSEEN)
@@ -585,13 +589,35 @@ received_of(const struct deliver_msg *msg, struct received_msg *m)
 	m->arrival = msg->arrival;
 }
 
+/* refused - whether rcpt's command must not run at all: a loop, no
+ * usable account (found into acct), headers that do not fit, no time
+ * left; out says which */
+static int
+refused(const struct config *cfg, const struct deliver_msg *msg,
+    const struct address *rcpt, int hlen, struct run_account *acct,
+    struct deliver_outcome *out)
+{
+	if (loop_refused(cfg, msg, rcpt, out))
+		return 1;
+	if (cfg->as_recipient && find_account(cfg, rcpt->user, acct) == -1)
+		set_text(out, OUT_PERM, "5.1.1", "no such user");
+	else if (hlen < 0)
+		set_text(out, OUT_TEMP, "4.3.0", "headers too long");
+	else if (run_ms_until(&msg->deadline) == 0)
+		set_text(out, OUT_TEMP, "4.3.0",
+		    "delivery time limit reached");
+	else
+		return 0;
+	return 1;
+}
+
 /* deliver_one - run the command for one recipient of a spooled message */
-int
+void
 deliver_one(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, struct deliver_outcome *out)
 {
-	static char head[RECEIVED_HEADERS_MAX];
-	static struct run_account acct;
+	char head[RECEIVED_HEADERS_MAX];
+	struct run_account acct;
 	struct received_msg m;
 	struct run *r;
 	int hlen = 0;
@@ -604,19 +630,10 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 		hlen = received_headers(cfg, &m, rcpt, head, sizeof(head));
 	}
 	r = calloc(1, sizeof(*r));
-	if (r == NULL)
+	if (r == NULL) {
 		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL,
 		    ENOMEM);
-	else if (loop_refused(cfg, msg, rcpt, out))
-		;	/* refused without running the command */
-	else if (cfg->as_recipient &&
-	    find_account(cfg, rcpt->user, &acct) == -1)
-		set_text(out, OUT_PERM, "5.1.1", "no such user");
-	else if (hlen < 0)
-		set_text(out, OUT_TEMP, "4.3.0", "headers too long");
-	else if (run_ms_until(&msg->deadline) == 0)
-		set_text(out, OUT_TEMP, "4.3.0", "delivery time limit reached");
-	else {
+	} else if (!refused(cfg, msg, rcpt, hlen, &acct, out)) {
 		if (cfg->as_recipient)
 			check_home(&acct, rcpt->user, msg->queue_id);
 		r->input = msg->body_off > 0 ? RUN_IN_SPOOL : RUN_IN_PIPE;
@@ -628,12 +645,11 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 	log_delivery(cfg, msg, rcpt, (unsigned long long)(hlen > 0 ? hlen : 0)
 	    + msg->spool_len, out);
 	free(r);
-	return 0;
 }
 
 /* deliver_rcpt_check - run the --rcpt-check command; its verdict is
  * deliver_map_check()'s */
-int
+void
 deliver_rcpt_check(const struct config *cfg, const struct deliver_vars *v,
     struct deliver_outcome *out)
 {
@@ -653,5 +669,4 @@ deliver_rcpt_check(const struct config *cfg, const struct deliver_vars *v,
 	}
 	cmdline_free(&c);
 	free(r);
-	return 0;
 }

@@ -70,9 +70,9 @@ struct deliver_vars {
 	const char *queue_id;	/* %q */
 };
 
-int deliver_one(const struct config *cfg, const struct deliver_msg *msg,
+void deliver_one(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, struct deliver_outcome *out);
-int deliver_rcpt_check(const struct config *cfg,
+void deliver_rcpt_check(const struct config *cfg,
     const struct deliver_vars *v, struct deliver_outcome *out);
 
 void deliver_vars_init(struct deliver_vars *v, const struct config *cfg,

@@ -90,8 +90,8 @@ received_headers(const struct config *cfg, const struct received_msg *m,
 	if (strcmp(cfg->client_ip, "unknown") == 0)
 		ip[0] = '\0';
 	else
-		snprintf(ip, sizeof(ip), " [%s%s]",
-		    strchr(cfg->client_ip, ':') ? "IPv6:" : "", cfg->client_ip);
+		snprintf(ip, sizeof(ip), " [%s%s]", strchr(cfg->client_ip,
+		    ':') ? "IPv6:" : "", cfg->client_ip);
 	if (localtime_r(&m->arrival, &tm) == NULL ||
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
 		return -1;

@@ -1511,21 +1511,21 @@ session_fd_io(struct session_io *io, struct session_fds *f)
 }
 
 /* default_deliver - the real deliverer */
-static int
+static void
 default_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
     struct deliver_outcome *out)
 {
 	(void)ctx;
-	return deliver_one(cfg, msg, rcpt, out);
+	deliver_one(cfg, msg, rcpt, out);
 }
 
-static int
+static void
 default_rcpt_check(void *ctx, const struct config *cfg,
     const struct deliver_vars *v, struct deliver_outcome *out)
 {
 	(void)ctx;
-	return deliver_rcpt_check(cfg, v, out);
+	deliver_rcpt_check(cfg, v, out);
 }
 
 /* session_default_deliverer - deliveries by running commands */
