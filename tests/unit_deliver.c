@@ -3,10 +3,10 @@
  * expansion and template checks, the exit-status table (the sysexits as
  * Postfix's pipe(8) maps them), the output sanitiser, how the end of a
  * run maps to an outcome, and which accounts get mail.  The added
- * headers are tested in unit_received.c.  No command is run here except
- * children forked by the test itself to produce real wait statuses, and
- * /bin/sh one-liners run where SIGCHLD is ignored, so that waitpid()
- * fails.
+ * headers are tested in unit_received.c, the runner in unit_run.c.  No
+ * command is run here except children forked by the test itself to
+ * produce real wait statuses, and /bin/sh one-liners run where SIGCHLD
+ * is ignored, so that waitpid() fails.
  */
 #include <errno.h>
 #include <pwd.h>
