@@ -24,7 +24,6 @@
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "deliver.h"
 #include "log.h"
@@ -292,6 +291,7 @@ struct cmdline {
 	size_t nenv;
 };
 
+/* cmdline_free - free what build_command() built, whole or in part */
 static void
 cmdline_free(struct cmdline *c)
 {

@@ -7,7 +7,7 @@
  * writes, kills the group at the deadline and reaps it.  It reports how
  * the run ended (struct run_end) or which start-up step failed (struct
  * run_report).  What to run, and what the end means for a message, is
- * the caller's business: this module knows nothing of mail.
+ * the caller's business (deliver.c).
  */
 #ifndef PIPESMTPD_RUN_H
 #define PIPESMTPD_RUN_H

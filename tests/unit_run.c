@@ -4,7 +4,7 @@
  * the spool itself), the output kept up to RUN_CAPTURE_MAX, a spool that
  * ends early, a command that cannot start, and the deadline that kills
  * the command's whole process group.  The commands are /bin/sh
- * one-liners; nothing here knows about mail.
+ * one-liners.
  */
 #include <errno.h>
 #include <stdio.h>
