@@ -9,15 +9,16 @@
 #define PIPESMTPD_CONFIG_H
 
 #include <stddef.h>
+#include <sysexits.h>
 
 #define PIPESMTPD_VERSION "0.1.0"
 
-/* Process exit codes (sysexits.h values, named here so they are few). */
-#define EXIT_OK		0
-#define EXIT_USAGE	64	/* bad option or value, missing command */
-#define EXIT_SOFTWARE	70	/* internal inconsistency */
-#define EXIT_TEMPFAIL	75	/* temporary start-up failure */
-#define EXIT_CONFIG	78	/* configuration refused */
+/*
+ * The process exits with these <sysexits.h> codes only: EX_OK (the
+ * session ended), EX_USAGE (a bad option or value, a missing command),
+ * EX_SOFTWARE (an internal inconsistency), EX_TEMPFAIL (a temporary
+ * start-up failure) and EX_CONFIG (a configuration refused).
+ */
 
 struct config {
 	const char *hostname;		/* greeting, Received, logs */

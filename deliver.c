@@ -1,48 +1,38 @@
 /*
- * deliver.c - one spooled message to one recipient's command.
+ * deliver.c - what to run for one recipient, and what its end means.
  *
  * Entry points: deliver_one() (a delivery), deliver_rcpt_check() (the
  * --rcpt-check command), and the pure helpers deliver_expand(),
- * deliver_template_ok(), deliver_map_status(), deliver_sanitise(),
- * deliver_headers(), deliver_account_ok().  The command is started with
- * posix_spawn(), or fork() and execve() when --as-recipient must switch
- * accounts first, never through a shell; every placeholder expands inside
- * its own argv word, so a value can never become two words.  Its stdin is
- * the spool itself, reopened read-only through /proc (headers shared by
- * all recipients are at its head), or a pipe fed with per-recipient
- * headers and the spool; never a descriptor it could write to or share
- * an offset through.  The child's only
- * descriptors are 0, 1 and 2 (everything else is close-on-exec).  This
- * module never writes to the SMTP client: it returns an outcome and the
- * session replies.
+ * deliver_template_ok(), deliver_map_status(), deliver_map_end(),
+ * deliver_map_check(), deliver_sanitise(), deliver_account_ok().  Every
+ * placeholder expands inside its own argv word, so a value can never
+ * become two words; the environment is built clean; the account comes
+ * from the password file.  received.c writes the added headers, run.c
+ * starts, feeds, times and reaps the command; this module maps how it
+ * ended through the exit table to an outcome and logs one line per
+ * delivery.  It never writes to the SMTP client: it returns an outcome
+ * and the session replies.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
-#include <poll.h>
 #include <pwd.h>
-#include <spawn.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "deliver.h"
 #include "log.h"
+#include "received.h"
+#include "run.h"
 #include "spool.h"
 
-#define CAPTURE_MAX	4096	/* command output kept for the reply */
-#define HEADERS_MAX	8192	/* the prepended header block */
 #define VALUE_MAX	1024	/* longest placeholder value */
-#define EX_TEMPFAIL	75
-#define GROUPS_MAX	256	/* supplementary groups of an account */
-#define PATH_TEXT_MAX	(2 * ADDR_PART_MAX + 8)	/* a quoted address */
+#define OTHER_EXIT	(-1)	/* the exit table's last row: any other */
 
 /* The exit table: sysexits as Postfix's pipe(8) maps them. */
 static const struct exit_map {
@@ -51,96 +41,26 @@ static const struct exit_map {
 	const char *dsn;
 	const char *text;
 } exit_table[] = {
-	{ 0, OUT_DELIVERED, "2.0.0", "delivered" },
-	{ 75, OUT_TEMP, "4.3.0", "temporary failure" },
-	{ 71, OUT_TEMP, "4.3.0", "operating system error" },
-	{ 67, OUT_PERM, "5.1.1", "user unknown" },
-	{ 68, OUT_PERM, "5.1.2", "host unknown" },
-	{ 65, OUT_PERM, "5.6.0", "data format error" },
-	{ 73, OUT_PERM, "5.2.0", "cannot create output" },
-	{ 77, OUT_PERM, "5.7.0", "permission denied" },
-	{ 74, OUT_PERM, "5.3.0", "input/output error" },
-	{ 64, OUT_PERM, "5.3.0", "command line usage error" },
-	{ 66, OUT_PERM, "5.3.0", "cannot open input" },
-	{ 69, OUT_PERM, "5.3.0", "service unavailable" },
-	{ 70, OUT_PERM, "5.3.0", "internal software error" },
-	{ 72, OUT_PERM, "5.3.0", "critical file missing" },
-	{ 76, OUT_PERM, "5.5.0", "remote protocol error" },
-	{ 78, OUT_PERM, "5.3.5", "configuration error" },
-	{ -1, OUT_PERM, "5.3.0", "delivery command failed" }	/* other */
+	{ EX_OK, OUT_DELIVERED, "2.0.0", "delivered" },
+	{ EX_TEMPFAIL, OUT_TEMP, "4.3.0", "temporary failure" },
+	{ EX_OSERR, OUT_TEMP, "4.3.0", "operating system error" },
+	{ EX_NOUSER, OUT_PERM, "5.1.1", "user unknown" },
+	{ EX_NOHOST, OUT_PERM, "5.1.2", "host unknown" },
+	{ EX_DATAERR, OUT_PERM, "5.6.0", "data format error" },
+	{ EX_CANTCREAT, OUT_PERM, "5.2.0", "cannot create output" },
+	{ EX_NOPERM, OUT_PERM, "5.7.0", "permission denied" },
+	{ EX_IOERR, OUT_PERM, "5.3.0", "input/output error" },
+	{ EX_USAGE, OUT_PERM, "5.3.0", "command line usage error" },
+	{ EX_NOINPUT, OUT_PERM, "5.3.0", "cannot open input" },
+	{ EX_UNAVAILABLE, OUT_PERM, "5.3.0", "service unavailable" },
+	{ EX_SOFTWARE, OUT_PERM, "5.3.0", "internal software error" },
+	{ EX_OSFILE, OUT_PERM, "5.3.0", "critical file missing" },
+	{ EX_PROTOCOL, OUT_PERM, "5.5.0", "remote protocol error" },
+	{ EX_CONFIG, OUT_PERM, "5.3.5", "configuration error" },
+	{ OTHER_EXIT, OUT_PERM, "5.3.0", "delivery command failed" }
 };
 
-/* --as-recipient: the account a command runs as. */
-struct account {
-	uid_t uid;
-	gid_t gid;
-	gid_t groups[GROUPS_MAX];	/* supplementary groups */
-	int ngroups;
-	char home[1024];
-	int home_missing;		/* no directory there: run in / */
-};
-
-/* The steps of starting a command, named in the failure text. */
-enum step {
-	STEP_NONE,		/* it started */
-	STEP_MEMORY,
-	STEP_PIPE,		/* its stdin, output or status pipe */
-	STEP_FORK,
-	STEP_SPAWN,		/* posix_spawn(): fork and exec in one */
-	STEP_DUP2,		/* fds 0, 1, 2 in the child */
-	STEP_SETGROUPS,
-	STEP_SETGID,
-	STEP_SETUID,
-	STEP_CHDIR,
-	STEP_EXEC
-};
-
-static const char *const step_names[] = {
-	"", "memory", "pipe", "fork", "spawn", "dup2", "setgroups", "setgid",
-	"setuid", "chdir", "exec"
-};
-
-/* Why a command did not start: the child writes it to the parent
- * through the close-on-exec status pipe (one write, atomic). */
-struct step_report {
-	int step;			/* enum step */
-	int err;			/* errno */
-};
-
-/* What a command reads on stdin. */
-enum run_input {
-	IN_NULL,		/* /dev/null: --rcpt-check */
-	IN_PIPE,		/* head, then the spool, through a pipe */
-	IN_SPOOL		/* the spool itself, reopened read-only (no
-				   /proc: IN_PIPE instead) */
-};
-
-/* One command run: what goes in, what came out, how it ended. */
-struct run {
-	char *const *argv;		/* argv[0] already resolved */
-	char *const *envp;
-	enum run_input input;
-	const struct account *acct;	/* NULL: the server's own ids */
-	const char *head;		/* prepended headers */
-	size_t headlen;
-	int spool_fd;
-	unsigned long long spool_len;
-	struct timespec deadline;	/* CLOCK_MONOTONIC */
-	char out[CAPTURE_MAX];		/* first CAPTURE_MAX octets */
-	size_t outlen;
-	struct deliver_end end;		/* how it ended */
-	struct step_report failed;	/* step STEP_NONE: it started */
-};
-
-/* Progress of the parent's side of a run. */
-struct pump {
-	int in_fd, out_fd;		/* -1 once closed */
-	unsigned long long sent;	/* octets of head + spool written */
-	char buf[65536];
-	size_t bpos, blen;
-	int no_splice;			/* splice() refused: copy instead */
-};
-
+/* set_text - an outcome of class cls with this code and text */
 static void
 set_text(struct deliver_outcome *out, enum deliver_class cls,
     const char *dsn, const char *text)
@@ -208,7 +128,7 @@ deliver_map_status(int status, const char *output, size_t len,
 		set_text(out, OUT_TEMP, "4.3.0", line);
 		return;
 	}
-	while (m->code != -1 && m->code != WEXITSTATUS(status))
+	while (m->code != OTHER_EXIT && m->code != WEXITSTATUS(status))
 		m++;
 	set_text(out, m->cls, m->dsn, m->text);
 	if (deliver_sanitise(output, len, line, sizeof(line)) == 0)
@@ -230,7 +150,7 @@ deliver_map_status(int status, const char *output, size_t len,
  * SIGCHLD ignored, say), is a temporary failure: its status is never
  * read as exit 0 */
 void
-deliver_map_end(const struct deliver_end *e, const char *output,
+deliver_map_end(const struct run_end *e, const char *output,
     size_t len, struct deliver_outcome *out)
 {
 	char text[DELIVER_TEXT_MAX + 1];
@@ -252,18 +172,18 @@ deliver_map_end(const struct deliver_end *e, const char *output,
 	out->status = e->reaped ? e->status : DELIVER_UNSEEN;
 }
 
-/* deliver_map_check - the --rcpt-check verdict: exit 0 accepts, 67 is
- * 5.1.1, 75 is 4.2.1; anything else, and any run whose exit was not
- * seen, is 4.3.0: the check fails closed */
+/* deliver_map_check - the --rcpt-check verdict: exit 0 (EX_OK) accepts,
+ * 67 (EX_NOUSER) is 5.1.1, 75 (EX_TEMPFAIL) is 4.2.1; anything else, and
+ * any run whose exit was not seen, is 4.3.0: the check fails closed */
 void
-deliver_map_check(const struct deliver_end *e, const char *output,
+deliver_map_check(const struct run_end *e, const char *output,
     size_t len, struct deliver_outcome *out)
 {
 	static const struct { int code; enum deliver_class cls;
 	    const char *dsn; } verdicts[] = {
-		{ 0, OUT_DELIVERED, "2.1.5" },
-		{ 67, OUT_PERM, "5.1.1" },
-		{ 75, OUT_TEMP, "4.2.1" },
+		{ EX_OK, OUT_DELIVERED, "2.1.5" },
+		{ EX_NOUSER, OUT_PERM, "5.1.1" },
+		{ EX_TEMPFAIL, OUT_TEMP, "4.2.1" },
 	};
 	size_t i;
 
@@ -278,6 +198,25 @@ deliver_map_check(const struct deliver_end *e, const char *output,
 			snprintf(out->dsn, sizeof(out->dsn), "%s",
 			    verdicts[i].dsn);
 		}
+}
+
+/* deliver_vars_init - the placeholder values for rcpt of a message from
+ * sender: the one place they are put together, for the delivery command
+ * and for --rcpt-check alike */
+void
+deliver_vars_init(struct deliver_vars *v, const struct config *cfg,
+    const struct address *sender, const struct address *rcpt,
+    const char *helo, const char *queue_id)
+{
+	v->sender = sender->null ? cfg->null_sender : sender->addr;
+	v->rcpt = rcpt->addr;
+	v->user = rcpt->user;
+	v->local = rcpt->local;
+	v->ext = rcpt->ext;
+	v->domain = rcpt->domain;
+	v->ip = cfg->client_ip;
+	v->helo = helo;
+	v->queue_id = queue_id;
 }
 
 /* placeholder - the value of %c, or NULL for an unknown placeholder */
@@ -304,7 +243,8 @@ int
 deliver_template_ok(const char *tmpl)
 {
 	static const struct deliver_vars probe = {
-		"", "", "", "", "", "", "", "", ""
+		.sender = "", .rcpt = "", .user = "", .local = "", .ext = "",
+		.domain = "", .ip = "", .helo = "", .queue_id = ""
 	};
 
 	for (; *tmpl != '\0'; tmpl++) {
@@ -344,603 +284,6 @@ deliver_expand(const char *tmpl, const struct deliver_vars *v, char *out,
 	return 0;
 }
 
-/* is_dot_string - whether a local part can be written without quotes */
-static int
-is_dot_string(const char *s)
-{
-	const char *p;
-
-	if (*s == '\0' || *s == '.')
-		return 0;
-	for (p = s; *p != '\0'; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		if (ch == '.' && (p[1] == '.' || p[1] == '\0'))
-			return 0;
-		if (ch <= 32 || ch == 127 || strchr("\"(),:;<>@[\\]", ch))
-			return 0;
-	}
-	return 1;
-}
-
-/* path_text - an address as RFC 5321 writes it, quoted where needed */
-static void
-path_text(const struct address *a, char *out, size_t cap)
-{
-	size_t o = 0;
-	const char *p;
-
-	if (a->null || is_dot_string(a->local)) {
-		snprintf(out, cap, "%s", a->addr);
-		return;
-	}
-	out[o++] = '"';
-	for (p = a->local; *p != '\0' && o + 4 < cap; p++) {
-		if (*p == '"' || *p == '\\')
-			out[o++] = '\\';
-		out[o++] = *p;
-	}
-	out[o] = '\0';
-	snprintf(out + o, cap - o, "\"%s%s", a->domain[0] ? "@" : "",
-	    a->domain);
-}
-
-/* clean_helo - the HELO text with nothing that could end a header line */
-static void
-clean_helo(const char *helo, char *out, size_t cap)
-{
-	size_t o = 0;
-
-	for (; *helo != '\0' && o + 1 < cap; helo++) {
-		unsigned char ch = (unsigned char)*helo;
-
-		out[o++] = (ch > 32 && ch < 127) ? (char)ch : '?';
-	}
-	out[o] = '\0';
-}
-
-/* deliver_headers - Return-Path, Delivered-To and Received for rcpt */
-int
-deliver_headers(const struct config *cfg, const struct deliver_msg *msg,
-    const struct address *rcpt, char *out, size_t cap)
-{
-	const char *nl = cfg->crlf ? "\r\n" : "\n";
-	char sender[PATH_TEXT_MAX], to[PATH_TEXT_MAX];
-	char helo[VALUE_MAX], ip[80], date[64], forpart[2 * ADDR_PART_MAX + 32];
-	struct tm tm;
-	int ret, o = 0;
-
-	path_text(msg->sender, sender, sizeof(sender));
-	path_text(rcpt, to, sizeof(to));
-	clean_helo(msg->helo, helo, sizeof(helo));
-	if (strcmp(cfg->client_ip, "unknown") == 0)
-		ip[0] = '\0';
-	else
-		snprintf(ip, sizeof(ip), " [%s%s]",
-		    strchr(cfg->client_ip, ':') ? "IPv6:" : "", cfg->client_ip);
-	if (localtime_r(&msg->arrival, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
-		return -1;
-	if (!cfg->no_return_path)
-		o = snprintf(out, cap, "Return-Path: <%s>%s", sender, nl);
-	if (o >= 0 && (size_t)o < cap && cfg->delivered_to)
-		o += snprintf(out + o, cap - (size_t)o, "Delivered-To: %s%s",
-		    rcpt->addr, nl);
-	snprintf(forpart, sizeof(forpart), "%s\tfor <%s>", nl, to);
-	if (o < 0 || (size_t)o >= cap)
-		return -1;
-	ret = snprintf(out + o, cap - (size_t)o,
-	    "Received: from %s (%s%s)%s\tby %s (pipesmtpd) with %s id %s%s;"
-	    " %s%s", helo, cfg->client_host, ip, nl, cfg->hostname, msg->with,
-	    msg->queue_id, msg->nrcpt == 1 ? forpart : "", date, nl);
-	if (ret < 0 || (size_t)ret >= cap - (size_t)o)
-		return -1;
-	return o + ret;
-}
-
-/* now_plus - CLOCK_MONOTONIC now, plus seconds */
-static struct timespec
-now_plus(unsigned seconds)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += seconds;
-	return t;
-}
-
-/* ms_until - milliseconds from now until t, 0 if past */
-static int
-ms_until(const struct timespec *t)
-{
-	struct timespec now;
-	long long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(t->tv_sec - now.tv_sec) * 1000 +
-	    (t->tv_nsec - now.tv_nsec) / 1000000;
-	if (ms <= 0)
-		return 0;
-	return ms > 60000 ? 60000 : (int)ms;
-}
-
-/* runnable - 0 if path is an executable regular file, else -1 and errno.
- * Checked before the spawn as well, because where posix_spawn cannot
- * report a failed exec the child's exit 127 would read as permanent. */
-static int
-runnable(const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) == -1)
-		return -1;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EACCES;
-		return -1;
-	}
-	return access(path, X_OK);
-}
-
-/* resolve - argv[0] as a path: PATH lookup for a bare name */
-static int
-resolve(const char *name, const char *path, char *out, size_t cap)
-{
-	const char *p = path;
-	int ret;
-
-	if (strchr(name, '/') != NULL) {
-		ret = snprintf(out, cap, "%s", name);
-		if (ret < 0 || (size_t)ret >= cap) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		return runnable(out);
-	}
-	while (*p != '\0') {
-		size_t n = strcspn(p, ":");
-
-		ret = snprintf(out, cap, "%.*s%s%s", (int)n, p, n ? "/" : "./",
-		    name);
-		if (ret >= 0 && (size_t)ret < cap && runnable(out) == 0)
-			return 0;
-		p += n + (p[n] == ':');
-	}
-	errno = ENOENT;
-	return -1;
-}
-
-/* child_fail - in the child: tell the parent which step failed and why
- * through the status pipe, and exit EX_TEMPFAIL: the administrator can
- * fix it before the sender retries */
-static void __attribute__((noreturn))
-child_fail(int status_fd, enum step step, int err)
-{
-	struct step_report rep = { step, err };
-
-	if (write(status_fd, &rep, sizeof(rep)) < 0)
-		_exit(EX_TEMPFAIL);
-	_exit(EX_TEMPFAIL);
-}
-
-/* switch_account - in the child: groups, gid, uid, in that order, each
- * checked; then the home, or / when it is missing (HOME still names it) */
-static void
-switch_account(const struct account *a, int status_fd)
-{
-	if (setgroups((size_t)a->ngroups, a->groups) == -1)
-		child_fail(status_fd, STEP_SETGROUPS, errno);
-	if (setgid(a->gid) == -1)
-		child_fail(status_fd, STEP_SETGID, errno);
-	if (getgid() != a->gid || getegid() != a->gid)
-		child_fail(status_fd, STEP_SETGID, EPERM);
-	if (setuid(a->uid) == -1)
-		child_fail(status_fd, STEP_SETUID, errno);
-	if (getuid() != a->uid || geteuid() != a->uid)
-		child_fail(status_fd, STEP_SETUID, EPERM);
-	if (chdir(a->home_missing ? "/" : a->home) == -1)
-		child_fail(status_fd, STEP_CHDIR, errno);
-}
-
-/* child_exec - in the child: fds, process group, signals, account, exec */
-static void
-child_exec(const struct run *r, int in_fd, int out_fd, int status_fd)
-{
-	sigset_t none;
-
-	setpgid(0, 0);
-	if (in_fd < 0)
-		in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
-	    dup2(out_fd, 2) < 0)
-		child_fail(status_fd, STEP_DUP2, errno);
-	/* ignored signals survive exec: give the command the defaults */
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGXFSZ, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (r->acct != NULL)
-		switch_account(r->acct, status_fd);
-	execve(r->argv[0], r->argv, r->envp);
-	child_fail(status_fd, STEP_EXEC, errno);
-}
-
-/* input_done - stop feeding; a short spool must not count as delivered */
-static void
-input_done(struct run *r, struct pump *p, int short_read)
-{
-	close(p->in_fd);
-	p->in_fd = -1;
-	if (short_read)
-		r->end.short_input = 1;
-}
-
-/* refill - the next buffer of head or spool octets; -1 on a short spool */
-static int
-refill(struct run *r, struct pump *p)
-{
-	unsigned long long off = p->sent, total = r->headlen + r->spool_len;
-	size_t want = sizeof(p->buf);
-	ssize_t n;
-
-	p->bpos = 0;
-	if (off < r->headlen) {
-		p->blen = r->headlen - (size_t)off;
-		memcpy(p->buf, r->head + off, p->blen);
-		return 0;
-	}
-	if (total - off < want)
-		want = (size_t)(total - off);
-	n = pread(r->spool_fd, p->buf, want, (off_t)(off - r->headlen));
-	p->blen = n > 0 ? (size_t)n : 0;
-	return n > 0 ? 0 : -1;
-}
-
-/* splice_spool - spool to pipe inside the kernel: 1 moved (or refused:
- * p->no_splice tells), 0 would block, -1 the reader is gone, -2 the spool
- * is shorter than it should be */
-static int
-splice_spool(struct run *r, struct pump *p)
-{
-	loff_t off = (loff_t)(p->sent - r->headlen);
-	unsigned long long left = r->headlen + r->spool_len - p->sent;
-	ssize_t n = splice(r->spool_fd, &off, p->in_fd, NULL,
-	    left < (1u << 20) ? (size_t)left : (1u << 20), SPLICE_F_NONBLOCK);
-
-	if (n > 0)
-		p->sent += (unsigned long long)n;
-	else if (n < 0 && (errno == EINVAL || errno == ENOSYS))
-		p->no_splice = 1;
-	else if (n < 0 && errno == EAGAIN)
-		return 0;
-	else if (n < 0 && errno == EPIPE)
-		return -1;
-	else if (n == 0 || errno != EINTR)
-		return -2;
-	return 1;
-}
-
-/* pump_input - move head + spool into the command's stdin as far as the
- * pipe takes it.  EPIPE is not a failure: a command may stop reading. */
-static void
-pump_input(struct run *r, struct pump *p)
-{
-	unsigned long long total = r->headlen + r->spool_len;
-
-	while (p->in_fd >= 0) {
-		ssize_t n;
-
-		if (p->bpos == p->blen && p->sent >= total) {
-			input_done(r, p, 0);
-			return;
-		}
-		if (p->bpos == p->blen && p->sent >= r->headlen &&
-		    !p->no_splice) {
-			int moved = splice_spool(r, p);
-
-			if (moved < 0)
-				input_done(r, p, moved == -2);
-			if (moved <= 0)
-				return;
-			continue;
-		}
-		if (p->bpos == p->blen && refill(r, p) == -1) {
-			input_done(r, p, 1);
-			return;
-		}
-		n = write(p->in_fd, p->buf + p->bpos, p->blen - p->bpos);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {			/* EPIPE: it stopped reading */
-			input_done(r, p, 0);
-			return;
-		}
-		p->bpos += (size_t)n;
-		p->sent += (unsigned long long)n;
-	}
-}
-
-/* drain_output - read what the command wrote; keep the first CAPTURE_MAX */
-static void
-drain_output(struct run *r, struct pump *p)
-{
-	char buf[8192];
-
-	while (p->out_fd >= 0) {
-		ssize_t n = read(p->out_fd, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {
-			close(p->out_fd);
-			p->out_fd = -1;
-			return;
-		}
-		if (r->outlen < CAPTURE_MAX) {
-			size_t keep = CAPTURE_MAX - r->outlen;
-
-			if ((size_t)n < keep)
-				keep = (size_t)n;
-			memcpy(r->out + r->outlen, buf, keep);
-			r->outlen += keep;
-		}
-	}
-}
-
-/* child_fd - a descriptor that polls readable when the child exits
- * (pidfd_open, close-on-exec by birth), or -1 where there is none */
-static int
-child_fd(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-	(void)pid;
-	return -1;
-#endif
-}
-
-/* reap - waitpid() for the child: 1 when it has ended (reaped, or
- * waitpid() failed: end.wait_errno says why), 0 while it runs.  A
- * failure other than EINTR ends the wait: under an ignored SIGCHLD the
- * kernel reaps the child itself and its status is lost, so the run has
- * no exit status to read, and the outcome says so */
-static int
-reap(struct run *r, pid_t pid, int flags)
-{
-	pid_t w;
-
-	do
-		w = waitpid(pid, &r->end.status, flags);
-	while (w < 0 && errno == EINTR);
-	if (w == pid)
-		r->end.reaped = 1;
-	else if (w < 0)
-		r->end.wait_errno = errno;
-	return w != 0;
-}
-
-/* kill_group - the deadline passed: the whole group dies, its own
- * children too, and the child is reaped */
-static void
-kill_group(struct run *r, pid_t pid)
-{
-	kill(-pid, SIGKILL);
-	kill(pid, SIGKILL);
-	r->end.timed_out = 1;
-	reap(r, pid, 0);
-}
-
-/* watch - the parent's loop: feed stdin, drain output, wait for the exit
- * (not for the pipe to close: a background child may keep it open) */
-static void
-watch(struct run *r, pid_t pid, struct pump *p)
-{
-	int exitfd = child_fd(pid);
-
-	for (;;) {
-		struct pollfd fds[3];
-		nfds_t n = 0;
-		int ms;
-
-		if (reap(r, pid, WNOHANG))
-			break;
-		ms = ms_until(&r->deadline);
-		if (ms == 0) {
-			kill_group(r, pid);
-			break;
-		}
-		if (p->out_fd >= 0)
-			fds[n++] = (struct pollfd){ p->out_fd, POLLIN, 0 };
-		if (p->in_fd >= 0)
-			fds[n++] = (struct pollfd){ p->in_fd, POLLOUT, 0 };
-		if (exitfd >= 0)
-			fds[n++] = (struct pollfd){ exitfd, POLLIN, 0 };
-		else if (ms > 20)
-			ms = 20;	/* no pidfd: tick while it runs */
-		if (poll(fds, n, ms) > 0) {
-			drain_output(r, p);
-			pump_input(r, p);
-		}
-	}
-	if (exitfd >= 0)
-		close(exitfd);
-	drain_output(r, p);
-}
-
-/* reopen_spool - the spool opened again through /proc: read-only, with
- * an offset of its own at 0, so nothing a command (or a child it leaves
- * behind) does to its stdin reaches another recipient's copy.  -1 where
- * /proc is missing (chroots, sandboxes) or names another file: never a
- * dup, whose offset would be shared and whose access is read-write */
-static int
-reopen_spool(int fd)
-{
-	char path[64];
-	struct stat ours, theirs;
-	int nfd, ret;
-
-	ret = snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	if (ret < 0 || (size_t)ret >= sizeof(path))
-		return -1;
-	nfd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (nfd < 0)
-		return -1;
-	if (fstat(fd, &ours) == -1 || fstat(nfd, &theirs) == -1 ||
-	    ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino) {
-		close(nfd);
-		return -1;
-	}
-	return nfd;
-}
-
-/* close_all - close the descriptors that are open */
-static void
-close_all(int *fds, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-}
-
-/* open_stdio - fds[0] the child's stdin (-1: /dev/null), fds[1] our end
- * of its stdin pipe, fds[2] our end of its output pipe, fds[3] its end,
- * fds[4] and fds[5] the exec status pipe of our own child code (posix_spawn
- * reports for itself); all close-on-exec from birth */
-static int
-open_stdio(struct run *r, int fds[6])
-{
-	int saved;
-
-	fds[0] = fds[1] = fds[2] = fds[3] = fds[4] = fds[5] = -1;
-	if (r->acct != NULL && pipe2(fds + 4, O_CLOEXEC) == -1)
-		return -1;
-	if (pipe2(fds + 2, O_CLOEXEC) == -1)
-		goto fail;
-	if (r->input == IN_SPOOL && (fds[0] = reopen_spool(r->spool_fd)) >= 0)
-		return 0;
-	if (r->input == IN_SPOOL)
-		r->input = IN_PIPE;	/* the spool, headers and all, piped */
-	if (r->input == IN_PIPE && pipe2(fds, O_CLOEXEC) == 0)
-		return 0;
-	if (r->input == IN_NULL)
-		return 0;
-fail:
-	saved = errno;
-	close_all(fds, 6);
-	errno = saved;
-	return -1;
-}
-
-/* spawn - start the command without copying the server's address space
- * (posix_spawn, vfork-like on Linux), set up as child_exec() does: own
- * process group, fds 0, 1, 2 only, every signal at its default and none
- * blocked.  An exec failure comes back as the error. */
-static pid_t
-spawn(const struct run *r, int in_fd, int out_fd)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t all, none;
-	pid_t pid = -1;
-	int err;
-
-	if ((err = posix_spawn_file_actions_init(&fa)) != 0)
-		goto out;
-	if ((err = posix_spawnattr_init(&at)) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		goto out;
-	}
-	sigfillset(&all);
-	sigemptyset(&none);
-	err = in_fd >= 0 ? posix_spawn_file_actions_adddup2(&fa, in_fd, 0) :
-	    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (err == 0)
-		err = posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-	if (err == 0)
-		err = posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
-	if (err == 0)
-		err = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
-		    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-	if (err == 0)
-		err = posix_spawnattr_setsigdefault(&at, &all);
-	if (err == 0)
-		err = posix_spawnattr_setsigmask(&at, &none);
-	if (err == 0)
-		err = posix_spawn(&pid, r->argv[0], &fa, &at, r->argv,
-		    r->envp);
-	posix_spawnattr_destroy(&at);
-	posix_spawn_file_actions_destroy(&fa);
-out:
-	errno = err;
-	return err == 0 ? pid : -1;
-}
-
-/* start_failed - run_command() could not start the command: -1 */
-static int
-start_failed(struct run *r, enum step step, int err)
-{
-	r->failed.step = step;
-	r->failed.err = err;
-	return -1;
-}
-
-/* run_command - fork/exec with the chosen stdin and an output pipe; -1
- * when the command could not be started (r->failed says where) */
-static int
-run_command(struct run *r)
-{
-	/* malloc, not calloc: the 64 KiB buffer is only touched when a pipe
-	 * must be fed by copying, not on every delivery */
-	struct pump *p = malloc(sizeof(*p));
-	int fds[6], saved;
-	pid_t pid;
-
-	if (p == NULL)
-		return start_failed(r, STEP_MEMORY, ENOMEM);
-	p->sent = 0;
-	p->bpos = p->blen = 0;
-	p->no_splice = 0;
-	if (open_stdio(r, fds) == -1) {
-		free(p);
-		return start_failed(r, STEP_PIPE, errno);
-	}
-	/* switching accounts needs our own child code; else the cheap path */
-	pid = r->acct != NULL ? fork() : spawn(r, fds[0], fds[3]);
-	if (pid == 0)
-		child_exec(r, fds[0], fds[3], fds[5]);
-	saved = errno;
-	close_all((int []){ fds[0], fds[3], fds[5] }, 3);
-	p->in_fd = fds[1];
-	p->out_fd = fds[2];
-	if (pid < 0) {
-		close_all((int []){ fds[1], fds[2], fds[4] }, 3);
-		free(p);
-		return start_failed(r, r->acct != NULL ? STEP_FORK :
-		    STEP_SPAWN, saved);
-	}
-	setpgid(pid, pid);	/* as the child does: no race with kill */
-	fcntl(p->out_fd, F_SETFL, O_NONBLOCK);
-	if (p->in_fd >= 0)
-		fcntl(p->in_fd, F_SETFL, O_NONBLOCK);
-	pump_input(r, p);
-	watch(r, pid, p);
-	/* the child has exited: the status pipe holds a report or is empty */
-	if (fds[4] < 0 || read(fds[4], &r->failed, sizeof(r->failed)) !=
-	    (ssize_t)sizeof(r->failed) || r->failed.step <= STEP_NONE ||
-	    r->failed.step > STEP_EXEC)
-		r->failed.step = STEP_NONE;
-	close_all((int []){ p->in_fd, p->out_fd, fds[4] }, 3);
-	free(p);
-	return 0;
-}
-
 /* struct cmdline - an expanded argv and environment, heap-allocated */
 struct cmdline {
 	char **argv;
@@ -948,6 +291,7 @@ struct cmdline {
 	size_t nenv;
 };
 
+/* cmdline_free - free what build_command() built, whole or in part */
 static void
 cmdline_free(struct cmdline *c)
 {
@@ -973,7 +317,8 @@ add_env(struct cmdline *c, const char *name, const char *value)
 	return 0;
 }
 
-/* build_env - the clean environment of DESIGN.md, plus --env */
+/* build_env - the clean environment (PATH, the envelope's variables,
+ * SIZE, HOME), plus --env */
 static int
 build_env(struct cmdline *c, const struct config *cfg,
     const struct deliver_vars *v, const char *size, const char *home)
@@ -982,14 +327,15 @@ build_env(struct cmdline *c, const struct config *cfg,
 	    "DOMAIN", "CLIENT_ADDRESS", "CLIENT_HELO", "QUEUE_ID" };
 	const char *values[] = { v->sender, v->rcpt, v->user, v->ext,
 	    v->domain, v->ip, v->helo, v->queue_id };
-	size_t i;
+	size_t nnames = sizeof(names) / sizeof(names[0]), i;
 	int bad = 0;
 
-	c->envp = calloc(cfg->nenv + 12, sizeof(char *));
+	/* PATH, the names, SIZE, HOME, every --env entry, the NULL */
+	c->envp = calloc(1 + nnames + 2 + cfg->nenv + 1, sizeof(char *));
 	if (c->envp == NULL)
 		return -1;
 	bad |= add_env(c, "PATH", cfg->path);
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (i = 0; i < nnames; i++)
 		bad |= add_env(c, names[i], values[i]);
 	if (size != NULL)
 		bad |= add_env(c, "SIZE", size);
@@ -1042,7 +388,7 @@ resolve_argv0(struct cmdline *c, const char *path)
 	char resolved[4096];
 	char *copy;
 
-	if (resolve(c->argv[0], path, resolved, sizeof(resolved)) == -1)
+	if (run_resolve(c->argv[0], path, resolved, sizeof(resolved)) == -1)
 		return -1;
 	copy = strdup(resolved);
 	if (copy == NULL)
@@ -1078,23 +424,14 @@ build_command(struct cmdline *c, const struct config *cfg,
 	if (build_argv(c, tmpl, v) == -1)
 		launch_failed(out, "argv", NULL, errno ? errno : ENOMEM);
 	else if (resolve_argv0(c, cfg->path) == -1)
-		launch_failed(out, step_names[STEP_EXEC], c->argv[0], errno);
+		launch_failed(out, run_step_name(RUN_STEP_EXEC), c->argv[0],
+		    errno);
 	else if (build_env(c, cfg, v, size, home) == -1)
-		launch_failed(out, "environment", NULL, errno ? errno : ENOMEM);
+		launch_failed(out, "environment", NULL,
+		    errno ? errno : ENOMEM);
 	else
 		return 0;
 	return -1;
-}
-
-/* step_object - what a failed step failed on, for the text, or NULL */
-static const char *
-step_object(const struct run *r)
-{
-	if (r->failed.step == STEP_EXEC || r->failed.step == STEP_SPAWN)
-		return r->argv[0];
-	if (r->failed.step == STEP_CHDIR)
-		return r->acct->home_missing ? "/" : r->acct->home;
-	return NULL;
 }
 
 /* execute - run one built command to its end; -1 (and out says which
@@ -1104,28 +441,12 @@ execute(struct run *r, struct cmdline *c, struct deliver_outcome *out)
 {
 	r->argv = c->argv;
 	r->envp = c->envp;
-	if (run_command(r) == -1 || r->failed.step != STEP_NONE) {
-		launch_failed(out, step_names[r->failed.step], step_object(r),
-		    r->failed.err);
+	if (run_command(r) == -1 || r->failed.step != RUN_STEP_NONE) {
+		launch_failed(out, run_step_name(r->failed.step),
+		    run_step_object(r), r->failed.err);
 		return -1;
 	}
 	return 0;
-}
-
-/* vars_for - placeholder values for one recipient */
-static void
-vars_for(const struct config *cfg, const struct deliver_msg *msg,
-    const struct address *rcpt, struct deliver_vars *v)
-{
-	v->sender = msg->sender->null ? cfg->null_sender : msg->sender->addr;
-	v->rcpt = rcpt->addr;
-	v->user = rcpt->user;
-	v->local = rcpt->local;
-	v->ext = rcpt->ext;
-	v->domain = rcpt->domain;
-	v->ip = cfg->client_ip;
-	v->helo = msg->helo;
-	v->queue_id = msg->queue_id;
 }
 
 /* log_delivery - the line administrators grep for */
@@ -1135,7 +456,8 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
     const struct deliver_outcome *out)
 {
 	static const char *status[] = { "sent", "deferred", "bounced" };
-	char path[PATH_TEXT_MAX], to[4 * PATH_TEXT_MAX], from[4 * PATH_TEXT_MAX];
+	char path[RECEIVED_PATH_MAX], to[4 * RECEIVED_PATH_MAX];
+	char from[4 * RECEIVED_PATH_MAX];
 	char how[64], text[4 * DELIVER_TEXT_MAX + 4];
 	struct timespec now;
 	double delay;
@@ -1144,7 +466,8 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
 	delay = (double)(now.tv_sec - msg->start.tv_sec) +
 	    (double)(now.tv_nsec - msg->start.tv_nsec) / 1e9;
 	if (out->status >= 0 && WIFEXITED(out->status))
-		snprintf(how, sizeof(how), "exit %d", WEXITSTATUS(out->status));
+		snprintf(how, sizeof(how), "exit %d",
+		    WEXITSTATUS(out->status));
 	else if (out->status >= 0 && WIFSIGNALED(out->status))
 		snprintf(how, sizeof(how), "signal %d", WTERMSIG(out->status));
 	else if (out->status == DELIVER_UNSEEN)
@@ -1152,9 +475,9 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
 	else
 		snprintf(how, sizeof(how), "not run");
 	log_escape(out->text, text, sizeof(text));
-	path_text(rcpt, path, sizeof(path));
+	received_path(rcpt, path, sizeof(path));
 	log_escape(path, to, sizeof(to));
-	path_text(msg->sender, path, sizeof(path));
+	received_path(msg->sender, path, sizeof(path));
 	log_escape(path, from, sizeof(from));
 	log_info("%s: to=<%s>, from=<%s>, client=[%s], size=%llu, "
 	    "delay=%.2f, status=%s (%s%s%s)", msg->queue_id, to, from,
@@ -1186,14 +509,15 @@ feed_command(const struct config *cfg, const struct deliver_msg *msg,
 	struct deliver_vars v;
 	char size[32];
 
-	vars_for(cfg, msg, rcpt, &v);
+	deliver_vars_init(&v, cfg, msg->sender, rcpt, msg->helo,
+	    msg->queue_id);
 	snprintf(size, sizeof(size), "%llu",
 	    (unsigned long long)r->headlen + msg->spool_len);
 	if (build_command(&c, cfg, cfg->command, &v, size,
 	    r->acct ? r->acct->home : NULL, out) == 0) {
 		r->spool_fd = msg->spool_fd;
 		r->spool_len = msg->spool_len;
-		r->deadline = now_plus(cfg->delivery_timeout);
+		r->deadline = run_now_plus(cfg->delivery_timeout);
 		if (msg->deadline.tv_sec < r->deadline.tv_sec)
 			r->deadline = msg->deadline;
 		if (execute(r, &c, out) == 0)
@@ -1207,10 +531,10 @@ feed_command(const struct config *cfg, const struct deliver_msg *msg,
  * account */
 static int
 find_account(const struct config *cfg, const char *user,
-    struct account *acct)
+    struct run_account *acct)
 {
 	struct passwd *pw = getpwnam(user);
-	int n = GROUPS_MAX;
+	int n = RUN_GROUPS_MAX;
 
 	if (pw == NULL || pw->pw_uid == 0)
 		return -1;
@@ -1239,7 +563,7 @@ deliver_account_ok(const struct config *cfg, const char *user)
  * missing (nobody's /nonexistent) still gets its mail: the command runs
  * in / with HOME still the home, and a warning says so */
 static void
-check_home(struct account *acct, const char *user, const char *queue_id)
+check_home(struct run_account *acct, const char *user, const char *queue_id)
 {
 	char name[4 * ADDR_PART_MAX + 4], dir[4 * sizeof(acct->home)];
 	struct stat st;
@@ -1253,37 +577,66 @@ check_home(struct account *acct, const char *user, const char *queue_id)
 		    log_escape(acct->home, dir, sizeof(dir)));
 }
 
+/* received_of - what the added headers say about msg */
+static void
+received_of(const struct deliver_msg *msg, struct received_msg *m)
+{
+	m->sender = msg->sender;
+	m->helo = msg->helo;
+	m->with = msg->with;
+	m->queue_id = msg->queue_id;
+	m->nrcpt = msg->nrcpt;
+	m->arrival = msg->arrival;
+}
+
+/* refused - whether rcpt's command must not run at all: a loop, no
+ * usable account (found into acct), headers that do not fit, no time
+ * left; out says which */
+static int
+refused(const struct config *cfg, const struct deliver_msg *msg,
+    const struct address *rcpt, int hlen, struct run_account *acct,
+    struct deliver_outcome *out)
+{
+	if (loop_refused(cfg, msg, rcpt, out))
+		return 1;
+	if (cfg->as_recipient && find_account(cfg, rcpt->user, acct) == -1)
+		set_text(out, OUT_PERM, "5.1.1", "no such user");
+	else if (hlen < 0)
+		set_text(out, OUT_TEMP, "4.3.0", "headers too long");
+	else if (run_ms_until(&msg->deadline) == 0)
+		set_text(out, OUT_TEMP, "4.3.0",
+		    "delivery time limit reached");
+	else
+		return 0;
+	return 1;
+}
+
 /* deliver_one - run the command for one recipient of a spooled message */
-int
+void
 deliver_one(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, struct deliver_outcome *out)
 {
-	static char head[HEADERS_MAX];
-	static struct account acct;
+	char head[RECEIVED_HEADERS_MAX];
+	struct run_account acct;
+	struct received_msg m;
 	struct run *r;
 	int hlen = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->status = DELIVER_NOT_RUN;
 	/* headers shared by every recipient are in the spool already */
-	if (msg->body_off == 0)
-		hlen = deliver_headers(cfg, msg, rcpt, head, sizeof(head));
+	if (msg->body_off == 0) {
+		received_of(msg, &m);
+		hlen = received_headers(cfg, &m, rcpt, head, sizeof(head));
+	}
 	r = calloc(1, sizeof(*r));
-	if (r == NULL)
-		launch_failed(out, step_names[STEP_MEMORY], NULL, ENOMEM);
-	else if (loop_refused(cfg, msg, rcpt, out))
-		;	/* refused without running the command */
-	else if (cfg->as_recipient &&
-	    find_account(cfg, rcpt->user, &acct) == -1)
-		set_text(out, OUT_PERM, "5.1.1", "no such user");
-	else if (hlen < 0)
-		set_text(out, OUT_TEMP, "4.3.0", "headers too long");
-	else if (ms_until(&msg->deadline) == 0)
-		set_text(out, OUT_TEMP, "4.3.0", "delivery time limit reached");
-	else {
+	if (r == NULL) {
+		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL,
+		    ENOMEM);
+	} else if (!refused(cfg, msg, rcpt, hlen, &acct, out)) {
 		if (cfg->as_recipient)
 			check_home(&acct, rcpt->user, msg->queue_id);
-		r->input = msg->body_off > 0 ? IN_SPOOL : IN_PIPE;
+		r->input = msg->body_off > 0 ? RUN_IN_SPOOL : RUN_IN_PIPE;
 		r->acct = cfg->as_recipient ? &acct : NULL;
 		r->head = head;
 		r->headlen = (size_t)hlen;
@@ -1292,12 +645,11 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 	log_delivery(cfg, msg, rcpt, (unsigned long long)(hlen > 0 ? hlen : 0)
 	    + msg->spool_len, out);
 	free(r);
-	return 0;
 }
 
 /* deliver_rcpt_check - run the --rcpt-check command; its verdict is
  * deliver_map_check()'s */
-int
+void
 deliver_rcpt_check(const struct config *cfg, const struct deliver_vars *v,
     struct deliver_outcome *out)
 {
@@ -1307,14 +659,14 @@ deliver_rcpt_check(const struct config *cfg, const struct deliver_vars *v,
 	memset(out, 0, sizeof(*out));
 	out->status = DELIVER_NOT_RUN;
 	if (r == NULL) {
-		launch_failed(out, step_names[STEP_MEMORY], NULL, ENOMEM);
+		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL,
+		    ENOMEM);
 	} else if (build_command(&c, cfg, cfg->rcpt_check, v, NULL, NULL,
 	    out) == 0) {
-		r->deadline = now_plus(cfg->delivery_timeout);
+		r->deadline = run_now_plus(cfg->delivery_timeout);
 		if (execute(r, &c, out) == 0)
 			deliver_map_check(&r->end, r->out, r->outlen, out);
 	}
 	cmdline_free(&c);
 	free(r);
-	return 0;
 }

@@ -2,10 +2,11 @@
  * deliver.h - delivery of one spooled message to one recipient.
  *
  * deliver_one() expands the argv template, builds a clean environment,
- * runs the command (fork/exec, never a shell) with the per-recipient
- * headers and the spool on its stdin, captures its output, enforces the
- * timeouts and maps its exit status to an outcome.  It never writes to
- * the SMTP client: the session turns outcomes into replies.
+ * has run.h's runner start the command (fork/exec, never a shell) with
+ * the per-recipient headers and the spool on its stdin, and maps how it
+ * ended to an outcome through the exit table.  deliver_rcpt_check() does
+ * the same for the --rcpt-check command.  It never writes to the SMTP
+ * client: the session turns outcomes into replies.
  */
 #ifndef PIPESMTPD_DELIVER_H
 #define PIPESMTPD_DELIVER_H
@@ -37,14 +38,7 @@ struct deliver_outcome {
 #define DELIVER_NOT_RUN	(-1)	/* the command never started */
 #define DELIVER_UNSEEN	(-2)	/* it ran; how it ended is unknown */
 
-/* How one run of a command ended, as the runner saw it. */
-struct deliver_end {
-	int status;		/* wait status, valid only when reaped */
-	int reaped;		/* waitpid() returned the child */
-	int wait_errno;		/* waitpid() failed with this, or 0 */
-	int timed_out;		/* killed at the deadline */
-	int short_input;	/* the spool ended early */
-};
+struct run_end;		/* run.h: how a run of a command ended */
 
 /* One spooled message, as every recipient's delivery sees it. */
 struct deliver_msg {
@@ -76,23 +70,24 @@ struct deliver_vars {
 	const char *queue_id;	/* %q */
 };
 
-int deliver_one(const struct config *cfg, const struct deliver_msg *msg,
+void deliver_one(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, struct deliver_outcome *out);
-int deliver_rcpt_check(const struct config *cfg,
+void deliver_rcpt_check(const struct config *cfg,
     const struct deliver_vars *v, struct deliver_outcome *out);
 
+void deliver_vars_init(struct deliver_vars *v, const struct config *cfg,
+    const struct address *sender, const struct address *rcpt,
+    const char *helo, const char *queue_id);
 int deliver_account_ok(const struct config *cfg, const char *user);
 int deliver_template_ok(const char *tmpl);
 int deliver_expand(const char *tmpl, const struct deliver_vars *v,
     char *out, size_t cap);
 void deliver_map_status(int status, const char *output, size_t len,
     struct deliver_outcome *out);
-void deliver_map_end(const struct deliver_end *e, const char *output,
+void deliver_map_end(const struct run_end *e, const char *output,
     size_t len, struct deliver_outcome *out);
-void deliver_map_check(const struct deliver_end *e, const char *output,
+void deliver_map_check(const struct run_end *e, const char *output,
     size_t len, struct deliver_outcome *out);
 size_t deliver_sanitise(const char *in, size_t len, char *out, size_t cap);
-int deliver_headers(const struct config *cfg, const struct deliver_msg *msg,
-    const struct address *rcpt, char *out, size_t cap);
 
 #endif

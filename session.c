@@ -32,6 +32,7 @@
 #include "data.h"
 #include "deadline.h"
 #include "log.h"
+#include "received.h"
 #include "recipients.h"
 #include "session.h"
 #include "spool.h"
@@ -667,15 +668,13 @@ cmd_mail(struct session *s, char *arg)
 static int
 rcpt_checked(struct session *s, const struct address *a)
 {
-	struct deliver_vars v = {
-		s->txn->sender.null ? s->cfg->null_sender : s->txn->sender.addr,
-		a->addr, a->user, a->local, a->ext, a->domain,
-		s->cfg->client_ip, s->helo, s->txn->queue_id
-	};
+	struct deliver_vars v;
 	struct deliver_outcome out;
 
 	if (s->cfg->rcpt_check == NULL || s->del->rcpt_check == NULL)
 		return 1;
+	deliver_vars_init(&v, s->cfg, &s->txn->sender, a, s->helo,
+	    s->txn->queue_id);
 	s->del->rcpt_check(s->del->ctx, s->cfg, &v, &out);
 	if (out.cls == OUT_DELIVERED)
 		return 1;
@@ -1008,9 +1007,9 @@ finish_message(struct session *s, struct txn *t)
 static enum msg_err
 spool_begin(struct session *s, struct txn *t)
 {
-	struct deliver_msg msg;
+	struct received_msg m;
 	struct address first;
-	char head[8192];
+	char head[RECEIVED_HEADERS_MAX];
 	int n;
 
 	t->arrival = time(NULL);
@@ -1021,9 +1020,11 @@ spool_begin(struct session *s, struct txn *t)
 	}
 	if (s->cfg->delivered_to)
 		return MSG_OK;
-	msg_describe(s, t, &msg);
+	m = (struct received_msg){ .sender = &t->sender, .helo = s->helo,
+	    .with = with_text(s, t), .queue_id = t->queue_id,
+	    .nrcpt = t->rcpts.unique, .arrival = t->arrival };
 	recipients_address(&t->rcpts, 0, &first);	/* "for" if only one */
-	n = deliver_headers(s->cfg, &msg, &first, head, sizeof(head));
+	n = received_headers(s->cfg, &m, &first, head, sizeof(head));
 	if (n < 0)
 		return MSG_ERR_SPOOL;
 	if (spool_write(&t->spool, head, (size_t)n) == -1)
@@ -1390,7 +1391,7 @@ session_run(const struct config *cfg, const struct session_io *io,
 	struct session *s = calloc(1, sizeof(*s));
 
 	if (s == NULL)
-		return EXIT_TEMPFAIL;
+		return EX_TEMPFAIL;
 	s->cfg = cfg;
 	s->io = io;
 	s->del = d;
@@ -1411,5 +1412,5 @@ session_run(const struct config *cfg, const struct session_io *io,
 	    cfg->client_host, cfg->client_ip, s->commands, s->errors,
 	    s->messages, s->eod_id[0] != '\0' ? " lost=1" : "");
 	free(s);
-	return EXIT_OK;
+	return EX_OK;
 }

@@ -27,10 +27,10 @@ struct session_io {
 };
 
 struct session_deliverer {
-	int (*deliver)(void *ctx, const struct config *cfg,
+	void (*deliver)(void *ctx, const struct config *cfg,
 	    const struct deliver_msg *msg, const struct address *rcpt,
 	    struct deliver_outcome *out);
-	int (*rcpt_check)(void *ctx, const struct config *cfg,
+	void (*rcpt_check)(void *ctx, const struct config *cfg,
 	    const struct deliver_vars *v, struct deliver_outcome *out);
 	void *ctx;
 };

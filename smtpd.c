@@ -117,7 +117,7 @@ usage(const char *why, const char *what)
 		fprintf(stderr, "pipesmtpd: %s%s%s\n", why, what ? ": " : "",
 		    what ? what : "");
 	fputs(usage_text, stderr);
-	exit(EXIT_USAGE);
+	exit(EX_USAGE);
 }
 
 /* refuse - a configuration pipesmtpd will not run with: exit 78 */
@@ -128,7 +128,7 @@ refuse(const char *why, const char *what)
 	    what ? what : "");
 	log_error("refusing to start: %s%s%s", why, what ? ": " : "",
 	    what ? what : "");
-	exit(EXIT_CONFIG);
+	exit(EX_CONFIG);
 }
 
 /* startup_failed - a temporary start-up failure: exit 75 */
@@ -136,7 +136,7 @@ static void __attribute__((noreturn))
 startup_failed(const char *why)
 {
 	fprintf(stderr, "pipesmtpd: %s: %s\n", why, strerror(errno));
-	exit(EXIT_TEMPFAIL);
+	exit(EX_TEMPFAIL);
 }
 
 /* number - a whole number in [min, max] or a usage error */
@@ -166,7 +166,7 @@ push(const char **list, size_t *n, const char *item)
 
 	if (l == NULL) {
 		perror("pipesmtpd");
-		exit(EXIT_TEMPFAIL);
+		exit(EX_TEMPFAIL);
 	}
 	l[(*n)++] = item;
 	return l;
@@ -269,10 +269,10 @@ set_option(struct config *cfg, int opt, const char *arg)
 	case OPT_MIN_UID:
 		cfg->min_uid = number("min-uid", arg, 0, MAX_UID);
 		break;
-	case OPT_HELP: fputs(usage_text, stdout); exit(EXIT_OK);
+	case OPT_HELP: fputs(usage_text, stdout); exit(EX_OK);
 	case OPT_VERSION:
 		puts("pipesmtpd " PIPESMTPD_VERSION);
-		exit(EXIT_OK);
+		exit(EX_OK);
 	default: usage(NULL, NULL);
 	}
 }
@@ -472,10 +472,10 @@ safe_fds(void)
 
 	if (closed & 3u) {
 		fputs("pipesmtpd: stdin and stdout must be open\n", stderr);
-		exit(EXIT_USAGE);
+		exit(EX_USAGE);
 	}
 	if ((closed & 4u) && open("/dev/null", O_WRONLY) != 2)
-		exit(EXIT_TEMPFAIL);
+		exit(EX_TEMPFAIL);
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
 		return;
 	for (fd = 3; fd < 1024; fd++)
@@ -500,13 +500,13 @@ drop_privileges(const struct config *cfg)
 		    strerror(errno));
 		fprintf(stderr, "pipesmtpd: cannot drop privileges to %s: "
 		    "%s\n", cfg->user, strerror(errno));
-		exit(EXIT_TEMPFAIL);
+		exit(EX_TEMPFAIL);
 	}
 	if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
 	    getgid() != pw->pw_gid || getegid() != pw->pw_gid ||
 	    (pw->pw_uid != 0 && setuid(0) != -1)) {
 		log_error("privileges not dropped to %s", cfg->user);
-		exit(EXIT_SOFTWARE);
+		exit(EX_SOFTWARE);
 	}
 }
 
@@ -545,22 +545,22 @@ default_signals(void)
 }
 
 /* real_deliver - the session's deliverer: deliver_one() */
-static int
+static void
 real_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
     struct deliver_outcome *out)
 {
 	(void)ctx;
-	return deliver_one(cfg, msg, rcpt, out);
+	deliver_one(cfg, msg, rcpt, out);
 }
 
 /* real_rcpt_check - the session's --rcpt-check: deliver_rcpt_check() */
-static int
+static void
 real_rcpt_check(void *ctx, const struct config *cfg,
     const struct deliver_vars *v, struct deliver_outcome *out)
 {
 	(void)ctx;
-	return deliver_rcpt_check(cfg, v, out);
+	deliver_rcpt_check(cfg, v, out);
 }
 
 int

@@ -2,12 +2,12 @@
  * unit.h - the check suites of the unit tests, one per module.
  *
  * Each tests/unit_*.c file builds one suite from the public interface of
- * its module (address.h, data.h, deliver.h, spool.h, session.h, fdio.h,
- * deadline.h, log.h, recipients.h)
- * and DESIGN.md; tests/unit_main.c runs them all.  No test opens a
- * network port or runs a delivery command (except /bin/sh one-liners
- * under an ignored SIGCHLD in the deliver suite): sessions run over
- * scripted I/O with a stub deliverer, and the descriptor I/O over
+ * its module (address.h, data.h, deliver.h, received.h, run.h, spool.h,
+ * session.h, fdio.h, deadline.h, log.h, recipients.h) and the documented
+ * behaviour; tests/unit_main.c runs them all.  No test opens a network
+ * port or runs a delivery command (except /bin/sh one-liners: in the run
+ * suite, and under an ignored SIGCHLD in the deliver suite): sessions run
+ * over scripted I/O with a stub deliverer, and the descriptor I/O over
  * socketpairs and pipes.
  */
 #ifndef PIPESMTPD_UNIT_H
@@ -18,6 +18,8 @@
 Suite *address_suite(void);
 Suite *data_suite(void);
 Suite *deliver_suite(void);
+Suite *received_suite(void);
+Suite *run_suite(void);
 Suite *spool_suite(void);
 Suite *session_suite(void);
 Suite *log_suite(void);

@@ -1,10 +1,12 @@
 /*
- * unit_deliver.c - the pure parts of delivery (deliver.h): placeholder
- * expansion and template checks, the exit-status table of DESIGN.md
- * "Outcomes", the output sanitiser and the prepended header block of
- * "The message as delivered".  No command is run here except children
- * forked by the test itself to produce real wait statuses, and /bin/sh
- * one-liners run where SIGCHLD is ignored, so that waitpid() fails.
+ * unit_deliver.c - the delivery policy (deliver.h): placeholder
+ * expansion and template checks, the exit-status table (the sysexits as
+ * Postfix's pipe(8) maps them), the output sanitiser, how the end of a
+ * run maps to an outcome, and which accounts get mail.  The added
+ * headers are tested in unit_received.c, the runner in unit_run.c.  No
+ * command is run here except children forked by the test itself to
+ * produce real wait statuses, and /bin/sh one-liners run where SIGCHLD
+ * is ignored, so that waitpid() fails.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -20,6 +22,7 @@
 #include "address.h"
 #include "config.h"
 #include "deliver.h"
+#include "run.h"
 #include "unit.h"
 
 #ifndef W_EXITCODE
@@ -27,15 +30,15 @@
 #endif
 
 static const struct deliver_vars vars = {
-	"s@x.org",		/* %s */
-	"Rcpt+Ext@mx.test",	/* %r */
-	"rcpt",			/* %u */
-	"Rcpt+Ext",		/* %l */
-	"Ext",			/* %e */
-	"mx.test",		/* %d */
-	"192.0.2.1",		/* %i */
-	"client.example",	/* %h */
-	"Q1D",			/* %q */
+	.sender = "s@x.org",		/* %s */
+	.rcpt = "Rcpt+Ext@mx.test",	/* %r */
+	.user = "rcpt",			/* %u */
+	.local = "Rcpt+Ext",		/* %l */
+	.ext = "Ext",			/* %e */
+	.domain = "mx.test",		/* %d */
+	.ip = "192.0.2.1",		/* %i */
+	.helo = "client.example",	/* %h */
+	.queue_id = "Q1D",		/* %q */
 };
 
 struct expand_case {
@@ -145,6 +148,39 @@ START_TEST(test_template_ok_table)
 	ck_assert_msg(!!deliver_template_ok(c->tmpl) == c->want,
 	    "deliver_template_ok(\"%s\") = %d, want %d", c->tmpl,
 	    deliver_template_ok(c->tmpl), c->want);
+}
+END_TEST
+
+START_TEST(test_vars_init)
+{
+	/* every placeholder from one builder: the recipient's parts, the
+	 * null sender as --null-sender says, the client's address */
+	struct address sender, rcpt;
+	struct deliver_vars v;
+	struct config cfg;
+	size_t used;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.client_ip = "192.0.2.1";
+	cfg.null_sender = "MAILER-DAEMON";
+	ck_assert_int_eq(address_parse("<s@x.org>", 9, ADDR_ALLOW_NULL,
+	    &sender, &used), ADDR_OK);
+	ck_assert_int_eq(address_parse("<Rcpt+Ext@MX.test>", 18, 0, &rcpt,
+	    &used), ADDR_OK);
+	deliver_vars_init(&v, &cfg, &sender, &rcpt, "client.example", "Q1D");
+	ck_assert_str_eq(v.sender, vars.sender);
+	ck_assert_str_eq(v.rcpt, vars.rcpt);
+	ck_assert_str_eq(v.user, vars.user);
+	ck_assert_str_eq(v.local, vars.local);
+	ck_assert_str_eq(v.ext, vars.ext);
+	ck_assert_str_eq(v.domain, vars.domain);
+	ck_assert_str_eq(v.ip, vars.ip);
+	ck_assert_str_eq(v.helo, vars.helo);
+	ck_assert_str_eq(v.queue_id, vars.queue_id);
+	ck_assert_int_eq(address_parse("<>", 2, ADDR_ALLOW_NULL, &sender,
+	    &used), ADDR_OK);
+	deliver_vars_init(&v, &cfg, &sender, &rcpt, "client.example", "Q1D");
+	ck_assert_str_eq(v.sender, "MAILER-DAEMON");
 }
 END_TEST
 
@@ -425,268 +461,10 @@ START_TEST(test_sanitise_only_len)
 }
 END_TEST
 
-/* The header fixture: DESIGN.md's Received example, at a fixed time. */
-struct hdr_fixture {
-	struct config cfg;
-	struct deliver_msg msg;
-	struct address sender, rcpt;
-};
-
-static void
-hdr_setup(struct hdr_fixture *f)
-{
-	size_t used;
-
-	memset(f, 0, sizeof(*f));
-	setenv("TZ", "UTC", 1);
-	tzset();
-	f->cfg.hostname = "mx.test";
-	f->cfg.client_ip = "192.0.2.1";
-	f->cfg.client_host = "unknown";
-	f->cfg.null_sender = "";
-	ck_assert_int_eq(address_parse("<s@x.org>", 9, ADDR_ALLOW_NULL,
-	    &f->sender, &used), ADDR_OK);
-	ck_assert_int_eq(address_parse("<r@mx.test>", 11, 0, &f->rcpt,
-	    &used), ADDR_OK);
-	f->msg.spool_fd = -1;
-	f->msg.sender = &f->sender;
-	f->msg.helo = "client.example";
-	f->msg.with = "ESMTP";
-	f->msg.queue_id = "QID1";
-	f->msg.nrcpt = 1;
-	f->msg.arrival = 1700000000;	/* Tue, 14 Nov 2023 22:13:20 +0000 */
-}
-
-/* starts - whether s begins with prefix */
-static int
-starts(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-#define DATE	"Tue, 14 Nov 2023 22:13:20 +0000"
-
-/* headers - deliver_headers into a large buffer; checks the length */
-static int
-headers(struct hdr_fixture *f, char *out, size_t cap)
-{
-	int n;
-
-	memset(out, 'Z', cap);
-	n = deliver_headers(&f->cfg, &f->msg, &f->rcpt, out, cap);
-	if (n >= 0) {
-		ck_assert_msg((size_t)n < cap, "length %d with cap %zu", n,
-		    cap);
-		ck_assert_msg(out[n] == '\0', "not NUL-terminated");
-		ck_assert_uint_eq(strlen(out), (size_t)n);
-	}
-	return n;
-}
-
-START_TEST(test_headers_default)
-{
-	struct hdr_fixture f;
-	char out[2048];
-
-	hdr_setup(&f);
-	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
-	ck_assert_str_eq(out,
-	    "Return-Path: <s@x.org>\n"
-	    "Received: from client.example (unknown [192.0.2.1])\n"
-	    "\tby mx.test (pipesmtpd) with ESMTP id QID1\n"
-	    "\tfor <r@mx.test>; " DATE "\n");
-}
-END_TEST
-
-START_TEST(test_headers_many_rcpts)
-{
-	struct hdr_fixture f;
-	char out[2048];
-
-	hdr_setup(&f);
-	f.msg.nrcpt = 2;
-	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
-	ck_assert_str_eq(out,
-	    "Return-Path: <s@x.org>\n"
-	    "Received: from client.example (unknown [192.0.2.1])\n"
-	    "\tby mx.test (pipesmtpd) with ESMTP id QID1; " DATE "\n");
-	ck_assert_ptr_null(strstr(out, "for <"));
-}
-END_TEST
-
-START_TEST(test_headers_options)
-{
-	struct hdr_fixture f;
-	char out[2048];
-
-	hdr_setup(&f);
-	f.cfg.no_return_path = 1;
-	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
-	ck_assert_msg(starts(out, "Received: "), "\"%s\"", out);
-	ck_assert_ptr_null(strstr(out, "Return-Path"));
-
-	f.cfg.no_return_path = 0;
-	f.cfg.delivered_to = 1;
-	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
-	ck_assert_msg(starts(out, "Return-Path: <s@x.org>\n"
-	    "Delivered-To: r@mx.test\nReceived: from client.example "),
-	    "\"%s\"", out);
-
-	f.cfg.no_return_path = 1;
-	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
-	ck_assert_msg(starts(out, "Delivered-To: r@mx.test\nReceived: "),
-	    "\"%s\"", out);
-
-	f.cfg.no_return_path = 0;
-	f.cfg.delivered_to = 0;
-	f.msg.with = "UTF8SMTP";
-	f.cfg.client_host = "client.example.net";
-	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
-	ck_assert_msg(strstr(out, "(client.example.net [192.0.2.1])") != NULL,
-	    "\"%s\"", out);
-	ck_assert_msg(strstr(out, " with UTF8SMTP id QID1") != NULL, "\"%s\"",
-	    out);
-}
-END_TEST
-
-START_TEST(test_headers_null_sender)
-{
-	struct hdr_fixture f;
-	struct address null;
-	char out[2048];
-	size_t used;
-
-	hdr_setup(&f);
-	ck_assert_int_eq(address_parse("<>", 2, ADDR_ALLOW_NULL, &null,
-	    &used), ADDR_OK);
-	f.msg.sender = &null;
-	f.cfg.null_sender = "MAILER-DAEMON";	/* never in Return-Path */
-	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
-	ck_assert_msg(starts(out, "Return-Path: <>\n"), "\"%s\"", out);
-}
-END_TEST
-
-START_TEST(test_headers_crlf)
-{
-	struct hdr_fixture f;
-	char out[2048];
-	int n, i, lines = 0;
-
-	hdr_setup(&f);
-	f.cfg.crlf = 1;
-	f.cfg.delivered_to = 1;
-	n = headers(&f, out, sizeof(out));
-	ck_assert_int_gt(n, 0);
-	for (i = 0; i < n; i++) {
-		if (out[i] == '\n') {
-			ck_assert_msg(i > 0 && out[i - 1] == '\r',
-			    "bare LF at %d: \"%s\"", i, out);
-			lines++;
-		} else if (out[i] == '\r') {
-			ck_assert_msg(out[i + 1] == '\n', "bare CR at %d", i);
-		}
-	}
-	ck_assert_int_eq(lines, 5);
-	ck_assert_msg(n >= 2 && out[n - 2] == '\r' && out[n - 1] == '\n',
-	    "does not end in CRLF");
-	ck_assert_msg(strstr(out, "\tfor <r@mx.test>; " DATE "\r\n") != NULL,
-	    "\"%s\"", out);
-}
-END_TEST
-
-/* each_line_is_ours - every line of the block starts a known header or
- * continues one with whitespace */
-static void
-each_line_is_ours(const char *out, const char *helo)
-{
-	const char *p = out;
-
-	while (*p != '\0') {
-		const char *nl = strchr(p, '\n');
-
-		ck_assert_msg(strncmp(p, "Return-Path: ", 13) == 0 ||
-		    strncmp(p, "Delivered-To: ", 14) == 0 ||
-		    strncmp(p, "Received: ", 10) == 0 || *p == '\t' ||
-		    *p == ' ', "HELO \"%s\" started a line: \"%s\"", helo, p);
-		ck_assert_msg(nl != NULL, "unterminated line");
-		ck_assert_msg(memchr(p, '\r', (size_t)(nl - p)) == NULL,
-		    "HELO \"%s\": CR inside a line", helo);
-		p = nl + 1;
-	}
-}
-
-START_TEST(test_headers_helo_sanitised)
-{
-	static const char *const helos[] = {
-		"evil\r\nX-Injected: yes", "evil\nX-Injected: yes",
-		"evil\rX-Injected: yes", "evil\n\nbody", "\n", "a\013\014b",
-		"\xc3\xa9\xff", "x\n\tfolded",
-	};
-	struct hdr_fixture f;
-	char out[2048];
-	size_t i, j;
-
-	hdr_setup(&f);
-	f.cfg.delivered_to = 1;
-	for (i = 0; i < sizeof(helos) / sizeof(helos[0]); i++) {
-		f.msg.helo = helos[i];
-		ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
-		each_line_is_ours(out, helos[i]);
-		for (j = 0; out[j] != '\0'; j++)
-			ck_assert_msg((unsigned char)out[j] < 127 &&
-			    ((unsigned char)out[j] >= 32 || out[j] == '\t' ||
-			    out[j] == '\n'), "HELO %zu: octet %d", i,
-			    (unsigned char)out[j]);
-		ck_assert_ptr_null(strstr(out, "\nX-Injected"));
-	}
-}
-END_TEST
-
-START_TEST(test_headers_do_not_fit)
-{
-	struct hdr_fixture f;
-	char out[2048];
-	int n;
-
-	hdr_setup(&f);
-	n = headers(&f, out, sizeof(out));
-	ck_assert_int_gt(n, 0);
-	ck_assert_int_eq(headers(&f, out, (size_t)n + 1), n);
-	ck_assert_int_eq(deliver_headers(&f.cfg, &f.msg, &f.rcpt, out,
-	    (size_t)n), -1);
-	ck_assert_int_eq(deliver_headers(&f.cfg, &f.msg, &f.rcpt, out, 30),
-	    -1);
-	ck_assert_int_eq(deliver_headers(&f.cfg, &f.msg, &f.rcpt, out, 10),
-	    -1);
-	f.cfg.delivered_to = 1;
-	ck_assert_int_eq(deliver_headers(&f.cfg, &f.msg, &f.rcpt, out, 40),
-	    -1);
-}
-END_TEST
-
-START_TEST(test_headers_long_helo_fits_or_fails)
-{
-	/* a 255-octet HELO: the block either fits whole or is refused */
-	struct hdr_fixture f;
-	char helo[256], out[4096];
-	int n;
-
-	hdr_setup(&f);
-	memset(helo, 'h', 255);
-	helo[255] = '\0';
-	f.msg.helo = helo;
-	n = headers(&f, out, sizeof(out));
-	ck_assert_int_gt(n, 255);
-	ck_assert_ptr_nonnull(strstr(out, helo));
-	ck_assert_int_eq(deliver_headers(&f.cfg, &f.msg, &f.rcpt, out, 200),
-	    -1);
-}
-END_TEST
-
 /* ---- how a run ended ---- */
 
 struct end_case {
-	struct deliver_end end;
+	struct run_end end;
 	enum deliver_class cls, check_cls;	/* delivery; --rcpt-check */
 	const char *dsn, *check_dsn;
 	int status;				/* out.status */
@@ -760,14 +538,36 @@ ms_since(const struct timespec *t0)
 	    (now.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+/* A delivery of one spooled message to r@mx.test. */
+struct run_fixture {
+	struct config cfg;
+	struct deliver_msg msg;
+	struct address sender, rcpt;
+};
+
 /* run_setup - f ready to run /bin/sh -c script: the message in a spool */
 static void
-run_setup(struct hdr_fixture *f, char **argv, const char *script)
+run_setup(struct run_fixture *f, char **argv, const char *script)
 {
 	static const char msg[] = "Subject: x\n\nhi\n";
 	FILE *spool = tmpfile();
+	size_t used;
 
-	hdr_setup(f);
+	memset(f, 0, sizeof(*f));
+	f->cfg.hostname = "mx.test";
+	f->cfg.client_ip = "192.0.2.1";
+	f->cfg.client_host = "unknown";
+	f->cfg.null_sender = "";
+	ck_assert_int_eq(address_parse("<s@x.org>", 9, ADDR_ALLOW_NULL,
+	    &f->sender, &used), ADDR_OK);
+	ck_assert_int_eq(address_parse("<r@mx.test>", 11, 0, &f->rcpt,
+	    &used), ADDR_OK);
+	f->msg.sender = &f->sender;
+	f->msg.helo = "client.example";
+	f->msg.with = "ESMTP";
+	f->msg.queue_id = "QID1";
+	f->msg.nrcpt = 1;
+	f->msg.arrival = time(NULL);
 	ck_assert_ptr_nonnull(spool);
 	ck_assert_uint_eq(fwrite(msg, 1, sizeof(msg) - 1, spool),
 	    sizeof(msg) - 1);
@@ -793,7 +593,7 @@ START_TEST(test_check_unreaped_fails_closed)
 	 * Its verdict is unknown, so the recipient is deferred at once,
 	 * never accepted and never after the timeout */
 	static const char *const scripts[] = { "exit 0", "exit 67" };
-	struct hdr_fixture f;
+	struct run_fixture f;
 	struct deliver_outcome out;
 	struct timespec t0;
 	char *argv[4];
@@ -818,7 +618,7 @@ START_TEST(test_delivery_unreaped_is_temporary)
 {
 	/* the same for a delivery: a temporary failure that says why, not
 	 * "timed out" after the delivery timeout, and never "exit 0" */
-	struct hdr_fixture f;
+	struct run_fixture f;
 	struct deliver_outcome out;
 	struct timespec t0;
 	char *argv[4];
@@ -878,6 +678,7 @@ deliver_suite(void)
 	tcase_add_test(tc, test_expand_values_verbatim);
 	tcase_add_loop_test(tc, test_template_ok_table, 0,
 	    (int)(sizeof(tmpl_cases) / sizeof(tmpl_cases[0])));
+	tcase_add_test(tc, test_vars_init);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("status");
@@ -895,17 +696,6 @@ deliver_suite(void)
 	tcase_add_loop_test(tc, test_sanitise_table, 0,
 	    (int)(sizeof(sanitise_cases) / sizeof(sanitise_cases[0])));
 	tcase_add_test(tc, test_sanitise_only_len);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("headers");
-	tcase_add_test(tc, test_headers_default);
-	tcase_add_test(tc, test_headers_many_rcpts);
-	tcase_add_test(tc, test_headers_options);
-	tcase_add_test(tc, test_headers_null_sender);
-	tcase_add_test(tc, test_headers_crlf);
-	tcase_add_test(tc, test_headers_helo_sanitised);
-	tcase_add_test(tc, test_headers_do_not_fit);
-	tcase_add_test(tc, test_headers_long_helo_fits_or_fails);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("accounts");

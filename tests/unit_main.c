@@ -19,6 +19,8 @@ main(void)
 	sr = srunner_create(address_suite());
 	srunner_add_suite(sr, data_suite());
 	srunner_add_suite(sr, deliver_suite());
+	srunner_add_suite(sr, received_suite());
+	srunner_add_suite(sr, run_suite());
 	srunner_add_suite(sr, spool_suite());
 	srunner_add_suite(sr, session_suite());
 	srunner_add_suite(sr, log_suite());

@@ -109,7 +109,7 @@ struct stub {
 	struct call calls[MAX_CALLS];
 };
 
-static int
+static void
 stub_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
     struct deliver_outcome *out)
@@ -163,10 +163,9 @@ stub_deliver(void *ctx, const struct config *cfg,
 		snprintf(out->dsn, sizeof(out->dsn), "2.0.0");
 		out->status = 0;
 	}
-	return 0;
 }
 
-static int
+static void
 stub_rcpt_check(void *ctx, const struct config *cfg,
     const struct deliver_vars *v, struct deliver_outcome *out)
 {
@@ -176,7 +175,6 @@ stub_rcpt_check(void *ctx, const struct config *cfg,
 	memset(out, 0, sizeof(*out));
 	out->cls = OUT_DELIVERED;
 	snprintf(out->dsn, sizeof(out->dsn), "2.1.5");
-	return 0;
 }
 
 /* ---- configuration and one run ---- */

@@ -221,8 +221,10 @@ ref_expand(const char *tmpl, const struct deliver_vars *v, char *out,
 static void
 check_expand(const uint8_t *data, size_t size, const struct address *a)
 {
-	struct deliver_vars v = { "s@x.example", a->addr, a->user, a->local,
-	    a->ext, a->domain, "192.0.2.1", "helo.example", "QID1" };
+	struct deliver_vars v = { .sender = "s@x.example", .rcpt = a->addr,
+	    .user = a->user, .local = a->local, .ext = a->ext,
+	    .domain = a->domain, .ip = "192.0.2.1", .helo = "helo.example",
+	    .queue_id = "QID1" };
 	char *tmpl = malloc(size + 1), *out, *ref;
 	size_t o;
 	int ok;

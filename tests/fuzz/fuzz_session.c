@@ -142,7 +142,7 @@ check_line_ends(const char *d, size_t n, int crlf)
 
 /* stub_deliver - record, check, and answer by the recipient's first
  * octet: 't' temporary, 'p' permanent, anything else delivered */
-static int
+static void
 stub_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
     struct deliver_outcome *out)
@@ -204,11 +204,10 @@ stub_deliver(void *ctx, const struct config *cfg,
 		snprintf(out->dsn, sizeof(out->dsn), "2.0.0");
 		snprintf(out->text, sizeof(out->text), "delivered");
 	}
-	return 0;
 }
 
 /* stub_rcpt_check - 'x' unknown (67), 'y' try later (75), else accept */
-static int
+static void
 stub_rcpt_check(void *ctx, const struct config *cfg,
     const struct deliver_vars *v, struct deliver_outcome *out)
 {
@@ -220,7 +219,6 @@ stub_rcpt_check(void *ctx, const struct config *cfg,
 	    OUT_TEMP : OUT_DELIVERED;
 	snprintf(out->dsn, sizeof(out->dsn), "%s", v->local[0] == 'x' ?
 	    "5.1.1" : v->local[0] == 'y' ? "4.2.1" : "2.1.5");
-	return 0;
 }
 
 /* check_replies - every line "NNN" SP/"-" text CRLF, printable (UTF-8
@@ -272,7 +270,7 @@ one_run(const struct config *cfg, const char *in, size_t n, size_t chunk,
 	st->c = &c;
 	FUZZ_CHECK(probe >= 0);
 	close(probe);
-	FUZZ_CHECK(session_run(cfg, &io, &del) == EXIT_OK);
+	FUZZ_CHECK(session_run(cfg, &io, &del) == EX_OK);
 	check_replies(c.out, c.outlen, codes, cap);
 	free(c.out);
 	/* the lowest free descriptor is the same: nothing was left open */

@@ -1,0 +1,114 @@
+/*
+ * received.c - Return-Path, Delivered-To and Received for one recipient.
+ *
+ * Entry points: received_headers() (the added block) and received_path()
+ * (an address as RFC 5321 writes it).  Every value that came from the
+ * client is made safe for a header first: addresses are quoted where RFC
+ * 5321 needs it, and the HELO name loses anything that could end a line
+ * or start a header of its own.  The block is built whole or not at all
+ * (-1 when it does not fit).  This module never writes to a file or to
+ * the client, and never decides where the block goes.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "received.h"
+
+#define HELO_TEXT_MAX	1024	/* the HELO name as Received shows it */
+
+/* is_dot_string - whether a local part can be written without quotes */
+static int
+is_dot_string(const char *s)
+{
+	const char *p;
+
+	if (*s == '\0' || *s == '.')
+		return 0;
+	for (p = s; *p != '\0'; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '.' && (p[1] == '.' || p[1] == '\0'))
+			return 0;
+		if (ch <= 32 || ch == 127 || strchr("\"(),:;<>@[\\]", ch))
+			return 0;
+	}
+	return 1;
+}
+
+/* received_path - an address as RFC 5321 writes it, quoted where needed */
+void
+received_path(const struct address *a, char *out, size_t cap)
+{
+	size_t o = 0;
+	const char *p;
+
+	if (a->null || is_dot_string(a->local)) {
+		snprintf(out, cap, "%s", a->addr);
+		return;
+	}
+	out[o++] = '"';
+	for (p = a->local; *p != '\0' && o + 4 < cap; p++) {
+		if (*p == '"' || *p == '\\')
+			out[o++] = '\\';
+		out[o++] = *p;
+	}
+	out[o] = '\0';
+	snprintf(out + o, cap - o, "\"%s%s", a->domain[0] ? "@" : "",
+	    a->domain);
+}
+
+/* clean_helo - the HELO text with nothing that could end a header line */
+static void
+clean_helo(const char *helo, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (; *helo != '\0' && o + 1 < cap; helo++) {
+		unsigned char ch = (unsigned char)*helo;
+
+		out[o++] = (ch > 32 && ch < 127) ? (char)ch : '?';
+	}
+	out[o] = '\0';
+}
+
+/* received_headers - Return-Path, Delivered-To and Received for rcpt */
+int
+received_headers(const struct config *cfg, const struct received_msg *m,
+    const struct address *rcpt, char *out, size_t cap)
+{
+	const char *nl = cfg->crlf ? "\r\n" : "\n";
+	char sender[RECEIVED_PATH_MAX], to[RECEIVED_PATH_MAX];
+	char helo[HELO_TEXT_MAX], ip[80], date[64];
+	char forpart[2 * ADDR_PART_MAX + 32];
+	struct tm tm;
+	int ret, o = 0;
+
+	received_path(m->sender, sender, sizeof(sender));
+	received_path(rcpt, to, sizeof(to));
+	clean_helo(m->helo, helo, sizeof(helo));
+	if (strcmp(cfg->client_ip, "unknown") == 0)
+		ip[0] = '\0';
+	else
+		snprintf(ip, sizeof(ip), " [%s%s]", strchr(cfg->client_ip,
+		    ':') ? "IPv6:" : "", cfg->client_ip);
+	if (localtime_r(&m->arrival, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
+		return -1;
+	if (!cfg->no_return_path)
+		o = snprintf(out, cap, "Return-Path: <%s>%s", sender, nl);
+	if (o >= 0 && (size_t)o < cap && cfg->delivered_to)
+		o += snprintf(out + o, cap - (size_t)o, "Delivered-To: %s%s",
+		    rcpt->addr, nl);
+	snprintf(forpart, sizeof(forpart), "%s\tfor <%s>", nl, to);
+	if (o < 0 || (size_t)o >= cap)
+		return -1;
+	ret = snprintf(out + o, cap - (size_t)o,
+	    "Received: from %s (%s%s)%s\tby %s (pipesmtpd) with %s id %s%s;"
+	    " %s%s", helo, cfg->client_host, ip, nl, cfg->hostname, m->with,
+	    m->queue_id, m->nrcpt == 1 ? forpart : "", date, nl);
+	if (ret < 0 || (size_t)ret >= cap - (size_t)o)
+		return -1;
+	return o + ret;
+}
+

@@ -1,0 +1,38 @@
+/*
+ * received.h - the header block pipesmtpd adds to a message.
+ *
+ * received_headers() writes, for one recipient, Return-Path (unless
+ * --no-return-path), Delivered-To (with --delivered-to) and the Received
+ * line, with the line ends the command gets (--crlf).  The session calls
+ * it once when the block is the same for every recipient and spools it
+ * ahead of the message; deliver.c calls it per recipient otherwise.
+ * received_path() writes an address as RFC 5321 does, for the headers
+ * and the log.  Nothing here reads or writes a file.
+ */
+#ifndef PIPESMTPD_RECEIVED_H
+#define PIPESMTPD_RECEIVED_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "address.h"
+#include "config.h"
+
+#define RECEIVED_HEADERS_MAX	8192	/* the added block, with its NUL */
+#define RECEIVED_PATH_MAX	(2 * ADDR_PART_MAX + 8)	/* a quoted address */
+
+/* What the added headers say about one message. */
+struct received_msg {
+	const struct address *sender;	/* internal form */
+	const char *helo;		/* client's HELO/EHLO/LHLO name */
+	const char *with;		/* SMTP, ESMTP, UTF8SMTP, LMTP... */
+	const char *queue_id;
+	size_t nrcpt;			/* recipients: "for <...>" if one */
+	time_t arrival;			/* for the Received date */
+};
+
+int received_headers(const struct config *cfg, const struct received_msg *m,
+    const struct address *rcpt, char *out, size_t cap);
+void received_path(const struct address *a, char *out, size_t cap);
+
+#endif

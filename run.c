@@ -1,0 +1,574 @@
+/*
+ * run.c - start, feed, time and reap one command.
+ *
+ * Entry points: run_command(), run_resolve() (argv[0] found in PATH),
+ * run_step_name() and run_step_object() (a failed start in words), and
+ * the deadline helpers run_now_plus() and run_ms_until().  The command
+ * is started with posix_spawn(), or fork() and execve() when it must
+ * switch accounts first, never through a shell, in its own process group
+ * so a timeout kills its children too.  Its stdin is /dev/null, the spool
+ * itself reopened read-only through /proc (headers shared by all
+ * recipients are at its head), or a pipe fed with the caller's headers
+ * and the spool; never a descriptor it could write to or share an offset
+ * through.  The child's only descriptors are 0, 1 and 2 (everything else
+ * is close-on-exec).  This module never decides what a run means: the
+ * caller maps struct run_end to an outcome.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <spawn.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run.h"
+
+static const char *const step_names[] = {
+	"", "memory", "pipe", "fork", "spawn", "dup2", "setgroups", "setgid",
+	"setuid", "chdir", "exec"
+};
+
+/* Progress of the parent's side of a run. */
+struct pump {
+	int in_fd, out_fd;		/* -1 once closed */
+	unsigned long long sent;	/* octets of head + spool written */
+	char buf[65536];
+	size_t bpos, blen;
+	int no_splice;			/* splice() refused: copy instead */
+};
+
+/* run_now_plus - CLOCK_MONOTONIC now, plus seconds */
+struct timespec
+run_now_plus(unsigned seconds)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += seconds;
+	return t;
+}
+
+/* run_ms_until - milliseconds from now until t, 0 if past */
+int
+run_ms_until(const struct timespec *t)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(t->tv_sec - now.tv_sec) * 1000 +
+	    (t->tv_nsec - now.tv_nsec) / 1000000;
+	if (ms <= 0)
+		return 0;
+	return ms > 60000 ? 60000 : (int)ms;
+}
+
+/* runnable - 0 if path is an executable regular file, else -1 and errno.
+ * Checked before the spawn as well, because where posix_spawn cannot
+ * report a failed exec the child's exit 127 would read as permanent. */
+static int
+runnable(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EACCES;
+		return -1;
+	}
+	return access(path, X_OK);
+}
+
+/* run_resolve - argv[0] as a path: PATH lookup for a bare name */
+int
+run_resolve(const char *name, const char *path, char *out, size_t cap)
+{
+	const char *p = path;
+	int ret;
+
+	if (strchr(name, '/') != NULL) {
+		ret = snprintf(out, cap, "%s", name);
+		if (ret < 0 || (size_t)ret >= cap) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		return runnable(out);
+	}
+	while (*p != '\0') {
+		size_t n = strcspn(p, ":");
+
+		ret = snprintf(out, cap, "%.*s%s%s", (int)n, p, n ? "/" : "./",
+		    name);
+		if (ret >= 0 && (size_t)ret < cap && runnable(out) == 0)
+			return 0;
+		p += n + (p[n] == ':');
+	}
+	errno = ENOENT;
+	return -1;
+}
+
+/* child_fail - in the child: tell the parent which step failed and why
+ * through the status pipe, and exit EX_TEMPFAIL: the administrator can
+ * fix it before the sender retries */
+static void __attribute__((noreturn))
+child_fail(int status_fd, enum run_step step, int err)
+{
+	struct run_report rep = { step, err };
+
+	if (write(status_fd, &rep, sizeof(rep)) < 0)
+		_exit(EX_TEMPFAIL);
+	_exit(EX_TEMPFAIL);
+}
+
+/* switch_account - in the child: groups, gid, uid, in that order, each
+ * checked; then the home, or / when it is missing (HOME still names it) */
+static void
+switch_account(const struct run_account *a, int status_fd)
+{
+	if (setgroups((size_t)a->ngroups, a->groups) == -1)
+		child_fail(status_fd, RUN_STEP_SETGROUPS, errno);
+	if (setgid(a->gid) == -1)
+		child_fail(status_fd, RUN_STEP_SETGID, errno);
+	if (getgid() != a->gid || getegid() != a->gid)
+		child_fail(status_fd, RUN_STEP_SETGID, EPERM);
+	if (setuid(a->uid) == -1)
+		child_fail(status_fd, RUN_STEP_SETUID, errno);
+	if (getuid() != a->uid || geteuid() != a->uid)
+		child_fail(status_fd, RUN_STEP_SETUID, EPERM);
+	if (chdir(a->home_missing ? "/" : a->home) == -1)
+		child_fail(status_fd, RUN_STEP_CHDIR, errno);
+}
+
+/* child_exec - in the child: fds, process group, signals, account, exec */
+static void
+child_exec(const struct run *r, int in_fd, int out_fd, int status_fd)
+{
+	sigset_t none;
+
+	setpgid(0, 0);
+	if (in_fd < 0)
+		in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
+	    dup2(out_fd, 2) < 0)
+		child_fail(status_fd, RUN_STEP_DUP2, errno);
+	/* ignored signals survive exec: give the command the defaults */
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGXFSZ, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (r->acct != NULL)
+		switch_account(r->acct, status_fd);
+	execve(r->argv[0], r->argv, r->envp);
+	child_fail(status_fd, RUN_STEP_EXEC, errno);
+}
+
+/* input_done - stop feeding; a short spool must not count as delivered */
+static void
+input_done(struct run *r, struct pump *p, int short_read)
+{
+	close(p->in_fd);
+	p->in_fd = -1;
+	if (short_read)
+		r->end.short_input = 1;
+}
+
+/* refill - the next buffer of head or spool octets; -1 on a short spool */
+static int
+refill(struct run *r, struct pump *p)
+{
+	unsigned long long off = p->sent, total = r->headlen + r->spool_len;
+	size_t want = sizeof(p->buf);
+	ssize_t n;
+
+	p->bpos = 0;
+	if (off < r->headlen) {
+		p->blen = r->headlen - (size_t)off;
+		memcpy(p->buf, r->head + off, p->blen);
+		return 0;
+	}
+	if (total - off < want)
+		want = (size_t)(total - off);
+	n = pread(r->spool_fd, p->buf, want, (off_t)(off - r->headlen));
+	p->blen = n > 0 ? (size_t)n : 0;
+	return n > 0 ? 0 : -1;
+}
+
+/* splice_spool - spool to pipe inside the kernel: 1 moved (or refused:
+ * p->no_splice tells), 0 would block, -1 the reader is gone, -2 the spool
+ * is shorter than it should be */
+static int
+splice_spool(struct run *r, struct pump *p)
+{
+	loff_t off = (loff_t)(p->sent - r->headlen);
+	unsigned long long left = r->headlen + r->spool_len - p->sent;
+	ssize_t n = splice(r->spool_fd, &off, p->in_fd, NULL,
+	    left < (1u << 20) ? (size_t)left : (1u << 20), SPLICE_F_NONBLOCK);
+
+	if (n > 0)
+		p->sent += (unsigned long long)n;
+	else if (n < 0 && (errno == EINVAL || errno == ENOSYS))
+		p->no_splice = 1;
+	else if (n < 0 && errno == EAGAIN)
+		return 0;
+	else if (n < 0 && errno == EPIPE)
+		return -1;
+	else if (n == 0 || errno != EINTR)
+		return -2;
+	return 1;
+}
+
+/* pump_input - move head + spool into the command's stdin as far as the
+ * pipe takes it.  EPIPE is not a failure: a command may stop reading. */
+static void
+pump_input(struct run *r, struct pump *p)
+{
+	unsigned long long total = r->headlen + r->spool_len;
+
+	while (p->in_fd >= 0) {
+		ssize_t n;
+
+		if (p->bpos == p->blen && p->sent >= total) {
+			input_done(r, p, 0);
+			return;
+		}
+		if (p->bpos == p->blen && p->sent >= r->headlen &&
+		    !p->no_splice) {
+			int moved = splice_spool(r, p);
+
+			if (moved < 0)
+				input_done(r, p, moved == -2);
+			if (moved <= 0)
+				return;
+			continue;
+		}
+		if (p->bpos == p->blen && refill(r, p) == -1) {
+			input_done(r, p, 1);
+			return;
+		}
+		n = write(p->in_fd, p->buf + p->bpos, p->blen - p->bpos);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {			/* EPIPE: it stopped reading */
+			input_done(r, p, 0);
+			return;
+		}
+		p->bpos += (size_t)n;
+		p->sent += (unsigned long long)n;
+	}
+}
+
+/* drain_output - read what the command wrote; keep the first
+ * RUN_CAPTURE_MAX octets */
+static void
+drain_output(struct run *r, struct pump *p)
+{
+	char buf[8192];
+
+	while (p->out_fd >= 0) {
+		ssize_t n = read(p->out_fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close(p->out_fd);
+			p->out_fd = -1;
+			return;
+		}
+		if (r->outlen < RUN_CAPTURE_MAX) {
+			size_t keep = RUN_CAPTURE_MAX - r->outlen;
+
+			if ((size_t)n < keep)
+				keep = (size_t)n;
+			memcpy(r->out + r->outlen, buf, keep);
+			r->outlen += keep;
+		}
+	}
+}
+
+/* child_fd - a descriptor that polls readable when the child exits
+ * (pidfd_open, close-on-exec by birth), or -1 where there is none */
+static int
+child_fd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	return -1;
+#endif
+}
+
+/* reap - waitpid() for the child: 1 when it has ended (reaped, or
+ * waitpid() failed: end.wait_errno says why), 0 while it runs.  A
+ * failure other than EINTR ends the wait: under an ignored SIGCHLD the
+ * kernel reaps the child itself and its status is lost, so the run has
+ * no exit status to read, and the outcome says so */
+static int
+reap(struct run *r, pid_t pid, int flags)
+{
+	pid_t w;
+
+	do
+		w = waitpid(pid, &r->end.status, flags);
+	while (w < 0 && errno == EINTR);
+	if (w == pid)
+		r->end.reaped = 1;
+	else if (w < 0)
+		r->end.wait_errno = errno;
+	return w != 0;
+}
+
+/* kill_group - the deadline passed: the whole group dies, its own
+ * children too, and the child is reaped */
+static void
+kill_group(struct run *r, pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	r->end.timed_out = 1;
+	reap(r, pid, 0);
+}
+
+/* watch - the parent's loop: feed stdin, drain output, wait for the exit
+ * (not for the pipe to close: a background child may keep it open) */
+static void
+watch(struct run *r, pid_t pid, struct pump *p)
+{
+	int exitfd = child_fd(pid);
+
+	for (;;) {
+		struct pollfd fds[3];
+		nfds_t n = 0;
+		int ms;
+
+		if (reap(r, pid, WNOHANG))
+			break;
+		ms = run_ms_until(&r->deadline);
+		if (ms == 0) {
+			kill_group(r, pid);
+			break;
+		}
+		if (p->out_fd >= 0)
+			fds[n++] = (struct pollfd){ p->out_fd, POLLIN, 0 };
+		if (p->in_fd >= 0)
+			fds[n++] = (struct pollfd){ p->in_fd, POLLOUT, 0 };
+		if (exitfd >= 0)
+			fds[n++] = (struct pollfd){ exitfd, POLLIN, 0 };
+		else if (ms > 20)
+			ms = 20;	/* no pidfd: tick while it runs */
+		if (poll(fds, n, ms) > 0) {
+			drain_output(r, p);
+			pump_input(r, p);
+		}
+	}
+	if (exitfd >= 0)
+		close(exitfd);
+	drain_output(r, p);
+}
+
+/* reopen_spool - the spool opened again through /proc: read-only, with
+ * an offset of its own at 0, so nothing a command (or a child it leaves
+ * behind) does to its stdin reaches another recipient's copy.  -1 where
+ * /proc is missing (chroots, sandboxes) or names another file: never a
+ * dup, whose offset would be shared and whose access is read-write */
+static int
+reopen_spool(int fd)
+{
+	char path[64];
+	struct stat ours, theirs;
+	int nfd, ret;
+
+	ret = snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (ret < 0 || (size_t)ret >= sizeof(path))
+		return -1;
+	nfd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (nfd < 0)
+		return -1;
+	if (fstat(fd, &ours) == -1 || fstat(nfd, &theirs) == -1 ||
+	    ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino) {
+		close(nfd);
+		return -1;
+	}
+	return nfd;
+}
+
+/* close_all - close the descriptors that are open */
+static void
+close_all(int *fds, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* open_stdio - fds[0] the child's stdin (-1: /dev/null), fds[1] our end
+ * of its stdin pipe, fds[2] our end of its output pipe, fds[3] its end,
+ * fds[4] and fds[5] the exec status pipe of our own child code (posix_spawn
+ * reports for itself); all close-on-exec from birth */
+static int
+open_stdio(struct run *r, int fds[6])
+{
+	int saved;
+
+	fds[0] = fds[1] = fds[2] = fds[3] = fds[4] = fds[5] = -1;
+	if (r->acct != NULL && pipe2(fds + 4, O_CLOEXEC) == -1)
+		return -1;
+	if (pipe2(fds + 2, O_CLOEXEC) == -1)
+		goto fail;
+	if (r->input == RUN_IN_SPOOL &&
+	    (fds[0] = reopen_spool(r->spool_fd)) >= 0)
+		return 0;
+	if (r->input == RUN_IN_SPOOL)
+		r->input = RUN_IN_PIPE;	/* the spool, headers and all, piped */
+	if (r->input == RUN_IN_PIPE && pipe2(fds, O_CLOEXEC) == 0)
+		return 0;
+	if (r->input == RUN_IN_NULL)
+		return 0;
+fail:
+	saved = errno;
+	close_all(fds, 6);
+	errno = saved;
+	return -1;
+}
+
+/* spawn - start the command without copying the server's address space
+ * (posix_spawn, vfork-like on Linux), set up as child_exec() does: own
+ * process group, fds 0, 1, 2 only, every signal at its default and none
+ * blocked.  An exec failure comes back as the error. */
+static pid_t
+spawn(const struct run *r, int in_fd, int out_fd)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t all, none;
+	pid_t pid = -1;
+	int err;
+
+	if ((err = posix_spawn_file_actions_init(&fa)) != 0)
+		goto out;
+	if ((err = posix_spawnattr_init(&at)) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		goto out;
+	}
+	sigfillset(&all);
+	sigemptyset(&none);
+	err = in_fd >= 0 ? posix_spawn_file_actions_adddup2(&fa, in_fd, 0) :
+	    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (err == 0)
+		err = posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+	if (err == 0)
+		err = posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
+	if (err == 0)
+		err = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
+		    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	if (err == 0)
+		err = posix_spawnattr_setsigdefault(&at, &all);
+	if (err == 0)
+		err = posix_spawnattr_setsigmask(&at, &none);
+	if (err == 0)
+		err = posix_spawn(&pid, r->argv[0], &fa, &at, r->argv,
+		    r->envp);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+out:
+	errno = err;
+	return err == 0 ? pid : -1;
+}
+
+/* start_failed - run_command() could not start the command: -1 */
+static int
+start_failed(struct run *r, enum run_step step, int err)
+{
+	r->failed.step = step;
+	r->failed.err = err;
+	return -1;
+}
+
+/* run_command - fork/exec with the chosen stdin and an output pipe; -1
+ * when the command could not be started (r->failed says where).  What
+ * it fills in (out, outlen, end, failed) must start zeroed. */
+int
+run_command(struct run *r)
+{
+	/* malloc, not calloc: the 64 KiB buffer is only touched when a pipe
+	 * must be fed by copying, not on every delivery */
+	struct pump *p = malloc(sizeof(*p));
+	int fds[6], saved;
+	pid_t pid;
+
+	if (p == NULL)
+		return start_failed(r, RUN_STEP_MEMORY, ENOMEM);
+	p->sent = 0;
+	p->bpos = p->blen = 0;
+	p->no_splice = 0;
+	if (open_stdio(r, fds) == -1) {
+		free(p);
+		return start_failed(r, RUN_STEP_PIPE, errno);
+	}
+	/* switching accounts needs our own child code; else the cheap path */
+	pid = r->acct != NULL ? fork() : spawn(r, fds[0], fds[3]);
+	if (pid == 0)
+		child_exec(r, fds[0], fds[3], fds[5]);
+	saved = errno;
+	close_all((int []){ fds[0], fds[3], fds[5] }, 3);
+	p->in_fd = fds[1];
+	p->out_fd = fds[2];
+	if (pid < 0) {
+		close_all((int []){ fds[1], fds[2], fds[4] }, 3);
+		free(p);
+		return start_failed(r, r->acct != NULL ? RUN_STEP_FORK :
+		    RUN_STEP_SPAWN, saved);
+	}
+	setpgid(pid, pid);	/* as the child does: no race with kill */
+	fcntl(p->out_fd, F_SETFL, O_NONBLOCK);
+	if (p->in_fd >= 0)
+		fcntl(p->in_fd, F_SETFL, O_NONBLOCK);
+	pump_input(r, p);
+	watch(r, pid, p);
+	/* the child has exited: the status pipe holds a report or is empty */
+	if (fds[4] < 0 || read(fds[4], &r->failed, sizeof(r->failed)) !=
+	    (ssize_t)sizeof(r->failed) || r->failed.step <= RUN_STEP_NONE ||
+	    r->failed.step > RUN_STEP_EXEC)
+		r->failed.step = RUN_STEP_NONE;
+	close_all((int []){ p->in_fd, p->out_fd, fds[4] }, 3);
+	free(p);
+	return 0;
+}
+
+/* run_step_name - the word for a start-up step in a failure text */
+const char *
+run_step_name(enum run_step step)
+{
+	return step_names[step];
+}
+
+/* run_step_object - what r's failed step failed on, for the text, or
+ * NULL */
+const char *
+run_step_object(const struct run *r)
+{
+	if (r->failed.step == RUN_STEP_EXEC ||
+	    r->failed.step == RUN_STEP_SPAWN)
+		return r->argv[0];
+	if (r->failed.step == RUN_STEP_CHDIR)
+		return r->acct->home_missing ? "/" : r->acct->home;
+	return NULL;
+}

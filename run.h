@@ -1,0 +1,95 @@
+/*
+ * run.h - start, feed, time and reap one command.
+ *
+ * run_command() starts an argv (posix_spawn, or fork and execve when it
+ * must switch accounts first; never a shell) in a process group of its
+ * own, feeds its stdin, keeps the first RUN_CAPTURE_MAX octets of what it
+ * writes, kills the group at the deadline and reaps it.  It reports how
+ * the run ended (struct run_end) or which start-up step failed (struct
+ * run_report).  What to run, and what the end means for a message, is
+ * the caller's business (deliver.c).
+ */
+#ifndef PIPESMTPD_RUN_H
+#define PIPESMTPD_RUN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define RUN_CAPTURE_MAX	4096	/* command output kept */
+#define RUN_GROUPS_MAX	256	/* supplementary groups of an account */
+
+/* How one run of a command ended, as the runner saw it. */
+struct run_end {
+	int status;		/* wait status, valid only when reaped */
+	int reaped;		/* waitpid() returned the child */
+	int wait_errno;		/* waitpid() failed with this, or 0 */
+	int timed_out;		/* killed at the deadline */
+	int short_input;	/* the spool ended early */
+};
+
+/* The account a command runs as (--as-recipient). */
+struct run_account {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[RUN_GROUPS_MAX];	/* supplementary groups */
+	int ngroups;
+	char home[1024];
+	int home_missing;		/* no directory there: run in / */
+};
+
+/* The steps of starting a command, named in the failure text. */
+enum run_step {
+	RUN_STEP_NONE,		/* it started */
+	RUN_STEP_MEMORY,
+	RUN_STEP_PIPE,		/* its stdin, output or status pipe */
+	RUN_STEP_FORK,
+	RUN_STEP_SPAWN,		/* posix_spawn(): fork and exec in one */
+	RUN_STEP_DUP2,		/* fds 0, 1, 2 in the child */
+	RUN_STEP_SETGROUPS,
+	RUN_STEP_SETGID,
+	RUN_STEP_SETUID,
+	RUN_STEP_CHDIR,
+	RUN_STEP_EXEC
+};
+
+/* Why a command did not start: the child writes it to the parent
+ * through the close-on-exec status pipe (one write, atomic). */
+struct run_report {
+	int step;			/* enum run_step */
+	int err;			/* errno */
+};
+
+/* What a command reads on stdin. */
+enum run_input {
+	RUN_IN_NULL,		/* /dev/null: --rcpt-check */
+	RUN_IN_PIPE,		/* head, then the spool, through a pipe */
+	RUN_IN_SPOOL		/* the spool itself, reopened read-only (no
+				   /proc: RUN_IN_PIPE instead) */
+};
+
+/* One command run: what goes in, what came out, how it ended. */
+struct run {
+	char *const *argv;		/* argv[0] already resolved */
+	char *const *envp;
+	enum run_input input;
+	const struct run_account *acct;	/* NULL: the server's own ids */
+	const char *head;		/* prepended headers */
+	size_t headlen;
+	int spool_fd;
+	unsigned long long spool_len;
+	struct timespec deadline;	/* CLOCK_MONOTONIC */
+	char out[RUN_CAPTURE_MAX];	/* first RUN_CAPTURE_MAX octets */
+	size_t outlen;
+	struct run_end end;		/* how it ended */
+	struct run_report failed;	/* step RUN_STEP_NONE: it started */
+};
+
+int run_command(struct run *r);
+int run_resolve(const char *name, const char *path, char *out, size_t cap);
+const char *run_step_name(enum run_step step);
+const char *run_step_object(const struct run *r);
+struct timespec run_now_plus(unsigned seconds);
+int run_ms_until(const struct timespec *t);
+
+#endif

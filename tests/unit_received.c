@@ -1,0 +1,290 @@
+/*
+ * unit_received.c - the header block pipesmtpd adds (received.h):
+ * Return-Path, Delivered-To and Received as the man page shows them, at
+ * a fixed time; the options that change them; CRLF line ends; a HELO
+ * that tries to end a line or start a header of its own; a block that
+ * does not fit, which is refused whole, never cut.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "address.h"
+#include "config.h"
+#include "received.h"
+#include "unit.h"
+
+/* The header fixture: the man page's Received example, at a fixed time. */
+struct hdr_fixture {
+	struct config cfg;
+	struct received_msg msg;
+	struct address sender, rcpt;
+};
+
+static void
+hdr_setup(struct hdr_fixture *f)
+{
+	size_t used;
+
+	memset(f, 0, sizeof(*f));
+	setenv("TZ", "UTC", 1);
+	tzset();
+	f->cfg.hostname = "mx.test";
+	f->cfg.client_ip = "192.0.2.1";
+	f->cfg.client_host = "unknown";
+	f->cfg.null_sender = "";
+	ck_assert_int_eq(address_parse("<s@x.org>", 9, ADDR_ALLOW_NULL,
+	    &f->sender, &used), ADDR_OK);
+	ck_assert_int_eq(address_parse("<r@mx.test>", 11, 0, &f->rcpt,
+	    &used), ADDR_OK);
+	f->msg.sender = &f->sender;
+	f->msg.helo = "client.example";
+	f->msg.with = "ESMTP";
+	f->msg.queue_id = "QID1";
+	f->msg.nrcpt = 1;
+	f->msg.arrival = 1700000000;	/* Tue, 14 Nov 2023 22:13:20 +0000 */
+}
+
+/* starts - whether s begins with prefix */
+static int
+starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+#define DATE	"Tue, 14 Nov 2023 22:13:20 +0000"
+
+/* headers - received_headers into a large buffer; checks the length */
+static int
+headers(struct hdr_fixture *f, char *out, size_t cap)
+{
+	int n;
+
+	memset(out, 'Z', cap);
+	n = received_headers(&f->cfg, &f->msg, &f->rcpt, out, cap);
+	if (n >= 0) {
+		ck_assert_msg((size_t)n < cap, "length %d with cap %zu", n,
+		    cap);
+		ck_assert_msg(out[n] == '\0', "not NUL-terminated");
+		ck_assert_uint_eq(strlen(out), (size_t)n);
+	}
+	return n;
+}
+
+START_TEST(test_headers_default)
+{
+	struct hdr_fixture f;
+	char out[2048];
+
+	hdr_setup(&f);
+	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
+	ck_assert_str_eq(out,
+	    "Return-Path: <s@x.org>\n"
+	    "Received: from client.example (unknown [192.0.2.1])\n"
+	    "\tby mx.test (pipesmtpd) with ESMTP id QID1\n"
+	    "\tfor <r@mx.test>; " DATE "\n");
+}
+END_TEST
+
+START_TEST(test_headers_many_rcpts)
+{
+	struct hdr_fixture f;
+	char out[2048];
+
+	hdr_setup(&f);
+	f.msg.nrcpt = 2;
+	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
+	ck_assert_str_eq(out,
+	    "Return-Path: <s@x.org>\n"
+	    "Received: from client.example (unknown [192.0.2.1])\n"
+	    "\tby mx.test (pipesmtpd) with ESMTP id QID1; " DATE "\n");
+	ck_assert_ptr_null(strstr(out, "for <"));
+}
+END_TEST
+
+START_TEST(test_headers_options)
+{
+	struct hdr_fixture f;
+	char out[2048];
+
+	hdr_setup(&f);
+	f.cfg.no_return_path = 1;
+	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
+	ck_assert_msg(starts(out, "Received: "), "\"%s\"", out);
+	ck_assert_ptr_null(strstr(out, "Return-Path"));
+
+	f.cfg.no_return_path = 0;
+	f.cfg.delivered_to = 1;
+	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
+	ck_assert_msg(starts(out, "Return-Path: <s@x.org>\n"
+	    "Delivered-To: r@mx.test\nReceived: from client.example "),
+	    "\"%s\"", out);
+
+	f.cfg.no_return_path = 1;
+	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
+	ck_assert_msg(starts(out, "Delivered-To: r@mx.test\nReceived: "),
+	    "\"%s\"", out);
+
+	f.cfg.no_return_path = 0;
+	f.cfg.delivered_to = 0;
+	f.msg.with = "UTF8SMTP";
+	f.cfg.client_host = "client.example.net";
+	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "(client.example.net [192.0.2.1])") != NULL,
+	    "\"%s\"", out);
+	ck_assert_msg(strstr(out, " with UTF8SMTP id QID1") != NULL, "\"%s\"",
+	    out);
+}
+END_TEST
+
+START_TEST(test_headers_null_sender)
+{
+	struct hdr_fixture f;
+	struct address null;
+	char out[2048];
+	size_t used;
+
+	hdr_setup(&f);
+	ck_assert_int_eq(address_parse("<>", 2, ADDR_ALLOW_NULL, &null,
+	    &used), ADDR_OK);
+	f.msg.sender = &null;
+	f.cfg.null_sender = "MAILER-DAEMON";	/* never in Return-Path */
+	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
+	ck_assert_msg(starts(out, "Return-Path: <>\n"), "\"%s\"", out);
+}
+END_TEST
+
+START_TEST(test_headers_crlf)
+{
+	struct hdr_fixture f;
+	char out[2048];
+	int n, i, lines = 0;
+
+	hdr_setup(&f);
+	f.cfg.crlf = 1;
+	f.cfg.delivered_to = 1;
+	n = headers(&f, out, sizeof(out));
+	ck_assert_int_gt(n, 0);
+	for (i = 0; i < n; i++) {
+		if (out[i] == '\n') {
+			ck_assert_msg(i > 0 && out[i - 1] == '\r',
+			    "bare LF at %d: \"%s\"", i, out);
+			lines++;
+		} else if (out[i] == '\r') {
+			ck_assert_msg(out[i + 1] == '\n', "bare CR at %d", i);
+		}
+	}
+	ck_assert_int_eq(lines, 5);
+	ck_assert_msg(n >= 2 && out[n - 2] == '\r' && out[n - 1] == '\n',
+	    "does not end in CRLF");
+	ck_assert_msg(strstr(out, "\tfor <r@mx.test>; " DATE "\r\n") != NULL,
+	    "\"%s\"", out);
+}
+END_TEST
+
+/* each_line_is_ours - every line of the block starts a known header or
+ * continues one with whitespace */
+static void
+each_line_is_ours(const char *out, const char *helo)
+{
+	const char *p = out;
+
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+
+		ck_assert_msg(strncmp(p, "Return-Path: ", 13) == 0 ||
+		    strncmp(p, "Delivered-To: ", 14) == 0 ||
+		    strncmp(p, "Received: ", 10) == 0 || *p == '\t' ||
+		    *p == ' ', "HELO \"%s\" started a line: \"%s\"", helo, p);
+		ck_assert_msg(nl != NULL, "unterminated line");
+		ck_assert_msg(memchr(p, '\r', (size_t)(nl - p)) == NULL,
+		    "HELO \"%s\": CR inside a line", helo);
+		p = nl + 1;
+	}
+}
+
+START_TEST(test_headers_helo_sanitised)
+{
+	static const char *const helos[] = {
+		"evil\r\nX-Injected: yes", "evil\nX-Injected: yes",
+		"evil\rX-Injected: yes", "evil\n\nbody", "\n", "a\013\014b",
+		"\xc3\xa9\xff", "x\n\tfolded",
+	};
+	struct hdr_fixture f;
+	char out[2048];
+	size_t i, j;
+
+	hdr_setup(&f);
+	f.cfg.delivered_to = 1;
+	for (i = 0; i < sizeof(helos) / sizeof(helos[0]); i++) {
+		f.msg.helo = helos[i];
+		ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
+		each_line_is_ours(out, helos[i]);
+		for (j = 0; out[j] != '\0'; j++)
+			ck_assert_msg((unsigned char)out[j] < 127 &&
+			    ((unsigned char)out[j] >= 32 || out[j] == '\t' ||
+			    out[j] == '\n'), "HELO %zu: octet %d", i,
+			    (unsigned char)out[j]);
+		ck_assert_ptr_null(strstr(out, "\nX-Injected"));
+	}
+}
+END_TEST
+
+START_TEST(test_headers_do_not_fit)
+{
+	struct hdr_fixture f;
+	char out[2048];
+	int n;
+
+	hdr_setup(&f);
+	n = headers(&f, out, sizeof(out));
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(headers(&f, out, (size_t)n + 1), n);
+	ck_assert_int_eq(received_headers(&f.cfg, &f.msg, &f.rcpt, out,
+	    (size_t)n), -1);
+	ck_assert_int_eq(received_headers(&f.cfg, &f.msg, &f.rcpt, out, 30),
+	    -1);
+	ck_assert_int_eq(received_headers(&f.cfg, &f.msg, &f.rcpt, out, 10),
+	    -1);
+	f.cfg.delivered_to = 1;
+	ck_assert_int_eq(received_headers(&f.cfg, &f.msg, &f.rcpt, out, 40),
+	    -1);
+}
+END_TEST
+
+START_TEST(test_headers_long_helo_fits_or_fails)
+{
+	/* a 255-octet HELO: the block either fits whole or is refused */
+	struct hdr_fixture f;
+	char helo[256], out[4096];
+	int n;
+
+	hdr_setup(&f);
+	memset(helo, 'h', 255);
+	helo[255] = '\0';
+	f.msg.helo = helo;
+	n = headers(&f, out, sizeof(out));
+	ck_assert_int_gt(n, 255);
+	ck_assert_ptr_nonnull(strstr(out, helo));
+	ck_assert_int_eq(received_headers(&f.cfg, &f.msg, &f.rcpt, out, 200),
+	    -1);
+}
+END_TEST
+
+Suite *
+received_suite(void)
+{
+	Suite *s = suite_create("received");
+	TCase *tc = tcase_create("headers");
+
+	tcase_add_test(tc, test_headers_default);
+	tcase_add_test(tc, test_headers_many_rcpts);
+	tcase_add_test(tc, test_headers_options);
+	tcase_add_test(tc, test_headers_null_sender);
+	tcase_add_test(tc, test_headers_crlf);
+	tcase_add_test(tc, test_headers_helo_sanitised);
+	tcase_add_test(tc, test_headers_do_not_fit);
+	tcase_add_test(tc, test_headers_long_helo_fits_or_fails);
+	suite_add_tcase(s, tc);
+	return s;
+}
