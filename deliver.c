@@ -25,6 +25,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "deadline.h"
 #include "deliver.h"
 #include "log.h"
 #include "received.h"
@@ -459,12 +460,9 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
 	char path[RECEIVED_PATH_MAX], to[4 * RECEIVED_PATH_MAX];
 	char from[4 * RECEIVED_PATH_MAX];
 	char how[64], text[4 * DELIVER_TEXT_MAX + 4];
-	struct timespec now;
 	double delay;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	delay = (double)(now.tv_sec - msg->start.tv_sec) +
-	    (double)(now.tv_nsec - msg->start.tv_nsec) / 1e9;
+	delay = (double)(deadline_now() - msg->start) / DEADLINE_SECOND;
 	if (out->status >= 0 && WIFEXITED(out->status))
 		snprintf(how, sizeof(how), "exit %d",
 		    WEXITSTATUS(out->status));
@@ -517,8 +515,8 @@ feed_command(const struct config *cfg, const struct deliver_msg *msg,
 	    r->acct ? r->acct->home : NULL, out) == 0) {
 		r->spool_fd = msg->spool_fd;
 		r->spool_len = msg->spool_len;
-		r->deadline = run_now_plus(cfg->delivery_timeout);
-		if (msg->deadline.tv_sec < r->deadline.tv_sec)
+		r->deadline = deadline_in(cfg->delivery_timeout);
+		if (msg->deadline < r->deadline)
 			r->deadline = msg->deadline;
 		if (execute(r, &c, out) == 0)
 			deliver_map_end(&r->end, r->out, r->outlen, out);
@@ -603,7 +601,7 @@ refused(const struct config *cfg, const struct deliver_msg *msg,
 		set_text(out, OUT_PERM, "5.1.1", "no such user");
 	else if (hlen < 0)
 		set_text(out, OUT_TEMP, "4.3.0", "headers too long");
-	else if (run_ms_until(&msg->deadline) == 0)
+	else if (deadline_ms_left(msg->deadline, 1) == 0)
 		set_text(out, OUT_TEMP, "4.3.0",
 		    "delivery time limit reached");
 	else
@@ -663,7 +661,7 @@ deliver_rcpt_check(const struct config *cfg, const struct deliver_vars *v,
 		    ENOMEM);
 	} else if (build_command(&c, cfg, cfg->rcpt_check, v, NULL, NULL,
 	    out) == 0) {
-		r->deadline = run_now_plus(cfg->delivery_timeout);
+		r->deadline = deadline_in(cfg->delivery_timeout);
 		if (execute(r, &c, out) == 0)
 			deliver_map_check(&r->end, r->out, r->outlen, out);
 	}

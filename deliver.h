@@ -53,8 +53,8 @@ struct deliver_msg {
 	const char *queue_id;
 	size_t nrcpt;			/* recipients in the transaction */
 	time_t arrival;			/* for the Received date */
-	struct timespec start;		/* CLOCK_MONOTONIC at the final dot */
-	struct timespec deadline;	/* CLOCK_MONOTONIC end of all */
+	long long start;		/* deadline_now() at the final dot */
+	long long deadline;		/* the end of all, deadline.h */
 };
 
 /* Values the placeholders and the environment are made from. */

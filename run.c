@@ -2,8 +2,8 @@
  * run.c - start, feed, time and reap one command.
  *
  * Entry points: run_command(), run_resolve() (argv[0] found in PATH),
- * run_step_name() and run_step_object() (a failed start in words), and
- * the deadline helpers run_now_plus() and run_ms_until().  The command
+ * run_step_name() and run_step_object() (a failed start in words); its
+ * deadline is a deadline.h one.  The command
  * is started with posix_spawn(), or fork() and execve() when it must
  * switch accounts first, never through a shell, in its own process group
  * so a timeout kills its children too.  Its stdin is /dev/null, the spool
@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "run.h"
 
 static const char *const step_names[] = {
@@ -46,32 +47,6 @@ struct pump {
 	size_t bpos, blen;
 	int no_splice;			/* splice() refused: copy instead */
 };
-
-/* run_now_plus - CLOCK_MONOTONIC now, plus seconds */
-struct timespec
-run_now_plus(unsigned seconds)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += seconds;
-	return t;
-}
-
-/* run_ms_until - milliseconds from now until t, 0 if past */
-int
-run_ms_until(const struct timespec *t)
-{
-	struct timespec now;
-	long long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(t->tv_sec - now.tv_sec) * 1000 +
-	    (t->tv_nsec - now.tv_nsec) / 1000000;
-	if (ms <= 0)
-		return 0;
-	return ms > 60000 ? 60000 : (int)ms;
-}
 
 /* runnable - 0 if path is an executable regular file, else -1 and errno.
  * Checked before the spawn as well, because where posix_spawn cannot
@@ -359,7 +334,7 @@ watch(struct run *r, pid_t pid, struct pump *p)
 
 		if (reap(r, pid, WNOHANG))
 			break;
-		ms = run_ms_until(&r->deadline);
+		ms = deadline_ms_left(r->deadline, 60000);
 		if (ms == 0) {
 			kill_group(r, pid);
 			break;

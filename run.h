@@ -78,7 +78,7 @@ struct run {
 	size_t headlen;
 	int spool_fd;
 	unsigned long long spool_len;
-	struct timespec deadline;	/* CLOCK_MONOTONIC */
+	long long deadline;		/* deadline_now() units */
 	char out[RUN_CAPTURE_MAX];	/* first RUN_CAPTURE_MAX octets */
 	size_t outlen;
 	struct run_end end;		/* how it ended */
@@ -89,7 +89,5 @@ int run_command(struct run *r);
 int run_resolve(const char *name, const char *path, char *out, size_t cap);
 const char *run_step_name(enum run_step step);
 const char *run_step_object(const struct run *r);
-struct timespec run_now_plus(unsigned seconds);
-int run_ms_until(const struct timespec *t);
 
 #endif

@@ -961,9 +961,9 @@ deliver_all(struct session *s, struct txn *t, enum reply_mode mode)
 	size_t i;
 
 	msg_describe(s, t, &msg);
-	clock_gettime(CLOCK_MONOTONIC, &msg.start);
-	msg.deadline = msg.start;
-	msg.deadline.tv_sec += s->cfg->total_delivery_timeout;
+	msg.start = deadline_now();
+	msg.deadline = msg.start + (long long)s->cfg->total_delivery_timeout *
+	    DEADLINE_SECOND;
 	if (mode == REPLY_PRDR) {
 		reply_nocount(s, 353, NULL, "PRDR content analysis beginning");
 		flush(s);

@@ -22,6 +22,7 @@
 #include "address.h"
 #include "config.h"
 #include "deliver.h"
+#include "deadline.h"
 #include "run.h"
 #include "unit.h"
 
@@ -582,9 +583,8 @@ run_setup(struct run_fixture *f, char **argv, const char *script)
 	f->cfg.delivery_timeout = 2;
 	f->msg.spool_fd = fileno(spool);	/* the test process ends it */
 	f->msg.spool_len = sizeof(msg) - 1;
-	clock_gettime(CLOCK_MONOTONIC, &f->msg.start);
-	f->msg.deadline = f->msg.start;
-	f->msg.deadline.tv_sec += 60;
+	f->msg.start = deadline_now();
+	f->msg.deadline = deadline_in(60);
 }
 
 START_TEST(test_check_unreaped_fails_closed)

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "run.h"
 #include "unit.h"
 
@@ -47,7 +48,7 @@ sh_setup(struct run_fixture *f, const char *script, enum run_input in,
 	f->run.input = in;
 	f->run.spool_fd = fileno(f->spool);
 	f->run.spool_len = sizeof(spool_text) - 1;
-	f->run.deadline = run_now_plus(seconds);
+	f->run.deadline = deadline_in(seconds);
 }
 
 /* sh_run - run it to its end; the output, NUL-terminated */
@@ -210,19 +211,6 @@ START_TEST(test_deadline_kills_group)
 }
 END_TEST
 
-START_TEST(test_ms_until)
-{
-	struct timespec t = run_now_plus(2);
-
-	ck_assert_int_gt(run_ms_until(&t), 1000);
-	ck_assert_int_le(run_ms_until(&t), 2000);
-	t.tv_sec -= 3;
-	ck_assert_int_eq(run_ms_until(&t), 0);
-	t.tv_sec += 3600;
-	ck_assert_int_eq(run_ms_until(&t), 60000);	/* one poll at most */
-}
-END_TEST
-
 Suite *
 run_suite(void)
 {
@@ -236,7 +224,6 @@ run_suite(void)
 	tcase_add_test(tc, test_short_spool);
 	tcase_add_test(tc, test_cannot_start);
 	tcase_add_test(tc, test_deadline_kills_group);
-	tcase_add_test(tc, test_ms_until);
 	suite_add_tcase(s, tc);
 	return s;
 }
