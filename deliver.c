@@ -23,7 +23,6 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <sysexits.h>
-#include <time.h>
 
 #include "deadline.h"
 #include "deliver.h"

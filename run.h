@@ -14,7 +14,6 @@
 
 #include <stddef.h>
 #include <sys/types.h>
-#include <time.h>
 
 #define RUN_CAPTURE_MAX	4096	/* command output kept */
 #define RUN_GROUPS_MAX	256	/* supplementary groups of an account */
