@@ -3,7 +3,6 @@
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
-BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/pipesmtpd
 CC ?= cc
@@ -26,7 +25,8 @@ WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 XCFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS)
 XLDFLAGS = $(SANFLAGS)
 
-CORE_OBJS = session.o deliver.o recipients.o address.o data.o spool.o log.o
+CORE_OBJS = config.o session.o deliver.o recipients.o address.o data.o spool.o \
+	log.o
 OBJS = smtpd.o $(CORE_OBJS)
 HDRS = config.h session.h deliver.h recipients.h address.h data.h spool.h \
 	log.h

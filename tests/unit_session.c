@@ -185,27 +185,16 @@ static const char *domains[] = { "mx.test" };
 static char cmd_true[] = "/bin/true";
 static char *command[] = { cmd_true, NULL };
 
-/* test_config - the configuration every test starts from */
+/* test_config - the configuration every test starts from: the real
+ * defaults, our host name and domain, a command the stub never runs */
 static void
 test_config(struct config *cfg)
 {
-	memset(cfg, 0, sizeof(*cfg));
+	config_defaults(cfg);
 	cfg->hostname = "mx.test";
 	cfg->domains = domains;
 	cfg->ndomains = 1;
-	cfg->max_size = 10485760;
-	cfg->max_rcpt = 100;
-	cfg->max_errors = 20;
-	cfg->timeout = 300;
-	cfg->min_data_rate = 500;
-	cfg->session_timeout = 300;
-	cfg->delivery_timeout = 300;
-	cfg->total_delivery_timeout = 540;
-	cfg->max_hops = 100;
-	cfg->spool = P_tmpdir;
-	cfg->null_sender = "";
 	cfg->command = command;
-	cfg->path = "/usr/bin:/bin";
 	cfg->client_ip = "192.0.2.1";
 	cfg->client_host = "unknown";
 }

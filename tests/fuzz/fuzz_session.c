@@ -291,34 +291,28 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* fuzz_config - the options octet 0 chooses */
+/* fuzz_config - the real defaults, and the options octet 0 chooses */
 static void
 fuzz_config(struct config *cfg, unsigned char opt)
 {
 	static char *cmd[] = { "true", NULL };
 	static char *check[] = { "true", NULL };
 
-	memset(cfg, 0, sizeof(*cfg));
+	config_defaults(cfg);
 	cfg->hostname = HOST;
-	cfg->max_size = (opt & 0x80) ? 64 : 1048576;
-	cfg->max_rcpt = (opt & 0x40) ? 2 : 100;
-	cfg->max_errors = 20;
-	cfg->timeout = 300;
-	cfg->min_data_rate = 500;
-	cfg->session_timeout = 3600;
-	cfg->delivery_timeout = 300;
-	cfg->total_delivery_timeout = 540;
-	cfg->max_hops = (opt & 0x80) ? 1 : 100;
+	if (opt & 0x80) {
+		cfg->max_size = 64;
+		cfg->max_hops = 1;
+	}
+	if (opt & 0x40)
+		cfg->max_rcpt = 2;
 	cfg->lmtp = opt & 0x01;
 	cfg->crlf = (opt & 0x02) != 0;
 	cfg->strict_newlines = (opt & 0x04) != 0;
 	cfg->delivered_to = (opt & 0x08) != 0;
 	cfg->no_return_path = (opt & 0x10) != 0;
 	cfg->rcpt_check = (opt & 0x20) ? check : NULL;
-	cfg->spool = "/tmp";
-	cfg->null_sender = "";
 	cfg->command = cmd;
-	cfg->path = "/usr/bin:/bin";
 	cfg->client_ip = "192.0.2.1";
 	cfg->client_host = "client.example";
 }
