@@ -31,7 +31,7 @@ OBJS = smtpd.o $(CORE_OBJS)
 HDRS = config.h session.h deliver.h recipients.h address.h data.h spool.h \
 	log.h
 
-UNIT_SRCS = $(wildcard tests/unit_*.c)
+UNIT_SRCS = $(wildcard tests/unit_*.c) tests/support.c
 E2E_SRCS = $(wildcard tests/e2e_*.c) tests/harness.c
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
@@ -47,7 +47,7 @@ pipesmtpd: $(OBJS)
 %.o: %.c $(HDRS)
 	$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
 
-tests/unit: $(UNIT_SRCS) $(CORE_OBJS) tests/unit.h $(HDRS)
+tests/unit: $(UNIT_SRCS) $(CORE_OBJS) tests/unit.h tests/support.h $(HDRS)
 	$(CC) $(CFLAGS) $(XCFLAGS) $(CHECK_CFLAGS) -I. -o $@ $(UNIT_SRCS) \
 		$(CORE_OBJS) $(XLDFLAGS) $(LDFLAGS) $(CHECK_LIBS)
 
@@ -104,7 +104,10 @@ fuzz: $(FUZZ_TARGETS)
 
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRCS) $(HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) $(FUZZ_SAN) \
-		-I. -o $@ $< $(CORE_SRCS)
+		-I. -o $@ $(filter %.c,$^)
+
+# The session target drives session_run() through the shared test support.
+tests/fuzz/fuzz_session: tests/support.c tests/support.h
 
 # Each target for FUZZ_SECONDS on a copy of its seed corpus; any crash,
 # leak, timeout or sanitizer report fails.
