@@ -32,7 +32,7 @@ HDRS = config.h session.h deliver.h recipients.h address.h data.h spool.h \
 	log.h
 
 UNIT_SRCS = $(wildcard tests/unit_*.c) tests/support.c
-E2E_SRCS = $(wildcard tests/e2e_*.c) tests/harness.c
+E2E_SRCS = $(wildcard tests/e2e_*.c) tests/harness.c tests/harness_txn.c
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
 CORE_SRCS = $(CORE_OBJS:.o=.c)
