@@ -475,22 +475,21 @@ END_TEST
 #define SPLIT_D2	"three\r\nfour\r\n"
 #define SPLIT_WANT	"Subject: split\n\nline\n.\n..two\nthree\nfour\n"
 
-START_TEST(test_bdat_split_reads)
+/* split_marks - where test_bdat_split_reads ends its writes: cut[i] 'x'
+ * ends one after octet i.  how 0: every octet alone; 1: a cut after
+ * every CR (each CRLF split, the command's and the data's); 2: a cut
+ * inside the verb, the size and before LAST; 3: the command alone, then
+ * the data */
+static char *
+split_marks(const char *stream, size_t len, int how)
 {
-	/* _i 0: every octet alone; 1: a cut after every CR (each CRLF
-	 * split, the command's and the data's); 2: a cut inside the verb,
-	 * the size and before LAST; 3: the command alone, then the data */
-	char *stream = h_strf("%s%sQUIT\r\n", h_bdat(SPLIT_D1, 0),
-	    h_bdat(SPLIT_D2, 1));
-	size_t i, len = strlen(stream);
-	char *cut;
-	int strict;
+	char *cut = h_strf("%*s", (int)len, "");
+	size_t i;
 
-	cut = h_strf("%*s", (int)len, "");
-	for (i = 0; i < len; i++) {	/* cut[i] 'x': a write ends after i */
+	for (i = 0; i < len; i++) {
 		const char *bd = strstr(stream + i, "BDAT");
 
-		switch (_i) {
+		switch (how) {
 		case 0:
 			cut[i] = 'x';
 			break;
@@ -513,6 +512,18 @@ START_TEST(test_bdat_split_reads)
 			break;
 		}
 	}
+	return cut;
+}
+
+START_TEST(test_bdat_split_reads)
+{
+	/* _i: the cuts split_marks() makes */
+	char *stream = h_strf("%s%sQUIT\r\n", h_bdat(SPLIT_D1, 0),
+	    h_bdat(SPLIT_D2, 1));
+	size_t i, len = strlen(stream);
+	char *cut = split_marks(stream, len, _i);
+	int strict;
+
 	for (strict = 0; strict < 2; strict++) {
 		/* a CRLF split across reads is no bare CR, even when strict */
 		struct h_opts o = { .args = { strict ? "--strict-newlines" :
@@ -576,18 +587,14 @@ START_TEST(test_bdat_lock_step)
 }
 END_TEST
 
-/* A large message in chunks cut at awkward places, delivered exactly. */
-START_TEST(test_bdat_large)
+/* large_data - total octets of lines of varying length, with
+ * "\r\n.\r\n", ".." and "." lines */
+static char *
+large_data(size_t total)
 {
-	/* _i 0: one 1 MiB LAST chunk; 1: 1 MiB then a small LAST;
-	 * 2: cuts right after a CR, at odd offsets, and an empty LAST */
-	const size_t mib = 1048576;
-	size_t total = _i == 0 ? mib : mib + 12345, len, wlen, i;
-	char *data = h_strf("%*s", (int)total, ""), *in, *want, *d;
-	size_t cuts[8], ncuts = 0, at;
-	int crlf;
+	char *data = h_strf("%*s", (int)total, "");
+	size_t i, at;
 
-	/* lines of varying length, with "\r\n.\r\n", ".." and "." lines */
 	for (i = 0, at = 0; at < total; i++) {
 		char *line;
 		size_t l;
@@ -607,10 +614,20 @@ START_TEST(test_bdat_large)
 		at += l;
 	}
 	data[total] = '\0';
-	if (_i == 1) {
-		cuts[ncuts++] = mib;
-	} else if (_i == 2) {
-		char *cr = memchr(data + 300000, '\r', total - 300000);
+	return data;
+}
+
+/* large_cuts - where each chunk of test_bdat_large ends (the last one
+ * LAST); how many */
+static size_t
+large_cuts(const char *data, size_t total, int how, size_t *cuts)
+{
+	size_t ncuts = 0;
+
+	if (how == 1) {
+		cuts[ncuts++] = 1048576;
+	} else if (how == 2) {
+		const char *cr = memchr(data + 300000, '\r', total - 300000);
 
 		ck_assert_ptr_nonnull(cr);
 		cuts[ncuts++] = 1;
@@ -619,26 +636,50 @@ START_TEST(test_bdat_large)
 		cuts[ncuts++] = total;				/* empty LAST */
 	}
 	cuts[ncuts++] = total;
+	return ncuts;
+}
+
+/* large_session - the dialogue that sends data in those chunks, and
+ * the reply codes it must get */
+static char *
+large_session(const char *data, const size_t *cuts, size_t ncuts,
+    char **codes)
+{
+	char *in = h_strf("EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<u@mx.example>\r\n");
+	size_t from = 0, k;
+
+	*codes = h_strf("220|250|250 2.1.0|250 2.1.5");
+	for (k = 0; k < ncuts; k++) {
+		in = h_strf("%sBDAT %zu%s\r\n%.*s", in, cuts[k] - from,
+		    k == ncuts - 1 ? " LAST" : "",
+		    (int)(cuts[k] - from), data + from);
+		*codes = h_strf("%s|250 2.0.0", *codes);
+		from = cuts[k];
+	}
+	*codes = h_strf("%s|221 2.0.0", *codes);
+	return h_strf("%sQUIT\r\n", in);
+}
+
+/* A large message in chunks cut at awkward places, delivered exactly. */
+START_TEST(test_bdat_large)
+{
+	/* _i 0: one 1 MiB LAST chunk; 1: 1 MiB then a small LAST;
+	 * 2: cuts right after a CR, at odd offsets, and an empty LAST */
+	size_t total = _i == 0 ? 1048576 : 1048576 + 12345, len, wlen;
+	char *data = large_data(total), *in, *want, *d, *codes;
+	size_t cuts[8], ncuts = large_cuts(data, total, _i, cuts);
+	int crlf;
+
+	in = large_session(data, cuts, ncuts, &codes);
 	for (crlf = 0; crlf < 3; crlf++) {	/* 2: --strict-newlines */
 		struct h_opts o = { .args = { crlf == 1 ? "--crlf" :
 		    crlf == 2 ? "--strict-newlines" : NULL } };
 		struct h_result r;
-		size_t from = 0, k;
-		char *codes = h_strf("220|250|250 2.1.0|250 2.1.5");
 
-		in = h_strf("EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
-		    "RCPT TO:<u@mx.example>\r\n");
-		for (k = 0; k < ncuts; k++) {
-			in = h_strf("%sBDAT %zu%s\r\n%.*s", in, cuts[k] - from,
-			    k == ncuts - 1 ? " LAST" : "",
-			    (int)(cuts[k] - from), data + from);
-			codes = h_strf("%s|250 2.0.0", codes);
-			from = cuts[k];
-		}
-		in = h_strf("%sQUIT\r\n", in);
 		h_fresh();
 		h_runn(&r, &o, in, strlen(in));
-		ck_assert_str_eq(h_codes(r.out), h_strf("%s|221 2.0.0", codes));
+		ck_assert_str_eq(h_codes(r.out), codes);
 		ck_assert_int_eq(h_count(h_dir), 1);
 		d = h_stdin(h_dir, 1, &len);
 		d = (char *)h_body(d);

@@ -1441,10 +1441,10 @@ START_TEST(test_early_talker)
 }
 END_TEST
 
-Suite *
-session_suite(void)
+/* transcript_tcase - whole dialogues, however the bytes arrive */
+static TCase *
+transcript_tcase(void)
 {
-	Suite *s = suite_create("session");
 	TCase *tc = tcase_create("transcript");
 
 	tcase_add_test(tc, test_basic_transcript);
@@ -1461,9 +1461,15 @@ session_suite(void)
 	tcase_add_test(tc, test_quit_stops_reading);
 	tcase_add_test(tc, test_other_commands);
 	tcase_add_test(tc, test_ehlo_keywords);
-	suite_add_tcase(s, tc);
+	return tc;
+}
 
-	tc = tcase_create("limits");
+/* limits_tcase - errors, lengths, counts, sizes, hops and time */
+static TCase *
+limits_tcase(void)
+{
+	TCase *tc = tcase_create("limits");
+
 	tcase_add_test(tc, test_max_errors);
 	tcase_add_test(tc, test_max_errors_mixed);
 	tcase_add_test(tc, test_errors_below_limit);
@@ -1481,18 +1487,30 @@ session_suite(void)
 	tcase_add_test(tc, test_timeouts);
 	tcase_add_test(tc, test_early_talker);
 	tcase_set_timeout(tc, 30);
-	suite_add_tcase(s, tc);
+	return tc;
+}
 
-	tc = tcase_create("data");
+/* data_tcase - the spool and the end of the data */
+static TCase *
+data_tcase(void)
+{
+	TCase *tc = tcase_create("data");
+
 	tcase_add_test(tc, test_crlf_spool);
 	tcase_add_test(tc, test_spool_unusable);
 	tcase_add_loop_test(tc, test_eof_in_data, 0,
 	    (int)(sizeof(eof_tails) / sizeof(eof_tails[0])));
 	tcase_add_loop_test(tc, test_smuggling, 0,
 	    (int)(sizeof(smuggle_seqs) / sizeof(smuggle_seqs[0])));
-	suite_add_tcase(s, tc);
+	return tc;
+}
 
-	tc = tcase_create("commands");
+/* commands_tcase - MAIL, RCPT, HELO and LMTP one by one */
+static TCase *
+commands_tcase(void)
+{
+	TCase *tc = tcase_create("commands");
+
 	tcase_add_loop_test(tc, test_rcpt_cases, 0,
 	    (int)(sizeof(rcpt_cases) / sizeof(rcpt_cases[0])));
 	tcase_add_loop_test(tc, test_mail_cases, 0,
@@ -1502,6 +1520,17 @@ session_suite(void)
 	tcase_add_test(tc, test_postmaster_delivery);
 	tcase_add_test(tc, test_lmtp);
 	tcase_add_test(tc, test_lmtp_message_error);
-	suite_add_tcase(s, tc);
+	return tc;
+}
+
+Suite *
+session_suite(void)
+{
+	Suite *s = suite_create("session");
+
+	suite_add_tcase(s, transcript_tcase());
+	suite_add_tcase(s, limits_tcase());
+	suite_add_tcase(s, data_tcase());
+	suite_add_tcase(s, commands_tcase());
 	return s;
 }
