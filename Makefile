@@ -76,12 +76,23 @@ check-deploy: pipesmtpd
 		echo "== $$t"; sh $$t || rc=1; \
 	done; exit $$rc
 
+# check-san and check-valgrind build in a copy of the tree (build-san/,
+# build-valgrind/), so the build here is left as it is: the copy has the
+# same layout, so every test finds ./pipesmtpd and ./tests/recorder from
+# its root as it does here.  Each run starts from a fresh copy.
+define copy_tree
+	rm -rf $(1)
+	mkdir $(1)
+	tar -cf - --exclude=./.git --exclude=./build-san \
+		--exclude=./build-valgrind . | tar -xf - -C $(1)
+	$(MAKE) -C $(1) clean
+endef
+
 # The same suite built with clang's AddressSanitizer and UBSan.
 check-san:
-	$(MAKE) clean
-	$(MAKE) check CC=clang CFLAGS="-O1 -g" \
+	$(call copy_tree,build-san)
+	$(MAKE) -C build-san check CC=clang CFLAGS="-O1 -g" \
 		SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
-	$(MAKE) clean
 
 # Figures against the shared yardstick's floor (needs ../shared/bench).
 bench: pipesmtpd
@@ -90,12 +101,13 @@ bench: pipesmtpd
 # The end-to-end suite with the server under valgrind's memcheck: any
 # memory error or definite leak makes the server exit 99, which fails the
 # test that started it.  Sessions get VALGRIND_BOUND times the usual time
-# bounds.  Built afresh: a sanitizer build left behind cannot run under
-# valgrind.
+# bounds.  Built afresh in its own copy: a sanitizer build cannot run
+# under valgrind.
 check-valgrind:
-	$(MAKE) clean
-	$(MAKE) pipesmtpd tests/e2e tests/recorder
-	PIPESMTPD_WRAPPER="$(VALGRIND)" PIPESMTPD_BOUND_SCALE=$(VALGRIND_BOUND) \
+	$(call copy_tree,build-valgrind)
+	$(MAKE) -C build-valgrind pipesmtpd tests/e2e tests/recorder
+	cd build-valgrind && PIPESMTPD_WRAPPER="$(VALGRIND)" \
+		PIPESMTPD_BOUND_SCALE=$(VALGRIND_BOUND) \
 		CK_TIMEOUT_MULTIPLIER=$(VALGRIND_BOUND) ./tests/e2e
 
 # libFuzzer targets (clang's fuzzer runtime, with ASan and UBSan); built
@@ -142,6 +154,7 @@ uninstall:
 
 clean:
 	rm -f pipesmtpd *.o tests/unit tests/e2e tests/recorder $(FUZZ_TARGETS)
+	rm -rf build-san build-valgrind
 
 .PHONY: all check check-deploy check-san check-valgrind fuzz fuzz-run \
 	bench demo install uninstall clean
