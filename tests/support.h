@@ -62,26 +62,20 @@ struct support_call {
 	size_t body_off;	/* where the message as received starts */
 };
 
-struct support_stub;
-
-/* The test's part of the stub: check a call (it may change c), and
- * answer it; out is zeroed before. */
-typedef void support_check_fn(struct support_stub *st,
-    const struct config *cfg, const struct deliver_msg *msg,
-    const struct address *rcpt, struct support_call *c);
-typedef void support_answer_fn(const struct address *rcpt,
-    struct deliver_outcome *out);
-typedef void support_rcpt_fn(const struct deliver_vars *v,
-    struct deliver_outcome *out);
-
+/* The deliverer: the test's part is check (look at a call; it may
+ * change c) and the answers (out is zeroed before). */
 struct support_stub {
 	struct support_call *calls;	/* the test's array */
 	size_t max;			/* its size: later calls are checked
 					   but not kept */
 	size_t ncalls;			/* calls made, kept or not */
-	support_check_fn *check;	/* or NULL */
-	support_answer_fn *answer;	/* NULL: every delivery succeeds */
-	support_rcpt_fn *rcpt_answer;	/* NULL: every recipient is fine */
+	void (*check)(struct support_stub *st, const struct config *cfg,
+	    const struct deliver_msg *msg, const struct address *rcpt,
+	    struct support_call *c);	/* or NULL */
+	void (*answer)(const struct address *rcpt,
+	    struct deliver_outcome *out);	/* NULL: all delivered */
+	void (*rcpt_answer)(const struct deliver_vars *v,
+	    struct deliver_outcome *out);	/* NULL: all accepted */
 	void *ctx;			/* the test's own */
 };
 
