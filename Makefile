@@ -3,7 +3,6 @@
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
-BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/pipesmtpd
 CC ?= cc
@@ -26,14 +25,14 @@ WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 XCFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS)
 XLDFLAGS = $(SANFLAGS)
 
-CORE_OBJS = session.o fdio.o deadline.o deliver.o run.o received.o \
+CORE_OBJS = config.o session.o fdio.o deadline.o deliver.o run.o received.o \
 	recipients.o address.o data.o spool.o log.o
 OBJS = smtpd.o $(CORE_OBJS)
 HDRS = config.h session.h fdio.h deadline.h deliver.h run.h received.h \
 	recipients.h address.h data.h spool.h log.h
 
-UNIT_SRCS = $(wildcard tests/unit_*.c)
-E2E_SRCS = $(wildcard tests/e2e_*.c) tests/harness.c
+UNIT_SRCS = $(wildcard tests/unit_*.c) tests/support.c
+E2E_SRCS = $(wildcard tests/e2e_*.c) tests/harness.c tests/harness_txn.c
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
 CORE_SRCS = $(CORE_OBJS:.o=.c)
@@ -48,7 +47,7 @@ pipesmtpd: $(OBJS)
 %.o: %.c $(HDRS)
 	$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
 
-tests/unit: $(UNIT_SRCS) $(CORE_OBJS) tests/unit.h $(HDRS)
+tests/unit: $(UNIT_SRCS) $(CORE_OBJS) tests/unit.h tests/support.h $(HDRS)
 	$(CC) $(CFLAGS) $(XCFLAGS) $(CHECK_CFLAGS) -I. -o $@ $(UNIT_SRCS) \
 		$(CORE_OBJS) $(XLDFLAGS) $(LDFLAGS) $(CHECK_LIBS)
 
@@ -77,12 +76,23 @@ check-deploy: pipesmtpd
 		echo "== $$t"; sh $$t || rc=1; \
 	done; exit $$rc
 
+# check-san and check-valgrind build in a copy of the tree (build-san/,
+# build-valgrind/), so the build here is left as it is: the copy has the
+# same layout, so every test finds ./pipesmtpd and ./tests/recorder from
+# its root as it does here.  Each run starts from a fresh copy.
+define copy_tree
+	rm -rf $(1)
+	mkdir $(1)
+	tar -cf - --exclude=./.git --exclude=./build-san \
+		--exclude=./build-valgrind . | tar -xf - -C $(1)
+	$(MAKE) -C $(1) clean
+endef
+
 # The same suite built with clang's AddressSanitizer and UBSan.
 check-san:
-	$(MAKE) clean
-	$(MAKE) check CC=clang CFLAGS="-O1 -g" \
+	$(call copy_tree,build-san)
+	$(MAKE) -C build-san check CC=clang CFLAGS="-O1 -g" \
 		SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
-	$(MAKE) clean
 
 # Figures against the shared yardstick's floor (needs ../shared/bench).
 bench: pipesmtpd
@@ -91,12 +101,13 @@ bench: pipesmtpd
 # The end-to-end suite with the server under valgrind's memcheck: any
 # memory error or definite leak makes the server exit 99, which fails the
 # test that started it.  Sessions get VALGRIND_BOUND times the usual time
-# bounds.  Built afresh: a sanitizer build left behind cannot run under
-# valgrind.
+# bounds.  Built afresh in its own copy: a sanitizer build cannot run
+# under valgrind.
 check-valgrind:
-	$(MAKE) clean
-	$(MAKE) pipesmtpd tests/e2e tests/recorder
-	PIPESMTPD_WRAPPER="$(VALGRIND)" PIPESMTPD_BOUND_SCALE=$(VALGRIND_BOUND) \
+	$(call copy_tree,build-valgrind)
+	$(MAKE) -C build-valgrind pipesmtpd tests/e2e tests/recorder
+	cd build-valgrind && PIPESMTPD_WRAPPER="$(VALGRIND)" \
+		PIPESMTPD_BOUND_SCALE=$(VALGRIND_BOUND) \
 		CK_TIMEOUT_MULTIPLIER=$(VALGRIND_BOUND) ./tests/e2e
 
 # libFuzzer targets (clang's fuzzer runtime, with ASan and UBSan); built
@@ -105,7 +116,10 @@ fuzz: $(FUZZ_TARGETS)
 
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRCS) $(HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) $(FUZZ_SAN) \
-		-I. -o $@ $< $(CORE_SRCS)
+		-I. -o $@ $(filter %.c,$^)
+
+# The session target drives session_run() through the shared test support.
+tests/fuzz/fuzz_session: tests/support.c tests/support.h
 
 # Each target for FUZZ_SECONDS on a copy of its seed corpus; any crash,
 # leak, timeout or sanitizer report fails.
@@ -140,6 +154,7 @@ uninstall:
 
 clean:
 	rm -f pipesmtpd *.o tests/unit tests/e2e tests/recorder $(FUZZ_TARGETS)
+	rm -rf build-san build-valgrind
 
 .PHONY: all check check-deploy check-san check-valgrind fuzz fuzz-run \
 	bench demo install uninstall clean

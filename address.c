@@ -31,6 +31,14 @@ peek(const struct cursor *c)
 	return c->pos < c->len ? (unsigned char)c->s[c->pos] : -1;
 }
 
+/* ascii_lower - an ASCII upper-case letter in lower case, any other
+ * octet as it is (no locale: UTF-8 octets pass unchanged) */
+static int
+ascii_lower(int ch)
+{
+	return (ch >= 'A' && ch <= 'Z') ? ch + 'a' - 'A' : ch;
+}
+
 /* is_atext - RFC 5322 atext, ASCII part */
 static int
 is_atext(int ch)
@@ -172,8 +180,7 @@ parse_subdomains(struct cursor *c, char *out, size_t *olen, size_t cap)
 		int ch = peek(c);
 
 		if (ch >= 0 && (is_letdig(ch) || (ch == '-' && label))) {
-			if (ch >= 'A' && ch <= 'Z')
-				ch += 'a' - 'A';
+			ch = ascii_lower(ch);
 			if (!put(out, olen, cap, ch))
 				return 0;
 			c->pos++;
@@ -234,14 +241,9 @@ parse_literal(struct cursor *c, char *out, size_t *olen, size_t cap)
 		end++;
 	if (end >= c->len || !literal_ok(c->s + start, end - start))
 		return 0;
-	for (i = c->pos; i <= end; i++) {
-		int ch = (unsigned char)c->s[i];
-
-		if (ch >= 'A' && ch <= 'Z')
-			ch += 'a' - 'A';
-		if (!put(out, olen, cap, ch))
+	for (i = c->pos; i <= end; i++)
+		if (!put(out, olen, cap, ascii_lower((unsigned char)c->s[i])))
 			return 0;
-	}
 	c->pos = end + 1;
 	return 1;
 }
@@ -279,11 +281,8 @@ split_extension(struct address *a)
 	char *plus = a->local[0] ? strchr(a->local + 1, '+') : NULL;
 	size_t n = plus ? (size_t)(plus - a->local) : strlen(a->local), i;
 
-	for (i = 0; i < n; i++) {
-		char ch = a->local[i];
-
-		a->user[i] = (ch >= 'A' && ch <= 'Z') ? ch + 'a' - 'A' : ch;
-	}
+	for (i = 0; i < n; i++)
+		a->user[i] = (char)ascii_lower(a->local[i]);
 	a->user[n] = '\0';
 	strcpy(a->ext, plus ? plus + 1 : "");
 }
@@ -380,11 +379,8 @@ address_set_domain(struct address *a, const char *domain)
 {
 	size_t i;
 
-	for (i = 0; domain[i] != '\0' && i < ADDR_PART_MAX; i++) {
-		char ch = domain[i];
-
-		a->domain[i] = (ch >= 'A' && ch <= 'Z') ? ch + 'a' - 'A' : ch;
-	}
+	for (i = 0; domain[i] != '\0' && i < ADDR_PART_MAX; i++)
+		a->domain[i] = (char)ascii_lower(domain[i]);
 	a->domain[i] = '\0';
 	finish(a);
 }

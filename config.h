@@ -2,8 +2,9 @@
  * config.h - the run-time configuration shared by all modules.
  *
  * smtpd.c fills one struct config from the command line and the launcher's
- * environment; session.c and deliver.c only read it.  Nothing here is ever
- * derived from bytes the SMTP client sends.
+ * environment, starting from config_defaults() (config.c), as the tests
+ * do; session.c and deliver.c only read it.  Nothing here is ever derived
+ * from bytes the SMTP client sends.
  */
 #ifndef PIPESMTPD_CONFIG_H
 #define PIPESMTPD_CONFIG_H
@@ -57,5 +58,7 @@ struct config {
 	const char *client_ip;		/* "unknown" when not known */
 	const char *client_host;	/* "unknown" when not known */
 };
+
+void config_defaults(struct config *cfg);
 
 #endif

@@ -31,8 +31,6 @@
 #include "log.h"
 #include "session.h"
 
-#define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
-#define TOTAL_DELIVERY	540	/* RFC 5321 4.5.3.2.6: 10 min, less margin */
 #define MAX_UID		4294967294UL	/* (uid_t)-1 is no uid */
 
 enum {
@@ -286,29 +284,6 @@ system_hostname(void)
 	if (gethostname(host, sizeof(host) - 1) == -1 || host[0] == '\0')
 		snprintf(host, sizeof(host), "localhost");
 	return host;
-}
-
-/* defaults - every option's documented default; the host name's is
- * filled in by parse_args(), and only if --hostname does not give one */
-static void
-defaults(struct config *cfg)
-{
-	const char *tmp = getenv("TMPDIR");
-
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->max_size = 10485760;
-	cfg->max_rcpt = 100;
-	cfg->max_errors = 20;
-	cfg->timeout = 300;
-	cfg->min_data_rate = 500;
-	cfg->session_timeout = 3600;
-	cfg->delivery_timeout = 300;
-	cfg->total_delivery_timeout = TOTAL_DELIVERY;
-	cfg->max_hops = 100;
-	cfg->min_uid = 1000;	/* Debian's UID_MIN, Dovecot's first_valid_uid */
-	cfg->spool = (tmp != NULL && tmp[0] == '/') ? tmp : "/tmp";
-	cfg->null_sender = "";
-	cfg->path = getenv("PATH") ? getenv("PATH") : DEFAULT_PATH;
 }
 
 /* parse_args - options, then the command template */
@@ -574,7 +549,7 @@ main(int argc, char **argv)
 
 	safe_fds();
 	default_signals();
-	defaults(&cfg);
+	config_defaults(&cfg);
 	parse_args(&cfg, argc, argv);
 	client_identity(&cfg);
 	log_open(cfg.log_stderr);

@@ -1,7 +1,7 @@
 /*
  * spool.c - the unlinked spool file and the scans of its header section.
  *
- * Entry points: spool_open(), spool_write(), spool_close(), spool_scan(),
+ * Entry points: spool_open(), spool_write(), spool_close(), spool_scan_at(),
  * spool_has_delivered_to().  The file never has a name once spool_open()
  * returns, is mode 0600 and close-on-exec, so a crash leaves nothing
  * behind and no delivery command inherits it by accident.  The scans read
@@ -192,7 +192,7 @@ each_header(int fd, unsigned long long off, unsigned long long len,
 	return ret;
 }
 
-/* count_received - each_header callback for spool_scan */
+/* count_received - each_header callback for spool_scan_at */
 static int
 count_received(const char *line, void *arg)
 {
@@ -211,13 +211,6 @@ spool_scan_at(int fd, unsigned long long off, unsigned long long len,
 {
 	memset(h, 0, sizeof(*h));
 	return each_header(fd, off, len, count_received, h) < 0 ? -1 : 0;
-}
-
-/* spool_scan - spool_scan_at() for a spool that holds only the message */
-int
-spool_scan(int fd, unsigned long long len, struct spool_headers *h)
-{
-	return spool_scan_at(fd, 0, len, h);
 }
 
 /* match_delivered_to - each_header callback: Delivered-To: equals addr */

@@ -24,7 +24,6 @@ struct spool_headers {
 int spool_open(struct spool *sp, const char *dir);
 int spool_write(struct spool *sp, const void *buf, size_t len);
 void spool_close(struct spool *sp);
-int spool_scan(int fd, unsigned long long len, struct spool_headers *h);
 int spool_scan_at(int fd, unsigned long long off, unsigned long long len,
     struct spool_headers *h);
 int spool_has_delivered_to(int fd, unsigned long long len, const char *addr);

@@ -1,14 +1,12 @@
 # deploylib.sh - shared by tests/deploy_*.sh; sourced, never run.
 #
 # The caller sets NAME (the suite name in "deploy-NAME: N passed, M
-# failed") and then sources this file from the repository root.  It gives:
-#   pass/fail/finish   counting and the closing line
+# failed") and then sources this file from the repository root.  On top
+# of tests/scriptlib.sh (pass/fail/finish, tmp, spawn, free_port, bin)
+# it gives:
 #   need TOOL PACKAGE  a missing tool is a failure naming the Debian
 #                      package; with PIPESMTPD_DEV=1 a SKIP instead, and the
 #                      suite ends there (exit 0)
-#   tmp                a private temporary directory, removed on exit
-#   spawn CMD...         start a launcher in the background, killed on exit
-#   free_port          a free TCP port on 127.0.0.1
 #   wait_port PORT     wait (at most 10 s) until something listens there
 #   wait_file FILE     wait (at most 20 s) until FILE exists and is not empty
 #   add_user NAME HOME a throwaway account, deleted on exit
@@ -16,29 +14,12 @@
 #                      sets ibin to the installed binary
 # Everything runs under timeout; only loopback addresses are used.
 
-passed=0
-failed=0
-skipped=
-pass() { passed=$((passed + 1)); echo "ok - $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
-finish() {
-	[ -n "$skipped" ] && echo "# SKIPPED (PIPESMTPD_DEV=1): install$skipped"
-	echo "deploy-$NAME: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && exit 0
-	exit 1
-}
+SUITE=deploy-$NAME
+. tests/scriptlib.sh
 
-tmp=
-pids=
 users=
 # shellcheck disable=SC2317 # called from the EXIT trap
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $pids; do
-		wait "$p" 2>/dev/null
-	done
+deploy_cleanup() {
 	for u in $users; do
 		userdel "$u" >/dev/null 2>&1
 		rm -f "/var/mail/$u" "/var/mail/$u.lock"
@@ -48,11 +29,9 @@ cleanup() {
 		for m in "$tmp"/mnt-*; do
 			[ -d "$m" ] && umount "$m" 2>/dev/null
 		done
-		rm -rf "$tmp"
 	fi
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+cleanup_hook=deploy_cleanup
 
 # need TOOL PACKAGE - TOOL (a command name or an absolute path) must exist
 need() {
@@ -76,30 +55,11 @@ for t in timeout python3 make; do
 	need "$t" "$t" || finish
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/pipesmtpd-deploy-$NAME.XXXXXX") || exit 1
-chmod 755 "$tmp"
+make_tmp "pipesmtpd-deploy-$NAME"
 case $tmp in
 *[!A-Za-z0-9/._-]*) fail "temporary directory name $tmp has odd characters"; finish ;;
 esac
-repo=$(pwd)
-
-if [ ! -x ./pipesmtpd ]; then
-	timeout 300 make pipesmtpd >/dev/null || { fail "make pipesmtpd"; finish; }
-fi
-# shellcheck disable=SC2034 # used by the scripts that source this
-bin=$repo/pipesmtpd
-
-spawn() {
-	"$@" &
-	pids="$pids $!"
-}
-
-free_port() {
-	timeout 10 python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
+build_bin
 
 wait_port() {
 	timeout 10 python3 - "$1" <<'EOF'

@@ -298,6 +298,11 @@ limit_child(const struct h_opts *o)
 	static const gid_t extra[] = { 0, 4, 27 };
 	struct rlimit rl = { 0, 0 };
 
+	if (o->fsize > 0) {
+		rl.rlim_cur = rl.rlim_max = (rlim_t)o->fsize;
+		if (setrlimit(RLIMIT_FSIZE, &rl) == -1)
+			return -1;
+	}
 	if (o->nofile > 0) {
 		rl.rlim_cur = rl.rlim_max = (rlim_t)o->nofile;
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
@@ -340,6 +345,40 @@ std_pipes(const struct h_opts *o, int sv[2], int out[2])
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* exec_server - in the child: in, out and err as fds 0, 1 and 2 and
+ * nothing else open (but what leak_fds asks for), the limits and the
+ * signal state the test asked for, then the server; never returns */
+static void
+exec_server(const struct h_opts *o, const char **argv, char **envp,
+    int in, int out, int err)
+{
+	sigset_t all;
+	int fd;
+
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		_exit(126);
+	for (fd = 3; fd < 1024; fd++)
+		close(fd);
+	if (o->leak_fds) {	/* as a careless launcher might */
+		fd = open("/dev/null", O_RDONLY);
+		if (fd < 0 || dup2(fd, 5) < 0 || dup2(fd, 9) < 0)
+			_exit(126);
+	}
+	if (limit_child(o) == -1)
+		_exit(126);
+	signal(SIGPIPE, SIG_DFL);
+	if (o->sigchld_ignored && signal(SIGCHLD, SIG_IGN) == SIG_ERR)
+		_exit(126);
+	if (o->sigmask_all)
+		sigfillset(&all);
+	else
+		sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* a wrapper is found in the harness's own PATH */
+	execvpe(argv[0], (char *const *)argv, envp);
+	_exit(127);
+}
+
 /* h_start - the server on a socketpair (or pipes) as fd 0 and 1, stderr
  * to a pipe */
 void
@@ -348,7 +387,7 @@ h_start(struct h_proc *p, const struct h_opts *o)
 	static const struct h_opts none;
 	const char *argv[H_MAX_ARGS + 64];
 	char *envp[40];
-	int sv[2], out[2], ep[2], fd;
+	int sv[2], out[2], ep[2];
 
 	if (o == NULL)
 		o = &none;
@@ -366,40 +405,8 @@ h_start(struct h_proc *p, const struct h_opts *o)
 	    H_BOUND_MS);
 	p->pid = fork();
 	ck_assert(p->pid >= 0);
-	if (p->pid == 0) {
-		sigset_t all;
-
-		if (dup2(sv[1], 0) < 0 || dup2(out[1], 1) < 0 ||
-		    dup2(ep[1], 2) < 0)
-			_exit(126);
-		for (fd = 3; fd < 1024; fd++)
-			close(fd);
-		if (o->leak_fds) {	/* as a careless launcher might */
-			fd = open("/dev/null", O_RDONLY);
-			if (fd < 0 || dup2(fd, 5) < 0 || dup2(fd, 9) < 0)
-				_exit(126);
-		}
-		if (o->fsize > 0) {
-			struct rlimit rl = { (rlim_t)o->fsize,
-			    (rlim_t)o->fsize };
-
-			if (setrlimit(RLIMIT_FSIZE, &rl) == -1)
-				_exit(126);
-		}
-		if (limit_child(o) == -1)
-			_exit(126);
-		signal(SIGPIPE, SIG_DFL);
-		if (o->sigchld_ignored && signal(SIGCHLD, SIG_IGN) == SIG_ERR)
-			_exit(126);
-		if (o->sigmask_all)
-			sigfillset(&all);
-		else
-			sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		/* a wrapper is found in the harness's own PATH */
-		execvpe(argv[0], (char *const *)argv, envp);
-		_exit(127);
-	}
+	if (p->pid == 0)
+		exec_server(o, argv, envp, sv[1], out[1], ep[1]);
 	close(sv[1]);
 	if (o->pipes)
 		close(out[1]);
@@ -481,6 +488,21 @@ satisfied(const struct h_proc *p, enum until u)
 	return 0;
 }
 
+/* io_write - as much of buf[done, len) as the server takes now; the new
+ * done (all of it once the server has closed: that is fine) */
+static size_t
+io_write(struct h_proc *p, const char *buf, size_t len, size_t done)
+{
+	ssize_t n = p->pipes ? write(p->sock, buf + done, len - done) :
+	    send(p->sock, buf + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	if (n > 0)
+		return done + (size_t)n;
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		return len;
+	return done;
+}
+
 /* io - write buf while reading replies and log, until `until` holds,
  * wait_ms pass or the session's bound is reached; 1 if it held */
 static int
@@ -532,16 +554,8 @@ io(struct h_proc *p, const char *buf, size_t len, enum until u, long wait_ms)
 			p->err_eof = take(p->err, &p->log, &p->loglen,
 			    &p->logcap);
 		if (wi >= 0 && done < len &&
-		    (f[wi].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			ssize_t n = p->pipes ? write(p->sock, buf + done,
-			    len - done) : send(p->sock, buf + done,
-			    len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-			if (n > 0)
-				done += (size_t)n;
-			else if (n < 0 && errno != EAGAIN && errno != EINTR)
-				done = len;	/* the server closed: fine */
-		}
+		    (f[wi].revents & (POLLOUT | POLLERR | POLLHUP)))
+			done = io_write(p, buf, len, done);
 	}
 }
 

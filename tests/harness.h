@@ -29,6 +29,9 @@
 #define H_HELO		"client.example"
 #define H_MSG		"Subject: test\r\n\r\nHello.\r\n"
 #define H_MSG_LF	"Subject: test\n\nHello.\n"
+#define H_MSG_HOPS2	"Received: from a.example\r\nReceived: from " \
+			"b.example\r\nSubject: x\r\n\r\nbody\r\n"
+#define H_MSG_BARE_LF	"Subject: x\r\n\r\nbare\nLF\r\n"
 #define H_MAX_ARGS	48
 #define H_BOUND_MS	20000		/* no session may take longer
 					   (times PIPESMTPD_BOUND_SCALE) */
@@ -129,6 +132,15 @@ char *h_txn(const char *mail, const char *body, ...);
 char *h_want(int nrcpt, const char *final);
 const char *h_body(const char *delivered);
 char *h_header(const char *delivered, const char *name);
+
+/* per-recipient and chunked transactions (harness_txn.c) */
+char *h_bdat(const char *data, int last);
+char *h_bdat_halves(const char *data);
+char *h_rcpts(const char *const *l);
+int h_nrcpts(const char *const *l);
+const char *h_run_body(int n);
+void h_assert_size_env(int n);
+char *h_keywords(const char *out);
 
 /* records */
 int h_count(const char *dir);

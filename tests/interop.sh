@@ -13,31 +13,16 @@
 
 cd "$(dirname "$0")/.." || exit 1
 
+SUITE=interop
+. tests/scriptlib.sh
+
 BIN=./pipesmtpd
 REC=./tests/recorder
-passed=0
-failed=0
-
-# printf, not echo: a reason quoting a Python bytes value keeps its
-# backslashes (dash's echo would turn \n into a line break)
-pass() { passed=$((passed + 1)); printf 'ok - %s\n' "$1"; }
-fail() { failed=$((failed + 1)); printf 'FAIL - %s\n' "$1"; }
-
-finish() {
-	echo "interop: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit $?
-}
-
 if [ ! -x "$BIN" ] || [ ! -x "$REC" ]; then
 	fail "build ./pipesmtpd and ./tests/recorder first (make check does)"
 	finish
 fi
-
-tmp=$(mktemp -d /tmp/pipesmtpd-interop.XXXXXX) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
-chmod 755 "$tmp"
+make_tmp pipesmtpd-interop
 
 ROOTOPT=
 [ "$(id -u)" = 0 ] && ROOTOPT=--allow-root
@@ -81,6 +66,20 @@ envof() {
 # same_body DIR N EXPECTED - run N received EXPECTED after the headers
 same_body() {
 	strip "$1/$2/stdin" > "$1/$2/body" && cmp -s "$1/$2/body" "$3"
+}
+
+# report NAME STATUS - NAME.out, what a Python script printed: its
+# "ok - " and "FAIL - " lines counted, the rest shown; the script's exit
+# STATUS must be 0
+report() {
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) pass "${line#ok - }" ;;
+		"FAIL - "*) fail "${line#FAIL - }" ;;
+		*) printf '%s\n' "$line" ;;
+		esac
+	done < "$tmp/$1.out"
+	[ "$2" -eq 0 ] || fail "$1: the Python script exited $2"
 }
 
 # ---- swaks ----
@@ -406,15 +405,7 @@ EOF
 
 $LIMIT "$PY" "$tmp/smtplib_test.py" "$BIN" "$REC" "$tmp" "$ROOTOPT" \
     > "$tmp/smtplib.out" 2>&1
-status=$?
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) pass "${line#ok - }" ;;
-	"FAIL - "*) fail "${line#FAIL - }" ;;
-	*) echo "$line" ;;
-	esac
-done < "$tmp/smtplib.out"
-[ $status -eq 0 ] || fail "smtplib: the Python script exited $status"
+report smtplib $?
 
 # ---- Twisted's SMTP client over loopback TCP ----
 
@@ -522,14 +513,6 @@ EOF
 
 $LIMIT "$PY" "$tmp/twisted_test.py" "$BIN" "$REC" "$tmp" "$ROOTOPT" \
     > "$tmp/twisted.out" 2>&1
-status=$?
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) pass "${line#ok - }" ;;
-	"FAIL - "*) fail "${line#FAIL - }" ;;
-	*) printf '%s\n' "$line" ;;
-	esac
-done < "$tmp/twisted.out"
-[ $status -eq 0 ] || fail "twisted: the Python script exited $status"
+report twisted $?
 
 finish

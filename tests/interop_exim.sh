@@ -46,42 +46,15 @@ cd "$(dirname "$0")/.." || exit 1
 PATH=$PATH:/usr/sbin:/sbin
 export PATH
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok - $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
-finish() {
-	echo "interop-exim: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && exit 0
-	exit 1
-}
-
-tmp=
-pids=
-# shellcheck disable=SC2317 # called from the EXIT trap
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $pids; do
-		wait "$p" 2>/dev/null
-	done
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+SUITE=interop-exim
+. tests/scriptlib.sh
 
 exim=$(command -v exim4 || command -v exim)
 if [ -z "$exim" ]; then
 	fail "Exim is not installed: install the Debian package exim4-daemon-light"
 	finish
 fi
-for tool in python3 systemd-socket-activate timeout; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		fail "$tool is not installed"
-		finish
-	fi
-done
+need_tools python3 systemd-socket-activate timeout
 if [ "$(id -u)" -ne 0 ]; then
 	fail "must run as root (Exim keeps the privilege it needs for -C only for root)"
 	finish
@@ -92,52 +65,29 @@ else
 	fail "this Exim ($exim) lacks PRDR support (exim -bV)"
 fi
 
-if [ ! -x ./pipesmtpd ]; then
-	timeout 300 make pipesmtpd >/dev/null || { fail "make pipesmtpd"; finish; }
-fi
-bin=$(pwd)/pipesmtpd
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/interop-exim.XXXXXX") || exit 1
+build_bin
 # The Exim user must reach its spool, its log, the configuration and the
-# LMTP socket in here.
-chmod 755 "$tmp"
+# LMTP socket in here (make_tmp makes it mode 755).
+make_tmp interop-exim
 mkdir "$tmp/out" "$tmp/spool" "$tmp/log"
 
-cat > "$tmp/deliver" <<'EOF'
-#!/bin/sh
-out=$1 user=$2
-cat > "$out/$user.eml" || exit 75
-case $user in
-ok*)	exit 0 ;;
-temp*)	echo "4.2.2 mailbox busy"; exit 75 ;;
-perm*)	exit 67 ;;
-esac
-exit 70
-EOF
-chmod 755 "$tmp/deliver"
+outcome_command "$tmp/deliver"
 
-port=$(python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')
-port2=$(python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')
+port=$(free_port)
+port2=$(free_port)
 sock=$tmp/lmtp.sock
 
 # pipesmtpd's log (--log-stderr) goes to the launcher's stderr: --inetd
 # puts the connection on stdin and stdout only.
-timeout 300 systemd-socket-activate --accept --inetd -l "127.0.0.1:$port" \
+spawn timeout 300 systemd-socket-activate --accept --inetd \
+	-l "127.0.0.1:$port" \
 	"$bin" --hostname mx.test --log-stderr --allow-root \
 	-- "$tmp/deliver" "$tmp/out" %u \
-	</dev/null >/dev/null 2>"$tmp/smtp.log" &
-pids="$pids $!"
-timeout 300 systemd-socket-activate --accept --inetd -l "$sock" \
+	</dev/null >/dev/null 2>"$tmp/smtp.log"
+spawn timeout 300 systemd-socket-activate --accept --inetd -l "$sock" \
 	"$bin" --lmtp --hostname mx.test --log-stderr --allow-root \
 	-- "$tmp/deliver" "$tmp/out" %u \
-	</dev/null >/dev/null 2>"$tmp/lmtp.log" &
-pids="$pids $!"
+	</dev/null >/dev/null 2>"$tmp/lmtp.log"
 # max-rcpt: each delivery a new file MANY/LOCAL.PID, so a duplicate shows.
 mkdir "$tmp/many"
 cat > "$tmp/count" <<'EOF'
@@ -145,33 +95,19 @@ cat > "$tmp/count" <<'EOF'
 cat > "$1/$2.$$" || exit 75
 EOF
 chmod 755 "$tmp/count"
-timeout 300 systemd-socket-activate --accept --inetd -l "127.0.0.1:$port2" \
+spawn timeout 300 systemd-socket-activate --accept --inetd \
+	-l "127.0.0.1:$port2" \
 	"$bin" --hostname mx.test --log-stderr --allow-root --max-rcpt 1 \
 	-- "$tmp/count" "$tmp/many" %u \
-	</dev/null >/dev/null 2>"$tmp/maxrcpt.log" &
-pids="$pids $!"
+	</dev/null >/dev/null 2>"$tmp/maxrcpt.log"
 
 # Wait for the listeners: the Unix socket file, and TCP ports that
 # accept (probed without connecting, so no session is started).
-i=0
-while [ "$i" -lt 100 ]; do
-	if [ -S "$sock" ] && python3 - "$port" "$port2" <<'EOF'
-import socket, sys
-for port in sys.argv[1:]:
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", int(port)))
-    except OSError:
-        continue    # taken: the launcher listens
-    sys.exit(1)
-EOF
-	then
-		break
-	fi
-	sleep 0.1
-	i=$((i + 1))
-done
-if [ "$i" -lt 100 ]; then
+# shellcheck disable=SC2317 # called through wait_until
+listening_all() {
+	[ -S "$sock" ] && listening "$port" "$port2"
+}
+if wait_until listening_all; then
 	pass "launchers listening on 127.0.0.1:$port and :$port2 and the Unix socket"
 else
 	fail "launchers not listening after 10 s"
@@ -592,23 +528,7 @@ if grep -q '^ExecStart=[^ ]*pipesmtpd .*--lmtp' "$svc_unit" &&
 else
 	fail "examples: ExecStart --lmtp / socket path / PRDR snippet"
 fi
-if command -v systemd-analyze >/dev/null 2>&1 &&
-    timeout 30 systemd-analyze --version >/dev/null 2>&1; then
-	mkdir "$tmp/units"
-	cp "$sock_unit" "$tmp/units/"
-	sed "s#^ExecStart=[^ ]*#ExecStart=$bin#" "$svc_unit" \
-		> "$tmp/units/pipesmtpd-lmtp@.service"
-	if (cd "$tmp/units" && timeout 60 systemd-analyze verify --man=no \
-	    ./pipesmtpd-lmtp.socket ./pipesmtpd-lmtp@.service) \
-	    > "$tmp/verify.out" 2>&1 && [ ! -s "$tmp/verify.out" ]; then
-		pass "systemd-analyze verify: example LMTP units"
-	else
-		fail "systemd-analyze verify: example LMTP units"
-		cat "$tmp/verify.out"
-	fi
-else
-	echo "# systemd-analyze not usable here: unit verification skipped"
-fi
+verify_lmtp_units
 
 if [ "$failed" -ne 0 ]; then
 	echo "# Exim main log:"

@@ -23,45 +23,12 @@
 # non-zero if anything failed.
 
 cd "$(dirname "$0")/.." || exit 1
+SUITE=interop-lmtp
+. tests/scriptlib.sh
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok - $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
-finish() {
-	echo "interop-lmtp: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && exit 0
-	exit 1
-}
-
-tmp=
-pids=
-# shellcheck disable=SC2317 # called from the EXIT trap
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $pids; do
-		wait "$p" 2>/dev/null
-	done
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-for tool in python3 systemd-socket-activate timeout; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		fail "$tool is not installed"
-		finish
-	fi
-done
-
-if [ ! -x ./pipesmtpd ]; then
-	timeout 300 make pipesmtpd >/dev/null || { fail "make pipesmtpd"; finish; }
-fi
-bin=$(pwd)/pipesmtpd
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/interop-lmtp.XXXXXX") || exit 1
+need_tools python3 systemd-socket-activate timeout
+build_bin
+make_tmp interop-lmtp
 mkdir "$tmp/out"
 
 root_opt=
@@ -69,19 +36,7 @@ root_opt=
 
 # The delivery command: saves the message as OUT/<local part>.eml and
 # fails or succeeds according to the local part.
-cat > "$tmp/deliver" <<'EOF'
-#!/bin/sh
-out=$1 user=$2
-cat > "$out/$user.eml" || exit 75
-printf '%s\n' "$RECIPIENT" > "$out/$user.rcpt"
-case $user in
-ok*)	exit 0 ;;
-temp*)	echo "4.2.2 mailbox busy"; exit 75 ;;
-perm*)	exit 67 ;;
-esac
-exit 70
-EOF
-chmod 755 "$tmp/deliver"
+outcome_command "$tmp/deliver"
 
 # Starts a launcher in the background; $1 is its log file, the rest its
 # listen arguments.  The launcher's stderr, and so pipesmtpd's log
@@ -90,28 +45,19 @@ chmod 755 "$tmp/deliver"
 launch() {
 	log=$1
 	shift
-	timeout 120 systemd-socket-activate --accept --inetd "$@" \
+	spawn timeout 120 systemd-socket-activate --accept --inetd "$@" \
 		"$bin" --lmtp --hostname mx.test --log-stderr $root_opt \
 		-- "$tmp/deliver" "$tmp/out" %u \
-		</dev/null >/dev/null 2>"$log" &
-	pids="$pids $!"
+		</dev/null >/dev/null 2>"$log"
 }
 
 sock=$tmp/lmtp.sock
 launch "$tmp/unix.log" -l "$sock"
 
-port=$(python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')
+port=$(free_port)
 launch "$tmp/tcp.log" -l "127.0.0.1:$port"
 
-i=0
-while [ ! -S "$sock" ] && [ "$i" -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if [ -S "$sock" ]; then
+if wait_until test -S "$sock"; then
 	pass "launcher created the Unix socket"
 else
 	fail "no Unix socket after 10 s"
@@ -351,26 +297,6 @@ if grep '^ExecStart=' "$svc_unit" | grep -q '[^%]%[a-z]'; then
 else
 	pass "example service: placeholders written as %%"
 fi
-# systemd-analyze verify works without a running systemd.  It insists
-# that ExecStart's program exists, so it checks copies whose ExecStart
-# names the binary just built; any message at all counts as a failure
-# (unknown keys are only warned about).
-if command -v systemd-analyze >/dev/null 2>&1 &&
-    timeout 30 systemd-analyze --version >/dev/null 2>&1; then
-	mkdir "$tmp/units"
-	cp "$sock_unit" "$tmp/units/"
-	sed "s#^ExecStart=[^ ]*#ExecStart=$bin#" "$svc_unit" \
-		> "$tmp/units/pipesmtpd-lmtp@.service"
-	if (cd "$tmp/units" && timeout 60 systemd-analyze verify --man=no \
-	    ./pipesmtpd-lmtp.socket ./pipesmtpd-lmtp@.service) \
-	    > "$tmp/verify.out" 2>&1 && [ ! -s "$tmp/verify.out" ]; then
-		pass "systemd-analyze verify: example LMTP units"
-	else
-		fail "systemd-analyze verify: example LMTP units"
-		cat "$tmp/verify.out"
-	fi
-else
-	echo "# systemd-analyze not usable here: unit verification skipped"
-fi
+verify_lmtp_units
 
 finish

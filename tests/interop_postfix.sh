@@ -45,45 +45,12 @@ cd "$(dirname "$0")/.." || exit 1
 PATH=$PATH:/usr/sbin:/sbin
 export PATH
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok - $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
-finish() {
-	echo "interop-postfix: $passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && exit 0
-	exit 1
-}
+SUITE=interop-postfix
+. tests/scriptlib.sh
 
-tmp=
-pids=
-# shellcheck disable=SC2317 # called from the EXIT trap
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $pids; do
-		wait "$p" 2>/dev/null
-	done
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-for tool in python3 systemd-socket-activate timeout cmp; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		fail "$tool is not installed"
-		finish
-	fi
-done
-
-if [ ! -x ./pipesmtpd ]; then
-	timeout 300 make pipesmtpd >/dev/null || { fail "make pipesmtpd"; finish; }
-fi
-bin=$(pwd)/pipesmtpd
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/interop-postfix.XXXXXX") || exit 1
-chmod 755 "$tmp"
+need_tools python3 systemd-socket-activate timeout cmp
+build_bin
+make_tmp interop-postfix
 
 root_opt=
 [ "$(id -u)" -eq 0 ] && root_opt=--allow-root
@@ -195,35 +162,15 @@ body 10240 lf > "$tmp/want.lmtp"
 listen() {
 	name=$1
 	shift
-	port=$(python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')
+	port=$(free_port)
 	mkdir "$tmp/$name.out"
-	timeout 600 systemd-socket-activate --accept --inetd \
+	spawn timeout 600 systemd-socket-activate --accept --inetd \
 		-l "127.0.0.1:$port" \
 		"$bin" --hostname mx.test --log-stderr $root_opt "$@" \
 		-- "$tmp/deliver" "$tmp/$name.out" "$tmp/want.$name" \
-		</dev/null >/dev/null 2>"$tmp/$name.log" &
-	pids="$pids $!"
+		</dev/null >/dev/null 2>"$tmp/$name.log"
 	# Wait for the listener, probed without connecting (no session).
-	i=0
-	while [ "$i" -lt 100 ]; do
-		if python3 - "$port" <<'EOF'
-import socket, sys
-s = socket.socket()
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(0)     # taken: the launcher listens
-sys.exit(1)
-EOF
-		then
-			return 0
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_until listening "$port" && return 0
 	fail "$name: launcher not listening on 127.0.0.1:$port after 10 s"
 	cat "$tmp/$name.log"
 	return 1

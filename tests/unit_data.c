@@ -772,67 +772,52 @@ START_TEST(test_convert_basic)
 }
 END_TEST
 
+/* A CR at the end of a chunk, and what the next chunks make of it: the
+ * first npieces of pieces converted; -1: not asserted. */
+static const struct pending_case {
+	const char *name;
+	const char *pieces[3];
+	size_t npieces;
+	int crlf;
+	const char *want;		/* NULL: not asserted */
+	size_t want_n;
+	long long want_bare;
+	int want_pending;
+} pending_cases[] = {
+	{ "CR | LF: the CR waits", { "a\r", "\nb" }, 1, 0, "a", 1, -1, 1 },
+	{ "CR | LF across chunks: one CRLF line end", { "a\r", "\nb" }, 2,
+	  0, "a\nb", 3, 0, 0 },
+	{ "CR | text: a bare CR", { "a\r", "b" }, 2, 1, "a\r\nb", 4, 1, 0 },
+	{ "CR | CR LF: one run, one line end; the extra CR is bare",
+	  { "a\r", "\r\nb" }, 2, 0, "a\nb", 3, 1, -1 },
+	{ "CR | CR | LF", { "a\r", "\r", "\n" }, 3, 0, "a\n", 2, 1, 0 },
+	{ "CR | CR: both wait", { "a\r", "\r", "b" }, 2, 0, NULL, 1, -1, 1 },
+	{ "CR | CR | text: two bare CRs, written when the text comes",
+	  { "a\r", "\r", "b" }, 3, 1, "a\r\n\r\nb", 6, 2, 0 },
+};
+
 START_TEST(test_convert_pending_cr)
 {
-	const char *p[3];
-	size_t l[3], n;
+	const struct pending_case *c = &pending_cases[_i];
+	size_t l[3], n, i;
 	char out[256];
 	unsigned long long bare;
 	int pending;
 
-	/* CR | LF across chunks: one CRLF line end */
-	p[0] = "a\r";
-	l[0] = 2;
-	p[1] = "\nb";
-	l[1] = 2;
-	n = convert(p, l, 1, 0, out, &bare, &pending);
-	ck_assert_uint_eq(n, 1);
-	ck_assert_mem_eq(out, "a", 1);
-	ck_assert_int_eq(pending, 1);
-	n = convert(p, l, 2, 0, out, &bare, &pending);
-	ck_assert_uint_eq(n, 3);
-	ck_assert_mem_eq(out, "a\nb", 3);
-	ck_assert_uint_eq(bare, 0);
-	ck_assert_int_eq(pending, 0);
-
-	/* CR | text: a bare CR */
-	p[1] = "b";
-	l[1] = 1;
-	n = convert(p, l, 2, 1, out, &bare, &pending);
-	ck_assert_uint_eq(n, 4);
-	ck_assert_mem_eq(out, "a\r\nb", 4);
-	ck_assert_uint_eq(bare, 1);
-	ck_assert_int_eq(pending, 0);
-
-	/* CR | CR LF: one run, one line end; the extra CR is bare */
-	p[1] = "\r\nb";
-	l[1] = 3;
-	n = convert(p, l, 2, 0, out, &bare, &pending);
-	ck_assert_uint_eq(n, 3);
-	ck_assert_mem_eq(out, "a\nb", 3);
-	ck_assert_uint_eq(bare, 1);
-
-	/* CR | CR | LF */
-	p[1] = "\r";
-	l[1] = 1;
-	p[2] = "\n";
-	l[2] = 1;
-	n = convert(p, l, 3, 0, out, &bare, &pending);
-	ck_assert_uint_eq(n, 2);
-	ck_assert_mem_eq(out, "a\n", 2);
-	ck_assert_uint_eq(bare, 1);
-	ck_assert_int_eq(pending, 0);
-
-	/* CR | CR | text: two bare CRs, written when the text comes */
-	p[2] = "b";
-	n = convert(p, l, 2, 0, out, &bare, &pending);
-	ck_assert_uint_eq(n, 1);
-	ck_assert_int_eq(pending, 1);
-	n = convert(p, l, 3, 1, out, &bare, &pending);
-	ck_assert_uint_eq(n, 6);
-	ck_assert_mem_eq(out, "a\r\n\r\nb", 6);
-	ck_assert_uint_eq(bare, 2);
-	ck_assert_int_eq(pending, 0);
+	for (i = 0; i < c->npieces; i++)
+		l[i] = strlen(c->pieces[i]);
+	n = convert(c->pieces, l, c->npieces, c->crlf, out, &bare, &pending);
+	ck_assert_msg(n == c->want_n, "%s: %zu octets, want %zu", c->name, n,
+	    c->want_n);
+	if (c->want != NULL)
+		ck_assert_msg(memcmp(out, c->want, n) == 0, "%s: output",
+		    c->name);
+	if (c->want_bare >= 0)
+		ck_assert_msg(bare == (unsigned long long)c->want_bare,
+		    "%s: %llu bare CRs", c->name, bare);
+	if (c->want_pending >= 0)
+		ck_assert_msg(pending == c->want_pending, "%s: pending %d",
+		    c->name, pending);
 }
 END_TEST
 
@@ -935,7 +920,8 @@ data_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("convert");
 	tcase_add_test(tc, test_convert_basic);
-	tcase_add_test(tc, test_convert_pending_cr);
+	tcase_add_loop_test(tc, test_convert_pending_cr, 0,
+	    (int)(sizeof(pending_cases) / sizeof(pending_cases[0])));
 	tcase_add_test(tc, test_convert_finish);
 	tcase_add_test(tc, test_convert_every_split);
 	suite_add_tcase(s, tc);

@@ -5,7 +5,8 @@
  * chunks of a chosen size (whole, fixed, or random from a fixed seed);
  * replies come out through a writer that appends to a buffer; and the
  * stub deliverer records each call - recipient, sender, and the spool
- * bytes it could read - and fails or succeeds by recipient: the local
+ * bytes it could read (all three in tests/support.c; the stub's rules
+ * are here) - and fails or succeeds by recipient: the local
  * part "temp+DSN" fails temporarily and "perm+DSN" permanently with the
  * enhanced code spelled by DSN (temp+422 is 4.2.2); anything else is
  * delivered.  Replies are checked by prefix, line by line, so the test
@@ -22,135 +23,43 @@
 #include "config.h"
 #include "deliver.h"
 #include "session.h"
+#include "support.h"
 #include "unit.h"
 
 #define LIT(x)	x, sizeof(x) - 1
 
-/* ---- scripted input ---- */
-
-struct script {
-	const char *in;
-	size_t n, pos;
-	long chunk;		/* 0 whole, >0 fixed, <0 random (seed) */
-	unsigned seed;
-	int timeout_first;	/* the first read times out */
-	int end_timeout;	/* after the script: timeout, not EOF */
-	int reads;
-};
-
-static ssize_t
-script_read(void *ctx, void *buf, size_t len, int timeout_ms)
-{
-	struct script *s = ctx;
-	size_t n;
-
-	(void)timeout_ms;
-	if (s->reads++ == 0 && s->timeout_first)
-		return SESSION_IO_TIMEOUT;
-	if (s->pos >= s->n)
-		return s->end_timeout ? SESSION_IO_TIMEOUT : 0;
-	n = s->n - s->pos;
-	if (s->chunk > 0 && (size_t)s->chunk < n)
-		n = (size_t)s->chunk;
-	else if (s->chunk < 0)
-		n = 1 + (size_t)rand_r(&s->seed) % n;
-	if (n > len)
-		n = len;
-	memcpy(buf, s->in + s->pos, n);
-	s->pos += n;
-	return (ssize_t)n;
-}
-
-/* ---- collected output ---- */
-
-struct sink {
-	char *buf;
-	size_t len, cap;
-	size_t max_write;	/* 0: take everything */
-	int writes;
-};
-
-static ssize_t
-sink_write(void *ctx, const void *buf, size_t len)
-{
-	struct sink *s = ctx;
-
-	if (s->max_write > 0 && len > s->max_write)
-		len = s->max_write;
-	if (s->len + len + 1 > s->cap) {
-		s->cap = (s->len + len + 1) * 2;
-		s->buf = realloc(s->buf, s->cap);
-		ck_assert_ptr_nonnull(s->buf);
-	}
-	memcpy(s->buf + s->len, buf, len);
-	s->len += len;
-	s->buf[s->len] = '\0';
-	s->writes++;
-	return (ssize_t)len;
-}
-
-/* ---- the stub deliverer ---- */
+/* ---- the stub deliverer's rules (tests/support.c runs it) ---- */
 
 #define MAX_CALLS	16
 
-struct call {
-	char addr[2 * ADDR_PART_MAX + 2];
-	char sender[2 * ADDR_PART_MAX + 2];
-	int sender_null;
-	char helo[512];
-	char with[32];
-	char *data;			/* the spool, as pread saw it */
-	size_t len;
-	size_t nrcpt;
-};
-
-struct stub {
-	int ncalls;
-	struct call calls[MAX_CALLS];
-};
-
+/* stub_check - a call the run keeps, with a readable spool; the added
+ * headers (shared by every recipient, with a Received line) are cut off,
+ * so data and len are the message as received */
 static void
-stub_deliver(void *ctx, const struct config *cfg,
+stub_check(struct support_stub *st, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
-    struct deliver_outcome *out)
+    struct support_call *c)
 {
-	struct stub *st = ctx;
-	struct call *c;
-	size_t got = 0;
-
 	(void)cfg;
-	ck_assert_int_lt(st->ncalls, MAX_CALLS);
-	c = &st->calls[st->ncalls++];
-	snprintf(c->addr, sizeof(c->addr), "%s", rcpt->addr);
-	snprintf(c->sender, sizeof(c->sender), "%s", msg->sender->addr);
-	c->sender_null = msg->sender->null;
-	snprintf(c->helo, sizeof(c->helo), "%s", msg->helo);
-	snprintf(c->with, sizeof(c->with), "%s", msg->with);
-	c->nrcpt = msg->nrcpt;
-	/* the spool may start with the added headers, shared by every
-	 * recipient; the message as received follows at body_off */
+	(void)rcpt;
+	ck_assert_uint_le(st->ncalls, st->max);
 	ck_assert_uint_le(msg->body_off, msg->spool_len);
-	c->data = malloc((size_t)msg->spool_len + 1);
-	ck_assert_ptr_nonnull(c->data);
-	while (got < msg->spool_len) {
-		ssize_t n = pread(msg->spool_fd, c->data + got,
-		    (size_t)msg->spool_len - got, (off_t)got);
+	ck_assert_msg(c->data != NULL, "spool pread: %s", strerror(errno));
+	if (c->body_off == 0)
+		return;
+	ck_assert_msg(strstr(c->data, "Received: from ") != NULL &&
+	    strstr(c->data, "Received: from ") < c->data + c->body_off,
+	    "no Received header before the message");
+	memmove(c->data, c->data + c->body_off, c->len - c->body_off + 1);
+	c->len -= c->body_off;
+	c->body_off = 0;
+}
 
-		ck_assert_msg(n > 0, "spool pread: %s", strerror(errno));
-		got += (size_t)n;
-	}
-	c->data[got] = '\0';
-	if (msg->body_off > 0) {
-		ck_assert_msg(strstr(c->data, "Received: from ") != NULL &&
-		    strstr(c->data, "Received: from ") < c->data +
-		    msg->body_off, "no Received header before the message");
-		memmove(c->data, c->data + msg->body_off,
-		    got - (size_t)msg->body_off + 1);
-		got -= (size_t)msg->body_off;
-	}
-	c->len = got;
-
-	memset(out, 0, sizeof(*out));
+/* stub_answer - "temp+DSN" fails temporarily, "perm+DSN" permanently,
+ * with the enhanced code DSN spells; anything else is delivered */
+static void
+stub_answer(const struct address *rcpt, struct deliver_outcome *out)
+{
 	if (strcmp(rcpt->user, "temp") == 0 || strcmp(rcpt->user, "perm") == 0) {
 		out->cls = rcpt->user[0] == 't' ? OUT_TEMP : OUT_PERM;
 		snprintf(out->dsn, sizeof(out->dsn), "%c.%c.%c", rcpt->ext[0],
@@ -165,79 +74,43 @@ stub_deliver(void *ctx, const struct config *cfg,
 	}
 }
 
-static void
-stub_rcpt_check(void *ctx, const struct config *cfg,
-    const struct deliver_vars *v, struct deliver_outcome *out)
-{
-	(void)ctx;
-	(void)cfg;
-	(void)v;
-	memset(out, 0, sizeof(*out));
-	out->cls = OUT_DELIVERED;
-	snprintf(out->dsn, sizeof(out->dsn), "2.1.5");
-}
-
 /* ---- configuration and one run ---- */
 
 static const char *domains[] = { "mx.test" };
 static char cmd_true[] = "/bin/true";
 static char *command[] = { cmd_true, NULL };
 
-/* test_config - the configuration every test starts from */
+/* test_config - the configuration every test starts from: the real
+ * defaults, our host name and domain, a command the stub never runs */
 static void
 test_config(struct config *cfg)
 {
-	memset(cfg, 0, sizeof(*cfg));
+	config_defaults(cfg);
 	cfg->hostname = "mx.test";
 	cfg->domains = domains;
 	cfg->ndomains = 1;
-	cfg->max_size = 10485760;
-	cfg->max_rcpt = 100;
-	cfg->max_errors = 20;
-	cfg->timeout = 300;
-	cfg->min_data_rate = 500;
-	cfg->session_timeout = 300;
-	cfg->delivery_timeout = 300;
-	cfg->total_delivery_timeout = 540;
-	cfg->max_hops = 100;
-	cfg->spool = P_tmpdir;
-	cfg->null_sender = "";
 	cfg->command = command;
-	cfg->path = "/usr/bin:/bin";
 	cfg->client_ip = "192.0.2.1";
 	cfg->client_host = "unknown";
 }
 
 struct run {
-	struct sink out;
-	struct stub stub;
-	struct script in;
+	struct support_conn conn;
+	struct support_stub stub;
+	struct support_call calls[MAX_CALLS];
 	int ret;
 };
 
-/* The io context is the whole run: these pick its parts. */
-static ssize_t
-run_read(void *ctx, void *buf, size_t len, int timeout_ms)
-{
-	return script_read(&((struct run *)ctx)->in, buf, len, timeout_ms);
-}
-
-static ssize_t
-run_write(void *ctx, const void *buf, size_t len)
-{
-	return sink_write(&((struct run *)ctx)->out, buf, len);
-}
-
 /* start - a fresh run over in[0, n) fed in the given chunks; a test may
- * adjust r->in and r->out before go() */
+ * adjust r->conn before go() */
 static void
 start(struct run *r, const char *in, size_t n, long chunk)
 {
 	memset(r, 0, sizeof(*r));
-	r->in.in = in;
-	r->in.n = n;
-	r->in.chunk = chunk;
-	r->in.seed = chunk < 0 ? (unsigned)-chunk : 1;
+	support_conn_start(&r->conn, in, n, chunk);
+	support_stub_start(&r->stub, r->calls, MAX_CALLS);
+	r->stub.check = stub_check;
+	r->stub.answer = stub_answer;
 }
 
 /* go - the session itself, through the stub deliverer */
@@ -247,15 +120,11 @@ go(const struct config *cfg, struct run *r)
 	struct session_io io;
 	struct session_deliverer d;
 
-	io.read = run_read;
-	io.write = run_write;
-	io.ctx = r;
-	d.deliver = stub_deliver;
-	d.rcpt_check = stub_rcpt_check;
-	d.ctx = &r->stub;
+	support_conn_io(&r->conn, &io);
+	support_stub_deliverer(&r->stub, &d);
 	r->ret = session_run(cfg, &io, &d);
-	if (r->out.buf == NULL)
-		sink_write(&r->out, "", 0);
+	if (r->conn.out.buf == NULL)
+		support_conn_write(&r->conn, "", 0);
 }
 
 /* run - start and go */
@@ -267,15 +136,12 @@ run(const struct config *cfg, const char *in, size_t n, long chunk,
 	go(cfg, r);
 }
 
+/* run_free - what the run's client and deliveries collected */
 static void
 run_free(struct run *r)
 {
-	int i;
-
-	for (i = 0; i < r->stub.ncalls; i++)
-		free(r->stub.calls[i].data);
-	free(r->out.buf);
-	r->out.buf = NULL;
+	support_stub_free(&r->stub);
+	support_conn_free(&r->conn);
 }
 
 /* ---- checking replies ---- */
@@ -312,59 +178,59 @@ enhanced_ok(const char *line)
 static void
 expect(const struct run *r, const char *const *want)
 {
-	const char *p = r->out.buf, *end = r->out.buf + r->out.len;
+	const char *p = r->conn.out.buf, *end = r->conn.out.buf + r->conn.out.len;
 	int w, line = 0;
 
 	for (w = 0; want[w] != NULL; w++) {
 		const char *eol;
 
 		ck_assert_msg(p < end, "reply %d (%s) missing; transcript:\n%s",
-		    line, want[w], r->out.buf);
+		    line, want[w], r->conn.out.buf);
 		eol = strstr(p, "\r\n");
 		ck_assert_msg(eol != NULL, "reply %d not CRLF-terminated:\n%s",
-		    line, r->out.buf);
+		    line, r->conn.out.buf);
 		if (strcmp(want[w], W_EHLO) == 0) {
 			while (strncmp(p, "250-", 4) == 0) {
 				p = strstr(p, "\r\n") + 2;
 				line++;
 				ck_assert_msg(p < end, "EHLO reply cut:\n%s",
-				    r->out.buf);
+				    r->conn.out.buf);
 			}
 			ck_assert_msg(strncmp(p, "250 ", 4) == 0,
 			    "reply %d: want the EHLO reply:\n%s", line,
-			    r->out.buf);
+			    r->conn.out.buf);
 			eol = strstr(p, "\r\n");
 		} else if (strcmp(want[w], W_HELO) == 0) {
 			ck_assert_msg(strncmp(p, "250 ", 4) == 0,
 			    "reply %d: want the HELO reply:\n%s", line,
-			    r->out.buf);
+			    r->conn.out.buf);
 		} else if (strcmp(want[w], W_GREETING) == 0 ||
 		    strncmp(want[w], "220 mx.test", 11) == 0) {
 			ck_assert_msg((size_t)(eol - p) == strlen(want[w]) &&
 			    strncmp(p, want[w], strlen(want[w])) == 0,
 			    "reply %d: want \"%s\":\n%s", line, want[w],
-			    r->out.buf);
+			    r->conn.out.buf);
 		} else {
 			ck_assert_msg(strncmp(p, want[w], strlen(want[w])) ==
 			    0, "reply %d: want \"%s...\":\n%s", line, want[w],
-			    r->out.buf);
+			    r->conn.out.buf);
 			if (strchr("245", p[0]) != NULL)
 				ck_assert_msg(enhanced_ok(p), "reply %d has no "
 				    "enhanced code of its class:\n%s", line,
-				    r->out.buf);
+				    r->conn.out.buf);
 		}
 		p = eol + 2;
 		line++;
 	}
 	ck_assert_msg(p == end, "more replies than wanted after %d:\n%s",
-	    line, r->out.buf);
+	    line, r->conn.out.buf);
 }
 
 /* count_prefix - reply lines that begin with prefix */
 static int
 count_prefix(const struct run *r, const char *prefix)
 {
-	const char *p = r->out.buf;
+	const char *p = r->conn.out.buf;
 	int n = 0;
 
 	while (p != NULL && *p != '\0') {
@@ -416,21 +282,21 @@ normalise(const char *in)
 static void
 same_run(const struct run *a, const struct run *b, const char *how)
 {
-	char *na = normalise(a->out.buf), *nb = normalise(b->out.buf);
-	int i;
+	char *na = normalise(a->conn.out.buf), *nb = normalise(b->conn.out.buf);
+	size_t i;
 
 	ck_assert_msg(strcmp(na, nb) == 0, "%s: replies differ:\n%s\n---\n%s",
-	    how, a->out.buf, b->out.buf);
+	    how, a->conn.out.buf, b->conn.out.buf);
 	free(na);
 	free(nb);
 	ck_assert_int_eq(a->ret, b->ret);
-	ck_assert_msg(a->stub.ncalls == b->stub.ncalls, "%s: %d deliveries, "
-	    "want %d", how, b->stub.ncalls, a->stub.ncalls);
+	ck_assert_msg(a->stub.ncalls == b->stub.ncalls, "%s: %zu deliveries, "
+	    "want %zu", how, b->stub.ncalls, a->stub.ncalls);
 	for (i = 0; i < a->stub.ncalls; i++) {
 		ck_assert_str_eq(a->stub.calls[i].addr, b->stub.calls[i].addr);
 		ck_assert_msg(a->stub.calls[i].len == b->stub.calls[i].len &&
 		    memcmp(a->stub.calls[i].data, b->stub.calls[i].data,
-		    a->stub.calls[i].len) == 0, "%s: spool of delivery %d "
+		    a->stub.calls[i].len) == 0, "%s: spool of delivery %zu "
 		    "differs", how, i);
 	}
 }
@@ -462,13 +328,13 @@ START_TEST(test_basic_transcript)
 {
 	struct config cfg;
 	struct run r;
-	struct call *c;
+	struct support_call *c;
 
 	test_config(&cfg);
 	run(&cfg, LIT(basic), 0, &r);
 	ck_assert_int_eq(r.ret, 0);
-	ck_assert_msg(strncmp(r.out.buf, "220 mx.test ESMTP pipesmtpd\r\n",
-	    29) == 0, "greeting: %s", r.out.buf);
+	ck_assert_msg(strncmp(r.conn.out.buf, "220 mx.test ESMTP pipesmtpd\r\n",
+	    29) == 0, "greeting: %s", r.conn.out.buf);
 	expect(&r, basic_want);
 	ck_assert_int_eq(r.stub.ncalls, 1);
 	c = &r.stub.calls[0];
@@ -522,9 +388,9 @@ START_TEST(test_one_byte_exact_bytes)
 	test_config(&cfg);
 	run(&cfg, LIT(in), 0, &a);
 	run(&cfg, LIT(in), 1, &b);
-	ck_assert_uint_eq(a.out.len, b.out.len);
-	ck_assert_msg(memcmp(a.out.buf, b.out.buf, a.out.len) == 0,
-	    "replies differ:\n%s\n---\n%s", a.out.buf, b.out.buf);
+	ck_assert_uint_eq(a.conn.out.len, b.conn.out.len);
+	ck_assert_msg(memcmp(a.conn.out.buf, b.conn.out.buf, a.conn.out.len) == 0,
+	    "replies differ:\n%s\n---\n%s", a.conn.out.buf, b.conn.out.buf);
 	run_free(&a);
 	run_free(&b);
 }
@@ -540,7 +406,7 @@ START_TEST(test_short_writes)
 	run(&cfg, LIT(basic), 0, &whole);
 	for (max = 1; max <= 5; max += 2) {
 		start(&r, LIT(basic), 0);
-		r.out.max_write = max;
+		r.conn.out.max_write = max;
 		go(&cfg, &r);
 		same_run(&whole, &r, "short writes");
 		run_free(&r);
@@ -557,7 +423,7 @@ START_TEST(test_greeting_then_eof)
 	test_config(&cfg);
 	run(&cfg, "", 0, 0, &r);
 	ck_assert_int_eq(r.ret, 0);
-	ck_assert_str_eq(r.out.buf, "220 mx.test ESMTP pipesmtpd\r\n");
+	ck_assert_str_eq(r.conn.out.buf, "220 mx.test ESMTP pipesmtpd\r\n");
 	ck_assert_int_eq(r.stub.ncalls, 0);
 	run_free(&r);
 }
@@ -1203,14 +1069,14 @@ START_TEST(test_timeouts)
 
 	test_config(&cfg);
 	start(&r, LIT("EHLO c\r\n"), 0);
-	r.in.end_timeout = 1;
+	r.conn.in.end_timeout = 1;
 	go(&cfg, &r);
 	ck_assert_int_eq(r.ret, 0);
 	expect(&r, idle);
 	run_free(&r);
 
 	start(&r, LIT(data), 0);
-	r.in.end_timeout = 1;
+	r.conn.in.end_timeout = 1;
 	go(&cfg, &r);
 	ck_assert_int_eq(r.ret, 0);
 	expect(&r, in_data);
@@ -1479,21 +1345,21 @@ START_TEST(test_ehlo_keywords)
 
 	test_config(&cfg);
 	run(&cfg, LIT("EHLO c\r\nQUIT\r\n"), 0, &r);
-	ck_assert_msg(strstr(r.out.buf, "\r\n250-mx.test") != NULL,
-	    "EHLO does not open with the hostname:\n%s", r.out.buf);
+	ck_assert_msg(strstr(r.conn.out.buf, "\r\n250-mx.test") != NULL,
+	    "EHLO does not open with the hostname:\n%s", r.conn.out.buf);
 	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++) {
 		char dash[64], space[64];
 
 		snprintf(dash, sizeof(dash), "\r\n250-%s\r\n", keywords[i]);
 		snprintf(space, sizeof(space), "\r\n250 %s\r\n", keywords[i]);
-		if (strstr(r.out.buf, dash) == NULL &&
-		    strstr(r.out.buf, space) == NULL) {
+		if (strstr(r.conn.out.buf, dash) == NULL &&
+		    strstr(r.conn.out.buf, space) == NULL) {
 			strcat(missing, " ");
 			strcat(missing, keywords[i]);
 		}
 	}
 	ck_assert_msg(missing[0] == '\0', "EHLO does not advertise%s:\n%s",
-	    missing, r.out.buf);
+	    missing, r.conn.out.buf);
 	run_free(&r);
 }
 END_TEST
@@ -1561,24 +1427,24 @@ START_TEST(test_early_talker)
 	start(&r, LIT("EHLO c\r\nQUIT\r\n"), 0);
 	go(&cfg, &r);
 	ck_assert_int_eq(r.ret, 0);
-	ck_assert_msg(strncmp(r.out.buf, "554 5.5.1", 9) == 0,
-	    "early talker got:\n%s", r.out.buf);
-	ck_assert_ptr_null(strstr(r.out.buf, "220 "));
+	ck_assert_msg(strncmp(r.conn.out.buf, "554 5.5.1", 9) == 0,
+	    "early talker got:\n%s", r.conn.out.buf);
+	ck_assert_ptr_null(strstr(r.conn.out.buf, "220 "));
 	ck_assert_int_eq(count_prefix(&r, ""), 1);
 	run_free(&r);
 
 	start(&r, LIT("EHLO c\r\nQUIT\r\n"), 0);
-	r.in.timeout_first = 1;		/* the client waited */
+	r.conn.in.timeout_first = 1;		/* the client waited */
 	go(&cfg, &r);
 	expect(&r, normal);
 	run_free(&r);
 }
 END_TEST
 
-Suite *
-session_suite(void)
+/* transcript_tcase - whole dialogues, however the bytes arrive */
+static TCase *
+transcript_tcase(void)
 {
-	Suite *s = suite_create("session");
 	TCase *tc = tcase_create("transcript");
 
 	tcase_add_test(tc, test_basic_transcript);
@@ -1595,9 +1461,15 @@ session_suite(void)
 	tcase_add_test(tc, test_quit_stops_reading);
 	tcase_add_test(tc, test_other_commands);
 	tcase_add_test(tc, test_ehlo_keywords);
-	suite_add_tcase(s, tc);
+	return tc;
+}
 
-	tc = tcase_create("limits");
+/* limits_tcase - errors, lengths, counts, sizes, hops and time */
+static TCase *
+limits_tcase(void)
+{
+	TCase *tc = tcase_create("limits");
+
 	tcase_add_test(tc, test_max_errors);
 	tcase_add_test(tc, test_max_errors_mixed);
 	tcase_add_test(tc, test_errors_below_limit);
@@ -1615,18 +1487,30 @@ session_suite(void)
 	tcase_add_test(tc, test_timeouts);
 	tcase_add_test(tc, test_early_talker);
 	tcase_set_timeout(tc, 30);
-	suite_add_tcase(s, tc);
+	return tc;
+}
 
-	tc = tcase_create("data");
+/* data_tcase - the spool and the end of the data */
+static TCase *
+data_tcase(void)
+{
+	TCase *tc = tcase_create("data");
+
 	tcase_add_test(tc, test_crlf_spool);
 	tcase_add_test(tc, test_spool_unusable);
 	tcase_add_loop_test(tc, test_eof_in_data, 0,
 	    (int)(sizeof(eof_tails) / sizeof(eof_tails[0])));
 	tcase_add_loop_test(tc, test_smuggling, 0,
 	    (int)(sizeof(smuggle_seqs) / sizeof(smuggle_seqs[0])));
-	suite_add_tcase(s, tc);
+	return tc;
+}
 
-	tc = tcase_create("commands");
+/* commands_tcase - MAIL, RCPT, HELO and LMTP one by one */
+static TCase *
+commands_tcase(void)
+{
+	TCase *tc = tcase_create("commands");
+
 	tcase_add_loop_test(tc, test_rcpt_cases, 0,
 	    (int)(sizeof(rcpt_cases) / sizeof(rcpt_cases[0])));
 	tcase_add_loop_test(tc, test_mail_cases, 0,
@@ -1636,6 +1520,17 @@ session_suite(void)
 	tcase_add_test(tc, test_postmaster_delivery);
 	tcase_add_test(tc, test_lmtp);
 	tcase_add_test(tc, test_lmtp_message_error);
-	suite_add_tcase(s, tc);
+	return tc;
+}
+
+Suite *
+session_suite(void)
+{
+	Suite *s = suite_create("session");
+
+	suite_add_tcase(s, transcript_tcase());
+	suite_add_tcase(s, limits_tcase());
+	suite_add_tcase(s, data_tcase());
+	suite_add_tcase(s, commands_tcase());
 	return s;
 }

@@ -219,7 +219,7 @@ START_TEST(test_scan_table)
 	make_dir();
 	sp = spool_of(c->text, strlen(c->text));
 	memset(&h, 0xff, sizeof(h));
-	ck_assert_int_eq(spool_scan(sp.fd, sp.len, &h), 0);
+	ck_assert_int_eq(spool_scan_at(sp.fd, 0, sp.len, &h), 0);
 	ck_assert_msg(h.received == c->want, "case %d: %u Received, want %u",
 	    _i, h.received, c->want);
 	spool_close(&sp);
@@ -248,11 +248,11 @@ START_TEST(test_scan_large_header_section)
 	ck_assert_uint_lt(n, cap);
 	make_dir();
 	sp = spool_of(text, n);
-	ck_assert_int_eq(spool_scan(sp.fd, sp.len, &h), 0);
+	ck_assert_int_eq(spool_scan_at(sp.fd, 0, sp.len, &h), 0);
 	ck_assert_uint_eq(h.received, 501);
 	/* a shorter len: only that much of the spool is the message (the
 	 * first ten hop lines are 64 octets each) */
-	ck_assert_int_eq(spool_scan(sp.fd, 2 * 64, &h), 0);
+	ck_assert_int_eq(spool_scan_at(sp.fd, 0, 2 * 64, &h), 0);
 	ck_assert_uint_eq(h.received, 2);
 	spool_close(&sp);
 	remove_dir();

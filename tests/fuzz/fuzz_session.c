@@ -7,8 +7,9 @@
  * --max-size); octet 1 picks how the reader hands the bytes out (0: all
  * at once, else chunks of that many octets).  The session reads from
  * the buffer, writes to a sink, and delivers to a stub that runs
- * nothing.  It is run twice, once whole and once chunked, and both runs
- * must agree on every reply code and every delivery.
+ * nothing (all three in tests/support.c; the checks and the stub's
+ * answers are here).  It is run twice, once whole and once chunked, and
+ * both runs must agree on every reply code and every delivery.
  *
  * Checked: a delivery happens only before the client's EOF, never more
  * transactions than the input holds end-of-data marks (LF "." CRLF,
@@ -31,6 +32,7 @@
 #include "deliver.h"
 #include "log.h"
 #include "session.h"
+#include "tests/support.h"
 
 #define FUZZ_CHECK(cond) do { \
 	if (!(cond)) { \
@@ -50,62 +52,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * silence the server's log, and a failed check must still be seen */
 static int fuzz_err = 2;
 
-/* The client: the fuzz bytes, handed out in chunks, then EOF; and
- * every reply byte it got (session_io has one context for both). */
-struct conn {
-	const char *in;
-	size_t n, pos;
-	size_t chunk;		/* 0: everything at once */
-	int eof;		/* EOF has been returned */
-	char *out;
-	size_t outlen, outcap;
-};
-
-/* What the stub saw: one entry per delivery. */
-struct stub {
-	const struct conn *c;
-	size_t ncalls;
-	unsigned long long bodies[MAX_CALLS];	/* FNV-1a of the message */
-	char rcpts[MAX_CALLS][2 * ADDR_PART_MAX + 2];
+/* One run: the client (the fuzz bytes, handed out in chunks, then EOF;
+ * and every reply byte), the stub's calls, and what the checks of a
+ * delivery need to remember. */
+struct fuzz_run {
+	struct support_conn conn;
+	struct support_stub stub;
+	struct support_call calls[MAX_CALLS];
 	char last_qid[64];			/* to count transactions */
 	size_t transactions;
 	size_t txn_first;			/* its first delivery */
 };
-
-static ssize_t
-fuzz_read(void *ctx, void *buf, size_t len, int timeout_ms)
-{
-	struct conn *c = ctx;
-	size_t n = c->n - c->pos;
-
-	(void)timeout_ms;
-	if (n == 0) {
-		c->eof = 1;
-		return 0;
-	}
-	if (c->chunk > 0 && n > c->chunk)
-		n = c->chunk;
-	if (n > len)
-		n = len;
-	memcpy(buf, c->in + c->pos, n);
-	c->pos += n;
-	return (ssize_t)n;
-}
-
-static ssize_t
-fuzz_write(void *ctx, const void *buf, size_t len)
-{
-	struct conn *c = ctx;
-
-	if (c->outlen + len > c->outcap) {
-		c->outcap = (c->outlen + len) * 2;
-		c->out = realloc(c->out, c->outcap);
-		FUZZ_CHECK(c->out != NULL);
-	}
-	memcpy(c->out + c->outlen, buf, len);
-	c->outlen += len;
-	return (ssize_t)len;
-}
 
 /* ends_in - end-of-data marks in what the client has sent so far: an
  * upper bound on the transactions that may have been delivered */
@@ -140,85 +97,86 @@ check_line_ends(const char *d, size_t n, int crlf)
 	}
 }
 
-/* stub_deliver - record, check, and answer by the recipient's first
- * octet: 't' temporary, 'p' permanent, anything else delivered */
+/* check_rcpt - one delivery per recipient in a transaction (never one
+ * %r twice, whatever case), and only safe recipients of ours */
 static void
-stub_deliver(void *ctx, const struct config *cfg,
-    const struct deliver_msg *msg, const struct address *rcpt,
-    struct deliver_outcome *out)
+check_rcpt(struct fuzz_run *fr, const struct deliver_msg *msg,
+    const struct address *rcpt)
 {
-	struct stub *st = ctx;
-	char *d = malloc((size_t)msg->spool_len + 1);
-	unsigned long long h = 1469598103934665603ULL, body;
-	size_t got = 0, i;
+	size_t i, n = fr->stub.ncalls - 1;	/* this call */
 
-	FUZZ_CHECK(!st->c->eof);
-	if (strcmp(msg->queue_id, st->last_qid) != 0) {
-		st->transactions++;
-		st->txn_first = st->ncalls;
+	if (strcmp(msg->queue_id, fr->last_qid) != 0) {
+		fr->transactions++;
+		fr->txn_first = n;
 	}
-	/* one delivery per recipient: never one %r twice, whatever case */
-	for (i = st->txn_first; i < st->ncalls && i < MAX_CALLS; i++)
-		FUZZ_CHECK(strcasecmp(st->rcpts[i], rcpt->addr) != 0);
-	snprintf(st->last_qid, sizeof(st->last_qid), "%s", msg->queue_id);
-	FUZZ_CHECK(st->transactions <= ends_in(st->c->in, st->c->pos));
-	FUZZ_CHECK(msg->nrcpt >= 1 && msg->nrcpt <= cfg->max_rcpt);
+	for (i = fr->txn_first; i < n && i < MAX_CALLS; i++)
+		FUZZ_CHECK(strcasecmp(fr->calls[i].addr, rcpt->addr) != 0);
+	snprintf(fr->last_qid, sizeof(fr->last_qid), "%s", msg->queue_id);
 	FUZZ_CHECK(strcmp(rcpt->domain, HOST) == 0);
 	FUZZ_CHECK(!address_unsafe(rcpt));
 	for (i = 0; rcpt->addr[i] != '\0'; i++)
 		FUZZ_CHECK((unsigned char)rcpt->addr[i] >= 32 &&
 		    rcpt->addr[i] != 127);
-	FUZZ_CHECK(d != NULL && msg->body_off <= msg->spool_len);
-	while (got < msg->spool_len) {
-		ssize_t n = pread(msg->spool_fd, d + got,
-		    (size_t)msg->spool_len - got, (off_t)got);
+}
 
-		FUZZ_CHECK(n > 0);
-		got += (size_t)n;
-	}
-	check_line_ends(d, got, cfg->crlf);
+/* check_call - the stub's check: a delivery before the client's EOF,
+ * within the transactions the input holds, of a spool with only the
+ * line ends the options allow and a body within --max-size */
+static void
+check_call(struct support_stub *st, const struct config *cfg,
+    const struct deliver_msg *msg, const struct address *rcpt,
+    struct support_call *c)
+{
+	struct fuzz_run *fr = st->ctx;
+	unsigned long long body;
+
+	FUZZ_CHECK(!fr->conn.in.eof);
+	check_rcpt(fr, msg, rcpt);
+	FUZZ_CHECK(fr->transactions <= ends_in(fr->conn.in.in,
+	    fr->conn.in.pos));
+	FUZZ_CHECK(msg->nrcpt >= 1 && msg->nrcpt <= cfg->max_rcpt);
+	FUZZ_CHECK(c->data != NULL && msg->body_off <= msg->spool_len);
+	check_line_ends(c->data, c->len, cfg->crlf);
 	body = msg->spool_len - msg->body_off;
 	if (!cfg->crlf || cfg->strict_newlines)
 		FUZZ_CHECK(body <= cfg->max_size);
-	for (i = (size_t)msg->body_off; i < got; i++)
-		h = (h ^ (unsigned char)d[i]) * 1099511628211ULL;
-	free(d);
-	if (st->ncalls < MAX_CALLS) {
-		st->bodies[st->ncalls] = h;
-		snprintf(st->rcpts[st->ncalls], sizeof(st->rcpts[0]), "%s",
-		    rcpt->addr);
-	}
-	st->ncalls++;
-	memset(out, 0, sizeof(*out));
-	out->status = 0;
-	if (rcpt->local[0] == 't') {
-		out->cls = OUT_TEMP;
-		snprintf(out->dsn, sizeof(out->dsn), "4.2.2");
-		snprintf(out->text, sizeof(out->text), "try later");
-	} else if (rcpt->local[0] == 'p') {
-		out->cls = OUT_PERM;
-		snprintf(out->dsn, sizeof(out->dsn), "5.2.2");
-		snprintf(out->text, sizeof(out->text), "mailbox full");
-	} else {
-		out->cls = OUT_DELIVERED;
-		snprintf(out->dsn, sizeof(out->dsn), "2.0.0");
-		snprintf(out->text, sizeof(out->text), "delivered");
-	}
 }
 
-/* stub_rcpt_check - 'x' unknown (67), 'y' try later (75), else accept */
+/* outcome - the stub's answer */
 static void
-stub_rcpt_check(void *ctx, const struct config *cfg,
-    const struct deliver_vars *v, struct deliver_outcome *out)
+outcome(struct deliver_outcome *out, enum deliver_class cls,
+    const char *dsn, const char *text)
 {
-	(void)ctx;
-	(void)cfg;
-	memset(out, 0, sizeof(*out));
 	out->status = 0;
-	out->cls = v->local[0] == 'x' ? OUT_PERM : v->local[0] == 'y' ?
-	    OUT_TEMP : OUT_DELIVERED;
-	snprintf(out->dsn, sizeof(out->dsn), "%s", v->local[0] == 'x' ?
-	    "5.1.1" : v->local[0] == 'y' ? "4.2.1" : "2.1.5");
+	out->cls = cls;
+	snprintf(out->dsn, sizeof(out->dsn), "%s", dsn);
+	snprintf(out->text, sizeof(out->text), "%s", text);
+}
+
+/* answer - by the recipient's first octet: 't' temporary, 'p'
+ * permanent, anything else delivered */
+static void
+answer(const struct address *rcpt, struct deliver_outcome *out)
+{
+	if (rcpt->local[0] == 't')
+		outcome(out, OUT_TEMP, "4.2.2", "try later");
+	else if (rcpt->local[0] == 'p')
+		outcome(out, OUT_PERM, "5.2.2", "mailbox full");
+	else
+		outcome(out, OUT_DELIVERED, "2.0.0", "delivered");
+}
+
+/* rcpt_answer - --rcpt-check: 'x' unknown (67), 'y' try later (75),
+ * else accept */
+static void
+rcpt_answer(const struct deliver_vars *v, struct deliver_outcome *out)
+{
+	if (v->local[0] == 'x')
+		outcome(out, OUT_PERM, "5.1.1", "");
+	else if (v->local[0] == 'y')
+		outcome(out, OUT_TEMP, "4.2.1", "");
+	else
+		outcome(out, OUT_DELIVERED, "2.1.5", "");
 }
 
 /* check_replies - every line "NNN" SP/"-" text CRLF, printable (UTF-8
@@ -256,27 +214,46 @@ check_replies(const char *p, size_t n, char *codes, size_t cap)
 	return o;
 }
 
-/* one_run - a session over the input; its codes and deliveries */
+/* one_run - a session over the input; its codes and deliveries (the
+ * caller frees them with support_stub_free) */
 static void
 one_run(const struct config *cfg, const char *in, size_t n, size_t chunk,
-    struct stub *st, char *codes, size_t cap)
+    struct fuzz_run *fr, char *codes, size_t cap)
 {
-	struct conn c = { in, n, 0, chunk, 0, NULL, 0, 0 };
-	struct session_io io = { fuzz_read, fuzz_write, &c };
-	struct session_deliverer del = { stub_deliver, stub_rcpt_check, st };
+	struct session_io io;
+	struct session_deliverer del;
 	int probe = dup(0), again;
 
-	memset(st, 0, sizeof(*st));
-	st->c = &c;
+	memset(fr, 0, sizeof(*fr));
+	support_conn_start(&fr->conn, in, n, (long)chunk);
+	support_conn_io(&fr->conn, &io);
+	support_stub_start(&fr->stub, fr->calls, MAX_CALLS);
+	fr->stub.check = check_call;
+	fr->stub.answer = answer;
+	fr->stub.rcpt_answer = rcpt_answer;
+	fr->stub.ctx = fr;
+	support_stub_deliverer(&fr->stub, &del);
 	FUZZ_CHECK(probe >= 0);
 	close(probe);
 	FUZZ_CHECK(session_run(cfg, &io, &del) == EX_OK);
-	check_replies(c.out, c.outlen, codes, cap);
-	free(c.out);
+	check_replies(fr->conn.out.buf, fr->conn.out.len, codes, cap);
+	support_conn_free(&fr->conn);
 	/* the lowest free descriptor is the same: nothing was left open */
 	again = dup(0);
 	FUZZ_CHECK(again == probe);
 	close(again);
+}
+
+/* same_body - delivery i of both runs: one recipient, one message */
+static int
+same_body(const struct fuzz_run *a, const struct fuzz_run *b, size_t i)
+{
+	const struct support_call *x = &a->calls[i], *y = &b->calls[i];
+
+	return strcmp(x->addr, y->addr) == 0 &&
+	    x->len - x->body_off == y->len - y->body_off &&
+	    memcmp(x->data + x->body_off, y->data + y->body_off,
+	    x->len - x->body_off) == 0;
 }
 
 int
@@ -289,34 +266,28 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* fuzz_config - the options octet 0 chooses */
+/* fuzz_config - the real defaults, and the options octet 0 chooses */
 static void
 fuzz_config(struct config *cfg, unsigned char opt)
 {
 	static char *cmd[] = { "true", NULL };
 	static char *check[] = { "true", NULL };
 
-	memset(cfg, 0, sizeof(*cfg));
+	config_defaults(cfg);
 	cfg->hostname = HOST;
-	cfg->max_size = (opt & 0x80) ? 64 : 1048576;
-	cfg->max_rcpt = (opt & 0x40) ? 2 : 100;
-	cfg->max_errors = 20;
-	cfg->timeout = 300;
-	cfg->min_data_rate = 500;
-	cfg->session_timeout = 3600;
-	cfg->delivery_timeout = 300;
-	cfg->total_delivery_timeout = 540;
-	cfg->max_hops = (opt & 0x80) ? 1 : 100;
+	if (opt & 0x80) {
+		cfg->max_size = 64;
+		cfg->max_hops = 1;
+	}
+	if (opt & 0x40)
+		cfg->max_rcpt = 2;
 	cfg->lmtp = opt & 0x01;
 	cfg->crlf = (opt & 0x02) != 0;
 	cfg->strict_newlines = (opt & 0x04) != 0;
 	cfg->delivered_to = (opt & 0x08) != 0;
 	cfg->no_return_path = (opt & 0x10) != 0;
 	cfg->rcpt_check = (opt & 0x20) ? check : NULL;
-	cfg->spool = "/tmp";
-	cfg->null_sender = "";
 	cfg->command = cmd;
-	cfg->path = "/usr/bin:/bin";
 	cfg->client_ip = "192.0.2.1";
 	cfg->client_host = "client.example";
 }
@@ -324,7 +295,7 @@ fuzz_config(struct config *cfg, unsigned char opt)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct stub whole, chunked;
+	static struct fuzz_run whole, chunked;
 	static char codes1[65536], codes2[65536];
 	struct config cfg;
 	size_t i;
@@ -334,8 +305,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_config(&cfg, data[0]);
 	one_run(&cfg, (const char *)data + 2, size - 2, 0, &whole, codes1,
 	    sizeof(codes1));
-	if (data[1] == 0)
+	if (data[1] == 0) {
+		support_stub_free(&whole.stub);
 		return 0;
+	}
 	one_run(&cfg, (const char *)data + 2, size - 2, data[1], &chunked,
 	    codes2, sizeof(codes2));
 	/* how the bytes arrive changes nothing the client or a command
@@ -344,9 +317,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dprintf(fuzz_err, "fuzz_session: whole: %s\nfuzz_session: "
 		    "chunked by %u: %s\n", codes1, data[1], codes2);
 	FUZZ_CHECK(strcmp(codes1, codes2) == 0);
-	FUZZ_CHECK(whole.ncalls == chunked.ncalls);
-	for (i = 0; i < whole.ncalls && i < MAX_CALLS; i++)
-		FUZZ_CHECK(whole.bodies[i] == chunked.bodies[i] &&
-		    strcmp(whole.rcpts[i], chunked.rcpts[i]) == 0);
+	FUZZ_CHECK(whole.stub.ncalls == chunked.stub.ncalls);
+	for (i = 0; i < whole.stub.ncalls && i < MAX_CALLS; i++)
+		FUZZ_CHECK(same_body(&whole, &chunked, i));
+	support_stub_free(&whole.stub);
+	support_stub_free(&chunked.stub);
 	return 0;
 }

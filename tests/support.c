@@ -1,0 +1,221 @@
+/*
+ * support.c - scripted I/O and a stub deliverer for session_run() in
+ * tests: the client side (support_conn_*) and the deliverer side
+ * (support_stub_*), as support.h describes.
+ *
+ * Entry points: support_conn_start(), support_conn_io(),
+ * support_conn_free(), support_stub_start(), support_stub_deliverer(),
+ * support_stub_free(), and the callbacks they install.  Shared by the
+ * unit tests and the libFuzzer targets, so it never uses the check
+ * library: what can only fail by running out of memory aborts, and the
+ * rest is left to the test's check callback.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "support.h"
+
+/* support_conn_start - a fresh client for in[0, n) fed in the given
+ * chunks (0 whole, >0 fixed, <0 random sizes seeded by -chunk); a test
+ * may adjust c->in and c->out before the session runs */
+void
+support_conn_start(struct support_conn *c, const char *in, size_t n,
+    long chunk)
+{
+	memset(c, 0, sizeof(*c));
+	c->in.in = in;
+	c->in.n = n;
+	c->in.chunk = chunk;
+	c->in.seed = chunk < 0 ? (unsigned)-chunk : 1;
+}
+
+/* support_conn_io - the session_io that reads and writes through c */
+void
+support_conn_io(struct support_conn *c, struct session_io *io)
+{
+	io->read = support_conn_read;
+	io->write = support_conn_write;
+	io->ctx = c;
+}
+
+/* support_conn_read - the next chunk of the script, then EOF (or a
+ * timeout, if the script says so) */
+ssize_t
+support_conn_read(void *ctx, void *buf, size_t len, int timeout_ms)
+{
+	struct support_script *s = &((struct support_conn *)ctx)->in;
+	size_t n;
+
+	(void)timeout_ms;
+	if (s->reads++ == 0 && s->timeout_first)
+		return SESSION_IO_TIMEOUT;
+	if (s->pos >= s->n) {
+		if (s->end_timeout)
+			return SESSION_IO_TIMEOUT;
+		s->eof = 1;
+		return 0;
+	}
+	n = s->n - s->pos;
+	if (s->chunk > 0 && (size_t)s->chunk < n)
+		n = (size_t)s->chunk;
+	else if (s->chunk < 0)
+		n = 1 + (size_t)rand_r(&s->seed) % n;
+	if (n > len)
+		n = len;
+	memcpy(buf, s->in + s->pos, n);
+	s->pos += n;
+	return (ssize_t)n;
+}
+
+/* support_conn_write - append to the sink, at most max_write octets a
+ * call; the buffer stays NUL-terminated */
+ssize_t
+support_conn_write(void *ctx, const void *buf, size_t len)
+{
+	struct support_sink *s = &((struct support_conn *)ctx)->out;
+
+	if (s->max_write > 0 && len > s->max_write)
+		len = s->max_write;
+	if (s->len + len + 1 > s->cap) {
+		s->cap = (s->len + len + 1) * 2;
+		s->buf = realloc(s->buf, s->cap);
+		if (s->buf == NULL)
+			abort();
+	}
+	memcpy(s->buf + s->len, buf, len);
+	s->len += len;
+	s->buf[s->len] = '\0';
+	s->writes++;
+	return (ssize_t)len;
+}
+
+/* support_conn_free - the collected replies */
+void
+support_conn_free(struct support_conn *c)
+{
+	free(c->out.buf);
+	c->out.buf = NULL;
+}
+
+/* support_stub_start - no calls yet, kept in calls[0, max); no check
+ * and the default answers until the test sets them */
+void
+support_stub_start(struct support_stub *st, struct support_call *calls,
+    size_t max)
+{
+	memset(st, 0, sizeof(*st));
+	memset(calls, 0, max * sizeof(*calls));
+	st->calls = calls;
+	st->max = max;
+}
+
+/* support_stub_deliverer - the session_deliverer that calls st */
+void
+support_stub_deliverer(struct support_stub *st, struct session_deliverer *d)
+{
+	d->deliver = support_stub_deliver;
+	d->rcpt_check = support_stub_rcpt_check;
+	d->ctx = st;
+}
+
+/* read_spool - the whole spool into c->data, or NULL with errno */
+static void
+read_spool(const struct deliver_msg *msg, struct support_call *c)
+{
+	size_t got = 0;
+
+	c->data = malloc((size_t)msg->spool_len + 1);
+	if (c->data == NULL)
+		return;
+	while (got < msg->spool_len) {
+		ssize_t n = pread(msg->spool_fd, c->data + got,
+		    (size_t)msg->spool_len - got, (off_t)got);
+
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			free(c->data);
+			c->data = NULL;
+			return;
+		}
+		got += (size_t)n;
+	}
+	c->data[got] = '\0';
+	c->len = got;
+}
+
+/* record - what the session handed the deliverer for this recipient */
+static void
+record(const struct deliver_msg *msg, const struct address *rcpt,
+    struct support_call *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->addr, sizeof(c->addr), "%s", rcpt->addr);
+	snprintf(c->sender, sizeof(c->sender), "%s", msg->sender->addr);
+	c->sender_null = msg->sender->null;
+	snprintf(c->helo, sizeof(c->helo), "%s", msg->helo);
+	snprintf(c->with, sizeof(c->with), "%s", msg->with);
+	snprintf(c->queue_id, sizeof(c->queue_id), "%s", msg->queue_id);
+	c->nrcpt = msg->nrcpt;
+	c->body_off = (size_t)msg->body_off;
+	read_spool(msg, c);
+}
+
+/* support_stub_deliver - record the call (kept while there is room),
+ * let the test check it, and answer by the test's rule */
+void
+support_stub_deliver(void *ctx, const struct config *cfg,
+    const struct deliver_msg *msg, const struct address *rcpt,
+    struct deliver_outcome *out)
+{
+	struct support_stub *st = ctx;
+	struct support_call spare, *c;
+
+	c = st->ncalls < st->max ? &st->calls[st->ncalls] : &spare;
+	record(msg, rcpt, c);
+	st->ncalls++;
+	if (st->check != NULL)
+		st->check(st, cfg, msg, rcpt, c);
+	if (c == &spare)
+		free(spare.data);
+	memset(out, 0, sizeof(*out));
+	if (st->answer != NULL) {
+		st->answer(rcpt, out);
+	} else {
+		out->cls = OUT_DELIVERED;
+		snprintf(out->dsn, sizeof(out->dsn), "2.0.0");
+	}
+}
+
+/* support_stub_rcpt_check - --rcpt-check by the test's rule, or every
+ * recipient accepted with 2.1.5 */
+void
+support_stub_rcpt_check(void *ctx, const struct config *cfg,
+    const struct deliver_vars *v, struct deliver_outcome *out)
+{
+	struct support_stub *st = ctx;
+
+	(void)cfg;
+	memset(out, 0, sizeof(*out));
+	if (st->rcpt_answer != NULL) {
+		st->rcpt_answer(v, out);
+	} else {
+		out->cls = OUT_DELIVERED;
+		snprintf(out->dsn, sizeof(out->dsn), "2.1.5");
+	}
+}
+
+/* support_stub_free - the spool copies of the kept calls */
+void
+support_stub_free(struct support_stub *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->ncalls && i < st->max; i++) {
+		free(st->calls[i].data);
+		st->calls[i].data = NULL;
+	}
+}
