@@ -11,7 +11,7 @@
 # a system one.  An account whose home is missing gets its mail (the
 # command runs in /, HOME still its home, a warning logged); one whose home
 # it may not enter fails temporarily, naming chdir.  Start-up rules: exit
-# 64 and 78 as DESIGN.md says.
+# 64 and 78 as pipesmtpd(8) EXIT STATUS says.
 # Removes the accounts and the temp dir whatever happens.  Needs root:
 # without it the test fails (PIPESMTPD_DEV=1 turns that into a SKIP).
 # Prints "deploy-accounts: N passed, M failed" last.

@@ -1,6 +1,6 @@
 /*
- * e2e_address.c - envelope addresses (DESIGN.md "Protocol" and "Address
- * forms"): what MAIL and RCPT accept, the reply to what they refuse, and
+ * e2e_address.c - envelope addresses (pipesmtpd(8) PROTOCOL and
+ * PLACEHOLDERS): what MAIL and RCPT accept, the reply to what they refuse, and
  * the internal form a delivery command sees in %r %l %u %e %d / RECIPIENT.
  */
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 #include "harness.h"
 
 #define ACCEPTED	"250 2.1.5"
-#define CLASS5		"5"	/* any 5xx: DESIGN names no exact code */
+#define CLASS5		"5"	/* any 5xx: the man page names no exact code */
 
 struct rcpt_case {
 	const char *rcpt;	/* the RCPT TO: argument */

@@ -1,5 +1,6 @@
 /*
- * e2e_command.c - the delivery command (DESIGN.md "Command line"): argv
+ * e2e_command.c - the delivery command (pipesmtpd(8) SYNOPSIS,
+ * PLACEHOLDERS, ENVIRONMENT): argv
  * placeholders, one word per template word, never a shell; the clean
  * environment with --env; PATH; the command's descriptors.
  */

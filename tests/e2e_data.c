@@ -1,5 +1,5 @@
 /*
- * e2e_data.c - DATA (DESIGN.md "Protocol", "Details"): the end of data is
+ * e2e_data.c - DATA (pipesmtpd(8) PROTOCOL): the end of data is
  * exactly CRLF "." CRLF, dot-unstuffing, bare CR / bare LF normalised (or
  * refused under --strict-newlines), a run of CRs before LF as one line
  * end, smuggling attempts, the size limit while streaming, --max-hops,

@@ -1,6 +1,6 @@
 /*
- * e2e_limits.c - the session's limits (DESIGN.md "Command line",
- * "Details"): --rcpt-check, --max-rcpt, --max-errors, --timeout,
+ * e2e_limits.c - the session's limits (pipesmtpd(8) OPTIONS;
+ * doc/design.md on bounded waits): --rcpt-check, --max-rcpt, --max-errors, --timeout,
  * --session-timeout, --greet-pause.
  */
 #include <stdlib.h>

@@ -272,8 +272,8 @@ END_TEST
 
 /* Spool failures under LMTP: refusing the DATA command is one reply
  * (there is no data yet); a failure of the message, after the dot or
- * at BDAT LAST, is repeated per recipient (DESIGN.md: spool 452 4.3.1 /
- * 451 4.3.0; RFC 2033 4.2, 4.3). */
+ * at BDAT LAST, is repeated per recipient (pipesmtpd(8) "Failures of the whole
+ * message": spool 452 4.3.1 / 451 4.3.0; RFC 2033 4.2, 4.3). */
 static const struct {
 	const char *name;
 	int bad_spool;		/* else RLIMIT_FSIZE 65536 */

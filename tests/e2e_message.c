@@ -1,6 +1,6 @@
 /*
- * e2e_message.c - the message as delivered (DESIGN.md "The message as
- * delivered"): Return-Path, Delivered-To and Received prepended in that
+ * e2e_message.c - the message as delivered (pipesmtpd(8) "THE MESSAGE
+ * AS DELIVERED"): Return-Path, Delivered-To and Received prepended in that
  * order and form, --no-return-path, --delivered-to and its loop check,
  * --crlf on every line end, LF by default, SIZE = the bytes on stdin.
  */
@@ -29,7 +29,7 @@ check_date(const char *received, const char *nl)
 	regfree(&re);
 }
 
-/* the Received header up to its date, as DESIGN.md shows it */
+/* the Received header up to its date, as pipesmtpd(8) shows it */
 static char *
 received_head(const char *helo, const char *client, const char *with,
     const char *qid, const char *rcpt, const char *nl)

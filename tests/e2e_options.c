@@ -1,5 +1,6 @@
 /*
- * e2e_options.c - the command line (DESIGN.md "Command line"): usage
+ * e2e_options.c - the command line (pipesmtpd(8) OPTIONS, EXIT
+ * STATUS): usage
  * errors exit 64 without a word of SMTP, uid 0 without --allow-root
  * exits 78, --help and --version, --user, and the process exit status of
  * orderly sessions; --as-recipient with the system's own accounts (root

@@ -1,5 +1,5 @@
 /*
- * e2e_outcome.c - delivery outcomes (DESIGN.md "Outcomes"): exit status
+ * e2e_outcome.c - delivery outcomes (pipesmtpd(8) OUTCOMES): exit status
  * to reply, the command's own D.S.N code, signals, missing programs,
  * mixed recipients, the delivery timeout and its process group, commands
  * that do not read, that write much, or that leave a child behind.

@@ -1,5 +1,5 @@
 /*
- * e2e_protocol.c - the command set of DESIGN.md "Protocol": greeting,
+ * e2e_protocol.c - the command set of pipesmtpd(8) PROTOCOL: greeting,
  * EHLO keywords, HELO, sequence errors, RSET, NOOP, VRFY, HELP, unknown
  * verbs, QUIT, case-insensitive verbs, over-long lines and NUL bytes.
  */
@@ -112,7 +112,7 @@ START_TEST(test_greeting_exact)
 END_TEST
 
 /* check_ehlo - the EHLO reply (the second reply): the host name first,
- * then each keyword DESIGN.md lists exactly once, in any order */
+ * then each keyword pipesmtpd(8) lists exactly once, in any order */
 static void
 check_ehlo(const char *out, const char *size, const char *rcptmax)
 {

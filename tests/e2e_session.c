@@ -1,8 +1,8 @@
 /*
  * e2e_session.c - the session as a whole: PIPELINING and lock-step
- * clients (DESIGN.md "Protocol": flushing), a client that disappears,
- * the client's identity from the launcher ("Client identity"), and the
- * log ("Logging").
+ * clients (pipesmtpd(8) PROTOCOL: flushing), a client that disappears,
+ * the client's identity from the launcher (CLIENT IDENTITY), and the
+ * log (LOGGING).
  */
 #include <regex.h>
 #include <stdlib.h>

@@ -3,8 +3,8 @@
  * a socket (inetd, systemd, tcpserver) or two pipes (a launcher that
  * hands over pipes), each with a client that streams a large message, a
  * lock-step client, and a client that stops reading its replies, which
- * must still see the session end within --timeout (DESIGN.md "Command
- * line": the idle limit; fdio.c's fd_write).  And a launcher that
+ * must still see the session end within --timeout (pipesmtpd(8)
+ * OPTIONS, --timeout; fdio.c's fd_write).  And a launcher that
  * leaves fd 0, 1 or 2 closed (smtpd.c's safe_fds).
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /*
  * unit_address.c - address_parse() and its helpers against RFC 5321 and
- * the internal form of DESIGN.md ("Address forms").
+ * the internal form of pipesmtpd(8) PLACEHOLDERS.
  *
  * The parser is table-driven here: each case is a path, the text that
  * follows it on the command line, the flags, and the wanted result and
