@@ -474,10 +474,10 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
 	log_escape(out->text, text, sizeof(text));
 	received_path(rcpt, path, sizeof(path));
 	log_escape(path, to, sizeof(to));
-	received_path(msg->sender, path, sizeof(path));
+	received_path(msg->head.sender, path, sizeof(path));
 	log_escape(path, from, sizeof(from));
 	log_info("%s: to=<%s>, from=<%s>, client=[%s], size=%llu, "
-	    "delay=%.2f, status=%s (%s%s%s)", msg->queue_id, to, from,
+	    "delay=%.2f, status=%s (%s%s%s)", msg->head.queue_id, to, from,
 	    cfg->client_ip, size, delay, status[out->cls], how,
 	    out->cls == OUT_DELIVERED ? "" : ": ",
 	    out->cls == OUT_DELIVERED ? "" : text);
@@ -506,8 +506,8 @@ feed_command(const struct config *cfg, const struct deliver_msg *msg,
 	struct deliver_vars v;
 	char size[32];
 
-	deliver_vars_init(&v, cfg, msg->sender, rcpt, msg->helo,
-	    msg->queue_id);
+	deliver_vars_init(&v, cfg, msg->head.sender, rcpt, msg->head.helo,
+	    msg->head.queue_id);
 	snprintf(size, sizeof(size), "%llu",
 	    (unsigned long long)r->headlen + msg->spool_len);
 	if (build_command(&c, cfg, cfg->command, &v, size,
@@ -574,18 +574,6 @@ check_home(struct run_account *acct, const char *user, const char *queue_id)
 		    log_escape(acct->home, dir, sizeof(dir)));
 }
 
-/* received_of - what the added headers say about msg */
-static void
-received_of(const struct deliver_msg *msg, struct received_msg *m)
-{
-	m->sender = msg->sender;
-	m->helo = msg->helo;
-	m->with = msg->with;
-	m->queue_id = msg->queue_id;
-	m->nrcpt = msg->nrcpt;
-	m->arrival = msg->arrival;
-}
-
 /* refused - whether rcpt's command must not run at all: a loop, no
  * usable account (found into acct), headers that do not fit, no time
  * left; out says which */
@@ -615,24 +603,22 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 {
 	char head[RECEIVED_HEADERS_MAX];
 	struct run_account acct;
-	struct received_msg m;
 	struct run *r;
 	int hlen = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->status = DELIVER_NOT_RUN;
 	/* headers shared by every recipient are in the spool already */
-	if (msg->body_off == 0) {
-		received_of(msg, &m);
-		hlen = received_headers(cfg, &m, rcpt, head, sizeof(head));
-	}
+	if (msg->body_off == 0)
+		hlen = received_headers(cfg, &msg->head, rcpt, head,
+		    sizeof(head));
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
 		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL,
 		    ENOMEM);
 	} else if (!refused(cfg, msg, rcpt, hlen, &acct, out)) {
 		if (cfg->as_recipient)
-			check_home(&acct, rcpt->user, msg->queue_id);
+			check_home(&acct, rcpt->user, msg->head.queue_id);
 		r->input = msg->body_off > 0 ? RUN_IN_SPOOL : RUN_IN_PIPE;
 		r->acct = cfg->as_recipient ? &acct : NULL;
 		r->head = head;

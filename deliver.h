@@ -13,10 +13,10 @@
 
 #include <stddef.h>
 #include <sys/types.h>
-#include <time.h>
 
 #include "address.h"
 #include "config.h"
+#include "received.h"
 
 enum deliver_class {
 	OUT_DELIVERED,
@@ -47,12 +47,8 @@ struct deliver_msg {
 	unsigned long long body_off;	/* >0: the spool starts with the
 					   added headers, shared by every
 					   recipient; the message follows */
-	const struct address *sender;	/* internal form */
-	const char *helo;		/* client's HELO/EHLO/LHLO name */
-	const char *with;		/* SMTP, ESMTP, UTF8SMTP, LMTP... */
-	const char *queue_id;
-	size_t nrcpt;			/* recipients in the transaction */
-	time_t arrival;			/* for the Received date */
+	struct received_msg head;	/* sender, HELO, queue id...: what
+					   the added headers say */
 	long long start;		/* deadline_now() at the final dot */
 	long long deadline;		/* the end of all, deadline.h */
 };

@@ -920,6 +920,21 @@ reply_summary(struct session *s, const struct txn *t, int prdr)
 	    o.text, ok, all, t->queue_id);
 }
 
+/* header_facts - what the added headers say about the transaction's
+ * message: the one place these facts are gathered, for the block spooled
+ * ahead of the message and for each delivery alike */
+static void
+header_facts(const struct session *s, const struct txn *t,
+    struct received_msg *m)
+{
+	m->sender = &t->sender;
+	m->helo = s->helo;
+	m->with = with_text(s, t);
+	m->queue_id = t->queue_id;
+	m->nrcpt = t->rcpts.unique;
+	m->arrival = t->arrival;
+}
+
 /* msg_describe - the spooled message as the deliverer sees it */
 static void
 msg_describe(const struct session *s, const struct txn *t,
@@ -929,12 +944,7 @@ msg_describe(const struct session *s, const struct txn *t,
 	msg->spool_fd = t->spool.fd;
 	msg->spool_len = t->spool.len;
 	msg->body_off = t->body_off;
-	msg->sender = &t->sender;
-	msg->helo = s->helo;
-	msg->with = with_text(s, t);
-	msg->queue_id = t->queue_id;
-	msg->nrcpt = t->rcpts.unique;
-	msg->arrival = t->arrival;
+	header_facts(s, t, &msg->head);
 }
 
 /* deliver_rcpt - one unique recipient's delivery, its outcome kept */
@@ -1020,9 +1030,7 @@ spool_begin(struct session *s, struct txn *t)
 	}
 	if (s->cfg->delivered_to)
 		return MSG_OK;
-	m = (struct received_msg){ .sender = &t->sender, .helo = s->helo,
-	    .with = with_text(s, t), .queue_id = t->queue_id,
-	    .nrcpt = t->rcpts.unique, .arrival = t->arrival };
+	header_facts(s, t, &m);
 	recipients_address(&t->rcpts, 0, &first);	/* "for" if only one */
 	n = received_headers(s->cfg, &m, &first, head, sizeof(head));
 	if (n < 0)

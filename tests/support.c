@@ -154,12 +154,12 @@ record(const struct deliver_msg *msg, const struct address *rcpt,
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->addr, sizeof(c->addr), "%s", rcpt->addr);
-	snprintf(c->sender, sizeof(c->sender), "%s", msg->sender->addr);
-	c->sender_null = msg->sender->null;
-	snprintf(c->helo, sizeof(c->helo), "%s", msg->helo);
-	snprintf(c->with, sizeof(c->with), "%s", msg->with);
-	snprintf(c->queue_id, sizeof(c->queue_id), "%s", msg->queue_id);
-	c->nrcpt = msg->nrcpt;
+	snprintf(c->sender, sizeof(c->sender), "%s", msg->head.sender->addr);
+	c->sender_null = msg->head.sender->null;
+	snprintf(c->helo, sizeof(c->helo), "%s", msg->head.helo);
+	snprintf(c->with, sizeof(c->with), "%s", msg->head.with);
+	snprintf(c->queue_id, sizeof(c->queue_id), "%s", msg->head.queue_id);
+	c->nrcpt = msg->head.nrcpt;
 	c->body_off = (size_t)msg->body_off;
 	read_spool(msg, c);
 }

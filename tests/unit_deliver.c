@@ -563,12 +563,12 @@ run_setup(struct run_fixture *f, char **argv, const char *script)
 	    &f->sender, &used), ADDR_OK);
 	ck_assert_int_eq(address_parse("<r@mx.test>", 11, 0, &f->rcpt,
 	    &used), ADDR_OK);
-	f->msg.sender = &f->sender;
-	f->msg.helo = "client.example";
-	f->msg.with = "ESMTP";
-	f->msg.queue_id = "QID1";
-	f->msg.nrcpt = 1;
-	f->msg.arrival = time(NULL);
+	f->msg.head.sender = &f->sender;
+	f->msg.head.helo = "client.example";
+	f->msg.head.with = "ESMTP";
+	f->msg.head.queue_id = "QID1";
+	f->msg.head.nrcpt = 1;
+	f->msg.head.arrival = time(NULL);
 	ck_assert_ptr_nonnull(spool);
 	ck_assert_uint_eq(fwrite(msg, 1, sizeof(msg) - 1, spool),
 	    sizeof(msg) - 1);

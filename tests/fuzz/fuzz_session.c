@@ -105,13 +105,13 @@ check_rcpt(struct fuzz_run *fr, const struct deliver_msg *msg,
 {
 	size_t i, n = fr->stub.ncalls - 1;	/* this call */
 
-	if (strcmp(msg->queue_id, fr->last_qid) != 0) {
+	if (strcmp(msg->head.queue_id, fr->last_qid) != 0) {
 		fr->transactions++;
 		fr->txn_first = n;
 	}
 	for (i = fr->txn_first; i < n && i < MAX_CALLS; i++)
 		FUZZ_CHECK(strcasecmp(fr->calls[i].addr, rcpt->addr) != 0);
-	snprintf(fr->last_qid, sizeof(fr->last_qid), "%s", msg->queue_id);
+	snprintf(fr->last_qid, sizeof(fr->last_qid), "%s", msg->head.queue_id);
 	FUZZ_CHECK(strcmp(rcpt->domain, HOST) == 0);
 	FUZZ_CHECK(!address_unsafe(rcpt));
 	for (i = 0; rcpt->addr[i] != '\0'; i++)
@@ -134,7 +134,7 @@ check_call(struct support_stub *st, const struct config *cfg,
 	check_rcpt(fr, msg, rcpt);
 	FUZZ_CHECK(fr->transactions <= ends_in(fr->conn.in.in,
 	    fr->conn.in.pos));
-	FUZZ_CHECK(msg->nrcpt >= 1 && msg->nrcpt <= cfg->max_rcpt);
+	FUZZ_CHECK(msg->head.nrcpt >= 1 && msg->head.nrcpt <= cfg->max_rcpt);
 	FUZZ_CHECK(c->data != NULL && msg->body_off <= msg->spool_len);
 	check_line_ends(c->data, c->len, cfg->crlf);
 	body = msg->spool_len - msg->body_off;
