@@ -711,8 +711,8 @@ START_TEST(test_bdat_pipelined_group)
 	    "RCPT TO:<a@mx.example>\r\nRCPT TO:<b@mx.example>\r\n"
 	    "BDAT 10\r\nSubj:1\r\n\r\nBDAT 5 LAST\r\nxyz\r\nQUIT\r\n");
 	for (i = 0; i < 8; i++)
-		ck_assert_msg(h_reply(&p, 5000) != NULL, "only %d replies: "
-		    "'%s'", i, p.out);
+		ck_assert_msg(h_reply(&p, h_scaled(5000)) != NULL,
+		    "only %d replies: '%s'", i, p.out);
 	h_finish(&p, &r);
 	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
 	    "250 2.1.5|250 2.0.0|250 2.0.0|221 2.0.0");

@@ -214,8 +214,8 @@ START_TEST(test_lmtp_pipelined_group)
 	    "RCPT TO:<ok@mx.example>\r\nRCPT TO:<exit75@mx.example>\r\n"
 	    "RCPT TO:<exit67@mx.example>\r\nDATA\r\n" H_MSG ".\r\nQUIT\r\n");
 	for (i = 0; i < 11; i++)
-		ck_assert_msg(h_reply(&p, 5000) != NULL, "only %d replies: "
-		    "'%s'", i, p.out);
+		ck_assert_msg(h_reply(&p, h_scaled(5000)) != NULL,
+		    "only %d replies: '%s'", i, p.out);
 	h_finish(&p, &r);
 	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
 	    "250 2.1.5|250 2.1.5|354|250 2.0.0|451 4.3.0|550 5.1.1|221 2.0.0");
