@@ -2,11 +2,13 @@
  * address.c - RFC 5321 envelope paths to the internal address form.
  *
  * Entry points: address_parse(), address_set_domain(), address_unsafe(),
- * address_domain_is().  The parser walks the path once, left to right,
- * writing the internal form as it goes; every output is bounded by the
- * fixed arrays of struct address.  It never allocates, never looks up a
- * name, and rejects every control octet, so nothing it returns can carry a
- * line end into a header or a log.
+ * address_domain_is(), address_join() (local@domain again) and
+ * address_lower() (ASCII case, for whoever compares addresses).  The
+ * parser walks the path once, left to right, writing the internal form
+ * as it goes; every output is bounded by the fixed arrays of struct
+ * address.  It never allocates, never looks up a name, and rejects every
+ * control octet, so nothing it returns can carry a line end into a
+ * header or a log.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -31,10 +33,10 @@ peek(const struct cursor *c)
 	return c->pos < c->len ? (unsigned char)c->s[c->pos] : -1;
 }
 
-/* ascii_lower - an ASCII upper-case letter in lower case, any other
+/* address_lower - an ASCII upper-case letter in lower case, any other
  * octet as it is (no locale: UTF-8 octets pass unchanged) */
-static int
-ascii_lower(int ch)
+int
+address_lower(int ch)
 {
 	return (ch >= 'A' && ch <= 'Z') ? ch + 'a' - 'A' : ch;
 }
@@ -180,7 +182,7 @@ parse_subdomains(struct cursor *c, char *out, size_t *olen, size_t cap)
 		int ch = peek(c);
 
 		if (ch >= 0 && (is_letdig(ch) || (ch == '-' && label))) {
-			ch = ascii_lower(ch);
+			ch = address_lower(ch);
 			if (!put(out, olen, cap, ch))
 				return 0;
 			c->pos++;
@@ -242,7 +244,7 @@ parse_literal(struct cursor *c, char *out, size_t *olen, size_t cap)
 	if (end >= c->len || !literal_ok(c->s + start, end - start))
 		return 0;
 	for (i = c->pos; i <= end; i++)
-		if (!put(out, olen, cap, ascii_lower((unsigned char)c->s[i])))
+		if (!put(out, olen, cap, address_lower((unsigned char)c->s[i])))
 			return 0;
 	c->pos = end + 1;
 	return 1;
@@ -282,7 +284,7 @@ split_extension(struct address *a)
 	size_t n = plus ? (size_t)(plus - a->local) : strlen(a->local), i;
 
 	for (i = 0; i < n; i++)
-		a->user[i] = (char)ascii_lower(a->local[i]);
+		a->user[i] = (char)address_lower(a->local[i]);
 	a->user[n] = '\0';
 	strcpy(a->ext, plus ? plus + 1 : "");
 }
@@ -380,7 +382,7 @@ address_set_domain(struct address *a, const char *domain)
 	size_t i;
 
 	for (i = 0; domain[i] != '\0' && i < ADDR_PART_MAX; i++)
-		a->domain[i] = (char)ascii_lower(domain[i]);
+		a->domain[i] = (char)address_lower(domain[i]);
 	a->domain[i] = '\0';
 	finish(a);
 }

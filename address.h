@@ -40,6 +40,7 @@ enum address_error address_parse(const char *s, size_t len, unsigned flags,
     struct address *a, size_t *used);
 void address_set_domain(struct address *a, const char *domain);
 void address_join(struct address *a);
+int address_lower(int ch);
 int address_unsafe(const struct address *a);
 int address_domain_is(const char *domain, const char *want);
 

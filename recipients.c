@@ -30,13 +30,6 @@ struct recipient {
 	char dsn[DELIVER_DSN_MAX];	/* the outcome's enhanced code */
 };
 
-/* fold - one octet in ASCII lower case */
-static unsigned
-fold(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
 /* hash_parts - FNV-1a of local "@" domain, without ASCII case */
 static size_t
 hash_parts(const char *local, const char *domain)
@@ -45,10 +38,12 @@ hash_parts(const char *local, const char *domain)
 	const char *p;
 
 	for (p = local; *p != '\0'; p++)
-		h = (h ^ fold((unsigned char)*p)) * 16777619u;
+		h = (h ^ (uint32_t)address_lower((unsigned char)*p)) *
+		    16777619u;
 	h = (h ^ '@') * 16777619u;
 	for (p = domain; *p != '\0'; p++)
-		h = (h ^ fold((unsigned char)*p)) * 16777619u;
+		h = (h ^ (uint32_t)address_lower((unsigned char)*p)) *
+		    16777619u;
 	return h;
 }
 
