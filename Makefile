@@ -26,10 +26,10 @@ XCFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS)
 XLDFLAGS = $(SANFLAGS)
 
 CORE_OBJS = config.o session.o fdio.o deadline.o deliver.o run.o received.o \
-	recipients.o address.o data.o spool.o log.o
+	recipients.o address.o data.o spool.o log.o proxy.o
 OBJS = smtpd.o $(CORE_OBJS)
 HDRS = config.h session.h fdio.h deadline.h deliver.h run.h received.h \
-	recipients.h address.h data.h spool.h log.h
+	recipients.h address.h data.h spool.h log.h proxy.h
 
 UNIT_SRCS = $(wildcard tests/unit_*.c) tests/support.c
 E2E_SRCS = $(wildcard tests/e2e_*.c) tests/harness.c tests/harness_txn.c

@@ -29,6 +29,7 @@
 #include "deliver.h"
 #include "fdio.h"
 #include "log.h"
+#include "proxy.h"
 #include "session.h"
 
 #define MAX_UID		4294967294UL	/* (uid_t)-1 is no uid */
@@ -40,7 +41,7 @@ enum {
 	OPT_CRLF, OPT_NO_RETURN_PATH, OPT_DELIVERED_TO, OPT_STRICT_NEWLINES,
 	OPT_USER, OPT_ALLOW_ROOT, OPT_ENV, OPT_NULL_SENDER, OPT_GREET_PAUSE,
 	OPT_LOG_STDERR, OPT_LMTP, OPT_AS_RECIPIENT, OPT_POSTMASTER,
-	OPT_MIN_UID, OPT_HELP, OPT_VERSION
+	OPT_MIN_UID, OPT_PROXY_PROTOCOL, OPT_HELP, OPT_VERSION
 };
 
 static const struct option options[] = {
@@ -70,6 +71,7 @@ static const struct option options[] = {
 	{ "as-recipient", no_argument, NULL, OPT_AS_RECIPIENT },
 	{ "postmaster", required_argument, NULL, OPT_POSTMASTER },
 	{ "min-uid", required_argument, NULL, OPT_MIN_UID },
+	{ "proxy-protocol", no_argument, NULL, OPT_PROXY_PROTOCOL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
@@ -104,6 +106,7 @@ static const char usage_text[] =
 "  --greet-pause SECONDS    wait before the greeting (0)\n"
 "  --log-stderr             log to stderr instead of syslog\n"
 "  --lmtp                   speak LMTP (RFC 2033): a reply per recipient\n"
+"  --proxy-protocol         read a PROXY header (v1/v2) from the balancer\n"
 "  --help, --version\n"
 "Placeholders: %s %r %u %l %e %d %i %h %q %%\n";
 
@@ -267,6 +270,7 @@ set_option(struct config *cfg, int opt, const char *arg)
 	case OPT_MIN_UID:
 		cfg->min_uid = number("min-uid", arg, 0, MAX_UID);
 		break;
+	case OPT_PROXY_PROTOCOL: cfg->proxy_protocol = 1; break;
 	case OPT_HELP: fputs(usage_text, stdout); exit(EX_OK);
 	case OPT_VERSION:
 		puts("pipesmtpd " PIPESMTPD_VERSION);
@@ -555,6 +559,8 @@ main(int argc, char **argv)
 	log_open(cfg.log_stderr);
 	drop_privileges(&cfg);
 	check_root_rule(&cfg);
+	if (cfg.proxy_protocol && proxy_client(&cfg, 0) == -1)
+		return EX_OK;	/* logged; no greeting, nothing read as SMTP */
 	fds.write_ms = (int)cfg.timeout * 1000;
 	fdio_init(&io, &fds);
 	return session_run(&cfg, &io, &del);
