@@ -37,7 +37,7 @@ CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
 CORE_SRCS = $(CORE_OBJS:.o=.c)
 FUZZ_TARGETS = tests/fuzz/fuzz_address tests/fuzz/fuzz_data \
-	tests/fuzz/fuzz_session
+	tests/fuzz/fuzz_session tests/fuzz/fuzz_proxy
 
 all: pipesmtpd
 
@@ -125,7 +125,7 @@ tests/fuzz/fuzz_session: tests/support.c tests/support.h
 # leak, timeout or sanitizer report fails.
 fuzz-run: fuzz
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	for t in address data session; do \
+	for t in address data session proxy; do \
 		mkdir "$$tmp/corpus_$$t" "$$tmp/art_$$t"; \
 		cp tests/fuzz/corpus_$$t/* "$$tmp/corpus_$$t/"; \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
