@@ -65,6 +65,7 @@ check: pipesmtpd tests/unit tests/e2e tests/recorder
 	sh tests/interop_lmtp.sh
 	sh tests/interop_exim.sh
 	sh tests/interop_postfix.sh
+	sh tests/interop_haproxy.sh
 
 # Deployment tests (root): real launchers (systemd-socket-activate, xinetd,
 # openbsd-inetd, tcpserver), real clients and real delivery agents on
