@@ -22,7 +22,11 @@
 # and printed).  Every one of the 200 messages is delivered exactly once,
 # with %i, CLIENT_ADDRESS and Received naming 127.0.0.2 and the backend
 # logs naming the client and the balancer.  Then an IPv6 client on ::1
-# (skipped, with a message, only where ::1 cannot be bound).
+# (skipped, with a message, only where ::1 cannot be bound).  The
+# examples: examples/haproxy.cfg passes haproxy -c and carries the
+# settings tested here; examples/pipesmtpd-proxy@.service runs
+# --proxy-protocol and examples/pipesmtpd-proxy.socket admits only the
+# balancers (systemd-analyze verify is tests/deploy_examples.sh's).
 #
 # Needs haproxy, python3, systemd-socket-activate, timeout.  A missing
 # haproxy is a failure (with PIPESMTPD_DEV=1 a skip).  Prints one
@@ -119,6 +123,25 @@ else
 	cat "$tmp/check.out"
 	finish
 fi
+# The example configuration: valid, and the settings tested here.
+if timeout 30 haproxy -c -q -f examples/haproxy.cfg > "$tmp/example.out" 2>&1 &&
+   grep -q '^[[:space:]]*mode tcp$' examples/haproxy.cfg &&
+   grep -q '^[[:space:]]*option smtpchk' examples/haproxy.cfg &&
+   grep -q 'send-proxy-v2 check check-send-proxy$' examples/haproxy.cfg; then
+	pass "examples/haproxy.cfg: valid; mode tcp, smtpchk, send-proxy-v2, check-send-proxy"
+else
+	fail "examples/haproxy.cfg"
+	cat "$tmp/example.out"
+fi
+if grep -q '^ExecStart=[^ ]*pipesmtpd --proxy-protocol ' \
+    examples/pipesmtpd-proxy@.service &&
+   grep -q '^IPAddressDeny=any$' examples/pipesmtpd-proxy.socket &&
+   grep -q '^IPAddressAllow=.' examples/pipesmtpd-proxy.socket; then
+	pass "examples/pipesmtpd-proxy.socket admits only the balancers; the service runs --proxy-protocol"
+else
+	fail "examples/pipesmtpd-proxy.socket / @.service"
+fi
+
 spawn timeout 120 haproxy -db -f "$tmp/haproxy.cfg" \
 	</dev/null >"$tmp/haproxy.log" 2>&1
 
