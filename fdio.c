@@ -131,7 +131,7 @@ fd_starttls(void *ctx, int timeout_ms, struct tls_info *info)
 {
 	struct fdio *f = ctx;
 
-	if (tls_start(f->tls, timeout_ms, info) == -1)
+	if (tls_start(f->tls, f->in, timeout_ms, info) == -1)
 		return -1;
 	f->in = f->tls->rfd;
 	f->out = f->tls->wfd;

@@ -575,6 +575,6 @@ main(int argc, char **argv)
 	if (!cfg.proxy_protocol || proxy_client(&cfg, 0) == 0)
 		status = session_run(&cfg, &io, &del);
 	if (fds.tls != NULL)
-		tls_end(&tls, fds.write_ms);
+		tls_end(&tls, 0, fds.write_ms);
 	return status;
 }

@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -178,9 +179,12 @@ read_report(int fd, int timeout_ms, struct tls_info *info)
 /* tls_start - ask the engine for TLS and read its report: 0, with
  * info's names set; or -1, with every descriptor closed and the
  * engine's status in info (the session cannot go on: the client is
- * mid-handshake) */
+ * mid-handshake).  On failure the connection conn is shut down first,
+ * for every descriptor of it: an engine still waiting for a silent
+ * client then reads its end and exits, and the client is not held. */
 int
-tls_start(struct tls_launcher *t, int timeout_ms, struct tls_info *info)
+tls_start(struct tls_launcher *t, int conn, int timeout_ms,
+    struct tls_info *info)
 {
 	ssize_t n;
 
@@ -196,6 +200,7 @@ tls_start(struct tls_launcher *t, int timeout_ms, struct tls_info *info)
 	close_fd(&t->ctl);
 	close_fd(&t->rfd);
 	close_fd(&t->wfd);
+	shutdown(conn, SHUT_RDWR);	/* ENOTSOCK on pipes: nothing held */
 	if (reap(timeout_ms, &info->engine_status) != 1)
 		info->engine_status = -1;
 	return -1;
@@ -203,15 +208,21 @@ tls_start(struct tls_launcher *t, int timeout_ms, struct tls_info *info)
 
 /* tls_end - the session is over: closing the write side makes the
  * engine end TLS (close_notify with -S), closing the control side tells
- * an engine never asked to exit; then it is waited for */
+ * an engine never asked to exit; then it is waited for.  One still
+ * there after timeout_ms is waiting on a client that does not close:
+ * the connection conn is shut down under it, and it gets one more
+ * second. */
 void
-tls_end(struct tls_launcher *t, int timeout_ms)
+tls_end(struct tls_launcher *t, int conn, int timeout_ms)
 {
 	int had = t->ctl >= 0 || t->wfd >= 0, status;
 
 	close_fd(&t->wfd);
 	close_fd(&t->rfd);
 	close_fd(&t->ctl);
-	if (had && reap(timeout_ms, &status) == -1)
+	if (!had || reap(timeout_ms, &status) != -1)
+		return;
+	shutdown(conn, SHUT_RDWR);
+	if (reap(1000, &status) == -1)
 		log_warn("TLS engine did not exit within %d ms", timeout_ms);
 }

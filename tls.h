@@ -29,7 +29,8 @@ struct tls_info {
 };
 
 int tls_from_env(struct tls_launcher *t);
-int tls_start(struct tls_launcher *t, int timeout_ms, struct tls_info *info);
-void tls_end(struct tls_launcher *t, int timeout_ms);
+int tls_start(struct tls_launcher *t, int conn, int timeout_ms,
+    struct tls_info *info);
+void tls_end(struct tls_launcher *t, int conn, int timeout_ms);
 
 #endif

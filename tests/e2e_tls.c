@@ -198,6 +198,28 @@ START_TEST(test_tls_behind_proxy)
 }
 END_TEST
 
+START_TEST(test_tls_client_silent)
+{
+	/* a client silent after the 220: --timeout ends the wait for the
+	 * handshake, the connection is closed for the engine too, and it
+	 * is waited for: nothing is left holding the client */
+	struct h_opts o = { .keep_open = 1, .args = { "--timeout", "2" } };
+	struct h_proc p;
+	struct h_result r;
+
+	h_nulltls(&o, "-w", NULL);
+	o.wrap[2] = "--";
+	o.wrap[3] = NULL;
+	h_start(&p, &o);
+	starttls(&p);
+	h_finish(&p, &r);
+	ck_assert_str_eq(h_codes(r.out), "220|250|220 2.0.0");
+	ck_assert_msg(r.ms < h_scaled(8000), "closed after %ld ms", r.ms);
+	ck_assert_msg(strstr(r.log, "STARTTLS from unknown[unknown] failed: "
+	    "TLS engine exit status 98") != NULL, "%s", r.log);
+}
+END_TEST
+
 Suite *
 tls_suite(void)
 {
@@ -208,6 +230,7 @@ tls_suite(void)
 	tcase_add_test(tc, test_tls_not_asked);
 	tcase_add_test(tc, test_tls_pipelined_dropped);
 	tcase_add_test(tc, test_tls_handshake_fails);
+	tcase_add_test(tc, test_tls_client_silent);
 	tcase_add_test(tc, test_tls_required);
 	tcase_add_test(tc, test_tls_behind_proxy);
 	suite_add_tcase(s, tc);

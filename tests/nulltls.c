@@ -2,7 +2,7 @@
  * nulltls.c - a UCSPI-TLS launcher for the end-to-end tests, without the
  * cryptography.
  *
- * Usage: nulltls [-f CODE] [-l MS] -- prog [arg ...]
+ * Usage: nulltls [-f CODE] [-l MS] [-w] -- prog [arg ...]
  *
  * As s6-ucspitlsd does: a control socket and two pipes, the engine
  * forked as a child, prog exec'd in the parent with SSLCTLFD, SSLREADFD
@@ -13,7 +13,9 @@
  * connection on fds 0/1 and the pipes until prog closes its side.  -f
  * CODE: the handshake fails (the engine exits CODE, no report).  -l MS:
  * the engine closes fds 0-2 and lingers MS milliseconds before it exits,
- * so a test can tell whether prog waited for it.  Every wait is bounded (60 s).
+ * so a test can tell whether prog waited for it.  -w: a handshake the
+ * client must start: after 'Y' the engine waits for one octet from the
+ * client (the "ClientHello", dropped) and exits 98 at its end instead.  Every wait is bounded (60 s).
  */
 #include <errno.h>
 #include <poll.h>
@@ -65,13 +67,15 @@ relay(int rd, int wr)
 
 /* engine - the child: wait to be asked, then answer as the options say */
 static void __attribute__((noreturn))
-engine(int ctl, int rd, int wr, int fail, long linger_ms)
+engine(int ctl, int rd, int wr, int fail, long linger_ms, int hello)
 {
 	char c;
 
 	if (read(ctl, &c, 1) == 1 && c == 'Y') {
 		if (fail >= 0)
 			_exit(fail);
+		if (hello && read(0, &c, 1) != 1)
+			_exit(98);
 		if (write(ctl, report, sizeof(report)) != sizeof(report))
 			_exit(111);
 		close(ctl);
@@ -99,15 +103,17 @@ setfd(const char *name, int fd)
 int
 main(int argc, char **argv)
 {
-	int sv[2], r[2], w[2], opt, fail = -1;
+	int sv[2], r[2], w[2], opt, fail = -1, hello = 0;
 	long linger_ms = 0;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "f:l:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:l:w")) != -1) {
 		if (opt == 'f')
 			fail = atoi(optarg);
 		else if (opt == 'l')
 			linger_ms = atol(optarg);
+		else if (opt == 'w')
+			hello = 1;
 		else
 			return 100;
 	}
@@ -121,7 +127,7 @@ main(int argc, char **argv)
 		close(sv[0]);
 		close(r[0]);
 		close(w[1]);
-		engine(sv[1], r[1], w[0], fail, linger_ms);
+		engine(sv[1], r[1], w[0], fail, linger_ms, hello);
 	}
 	close(sv[1]);
 	close(r[1]);

@@ -28,7 +28,9 @@ struct engine {
 	size_t len;
 	int piece;		/* >0: write it in pieces this large */
 	int exit_code;		/* then exit with this */
-	int hang;		/* or never answer */
+	int hang;		/* 1: after 'Y', wait for the client's end and
+				   exit 98; 2: the same at the end, unasked */
+	int conn;		/* the connection (the engine's copy of it) */
 };
 
 /* engine_run - in the child: wait for one octet, answer by the script */
@@ -38,12 +40,18 @@ engine_run(int fd, const struct engine *e)
 	char c;
 	size_t off = 0;
 
-	if (read(fd, &c, 1) != 1)	/* EOF: never asked, exit 0 */
+	if (read(fd, &c, 1) != 1) {	/* EOF: never asked, exit 0 */
+		while (e->hang == 2 && read(e->conn, &c, 1) > 0)
+			;
 		_exit(0);
+	}
 	if (c != 'Y')
 		_exit(100);
-	if (e->hang)
-		pause();
+	if (e->hang) {		/* a handshake the client never starts */
+		while (read(e->conn, &c, 1) > 0)
+			;
+		_exit(98);
+	}
 	while (off < e->len) {
 		size_t n = e->piece > 0 ? (size_t)e->piece : e->len - off;
 
@@ -111,7 +119,7 @@ no_child_left(void)
 
 START_TEST(test_env_all_or_none)
 {
-	struct engine e = { NULL, 0, 0, 0, 0 };
+	struct engine e = { NULL, 0, 0, 0, 0, -1 };
 	struct tls_launcher t, got;
 
 	unsetenv("SSLCTLFD");
@@ -132,7 +140,7 @@ START_TEST(test_env_all_or_none)
 	ck_assert_int_eq(tls_from_env(&got), -1);
 	ck_assert_int_eq(got.ctl, -1);
 	ck_assert_int_eq(got.wfd, -1);
-	tls_end(&t, WAIT_MS);
+	tls_end(&t, -1, WAIT_MS);
 	no_child_left();
 }
 END_TEST
@@ -142,7 +150,7 @@ START_TEST(test_env_bad_values)
 {
 	static const char *const bad[] = { "", "x", "1", "0", "-5", "7x",
 	    "99999999999", "1000" /* not open */ };
-	struct engine e = { NULL, 0, 0, 0, 0 };
+	struct engine e = { NULL, 0, 0, 0, 0, -1 };
 	struct tls_launcher t, got;
 	size_t i;
 
@@ -153,7 +161,7 @@ START_TEST(test_env_bad_values)
 		ck_assert_msg(tls_from_env(&got) == -1, "SSLREADFD=\"%s\" "
 		    "taken", bad[i]);
 	}
-	tls_end(&t, WAIT_MS);
+	tls_end(&t, -1, WAIT_MS);
 	no_child_left();
 }
 END_TEST
@@ -161,7 +169,7 @@ END_TEST
 /* The report, whole or an octet at a time: the names, nothing else */
 START_TEST(test_start_reads_report)
 {
-	struct engine e = { REPORT, sizeof(REPORT) - 1, 0, 0, 0 };
+	struct engine e = { REPORT, sizeof(REPORT) - 1, 0, 0, 0, -1 };
 	struct tls_launcher t;
 	struct tls_info info;
 	int rfd, wfd;
@@ -170,13 +178,13 @@ START_TEST(test_start_reads_report)
 	launch(&e, &t);
 	rfd = t.rfd;
 	wfd = t.wfd;
-	ck_assert_int_eq(tls_start(&t, WAIT_MS, &info), 0);
+	ck_assert_int_eq(tls_start(&t, -1, WAIT_MS, &info), 0);
 	ck_assert_str_eq(info.protocol, "TLSv1.2");
 	ck_assert_str_eq(info.cipher, "ECDHE-RSA-CHACHA20-POLY1305");
 	ck_assert_int_eq(t.ctl, -1);		/* read to its end, closed */
 	ck_assert_int_eq(t.rfd, rfd);
 	ck_assert_int_eq(t.wfd, wfd);
-	tls_end(&t, WAIT_MS);
+	tls_end(&t, -1, WAIT_MS);
 	no_child_left();
 }
 END_TEST
@@ -187,16 +195,16 @@ START_TEST(test_start_values_cleaned)
 	static const char report[] = "SSL_PROTOCOL=TLS v1.2\r\nX-Evil: 1\0"
 	    "SSL_CIPHER=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA(x)\0\0";
-	struct engine e = { report, sizeof(report) - 1, 0, 0, 0 };
+	struct engine e = { report, sizeof(report) - 1, 0, 0, 0, -1 };
 	struct tls_launcher t;
 	struct tls_info info;
 
 	launch(&e, &t);
-	ck_assert_int_eq(tls_start(&t, WAIT_MS, &info), 0);
+	ck_assert_int_eq(tls_start(&t, -1, WAIT_MS, &info), 0);
 	ck_assert_str_eq(info.protocol, "TLS?v1.2??X-Evil??1");
 	ck_assert_uint_eq(strlen(info.cipher), TLS_VALUE_MAX - 1);
 	ck_assert_ptr_null(strchr(info.cipher, '('));
-	tls_end(&t, WAIT_MS);
+	tls_end(&t, -1, WAIT_MS);
 	no_child_left();
 }
 END_TEST
@@ -206,12 +214,13 @@ END_TEST
 START_TEST(test_start_fails)
 {
 	static const char cut[] = "SSL_PROTOCOL=TLSv1.2\0SSL_CIPH";
-	struct engine e = { cut, _i == 0 ? 0 : sizeof(cut) - 1, 0, 98, 0 };
+	struct engine e = { cut, _i == 0 ? 0 : sizeof(cut) - 1, 0, 98, 0,
+	    -1 };
 	struct tls_launcher t;
 	struct tls_info info;
 
 	launch(&e, &t);
-	ck_assert_int_eq(tls_start(&t, WAIT_MS, &info), -1);
+	ck_assert_int_eq(tls_start(&t, -1, WAIT_MS, &info), -1);
 	ck_assert_msg(info.engine_status != -1 &&
 	    WIFEXITED(info.engine_status) &&
 	    WEXITSTATUS(info.engine_status) == 98, "status %d",
@@ -223,19 +232,27 @@ START_TEST(test_start_fails)
 }
 END_TEST
 
-/* An engine that never answers holds the session no longer than the
- * bound */
+/* A client silent after the 220: the report does not come in time, the
+ * connection is shut down, so the engine waiting on it ends and is
+ * reaped; the client is held no longer than the bound */
 START_TEST(test_start_bounded)
 {
-	struct engine e = { NULL, 0, 0, 0, 1 };
+	struct engine e = { NULL, 0, 0, 0, 1, -1 };
 	struct tls_launcher t;
 	struct tls_info info;
-	pid_t pid = launch(&e, &t);
+	int c[2];
+	char octet;
 
-	ck_assert_int_eq(tls_start(&t, 200, &info), -1);
-	ck_assert_int_eq(info.engine_status, -1);
-	kill(pid, SIGKILL);
-	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, c), 0);
+	e.conn = c[0];		/* shared by the engine and us, as fd 0 */
+	launch(&e, &t);
+	ck_assert_int_eq(tls_start(&t, c[0], 200, &info), -1);
+	ck_assert_msg(info.engine_status != -1 &&
+	    WIFEXITED(info.engine_status) &&
+	    WEXITSTATUS(info.engine_status) == 98, "status %d",
+	    info.engine_status);
+	no_child_left();
+	ck_assert_int_eq(read(c[1], &octet, 1), 0);	/* the client sees EOF */
 }
 END_TEST
 
@@ -243,14 +260,30 @@ END_TEST
  * is reaped */
 START_TEST(test_end_reaps_unasked)
 {
-	struct engine e = { NULL, 0, 0, 0, 0 };
+	struct engine e = { NULL, 0, 0, 0, 0, -1 };
 	struct tls_launcher t;
 
 	launch(&e, &t);
-	tls_end(&t, WAIT_MS);
+	tls_end(&t, -1, WAIT_MS);
 	ck_assert_int_eq(t.ctl, -1);
 	ck_assert_int_eq(t.rfd, -1);
 	ck_assert_int_eq(t.wfd, -1);
+	no_child_left();
+}
+END_TEST
+
+/* An engine held by a client that never closes: after the bound the
+ * connection is shut down under it, and it is reaped */
+START_TEST(test_end_shuts_stuck)
+{
+	struct engine e = { NULL, 0, 0, 0, 2, -1 };
+	struct tls_launcher t;
+	int c[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, c), 0);
+	e.conn = c[0];
+	launch(&e, &t);
+	tls_end(&t, c[0], 200);
 	no_child_left();
 }
 END_TEST
@@ -268,6 +301,7 @@ tls_suite(void)
 	tcase_add_loop_test(tc, test_start_fails, 0, 2);
 	tcase_add_test(tc, test_start_bounded);
 	tcase_add_test(tc, test_end_reaps_unasked);
+	tcase_add_test(tc, test_end_shuts_stuck);
 	suite_add_tcase(s, tc);
 	return s;
 }
