@@ -15,6 +15,8 @@
 #   wait_until CMD...   run CMD until it succeeds, at most 10 s
 #   outcome_command FILE  a delivery command by local part (below)
 #   verify_lmtp_units   the example LMTP units pass systemd-analyze verify
+#   strip FILE          a delivered message without pipesmtpd's headers
+#   envof DIR N NAME    a variable of tests/recorder's run N in DIR
 # cleanup_hook, if set, names a command the exit trap runs after the
 # launchers are gone and before tmp is removed; skipped, if set, lists
 # the Debian packages a PIPESMTPD_DEV=1 run went without, and finish
@@ -153,4 +155,22 @@ esac
 exit 70
 SH
 	chmod 755 "$1"
+}
+
+# strip FILE - the delivered message without the headers pipesmtpd added
+# (Return-Path, Delivered-To, the first Received and its continuations)
+strip() {
+	awk '
+	!done && NR == 1 && /^Return-Path:/ { next }
+	!done && /^Delivered-To:/ { next }
+	!done && !seen && /^Received:/ { seen = 1; inrec = 1; next }
+	inrec && /^[ \t]/ { next }
+	{ inrec = 0; done = 1; print }
+	' "$1"
+}
+
+# envof DIR N NAME - a variable in the environment of tests/recorder's
+# run N in DIR
+envof() {
+	tr '\0' '\n' < "$1/$2/env" | sed -n "s/^$3=//p"
 }
