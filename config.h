@@ -53,6 +53,7 @@ struct config {
 	const char *null_sender;	/* %s / SENDER for <> */
 	unsigned greet_pause;		/* seconds before the greeting */
 	int log_stderr;			/* log to stderr, not syslog */
+	int require_tls;		/* MAIL only after STARTTLS */
 	char **command;			/* delivery argv template */
 	const char *path;		/* PATH for commands */
 	const char *client_ip;		/* "unknown" when not known */

@@ -206,7 +206,7 @@ deliver_map_check(const struct run_end *e, const char *output,
 void
 deliver_vars_init(struct deliver_vars *v, const struct config *cfg,
     const struct address *sender, const struct address *rcpt,
-    const char *helo, const char *queue_id)
+    const char *helo, const char *queue_id, const struct tls_info *tls)
 {
 	v->sender = sender->null ? cfg->null_sender : sender->addr;
 	v->rcpt = rcpt->addr;
@@ -217,6 +217,7 @@ deliver_vars_init(struct deliver_vars *v, const struct config *cfg,
 	v->ip = cfg->client_ip;
 	v->helo = helo;
 	v->queue_id = queue_id;
+	v->tls = tls;
 }
 
 /* placeholder - the value of %c, or NULL for an unknown placeholder */
@@ -330,8 +331,9 @@ build_env(struct cmdline *c, const struct config *cfg,
 	size_t nnames = sizeof(names) / sizeof(names[0]), i;
 	int bad = 0;
 
-	/* PATH, the names, SIZE, HOME, every --env entry, the NULL */
-	c->envp = calloc(1 + nnames + 2 + cfg->nenv + 1, sizeof(char *));
+	/* PATH, the names, SIZE, HOME, the TLS pair, every --env entry,
+	 * the NULL */
+	c->envp = calloc(1 + nnames + 2 + 2 + cfg->nenv + 1, sizeof(char *));
 	if (c->envp == NULL)
 		return -1;
 	bad |= add_env(c, "PATH", cfg->path);
@@ -341,6 +343,10 @@ build_env(struct cmdline *c, const struct config *cfg,
 		bad |= add_env(c, "SIZE", size);
 	if (home != NULL)
 		bad |= add_env(c, "HOME", home);
+	if (v->tls != NULL) {
+		bad |= add_env(c, "TLS_PROTOCOL", v->tls->protocol);
+		bad |= add_env(c, "TLS_CIPHER", v->tls->cipher);
+	}
 	for (i = 0; i < cfg->nenv; i++) {
 		const char *eq = strchr(cfg->env[i], '=');
 		const char *own = eq ? NULL : getenv(cfg->env[i]);
@@ -459,6 +465,7 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
 	char path[RECEIVED_PATH_MAX], to[4 * RECEIVED_PATH_MAX];
 	char from[4 * RECEIVED_PATH_MAX];
 	char how[64], text[4 * DELIVER_TEXT_MAX + 4];
+	char tls[2 * TLS_VALUE_MAX + 8] = "";
 	double delay;
 
 	delay = (double)(deadline_now() - msg->start) / DEADLINE_SECOND;
@@ -476,9 +483,12 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
 	log_escape(path, to, sizeof(to));
 	received_path(msg->head.sender, path, sizeof(path));
 	log_escape(path, from, sizeof(from));
-	log_info("%s: to=<%s>, from=<%s>, client=[%s], size=%llu, "
+	if (msg->head.tls != NULL)
+		snprintf(tls, sizeof(tls), ", tls=%s/%s",
+		    msg->head.tls->protocol, msg->head.tls->cipher);
+	log_info("%s: to=<%s>, from=<%s>, client=[%s]%s, size=%llu, "
 	    "delay=%.2f, status=%s (%s%s%s)", msg->head.queue_id, to, from,
-	    cfg->client_ip, size, delay, status[out->cls], how,
+	    cfg->client_ip, tls, size, delay, status[out->cls], how,
 	    out->cls == OUT_DELIVERED ? "" : ": ",
 	    out->cls == OUT_DELIVERED ? "" : text);
 }
@@ -507,7 +517,7 @@ feed_command(const struct config *cfg, const struct deliver_msg *msg,
 	char size[32];
 
 	deliver_vars_init(&v, cfg, msg->head.sender, rcpt, msg->head.helo,
-	    msg->head.queue_id);
+	    msg->head.queue_id, msg->head.tls);
 	snprintf(size, sizeof(size), "%llu",
 	    (unsigned long long)r->headlen + msg->spool_len);
 	if (build_command(&c, cfg, cfg->command, &v, size,

@@ -64,6 +64,7 @@ struct deliver_vars {
 	const char *ip;		/* %i */
 	const char *helo;	/* %h */
 	const char *queue_id;	/* %q */
+	const struct tls_info *tls;	/* TLS_PROTOCOL, TLS_CIPHER; or NULL */
 };
 
 void deliver_one(const struct config *cfg, const struct deliver_msg *msg,
@@ -73,7 +74,7 @@ void deliver_rcpt_check(const struct config *cfg,
 
 void deliver_vars_init(struct deliver_vars *v, const struct config *cfg,
     const struct address *sender, const struct address *rcpt,
-    const char *helo, const char *queue_id);
+    const char *helo, const char *queue_id, const struct tls_info *tls);
 int deliver_account_ok(const struct config *cfg, const char *user);
 int deliver_template_ok(const char *tmpl);
 int deliver_expand(const char *tmpl, const struct deliver_vars *v,

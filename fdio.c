@@ -24,6 +24,7 @@
 
 #include "fdio.h"
 #include "session.h"
+#include "tls.h"
 
 #define STREAM_READ	16384	/* a read this large: the client streams */
 
@@ -122,6 +123,24 @@ fd_write(void *ctx, const void *buf, size_t len)
 	}
 }
 
+/* fd_starttls - TLS through the launcher's engine; from then on the
+ * client is read and written on the engine's descriptors, which are
+ * pipes (or are used as if they were) */
+static int
+fd_starttls(void *ctx, int timeout_ms, struct tls_info *info)
+{
+	struct fdio *f = ctx;
+
+	if (tls_start(f->tls, timeout_ms, info) == -1)
+		return -1;
+	f->in = f->tls->rfd;
+	f->out = f->tls->wfd;
+	f->last_read = 0;
+	f->in_notsock = 1;
+	f->out_notsock = 1;
+	return 0;
+}
+
 /* fdio_init - the session's I/O on f's descriptors */
 void
 fdio_init(struct session_io *io, struct fdio *f)
@@ -131,5 +150,6 @@ fdio_init(struct session_io *io, struct fdio *f)
 	f->out_notsock = 0;
 	io->read = fd_read;
 	io->write = fd_write;
+	io->starttls = f->tls != NULL ? fd_starttls : NULL;
 	io->ctx = f;
 }

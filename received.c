@@ -81,6 +81,7 @@ received_headers(const struct config *cfg, const struct received_msg *m,
 	char sender[RECEIVED_PATH_MAX], to[RECEIVED_PATH_MAX];
 	char helo[HELO_TEXT_MAX], ip[80], date[64];
 	char forpart[2 * ADDR_PART_MAX + 32];
+	char tls[3 * TLS_VALUE_MAX];
 	struct tm tm;
 	int ret, o = 0;
 
@@ -101,11 +102,15 @@ received_headers(const struct config *cfg, const struct received_msg *m,
 		o += snprintf(out + o, cap - (size_t)o, "Delivered-To: %s%s",
 		    rcpt->addr, nl);
 	snprintf(forpart, sizeof(forpart), "%s\tfor <%s>", nl, to);
+	tls[0] = '\0';
+	if (m->tls != NULL)	/* as Postfix writes it */
+		snprintf(tls, sizeof(tls), "%s\t(using %s with cipher %s)",
+		    nl, m->tls->protocol, m->tls->cipher);
 	if (o < 0 || (size_t)o >= cap)
 		return -1;
 	ret = snprintf(out + o, cap - (size_t)o,
-	    "Received: from %s (%s%s)%s\tby %s (pipesmtpd) with %s id %s%s;"
-	    " %s%s", helo, cfg->client_host, ip, nl, cfg->hostname, m->with,
+	    "Received: from %s (%s%s)%s%s\tby %s (pipesmtpd) with %s id %s%s;"
+	    " %s%s", helo, cfg->client_host, ip, tls, nl, cfg->hostname, m->with,
 	    m->queue_id, m->nrcpt == 1 ? forpart : "", date, nl);
 	if (ret < 0 || (size_t)ret >= cap - (size_t)o)
 		return -1;

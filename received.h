@@ -17,6 +17,7 @@
 
 #include "address.h"
 #include "config.h"
+#include "tls.h"
 
 #define RECEIVED_HEADERS_MAX	8192	/* the added block, with its NUL */
 #define RECEIVED_PATH_MAX	(2 * ADDR_PART_MAX + 8)	/* a quoted address */
@@ -29,6 +30,7 @@ struct received_msg {
 	const char *queue_id;
 	size_t nrcpt;			/* recipients: "for <...>" if one */
 	time_t arrival;			/* for the Received date */
+	const struct tls_info *tls;	/* NULL when received without TLS */
 };
 
 int received_headers(const struct config *cfg, const struct received_msg *m,

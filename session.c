@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -117,6 +118,8 @@ struct session {
 	size_t outlen;
 	char helo[HELO_MAX + 1];	/* last HELO/EHLO/LHLO argument */
 	int greeted;			/* 0, or 1 HELO, 2 EHLO/LHLO */
+	int tls_on;			/* STARTTLS has succeeded */
+	struct tls_info tls;		/* what the TLS engine reported */
 	int closing;			/* QUIT, limit, timeout or I/O error */
 	unsigned errors;		/* error replies so far */
 	unsigned long commands, messages, serial;
@@ -516,6 +519,14 @@ cmd_helo(struct session *s, char *arg)
 		reply(s, 250, NULL, "%s", s->cfg->hostname);
 }
 
+/* tls_offered - whether STARTTLS can be used now: the launcher gave a
+ * TLS engine, and TLS has not started yet */
+static int
+tls_offered(const struct session *s)
+{
+	return s->io->starttls != NULL && !s->tls_on;
+}
+
 static void
 cmd_ehlo(struct session *s, char *arg)
 {
@@ -523,20 +534,23 @@ cmd_ehlo(struct session *s, char *arg)
 	const char *keywords[] = {
 		s->cfg->hostname, "PIPELINING", size, "8BITMIME",
 		"ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING", limits,
-		s->cfg->lmtp ? NULL : "PRDR"	/* LMTP is per recipient */
+		s->cfg->lmtp ? NULL : "PRDR",	/* LMTP is per recipient */
+		tls_offered(s) ? "STARTTLS" : NULL
 	};
-	size_t i, n = sizeof(keywords) / sizeof(keywords[0]);
+	size_t i, last = 0, n = sizeof(keywords) / sizeof(keywords[0]);
 
 	if (!greet(s, arg, 2))
 		return;
 	snprintf(size, sizeof(size), "SIZE %llu", s->cfg->max_size);
 	snprintf(limits, sizeof(limits), "LIMITS RCPTMAX=%u",
 	    s->cfg->max_rcpt);
-	if (keywords[n - 1] == NULL)
-		n--;
-	for (i = 0; i + 1 < n; i++)
-		reply_more(s, 250, NULL, "%s", keywords[i]);
-	reply(s, 250, NULL, "%s", keywords[n - 1]);
+	for (i = 0; i < n; i++)
+		if (keywords[i] != NULL)
+			last = i;
+	for (i = 0; i < last; i++)
+		if (keywords[i] != NULL)
+			reply_more(s, 250, NULL, "%s", keywords[i]);
+	reply(s, 250, NULL, "%s", keywords[last]);
 }
 
 /* path_arg - "FROM:" / "TO:" then optional spaces; NULL if missing */
@@ -656,6 +670,10 @@ cmd_mail(struct session *s, char *arg)
 		reply(s, 503, "5.5.1", "Nested MAIL command");
 		return;
 	}
+	if (s->cfg->require_tls && !s->tls_on) {
+		reply(s, 530, "5.7.0", "Must issue a STARTTLS command first");
+		return;
+	}
 	t = txn_begin(s);
 	if (!mail_check(s, arg, t)) {
 		txn_reset(s);
@@ -674,7 +692,7 @@ rcpt_checked(struct session *s, const struct address *a)
 	if (s->cfg->rcpt_check == NULL || s->del->rcpt_check == NULL)
 		return 1;
 	deliver_vars_init(&v, s->cfg, &s->txn->sender, a, s->helo,
-	    s->txn->queue_id);
+	    s->txn->queue_id, s->tls_on ? &s->tls : NULL);
 	s->del->rcpt_check(s->del->ctx, s->cfg, &v, &out);
 	if (out.cls == OUT_DELIVERED)
 		return 1;
@@ -841,15 +859,23 @@ check_hops(struct session *s, struct txn *t)
 		t->err = MSG_ERR_HOPS;
 }
 
-/* with_text - the Received "with" protocol name (RFC 3848, RFC 6531) */
+/* with_text - the Received "with" protocol name (RFC 3848, RFC 6531):
+ * an S at the end says TLS */
 static const char *
 with_text(const struct session *s, const struct txn *t)
 {
+	static const char *const names[2][2] = {
+		{ "ESMTP", "ESMTPS" }, { "UTF8SMTP", "UTF8SMTPS" }
+	};
+	static const char *const lmtp[2][2] = {
+		{ "LMTP", "LMTPS" }, { "UTF8LMTP", "UTF8LMTPS" }
+	};
+
 	if (s->cfg->lmtp)
-		return t->smtputf8 ? "UTF8LMTP" : "LMTP";
-	if (t->smtputf8)
-		return "UTF8SMTP";
-	return s->greeted == 2 ? "ESMTP" : "SMTP";
+		return lmtp[t->smtputf8][s->tls_on];
+	if (!t->smtputf8 && s->greeted == 1)
+		return s->tls_on ? "SMTPS" : "SMTP";
+	return names[t->smtputf8][s->tls_on];
 }
 
 /* tally - how many recipients were delivered (duplicates once), and the
@@ -933,6 +959,7 @@ header_facts(const struct session *s, const struct txn *t,
 	m->queue_id = t->queue_id;
 	m->nrcpt = t->rcpts.unique;
 	m->arrival = t->arrival;
+	m->tls = s->tls_on ? &s->tls : NULL;
 }
 
 /* msg_describe - the spooled message as the deliverer sees it */
@@ -1297,6 +1324,75 @@ cmd_unknown(struct session *s, char *arg)
 	reply(s, 500, "5.5.1", "Command unrecognized");
 }
 
+/* tls_failed - the handshake failed: nothing more can be said to the
+ * client; the engine's end says why */
+static void
+tls_failed(const struct session *s)
+{
+	const struct config *cfg = s->cfg;
+	int st = s->tls.engine_status;
+
+	if (st != -1 && WIFEXITED(st))
+		log_info("STARTTLS from %s[%s] failed: TLS engine exit status "
+		    "%d", cfg->client_host, cfg->client_ip, WEXITSTATUS(st));
+	else if (st != -1 && WIFSIGNALED(st))
+		log_info("STARTTLS from %s[%s] failed: TLS engine killed by "
+		    "signal %d", cfg->client_host, cfg->client_ip,
+		    WTERMSIG(st));
+	else
+		log_info("STARTTLS from %s[%s] failed: TLS engine exit status "
+		    "unknown", cfg->client_host, cfg->client_ip);
+}
+
+/* tls_begin - after the 220: the TLS handshake, then a new session
+ * inside it (RFC 3207 4.2).  Cleartext the client sent after STARTTLS
+ * is dropped unread, so no command can be slipped in ahead of TLS and
+ * answered inside it. */
+static void
+tls_begin(struct session *s)
+{
+	const struct config *cfg = s->cfg;
+	size_t dropped = s->end - s->start;
+
+	s->start = s->end = 0;
+	if (dropped > 0)
+		log_warn("%zu octets pipelined after STARTTLS from %s[%s] "
+		    "discarded", dropped, cfg->client_host, cfg->client_ip);
+	deadline_restart(s);
+	if (s->io->starttls(s->io->ctx, read_ms(s), &s->tls) == -1) {
+		tls_failed(s);
+		s->closing = 1;
+		return;
+	}
+	s->tls_on = 1;
+	s->greeted = 0;
+	s->helo[0] = '\0';
+	log_info("TLS connection established from %s[%s]: %s with cipher %s",
+	    cfg->client_host, cfg->client_ip, s->tls.protocol,
+	    s->tls.cipher);
+}
+
+static void
+cmd_starttls(struct session *s, char *arg)
+{
+	if (s->io->starttls == NULL) {
+		cmd_unimplemented(s, arg);
+		return;
+	}
+	if (s->tls_on) {
+		reply(s, 503, "5.5.1", "Error: TLS already active");
+		return;
+	}
+	if (s->txn != NULL) {
+		reply(s, 503, "5.5.1", "Error: MAIL transaction in progress");
+		return;
+	}
+	reply(s, 220, "2.0.0", "Ready to start TLS");
+	flush(s);
+	if (!s->closing)
+		tls_begin(s);
+}
+
 /* The command table; the last entry answers every unknown verb. */
 static const struct command commands[] = {
 	{ "HELO", cmd_helo, CMD_SMTP },
@@ -1314,7 +1410,7 @@ static const struct command commands[] = {
 	{ "TURN", cmd_unimplemented, CMD_BOTH },
 	{ "ETRN", cmd_unimplemented, CMD_BOTH },
 	{ "AUTH", cmd_unimplemented, CMD_BOTH },
-	{ "STARTTLS", cmd_unimplemented, CMD_BOTH },
+	{ "STARTTLS", cmd_starttls, CMD_BOTH | CMD_NOARG },
 	{ "BDAT", cmd_bdat, CMD_BOTH },
 	{ NULL, cmd_unknown, CMD_BOTH }
 };
@@ -1406,7 +1502,13 @@ session_run(const struct config *cfg, const struct session_io *io,
 	s->txn_mem.spool.fd = -1;
 	s->session_end = deadline_in(cfg->session_timeout);
 	log_info("connect from %s[%s]", cfg->client_host, cfg->client_ip);
-	if (!early_talker(s)) {
+	if (cfg->require_tls && io->starttls == NULL) {
+		/* a launcher without TLS: the sender keeps the mail */
+		log_error("--require-tls, but the launcher gives no TLS "
+		    "engine (SSLCTLFD, SSLREADFD, SSLWRITEFD)");
+		reply_nocount(s, 421, "4.7.0", "%s TLS required but not "
+		    "available", cfg->hostname);
+	} else if (!early_talker(s)) {
 		reply_nocount(s, 220, NULL, "%s %s pipesmtpd", cfg->hostname,
 		    cfg->lmtp ? "LMTP" : "ESMTP");
 		serve(s);

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "deliver.h"
+#include "tls.h"
 
 #define SESSION_IO_TIMEOUT	(-2)	/* io->read: nothing in time */
 
@@ -23,6 +24,10 @@ struct session_io {
 	ssize_t (*read)(void *ctx, void *buf, size_t len, int timeout_ms);
 	/* octets written (may be short), -1 error */
 	ssize_t (*write)(void *ctx, const void *buf, size_t len);
+	/* NULL when STARTTLS cannot work; else start TLS: 0 with info's
+	 * names, and read and write then carry the TLS stream; -1 with
+	 * info->engine_status, and the session must end */
+	int (*starttls)(void *ctx, int timeout_ms, struct tls_info *info);
 	void *ctx;
 };
 

@@ -30,6 +30,7 @@
 #include "fdio.h"
 #include "log.h"
 #include "session.h"
+#include "tls.h"
 
 #define MAX_UID		4294967294UL	/* (uid_t)-1 is no uid */
 
@@ -40,7 +41,7 @@ enum {
 	OPT_CRLF, OPT_NO_RETURN_PATH, OPT_DELIVERED_TO, OPT_STRICT_NEWLINES,
 	OPT_USER, OPT_ALLOW_ROOT, OPT_ENV, OPT_NULL_SENDER, OPT_GREET_PAUSE,
 	OPT_LOG_STDERR, OPT_LMTP, OPT_AS_RECIPIENT, OPT_POSTMASTER,
-	OPT_MIN_UID, OPT_HELP, OPT_VERSION
+	OPT_MIN_UID, OPT_REQUIRE_TLS, OPT_HELP, OPT_VERSION
 };
 
 static const struct option options[] = {
@@ -70,6 +71,7 @@ static const struct option options[] = {
 	{ "as-recipient", no_argument, NULL, OPT_AS_RECIPIENT },
 	{ "postmaster", required_argument, NULL, OPT_POSTMASTER },
 	{ "min-uid", required_argument, NULL, OPT_MIN_UID },
+	{ "require-tls", no_argument, NULL, OPT_REQUIRE_TLS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
@@ -104,6 +106,7 @@ static const char usage_text[] =
 "  --greet-pause SECONDS    wait before the greeting (0)\n"
 "  --log-stderr             log to stderr instead of syslog\n"
 "  --lmtp                   speak LMTP (RFC 2033): a reply per recipient\n"
+"  --require-tls            MAIL only after STARTTLS (private hops only)\n"
 "  --help, --version\n"
 "Placeholders: %s %r %u %l %e %d %i %h %q %%\n";
 
@@ -262,6 +265,7 @@ set_option(struct config *cfg, int opt, const char *arg)
 		break;
 	case OPT_LOG_STDERR: cfg->log_stderr = 1; break;
 	case OPT_LMTP: cfg->lmtp = 1; break;
+	case OPT_REQUIRE_TLS: cfg->require_tls = 1; break;
 	case OPT_AS_RECIPIENT: cfg->as_recipient = 1; break;
 	case OPT_POSTMASTER: cfg->postmaster = arg; break;
 	case OPT_MIN_UID:
@@ -544,8 +548,10 @@ main(int argc, char **argv)
 	/* static: the option lists it holds stay reachable until exit */
 	static struct config cfg;
 	struct fdio fds = { .in = 0, .out = 1 };
+	struct tls_launcher tls;
 	struct session_io io;
 	struct session_deliverer del = { real_deliver, real_rcpt_check, NULL };
+	int status;
 
 	safe_fds();
 	default_signals();
@@ -555,7 +561,12 @@ main(int argc, char **argv)
 	log_open(cfg.log_stderr);
 	drop_privileges(&cfg);
 	check_root_rule(&cfg);
+	if (tls_from_env(&tls) == 1)
+		fds.tls = &tls;
 	fds.write_ms = (int)cfg.timeout * 1000;
 	fdio_init(&io, &fds);
-	return session_run(&cfg, &io, &del);
+	status = session_run(&cfg, &io, &del);
+	if (fds.tls != NULL)
+		tls_end(&tls, fds.write_ms);
+	return status;
 }

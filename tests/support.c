@@ -38,6 +38,7 @@ support_conn_io(struct support_conn *c, struct session_io *io)
 {
 	io->read = support_conn_read;
 	io->write = support_conn_write;
+	io->starttls = c->tls.offer ? support_conn_starttls : NULL;
 	io->ctx = c;
 }
 
@@ -46,19 +47,22 @@ support_conn_io(struct support_conn *c, struct session_io *io)
 ssize_t
 support_conn_read(void *ctx, void *buf, size_t len, int timeout_ms)
 {
-	struct support_script *s = &((struct support_conn *)ctx)->in;
-	size_t n;
+	struct support_conn *c = ctx;
+	struct support_script *s = &c->in;
+	size_t n, end = s->n;
 
 	(void)timeout_ms;
+	if (c->tls.at > 0 && !c->tls.started && c->tls.at < end)
+		end = c->tls.at;
 	if (s->reads++ == 0 && s->timeout_first)
 		return SESSION_IO_TIMEOUT;
-	if (s->pos >= s->n) {
+	if (s->pos >= end) {
 		if (s->end_timeout)
 			return SESSION_IO_TIMEOUT;
 		s->eof = 1;
 		return 0;
 	}
-	n = s->n - s->pos;
+	n = end - s->pos;
 	if (s->chunk > 0 && (size_t)s->chunk < n)
 		n = (size_t)s->chunk;
 	else if (s->chunk < 0)
@@ -90,6 +94,29 @@ support_conn_write(void *ctx, const void *buf, size_t len)
 	s->buf[s->len] = '\0';
 	s->writes++;
 	return (ssize_t)len;
+}
+
+/* support_conn_starttls - the scripted handshake: the rest of the
+ * script is the TLS stream, or the handshake fails as an engine that
+ * exits 98 (a TLS error) does */
+int
+support_conn_starttls(void *ctx, int timeout_ms, struct tls_info *info)
+{
+	struct support_conn *c = ctx;
+
+	(void)timeout_ms;
+	memset(info, 0, sizeof(*info));
+	c->tls.started = 1;
+	c->tls.replies_at = c->out.len;
+	if (c->tls.at > c->in.pos)
+		c->in.pos = c->tls.at;	/* cleartext never read: lost */
+	if (c->tls.fail) {
+		info->engine_status = 98 << 8;
+		return -1;
+	}
+	snprintf(info->protocol, sizeof(info->protocol), "TLSv1.2");
+	snprintf(info->cipher, sizeof(info->cipher), "ECDHE-RSA-AES128-GCM-SHA256");
+	return 0;
 }
 
 /* support_conn_free - the collected replies */
@@ -160,6 +187,9 @@ record(const struct deliver_msg *msg, const struct address *rcpt,
 	snprintf(c->with, sizeof(c->with), "%s", msg->head.with);
 	snprintf(c->queue_id, sizeof(c->queue_id), "%s", msg->head.queue_id);
 	c->nrcpt = msg->head.nrcpt;
+	if (msg->head.tls != NULL)
+		snprintf(c->tls, sizeof(c->tls), "%s/%s",
+		    msg->head.tls->protocol, msg->head.tls->cipher);
 	c->body_off = (size_t)msg->body_off;
 	read_spool(msg, c);
 }

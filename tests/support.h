@@ -41,10 +41,24 @@ struct support_sink {
 	int writes;
 };
 
+/* A scripted TLS engine: STARTTLS is offered when offer is set.  The
+ * script's octets from at on are the client's inside TLS: no read
+ * before the handshake gets past at, as a real client waits for the
+ * 220 before its handshake. */
+struct support_tls {
+	int offer;		/* io->starttls is set */
+	int fail;		/* the handshake fails */
+	size_t at;		/* where the TLS stream starts (0: the
+				   whole script is cleartext) */
+	int started;		/* the handshake was asked for */
+	size_t replies_at;	/* the sink's length when it was */
+};
+
 /* The session_io context: one client, both directions. */
 struct support_conn {
 	struct support_script in;
 	struct support_sink out;
+	struct support_tls tls;
 };
 
 /* One delivery as the stub saw it. */
@@ -56,6 +70,7 @@ struct support_call {
 	char with[32];
 	char queue_id[64];
 	size_t nrcpt;
+	char tls[2 * TLS_VALUE_MAX];	/* "protocol/cipher", or "" */
 	char *data;		/* the spool as pread saw it, NUL-terminated;
 				   NULL (errno set) if it could not be read */
 	size_t len;
@@ -84,6 +99,7 @@ void support_conn_start(struct support_conn *c, const char *in, size_t n,
 void support_conn_io(struct support_conn *c, struct session_io *io);
 ssize_t support_conn_read(void *ctx, void *buf, size_t len, int timeout_ms);
 ssize_t support_conn_write(void *ctx, const void *buf, size_t len);
+int support_conn_starttls(void *ctx, int timeout_ms, struct tls_info *info);
 void support_conn_free(struct support_conn *c);
 
 void support_stub_start(struct support_stub *st, struct support_call *calls,

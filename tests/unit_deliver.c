@@ -168,7 +168,8 @@ START_TEST(test_vars_init)
 	    &sender, &used), ADDR_OK);
 	ck_assert_int_eq(address_parse("<Rcpt+Ext@MX.test>", 18, 0, &rcpt,
 	    &used), ADDR_OK);
-	deliver_vars_init(&v, &cfg, &sender, &rcpt, "client.example", "Q1D");
+	deliver_vars_init(&v, &cfg, &sender, &rcpt, "client.example", "Q1D",
+	    NULL);
 	ck_assert_str_eq(v.sender, vars.sender);
 	ck_assert_str_eq(v.rcpt, vars.rcpt);
 	ck_assert_str_eq(v.user, vars.user);
@@ -180,7 +181,8 @@ START_TEST(test_vars_init)
 	ck_assert_str_eq(v.queue_id, vars.queue_id);
 	ck_assert_int_eq(address_parse("<>", 2, ADDR_ALLOW_NULL, &sender,
 	    &used), ADDR_OK);
-	deliver_vars_init(&v, &cfg, &sender, &rcpt, "client.example", "Q1D");
+	deliver_vars_init(&v, &cfg, &sender, &rcpt, "client.example", "Q1D",
+	    NULL);
 	ck_assert_str_eq(v.sender, "MAILER-DAEMON");
 }
 END_TEST

@@ -1441,6 +1441,195 @@ START_TEST(test_early_talker)
 }
 END_TEST
 
+/* ---- STARTTLS (a scripted engine: tests/support.c) ---- */
+
+#define TLS_SEEN	"TLSv1.2/ECDHE-RSA-AES128-GCM-SHA256"
+
+/* run_tls - a run whose launcher offers TLS; the client's octets from
+ * tls_part on are sent inside TLS */
+static void
+run_tls(const struct config *cfg, const char *clear, const char *tls_part,
+    long chunk, int fail, struct run *r)
+{
+	static char script[4096];
+
+	snprintf(script, sizeof(script), "%s%s", clear, tls_part);
+	start(r, script, strlen(script), chunk);
+	r->conn.tls.offer = 1;
+	r->conn.tls.fail = fail;
+	r->conn.tls.at = strlen(clear);
+	go(cfg, r);
+}
+
+/* ehlo_has - whether the first EHLO reply at or after offset lists kw */
+static int
+ehlo_has(const struct run *r, size_t offset, const char *kw)
+{
+	const char *p = strstr(r->conn.out.buf + offset, "250-");
+	size_t n = strlen(kw);
+
+	for (; p != NULL; p = strstr(p, "\r\n") + 2) {
+		if (strncmp(p + 4, kw, n) == 0 && p[4 + n] == '\r')
+			return 1;
+		if (p[3] == ' ')
+			return 0;
+	}
+	return 0;
+}
+
+START_TEST(test_starttls_not_offered)
+{
+	static const char *const want[] = { W_GREETING, W_EHLO,
+	    "502 5.5.1", "221 2.0.0", NULL };
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run(&cfg, LIT("EHLO c.example\r\nSTARTTLS\r\nQUIT\r\n"), 0, &r);
+	expect(&r, want);
+	ck_assert(!ehlo_has(&r, 0, "STARTTLS"));
+	run_free(&r);
+}
+END_TEST
+
+/* The guards: an argument, a transaction in progress. */
+START_TEST(test_starttls_refused)
+{
+	static const char *const want[] = { W_GREETING, W_EHLO,
+	    "501 5.5.4", "250 2.1.0", "503 5.5.1", "250 2.0.0", "221 2.0.0",
+	    NULL };
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run_tls(&cfg, "EHLO c.example\r\nSTARTTLS now\r\n"
+	    "MAIL FROM:<s@x.org>\r\nSTARTTLS\r\nRSET\r\nQUIT\r\n", "", 0, 0,
+	    &r);
+	expect(&r, want);
+	ck_assert(ehlo_has(&r, 0, "STARTTLS"));
+	ck_assert_int_eq(r.conn.tls.started, 0);
+	run_free(&r);
+}
+END_TEST
+
+/* After the handshake: HELO again, no STARTTLS offered or taken, and
+ * the message says how it came. */
+START_TEST(test_starttls_new_session)
+{
+	static const char *const want[] = { W_GREETING, W_EHLO, "220 2.0.0",
+	    "503 5.5.1", W_EHLO, "503 5.5.1", "250 2.1.0", "250 2.1.5",
+	    "354", "250 2.0.0", "221 2.0.0", NULL };
+	struct config cfg;
+	struct run r;
+	struct support_call *c;
+
+	test_config(&cfg);
+	run_tls(&cfg, "EHLO c.example\r\nSTARTTLS\r\n",
+	    "MAIL FROM:<s@x.org>\r\nEHLO inside.example\r\nSTARTTLS\r\n"
+	    "MAIL FROM:<s@x.org>\r\nRCPT TO:<r@mx.test>\r\nDATA\r\n"
+	    "Subject: t\r\n\r\nbody\r\n.\r\nQUIT\r\n", 0, 0, &r);
+	expect(&r, want);
+	ck_assert(ehlo_has(&r, 0, "STARTTLS"));
+	ck_assert(!ehlo_has(&r, r.conn.tls.replies_at, "STARTTLS"));
+	ck_assert_int_eq(r.stub.ncalls, 1);
+	c = &r.stub.calls[0];
+	ck_assert_str_eq(c->helo, "inside.example");
+	ck_assert_str_eq(c->with, "ESMTPS");
+	ck_assert_str_eq(c->tls, TLS_SEEN);
+	run_free(&r);
+}
+END_TEST
+
+/* RFC 3207 5 (CVE-2011-0411): commands pipelined after STARTTLS in
+ * cleartext are never answered, inside TLS or out, in any chunking. */
+START_TEST(test_starttls_pipelined_dropped)
+{
+	static const char *const want[] = { W_GREETING, W_EHLO, "220 2.0.0",
+	    W_EHLO, "221 2.0.0", NULL };
+	static const long chunks[] = { 0, 1, 3, 7, -1, -2 };
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run_tls(&cfg, "EHLO c.example\r\nSTARTTLS\r\nRSET\r\n"
+	    "MAIL FROM:<evil@x.org>\r\n", "EHLO c.example\r\nQUIT\r\n",
+	    chunks[_i], 0, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.conn.tls.started, 1);
+	run_free(&r);
+}
+END_TEST
+
+/* A failed handshake ends the session: nothing said, nothing delivered */
+START_TEST(test_starttls_failed)
+{
+	static const char *const want[] = { W_GREETING, W_EHLO, "220 2.0.0",
+	    NULL };
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run_tls(&cfg, "EHLO c.example\r\nSTARTTLS\r\n",
+	    "EHLO c.example\r\nMAIL FROM:<s@x.org>\r\nRCPT TO:<r@mx.test>\r\n"
+	    "DATA\r\nbody\r\n.\r\nQUIT\r\n", 0, 1, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.ret, 0);
+	ck_assert_int_eq(r.stub.ncalls, 0);
+	run_free(&r);
+}
+END_TEST
+
+/* --require-tls: MAIL waits for TLS; without a TLS engine, a 421 */
+START_TEST(test_require_tls)
+{
+	static const char *const want[] = { W_GREETING, W_EHLO, "530 5.7.0",
+	    "220 2.0.0", W_HELO, "250 2.1.0", "221 2.0.0", NULL };
+	static const char *const none[] = { "421 4.7.0", NULL };
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	cfg.require_tls = 1;
+	run_tls(&cfg, "EHLO c.example\r\nMAIL FROM:<s@x.org>\r\nSTARTTLS\r\n",
+	    "HELO c.example\r\nMAIL FROM:<s@x.org>\r\nQUIT\r\n", 0, 0, &r);
+	expect(&r, want);
+	run_free(&r);
+	run(&cfg, LIT("EHLO c.example\r\nMAIL FROM:<s@x.org>\r\n"), 0, &r);
+	expect(&r, none);
+	run_free(&r);
+}
+END_TEST
+
+/* The "with" names under TLS (RFC 3848, RFC 6531) */
+START_TEST(test_starttls_with_names)
+{
+	static const struct { int lmtp; const char *helo, *mail, *with; }
+	    cases[] = {
+		{ 0, "HELO", "", "SMTPS" },
+		{ 0, "EHLO", " SMTPUTF8", "UTF8SMTPS" },
+		{ 1, "LHLO", "", "LMTPS" },
+		{ 1, "LHLO", " SMTPUTF8", "UTF8LMTPS" },
+	};
+	struct config cfg;
+	struct run r;
+	char tls_part[512];
+	size_t i;
+
+	test_config(&cfg);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cfg.lmtp = cases[i].lmtp;
+		snprintf(tls_part, sizeof(tls_part), "%s c.example\r\n"
+		    "MAIL FROM:<s@x.org>%s\r\nRCPT TO:<r@mx.test>\r\nDATA\r\n"
+		    "x\r\n.\r\nQUIT\r\n", cases[i].helo, cases[i].mail);
+		run_tls(&cfg, cfg.lmtp ? "LHLO c.example\r\nSTARTTLS\r\n" :
+		    "EHLO c.example\r\nSTARTTLS\r\n", tls_part, 0, 0, &r);
+		ck_assert_int_eq(r.stub.ncalls, 1);
+		ck_assert_str_eq(r.stub.calls[0].with, cases[i].with);
+		run_free(&r);
+	}
+}
+END_TEST
+
 /* transcript_tcase - whole dialogues, however the bytes arrive */
 static TCase *
 transcript_tcase(void)
@@ -1523,6 +1712,22 @@ commands_tcase(void)
 	return tc;
 }
 
+/* starttls_tcase - STARTTLS through a scripted engine */
+static TCase *
+starttls_tcase(void)
+{
+	TCase *tc = tcase_create("starttls");
+
+	tcase_add_test(tc, test_starttls_not_offered);
+	tcase_add_test(tc, test_starttls_refused);
+	tcase_add_test(tc, test_starttls_new_session);
+	tcase_add_loop_test(tc, test_starttls_pipelined_dropped, 0, 6);
+	tcase_add_test(tc, test_starttls_failed);
+	tcase_add_test(tc, test_require_tls);
+	tcase_add_test(tc, test_starttls_with_names);
+	return tc;
+}
+
 Suite *
 session_suite(void)
 {
@@ -1532,5 +1737,6 @@ session_suite(void)
 	suite_add_tcase(s, limits_tcase());
 	suite_add_tcase(s, data_tcase());
 	suite_add_tcase(s, commands_tcase());
+	suite_add_tcase(s, starttls_tcase());
 	return s;
 }
