@@ -101,6 +101,8 @@ fi
 
 # The message every client sends: large enough for several TLS records,
 # with a leading dot (each client stuffs it, pipesmtpd unstuffs it).
+# swaks takes a final "." line as the end of its data (otherwise it adds
+# an empty line): its copy has one.
 python3 - "$tmp/msg" <<'EOF'
 import sys
 with open(sys.argv[1], "w") as f:
@@ -111,6 +113,7 @@ with open(sys.argv[1], "w") as f:
                 "records\n" % i)
     f.write(".a line with a leading dot\nthe end\n")
 EOF
+{ cat "$tmp/msg" && echo .; } > "$tmp/msg.swaks"
 
 # ---- launchers under a subreaper -------------------------------------
 # reaper.py PIDFILE CMD... - runs CMD as a child subreaper's only
@@ -293,7 +296,7 @@ for l in s6 tcp; do
 	what=swaks-$l
 	timeout 120 swaks --server "127.0.0.1:$(port $l)" --tls \
 		--helo client.test --from sender@example.org \
-		--to "$what@mx.test" --data "@$tmp/msg" \
+		--to "$what@mx.test" --data "@$tmp/msg.swaks" \
 		</dev/null > "$tmp/$what.out" 2>&1
 	rc=$?
 	if [ "$rc" -eq 0 ] && grep -q '^<~  250 2\.0\.0 ' "$tmp/$what.out"; then
