@@ -8,7 +8,7 @@
 # shell scripts parse (sh -n) and demo.sh runs and delivers; the
 # inetd.conf line has the seven fields; xinetd.conf has the attributes
 # xinetd needs for a stream service; the MTA snippets (.txt) still carry
-# their key lines; systemd-analyze verify accepts all four units.
+# their key lines; systemd-analyze verify accepts all six units.
 #
 # Needs swaks (demo.sh), systemd (systemd-analyze).  Prints
 # "deploy-examples: N passed, M failed" last.
@@ -34,9 +34,10 @@ done
 # ---- every option written in an example is one pipesmtpd knows --------
 "$bin" --help > "$tmp/help" 2>&1
 for f in examples/*; do
-	# every --word on a line that is not a comment, before any " -- "
-	# (what follows is the delivery command); swaks's own in demo.sh aside
-	opts=$(grep -v '^[ 	]*#' "$f" | sed 's/ -- .*//' |
+	# every --word on a line that is not a comment, before its last " -- "
+	# (what follows is the delivery command; an earlier one ends the
+	# options of s6-ucspitlsd in front); swaks's own in demo.sh aside
+	opts=$(grep -v '^[ 	]*#' "$f" | sed 's/\(.*\) -- .*/\1/' |
 		grep -o -- '--[a-z][a-z-]*' |
 		grep -v -x -- '--pipe\|--to\|--from\|--header\|--body' | sort -u)
 	bad=

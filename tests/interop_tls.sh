@@ -3,15 +3,22 @@
 # clients, on 127.0.0.1.
 #
 # The launcher is built from third_party/ (make tls-tools: s6-tcpserver,
-# s6-ucspitlsd and its TLS engine s6-tlsd-io).  Three listeners run
-# "s6-ucspitlsd -S -- pipesmtpd ... -- tests/recorder OUT/%u" with a
+# s6-ucspitlsd and its TLS engine s6-tlsd-io).  Four listeners run
+# "s6-ucspitlsd -S ... -- pipesmtpd ... -- tests/recorder OUT/%u" with a
 # throw-away self-signed certificate (CERTFILE, KEYFILE):
 #
 #   s6     under s6-tcpserver (the vendored build)
-#   tcp    under Debian's tcpserver (ucspi-tcp)
+#   tcp    examples/tcpserver-tls.run under Debian's tcpserver
+#          (ucspi-tcp): the engine as nobody (TLS_UID, TLS_GID),
+#          pipesmtpd and the command as mail (--user mail)
+#   sd     examples/pipesmtpd-tls@.service's Environment= and ExecStart=
+#          under systemd-socket-activate --accept --inetd
 #   req    under s6-tcpserver, pipesmtpd with --require-tls
 #
-# Clients, each delivering one message, on both s6 and tcp: swaks --tls,
+# The examples are made local (binaries, certificate, host name, the log
+# on stderr, the recorder for procmail) and run otherwise as written.
+#
+# Clients, each delivering one message, on s6, tcp and sd: swaks --tls,
 # openssl s_client -starttls smtp (the dialogue after the handshake
 # scripted by tests/interop_tls.py), Python's smtplib starttls(); Exim
 # (a private configuration, as in tests/interop_exim.sh) relaying to tcp
@@ -33,9 +40,9 @@
 # process) that pipesmtpd did not wait for shows up as its child, zombie
 # or alive.
 #
-# Needs root (Exim), the Debian packages openssl swaks python3 ucspi-tcp
-# exim4-daemon-light skalibs-dev libs6-dev libbearssl-dev; a missing one
-# is a failure, with PIPESMTPD_DEV=1 a skip naming them.  Prints
+# Needs root and the Debian packages openssl swaks python3 ucspi-tcp
+# exim4-daemon-light systemd skalibs-dev libs6-dev libbearssl-dev; a
+# missing one is a failure, with PIPESMTPD_DEV=1 a skip naming them.  Prints
 # "interop-tls: N passed, M failed" last.
 
 cd "$(dirname "$0")/.." || exit 1
@@ -46,8 +53,8 @@ SUITE=interop-tls
 . tests/scriptlib.sh
 
 missing=
-for p in openssl swaks python3 ucspi-tcp exim4-daemon-light skalibs-dev \
-    libs6-dev libbearssl-dev; do
+for p in openssl swaks python3 ucspi-tcp exim4-daemon-light systemd \
+    skalibs-dev libs6-dev libbearssl-dev; do
 	dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null |
 		grep -q ' ok installed$' || missing="$missing $p"
 done
@@ -60,7 +67,11 @@ if [ -n "$missing" ]; then
 	fail "missing Debian packages: apt-get install$missing"
 	finish
 fi
-need_tools timeout make ps
+need_tools timeout make ps systemd-socket-activate
+if [ "$(id -u)" -ne 0 ]; then
+	fail "must run as root (the example launchers switch to mail; Exim keeps the privilege -C needs only for root)"
+	finish
+fi
 
 make_tmp pipesmtpd-interop-tls
 build_bin
@@ -131,24 +142,31 @@ signal.signal(signal.SIGTERM, lambda *_: child.terminate())
 sys.exit(child.wait())
 EOF
 
-mkdir "$tmp/out"
-# the pipesmtpd command line of every listener ($1: extra options)
+# The delivery command runs as mail under the example launchers (their
+# --user mail): it gets a copy of the recorder it can reach, and the
+# output directory.
+mkdir "$tmp/out" "$tmp/bin"
+cp "$rec" "$tmp/bin/recorder"
+rec=$tmp/bin/recorder
+chown mail "$tmp/out"
+
+# the pipesmtpd command line of the s6 and req listeners ($*: options)
 server() {
 	echo "$bin --hostname mx.test --log-stderr --allow-root $* --" \
 		"$rec $tmp/out/%u"
 }
 
-# launch NAME CMD... - start CMD (a launcher printing its port, -1)
-# under the subreaper, CERTFILE and KEYFILE in its environment; its
-# stdout is NAME.port, its stderr (and pipesmtpd's log) NAME.log
+# launch NAME CMD... - start CMD under the subreaper, CERTFILE and
+# KEYFILE in its environment; its stdout goes to NAME.port (where a
+# launcher with -1 prints its port, or the port was written before),
+# its stderr (and pipesmtpd's log) to NAME.log
 launch() {
 	name=$1
 	shift
 	spawn timeout 900 env CERTFILE="$tmp/cert.pem" KEYFILE="$tmp/key.pem" \
 		python3 "$tmp/reaper.py" "$tmp/$name.pids" "$@" \
-		</dev/null >"$tmp/$name.port" 2>"$tmp/$name.log"
-	if wait_until grep -q '^[0-9][0-9]*$' "$tmp/$name.port" &&
-	    wait_until test -s "$tmp/$name.pids"; then
+		</dev/null >>"$tmp/$name.port" 2>"$tmp/$name.log"
+	if wait_until ready "$name"; then
 		pass "$name: listening on 127.0.0.1:$(port "$name")"
 	else
 		fail "$name: the launcher did not start"
@@ -156,19 +174,62 @@ launch() {
 		finish
 	fi
 }
-port() { head -n 1 "$tmp/$1.port"; }
+# shellcheck disable=SC2317 # called through wait_until
+ready() {
+	[ -n "$(port "$1")" ] && [ -s "$tmp/$1.pids" ] && listening "$(port "$1")"
+}
+port() { grep -m 1 -x '[0-9][0-9]*' "$tmp/$1.port" 2>/dev/null; }
 reaper_of() { cut -d' ' -f1 "$tmp/$1.pids"; }
 launcher_of() { cut -d' ' -f2 "$tmp/$1.pids"; }
+
+# as_test - the example's pipesmtpd and s6-ucspitlsd lines made local:
+# the binaries built here, the certificate made here, host mx.test, the
+# log on stderr, the recorder instead of procmail (--user mail stays)
+as_test() {
+	sed -e "s|/usr/local/bin/s6-ucspitlsd |$tlsbin/s6-ucspitlsd |" \
+		-e "s|/usr/local/sbin/pipesmtpd |$bin |" \
+		-e "s|--hostname mail.example.org --domain example.org|--hostname mx.test --log-stderr|" \
+		-e "s|-- /usr/bin/procmail -d %%*u\$|-- $rec $tmp/out/%u|" \
+		-e "s|CERTFILE=.*|CERTFILE=$tmp/cert.pem|" \
+		-e "s|KEYFILE=.*|KEYFILE=$tmp/key.pem|" "$@"
+}
+# made_local FILE - nothing of the example's own paths and names is left
+# (outside comments)
+made_local() {
+	if grep -v '^#' "$1" |
+	    grep -q -e /usr/local -e /etc/ssl -e procmail -e example.org; then
+		fail "$1: the example changed, update as_test: $(cat "$1")"
+		finish
+	fi
+}
 
 # shellcheck disable=SC2046 # one word per option
 launch s6 "$tlsbin/s6-tcpserver" -1 127.0.0.1 0 \
 	"$tlsbin/s6-ucspitlsd" -S -- $(server)
 # shellcheck disable=SC2046
-launch tcp tcpserver -1 -H -R -l mx.test 127.0.0.1 0 \
-	"$tlsbin/s6-ucspitlsd" -S -- $(server)
-# shellcheck disable=SC2046
 launch req "$tlsbin/s6-tcpserver" -1 127.0.0.1 0 \
 	"$tlsbin/s6-ucspitlsd" -S -- $(server --require-tls)
+
+# tcp: examples/tcpserver-tls.run, listening on 127.0.0.1 (port printed
+# with -1, no DNS with -H and -l), its log on stderr
+as_test -e '/^exec 2>&1$/d' \
+	-e 's| 0 25 \\$| -1 -H -l mx.test 127.0.0.1 0 \\|' \
+	examples/tcpserver-tls.run > "$tmp/tcp.run"
+made_local "$tmp/tcp.run"
+launch tcp sh "$tmp/tcp.run"
+
+# sd: the command line and environment of examples/pipesmtpd-tls@.service
+# under systemd-socket-activate, as pipesmtpd-tls.socket would start it
+unit=examples/pipesmtpd-tls@.service
+sed -n 's/^Environment=//p' "$unit" | tr ' ' '\n' | as_test > "$tmp/sd.env"
+sed -n 's/^ExecStart=//p' "$unit" | sed 's/%%/%/g' | as_test > "$tmp/sd.cmd"
+made_local "$tmp/sd.env"
+made_local "$tmp/sd.cmd"
+free_port > "$tmp/sd.port"
+# shellcheck disable=SC2046 # one word per variable and per argument
+launch sd systemd-socket-activate --accept --inetd \
+	-l "127.0.0.1:$(port sd)" $(sed 's/^/-E /' "$tmp/sd.env") \
+	$(cat "$tmp/sd.cmd")
 
 # shellcheck disable=SC2317 # called through wait_until
 no_sessions() {
@@ -233,7 +294,7 @@ session_pid() {
 once() {
 	dir=$tmp/out/$2
 	if [ ! -d "$dir/1" ] || [ -d "$dir/2" ]; then
-		fail "$1: the delivery command ran $(ls "$dir" 2>/dev/null | wc -l) times, not once"
+		fail "$1: the delivery command ran $(find "$dir" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l) times, not once"
 		return
 	fi
 	if [ -n "${3:-}" ]; then
@@ -257,7 +318,7 @@ once() {
 tls_delivered() {
 	name=$1 what=$2 local=$3 cipher=$4 helo=$5
 	dir=$tmp/out/$local
-	once "$what" "$local" ${6:-}
+	once "$what" "$local" "${6:-}"
 	[ -f "$dir/1/stdin" ] || return
 	tab=$(printf '\t')
 	if [ -n "$cipher" ] && sed -n 2,4p "$dir/1/stdin" > "$dir/received" &&
@@ -291,8 +352,8 @@ tls_delivered() {
 	fi
 }
 
-# ---- swaks --tls, openssl s_client, smtplib, on both launchers ----------
-for l in s6 tcp; do
+# ---- swaks --tls, openssl s_client, smtplib, on three launchers --------
+for l in s6 tcp sd; do
 	what=swaks-$l
 	timeout 120 swaks --server "127.0.0.1:$(port $l)" --tls \
 		--helo client.test --from sender@example.org \
@@ -405,10 +466,6 @@ done
 
 # ---- Exim relaying to pipesmtpd, STARTTLS required ----------------------
 exim=$(command -v exim4 || command -v exim)
-if [ "$(id -u)" -ne 0 ]; then
-	fail "exim: must run as root (Exim keeps the privilege -C needs only for root)"
-	finish
-fi
 mkdir "$tmp/spool" "$tmp/log"
 exim_user=$(printf 'spool_directory = %s\n' "$tmp/spool" > "$tmp/probe.conf" &&
 	timeout 30 "$exim" -C "$tmp/probe.conf" -bP exim_user |
