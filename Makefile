@@ -55,10 +55,14 @@ tests/e2e: $(E2E_SRCS) tests/harness.h
 	$(CC) $(CFLAGS) $(XCFLAGS) $(CHECK_CFLAGS) -I. -o $@ $(E2E_SRCS) \
 		$(XLDFLAGS) $(LDFLAGS) $(CHECK_LIBS)
 
-tests/recorder: tests/recorder.c
-	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ tests/recorder.c $(XLDFLAGS) $(LDFLAGS)
+# The end-to-end suite's helpers: a delivery command that records what it
+# got, and a UCSPI-TLS launcher without the cryptography.
+E2E_TOOLS = tests/recorder tests/nulltls
 
-check: pipesmtpd tests/unit tests/e2e tests/recorder
+tests/recorder tests/nulltls: %: %.c
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $< $(XLDFLAGS) $(LDFLAGS)
+
+check: pipesmtpd tests/unit tests/e2e $(E2E_TOOLS)
 	./tests/unit
 	./tests/e2e
 	sh tests/interop.sh
@@ -121,7 +125,7 @@ bench: pipesmtpd
 # under valgrind.
 check-valgrind:
 	$(call copy_tree,build-valgrind)
-	$(MAKE) -C build-valgrind pipesmtpd tests/e2e tests/recorder
+	$(MAKE) -C build-valgrind pipesmtpd tests/e2e $(E2E_TOOLS)
 	cd build-valgrind && PIPESMTPD_WRAPPER="$(VALGRIND)" \
 		PIPESMTPD_BOUND_SCALE=$(VALGRIND_BOUND) \
 		CK_TIMEOUT_MULTIPLIER=$(VALGRIND_BOUND) ./tests/e2e
@@ -169,7 +173,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
-	rm -f pipesmtpd *.o tests/unit tests/e2e tests/recorder $(FUZZ_TARGETS)
+	rm -f pipesmtpd *.o tests/unit tests/e2e $(E2E_TOOLS) $(FUZZ_TARGETS)
 	rm -rf build-san build-valgrind build-tls
 
 .PHONY: all check check-deploy check-san check-valgrind fuzz fuzz-run \

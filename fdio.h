@@ -5,8 +5,9 @@
  * fdio_init() fills a struct session_io whose read waits for the client
  * at most the timeout the session passes, and whose write waits for the
  * client to read at most write_ms.  With tls set, it also offers
- * STARTTLS: after the handshake, in and out become the engine's.  The protocol in session.c only ever
- * sees that interface; this module only ever moves octets.
+ * STARTTLS: after the handshake, in and out become the engine's.  The
+ * protocol in session.c only ever sees that interface; this module only
+ * ever moves octets.
  */
 #ifndef PIPESMTPD_FDIO_H
 #define PIPESMTPD_FDIO_H

@@ -169,5 +169,6 @@ Suite *chunking_suite(void);
 Suite *prdr_suite(void);
 Suite *hostile_suite(void);
 Suite *transport_suite(void);
+Suite *tls_suite(void);
 
 #endif

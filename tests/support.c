@@ -115,7 +115,8 @@ support_conn_starttls(void *ctx, int timeout_ms, struct tls_info *info)
 		return -1;
 	}
 	snprintf(info->protocol, sizeof(info->protocol), "TLSv1.2");
-	snprintf(info->cipher, sizeof(info->cipher), "ECDHE-RSA-AES128-GCM-SHA256");
+	snprintf(info->cipher, sizeof(info->cipher), "%s",
+	    "ECDHE-RSA-AES128-GCM-SHA256");
 	return 0;
 }
 

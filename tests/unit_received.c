@@ -102,6 +102,25 @@ START_TEST(test_headers_many_rcpts)
 }
 END_TEST
 
+START_TEST(test_headers_tls)
+{
+	struct hdr_fixture f;
+	struct tls_info tls = { "TLSv1.2", "ECDHE-RSA-CHACHA20-POLY1305", 0 };
+	char out[2048];
+
+	hdr_setup(&f);
+	f.msg.with = "ESMTPS";
+	f.msg.tls = &tls;
+	ck_assert_int_gt(headers(&f, out, sizeof(out)), 0);
+	ck_assert_str_eq(out,
+	    "Return-Path: <s@x.org>\n"
+	    "Received: from client.example (unknown [192.0.2.1])\n"
+	    "\t(using TLSv1.2 with cipher ECDHE-RSA-CHACHA20-POLY1305)\n"
+	    "\tby mx.test (pipesmtpd) with ESMTPS id QID1\n"
+	    "\tfor <r@mx.test>; " DATE "\n");
+}
+END_TEST
+
 START_TEST(test_headers_options)
 {
 	struct hdr_fixture f;
@@ -279,6 +298,7 @@ received_suite(void)
 
 	tcase_add_test(tc, test_headers_default);
 	tcase_add_test(tc, test_headers_many_rcpts);
+	tcase_add_test(tc, test_headers_tls);
 	tcase_add_test(tc, test_headers_options);
 	tcase_add_test(tc, test_headers_null_sender);
 	tcase_add_test(tc, test_headers_crlf);

@@ -1,11 +1,14 @@
 /*
  * fuzz_session.c - libFuzzer target: a whole SMTP/LMTP session.
  *
- * Input: two octets of configuration, then the client's bytes.  Octet 0
- * picks options (LMTP, --crlf, --strict-newlines, --delivered-to,
- * --no-return-path, a --rcpt-check, a small --max-rcpt, a small
- * --max-size); octet 1 picks how the reader hands the bytes out (0: all
- * at once, else chunks of that many octets).  The session reads from
+ * Input: three octets of configuration, then the client's bytes.
+ * Octet 0 picks options (LMTP, --crlf, --strict-newlines,
+ * --delivered-to, --no-return-path, a --rcpt-check, a small --max-rcpt,
+ * a small --max-size); octet 1 picks how the reader hands the bytes out
+ * (0: all at once, else chunks of that many octets); octet 2 says
+ * whether the launcher offers STARTTLS (bit 0) and whether the
+ * handshake fails (bit 1).  Under STARTTLS the client's bytes after its
+ * first STARTTLS line are what it sends inside TLS.  The session reads from
  * the buffer, writes to a sink, and delivers to a stub that runs
  * nothing (all three in tests/support.c; the checks and the stub's
  * answers are here).  It is run twice, once whole and once chunked, and
@@ -18,7 +21,9 @@
  * delivered has only the line ends the options allow and fits
  * --max-size; every reply line is
  * "NNN" SP/"-" text CRLF, printable, with an enhanced code of the
- * reply's class; no descriptor is left open.  No fork, no exec.
+ * reply's class; no descriptor is left open; a message received
+ * after the handshake says so, one before it does not, and nothing is
+ * delivered after a failed one.  No fork, no exec.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -131,6 +136,10 @@ check_call(struct support_stub *st, const struct config *cfg,
 	unsigned long long body;
 
 	FUZZ_CHECK(!fr->conn.in.eof);
+	FUZZ_CHECK(!(fr->conn.tls.started && fr->conn.tls.fail));
+	FUZZ_CHECK((c->tls[0] != '\0') == fr->conn.tls.started);
+	FUZZ_CHECK(c->with[strlen(c->with) - 1] == 'S' ||
+	    !fr->conn.tls.started);
 	check_rcpt(fr, msg, rcpt);
 	FUZZ_CHECK(fr->transactions <= ends_in(fr->conn.in.in,
 	    fr->conn.in.pos));
@@ -214,11 +223,26 @@ check_replies(const char *p, size_t n, char *codes, size_t cap)
 	return o;
 }
 
+/* tls_at - where the client's bytes inside TLS start: after its first
+ * STARTTLS line (0: none) */
+static size_t
+tls_at(const char *in, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 9 <= n; i++)
+		if (strncasecmp(in + i, "STARTTLS", 8) == 0 &&
+		    (in[i + 8] == '\n' || (in[i + 8] == '\r' && i + 10 <= n &&
+		    in[i + 9] == '\n')))
+			return i + (in[i + 8] == '\n' ? 9 : 10);
+	return 0;
+}
+
 /* one_run - a session over the input; its codes and deliveries (the
  * caller frees them with support_stub_free) */
 static void
 one_run(const struct config *cfg, const char *in, size_t n, size_t chunk,
-    struct fuzz_run *fr, char *codes, size_t cap)
+    unsigned tls, struct fuzz_run *fr, char *codes, size_t cap)
 {
 	struct session_io io;
 	struct session_deliverer del;
@@ -226,6 +250,9 @@ one_run(const struct config *cfg, const char *in, size_t n, size_t chunk,
 
 	memset(fr, 0, sizeof(*fr));
 	support_conn_start(&fr->conn, in, n, (long)chunk);
+	fr->conn.tls.offer = tls & 1;
+	fr->conn.tls.fail = (tls & 2) != 0;
+	fr->conn.tls.at = (tls & 1) ? tls_at(in, n) : 0;
 	support_conn_io(&fr->conn, &io);
 	support_stub_start(&fr->stub, fr->calls, MAX_CALLS);
 	fr->stub.check = check_call;
@@ -236,6 +263,8 @@ one_run(const struct config *cfg, const char *in, size_t n, size_t chunk,
 	FUZZ_CHECK(probe >= 0);
 	close(probe);
 	FUZZ_CHECK(session_run(cfg, &io, &del) == EX_OK);
+	if (fr->conn.tls.started && fr->conn.tls.fail)	/* nothing more */
+		FUZZ_CHECK(fr->conn.out.len == fr->conn.tls.replies_at);
 	check_replies(fr->conn.out.buf, fr->conn.out.len, codes, cap);
 	support_conn_free(&fr->conn);
 	/* the lowest free descriptor is the same: nothing was left open */
@@ -300,17 +329,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct config cfg;
 	size_t i;
 
-	if (size < 2)
+	if (size < 3)
 		return 0;
 	fuzz_config(&cfg, data[0]);
-	one_run(&cfg, (const char *)data + 2, size - 2, 0, &whole, codes1,
-	    sizeof(codes1));
+	one_run(&cfg, (const char *)data + 3, size - 3, 0, data[2], &whole,
+	    codes1, sizeof(codes1));
 	if (data[1] == 0) {
 		support_stub_free(&whole.stub);
 		return 0;
 	}
-	one_run(&cfg, (const char *)data + 2, size - 2, data[1], &chunked,
-	    codes2, sizeof(codes2));
+	one_run(&cfg, (const char *)data + 3, size - 3, data[1], data[2],
+	    &chunked, codes2, sizeof(codes2));
 	/* how the bytes arrive changes nothing the client or a command
 	 * can see */
 	if (strcmp(codes1, codes2) != 0)
