@@ -219,8 +219,16 @@ made_local "$tmp/tcp.run"
 launch tcp sh "$tmp/tcp.run"
 
 # sd: the command line and environment of examples/pipesmtpd-tls@.service
-# under systemd-socket-activate, as pipesmtpd-tls.socket would start it
+# under systemd-socket-activate, as examples/pipesmtpd-tls.socket would
+# start it (one instance per connection, the socket on stdin and stdout)
 unit=examples/pipesmtpd-tls@.service
+if grep -q '^Accept=yes$' examples/pipesmtpd-tls.socket &&
+    grep -q '^StandardInput=socket$' "$unit" &&
+    grep -q '^StandardOutput=socket$' "$unit"; then
+	pass "pipesmtpd-tls.socket accepts, the service gets the connection on stdin and stdout"
+else
+	fail "examples/pipesmtpd-tls.socket or $unit: Accept=yes / StandardInput=socket / StandardOutput=socket"
+fi
 sed -n 's/^Environment=//p' "$unit" | tr ' ' '\n' | as_test > "$tmp/sd.env"
 sed -n 's/^ExecStart=//p' "$unit" | sed 's/%%/%/g' | as_test > "$tmp/sd.cmd"
 made_local "$tmp/sd.env"
