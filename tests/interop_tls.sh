@@ -474,18 +474,9 @@ done
 
 # ---- Exim relaying to pipesmtpd, STARTTLS required ----------------------
 exim=$(command -v exim4 || command -v exim)
-mkdir "$tmp/spool" "$tmp/log"
-exim_user=$(printf 'spool_directory = %s\n' "$tmp/spool" > "$tmp/probe.conf" &&
-	timeout 30 "$exim" -C "$tmp/probe.conf" -bP exim_user |
-	sed -n 's/^exim_user = //p')
-[ -n "$exim_user" ] && chown "$exim_user" "$tmp/spool" "$tmp/log"
+private_exim || fail "cannot find the Exim user (exim -bP exim_user)"
 cat > "$tmp/exim.conf" <<EOF
-primary_hostname = exim.test
-qualify_domain = example.org
-spool_directory = $tmp/spool
-log_file_path = $tmp/log/%slog
-deliver_drop_privilege = true
-keep_environment =
+$exim_main
 
 begin routers
 
@@ -499,14 +490,8 @@ to_pipesmtpd:
 begin transports
 
 smtp_tls:
-  driver = smtp
+$exim_smtp
   hosts_require_tls = *
-  allow_localhost
-  connection_max_messages = 1
-  connect_timeout = 10s
-  command_timeout = 30s
-  data_timeout = 30s
-  final_timeout = 60s
 
 begin retry
 

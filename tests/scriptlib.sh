@@ -17,6 +17,8 @@
 #   verify_lmtp_units   the example LMTP units pass systemd-analyze verify
 #   strip FILE          a delivered message without pipesmtpd's headers
 #   envof DIR N NAME    a variable of tests/recorder's run N in DIR
+#   private_exim        spool and log for a private Exim; its main section
+#                       and smtp transport options
 # cleanup_hook, if set, names a command the exit trap runs after the
 # launchers are gone and before tmp is removed; skipped, if set, lists
 # the Debian packages a PIPESMTPD_DEV=1 run went without, and finish
@@ -173,4 +175,32 @@ strip() {
 # run N in DIR
 envof() {
 	tr '\0' '\n' < "$1/$2/env" | sed -n "s/^$3=//p"
+}
+
+# private_exim - a private Exim (tests/interop_exim.sh says why it runs
+# so): its spool and log directories in tmp, owned by the Exim user,
+# whose name goes to exim_user (exim names the binary); exim_main, the
+# main section of a configuration using them; exim_smtp, the options
+# every smtp transport to a loopback pipesmtpd has (short timeouts).
+# Fails (1) when the Exim user cannot be found.
+private_exim() {
+	mkdir "$tmp/spool" "$tmp/log" || return 1
+	exim_user=$(printf 'spool_directory = %s\n' "$tmp/spool" \
+		> "$tmp/probe.conf" &&
+		timeout 30 "$exim" -C "$tmp/probe.conf" -bP exim_user |
+		sed -n 's/^exim_user = //p')
+	[ -n "$exim_user" ] && chown "$exim_user" "$tmp/spool" "$tmp/log" ||
+		return 1
+	exim_main="primary_hostname = exim.test
+qualify_domain = example.org
+spool_directory = $tmp/spool
+log_file_path = $tmp/log/%slog
+deliver_drop_privilege = true
+keep_environment ="
+	exim_smtp="  driver = smtp
+  allow_localhost
+  connect_timeout = 10s
+  command_timeout = 30s
+  data_timeout = 30s
+  final_timeout = 60s"
 }
