@@ -183,6 +183,7 @@ envof() {
 # main section of a configuration using them; exim_smtp, the options
 # every smtp transport to a loopback pipesmtpd has (short timeouts).
 # Fails (1) when the Exim user cannot be found.
+# shellcheck disable=SC2154 # exim is the sourcing script's
 private_exim() {
 	mkdir "$tmp/spool" "$tmp/log" || return 1
 	exim_user=$(printf 'spool_directory = %s\n' "$tmp/spool" \
@@ -191,12 +192,14 @@ private_exim() {
 		sed -n 's/^exim_user = //p')
 	[ -n "$exim_user" ] && chown "$exim_user" "$tmp/spool" "$tmp/log" ||
 		return 1
+	# shellcheck disable=SC2034 # for the sourcing script
 	exim_main="primary_hostname = exim.test
 qualify_domain = example.org
 spool_directory = $tmp/spool
 log_file_path = $tmp/log/%slog
 deliver_drop_privilege = true
 keep_environment ="
+	# shellcheck disable=SC2034 # for the sourcing script
 	exim_smtp="  driver = smtp
   allow_localhost
   connect_timeout = 10s
