@@ -3,8 +3,9 @@
  * built server: smuggling attempts in every mode, values aimed at a
  * shell, a header or an option parser, binary noise; clients that
  * vanish at every stage, fork failure and descriptor exhaustion at
- * delivery time; and what the delivery command and the spool are
- * isolated from.  What e2e_data.c, e2e_session.c, e2e_command.c and
+ * delivery time; the TLS engine among failing deliveries and a STARTTLS
+ * flood; and what the delivery command and the spool are isolated
+ * from.  What e2e_data.c, e2e_session.c, e2e_command.c and
  * e2e_options.c already cover is not repeated here.
  */
 #include <dirent.h>
@@ -566,6 +567,47 @@ START_TEST(test_no_zombies)
 }
 END_TEST
 
+START_TEST(test_tls_engine_kept)
+{
+	/* the TLS engine is a child, not a delivery: after deliveries that
+	 * crash, fail, or leave a child behind, it is the one child left,
+	 * alive; after a STARTTLS flood, 421 and the engine waited for */
+	static const char flood_end[] = "|503 5.5.1|503 5.5.1|421 4.7.0";
+	struct h_opts o = { .keep_open = 1, .args = { "--max-errors", "5" } };
+	struct h_proc p;
+	struct h_result r;
+	int zombies, n;
+	char *codes;
+
+	h_nulltls(&o, "-l", "300");
+	h_start(&p, &o);
+	h_expect(&p, "220 ");
+	h_say(&p, "STARTTLS\r\n", "220 2.0.0");
+	h_sends(&p, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<crash@mx.example>\r\nRCPT TO:<exit75@mx.example>\r\n"
+	    "RCPT TO:<bgchild@mx.example>\r\nRCPT TO:<a@mx.example>\r\n"
+	    "DATA\r\n" H_MSG ".\r\n");
+	h_expect(&p, "250 ");
+	h_expect(&p, "250 2.1.0");
+	for (n = 0; n < 4; n++)
+		h_expect(&p, "250 2.1.5");
+	h_expect(&p, "354");
+	h_expect(&p, "451 4.3.0");
+	n = children_of(p.pid, &zombies);
+	ck_assert_msg(n == 1 && zombies == 0, "the server has %d children "
+	    "(%d zombies): want the engine alone, alive", n, zombies);
+	h_sends(&p, h_repeat("STARTTLS\r\n", 50));
+	h_shut(&p);
+	h_finish(&p, &r);
+	codes = h_codes(r.out);
+	ck_assert_str_eq(codes + strlen(codes) - strlen(flood_end),
+	    flood_end);
+	ck_assert_int_eq(h_count(h_dir), 4);
+	ck_assert_msg(r.ms >= 300, "exit after %ld ms: the engine was not "
+	    "waited for", r.ms);
+}
+END_TEST
+
 /* ---- resources run out at delivery time ---- */
 
 START_TEST(test_fork_failure)
@@ -901,6 +943,7 @@ hostile_suite(void)
 	    sizeof(bdat_cuts) / sizeof(bdat_cuts[0]));
 	tcase_add_test(tc, test_disconnect_after_dot);
 	tcase_add_test(tc, test_no_zombies);
+	tcase_add_test(tc, test_tls_engine_kept);
 	tcase_add_test(tc, test_fork_failure);
 	tcase_add_test(tc, test_fd_exhaustion);
 	tcase_add_loop_test(tc, test_fd_scarce, 0, 6);

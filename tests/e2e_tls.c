@@ -12,24 +12,7 @@
 
 #include "harness.h"
 
-#define NULLTLS		"./tests/nulltls"
 #define NULL_CIPHER	"NULLv1/NULL-RELAY-TEST"
-
-/* under_nulltls - o runs the server under the test launcher, whose
- * engine takes the extra options opt (or none) */
-static void
-under_nulltls(struct h_opts *o, const char *opt, const char *val)
-{
-	int i = 0;
-
-	o->wrap[i++] = NULLTLS;
-	if (opt != NULL) {
-		o->wrap[i++] = opt;
-		o->wrap[i++] = val;
-	}
-	o->wrap[i++] = "--";
-	o->wrap[i] = NULL;
-}
 
 /* starttls - greeting, EHLO offering STARTTLS, and the 220 */
 static void
@@ -52,7 +35,7 @@ START_TEST(test_tls_delivery)
 	struct h_result r;
 	char *d, *kw;
 
-	under_nulltls(&o, "-l", "600");
+	h_nulltls(&o, "-l", "600");
 	h_start(&p, &o);
 	starttls(&p);
 	kw = h_say(&p, "EHLO inside.example\r\n", "250 ");
@@ -90,7 +73,7 @@ START_TEST(test_tls_not_asked)
 	struct h_result r;
 	char *d;
 
-	under_nulltls(&o, "-l", "600");
+	h_nulltls(&o, "-l", "600");
 	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<u@mx.example>", NULL));
 	ck_assert_int_eq(h_count(h_dir), 1);
 	ck_assert_ptr_null(h_env(h_dir, 1, "TLS_PROTOCOL"));
@@ -114,7 +97,7 @@ START_TEST(test_tls_pipelined_dropped)
 	struct h_proc p;
 	struct h_result r;
 
-	under_nulltls(&o, NULL, NULL);
+	h_nulltls(&o, NULL, NULL);
 	h_start(&p, &o);
 	h_expect(&p, "220 ");
 	h_say(&p, "EHLO c.example\r\n", "250 ");
@@ -137,7 +120,7 @@ START_TEST(test_tls_handshake_fails)
 	struct h_proc p;
 	struct h_result r;
 
-	under_nulltls(&o, "-f", "98");
+	h_nulltls(&o, "-f", "98");
 	h_start(&p, &o);
 	starttls(&p);
 	h_sends(&p, "EHLO c.example\r\n" "MAIL FROM:<s@x.example>\r\n");
@@ -160,7 +143,7 @@ START_TEST(test_tls_required)
 	struct h_result r;
 
 	o.args[0] = "--require-tls";
-	under_nulltls(&o, NULL, NULL);
+	h_nulltls(&o, NULL, NULL);
 	h_start(&p, &o);
 	h_expect(&p, "220 ");
 	h_say(&p, "EHLO c.example\r\n", "250 ");

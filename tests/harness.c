@@ -155,6 +155,23 @@ h_setup(void)
 	chmod(h_dir, 0755);
 }
 
+/* h_nulltls - o runs the server under tests/nulltls, a UCSPI-TLS
+ * launcher without the cryptography, whose engine takes the option opt
+ * with val (or none) */
+void
+h_nulltls(struct h_opts *o, const char *opt, const char *val)
+{
+	int i = 0;
+
+	o->wrap[i++] = H_NULLTLS;
+	if (opt != NULL) {
+		o->wrap[i++] = opt;
+		o->wrap[i++] = val;
+	}
+	o->wrap[i++] = "--";
+	o->wrap[i] = NULL;
+}
+
 /* h_fresh - an empty record directory again, inside one test */
 void
 h_fresh(void)

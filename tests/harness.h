@@ -25,6 +25,7 @@
 
 #define H_BIN		"./pipesmtpd"
 #define H_RECORDER	"./tests/recorder"
+#define H_NULLTLS	"./tests/nulltls"	/* UCSPI-TLS, no crypto */
 #define H_HOST		"mx.example"	/* --hostname of every test */
 #define H_HELO		"client.example"
 #define H_MSG		"Subject: test\r\n\r\nHello.\r\n"
@@ -106,6 +107,7 @@ int h_root(void);
 long h_scaled(long ms);
 
 /* sessions */
+void h_nulltls(struct h_opts *o, const char *opt, const char *val);
 void h_start(struct h_proc *p, const struct h_opts *o);
 void h_send(struct h_proc *p, const void *buf, size_t len);
 void h_sends(struct h_proc *p, const char *s);
