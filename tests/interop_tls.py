@@ -22,6 +22,8 @@ uses a throw-away self-signed one.
   garbage    after "220 Ready to start TLS", text instead of a
              ClientHello; then wait for the server to close
   midshake   a real ClientHello, then hang up once the server answers
+  stall      after "220 Ready to start TLS", nothing; then wait for the
+             server to close
 """
 import select
 import smtplib
@@ -199,6 +201,15 @@ def wait_for_close(conn):
           (time.monotonic() - start, got))
 
 
+def run_stall(port):
+    """after "220 Ready to start TLS", silence; the client then stays"""
+    conn = Conn(port)
+    conn.expect(None, "220 ")
+    ehlo_offers_starttls(conn)
+    conn.expect("STARTTLS", READY)
+    wait_for_close(conn)
+
+
 def run_garbage(port):
     """text where the ClientHello belongs; the client then stays"""
     conn = Conn(port)
@@ -303,7 +314,7 @@ def main():
     with_message = {"smtplib": run_smtplib, "sclient": run_sclient,
                     "cleartext": run_cleartext, "require": run_require}
     bare = {"pipelined": run_pipelined, "garbage": run_garbage,
-            "midshake": run_midshake}
+            "midshake": run_midshake, "stall": run_stall}
     try:
         if name in with_message:
             with open(sys.argv[4], "rb") as f:

@@ -3,7 +3,7 @@
 # clients, on 127.0.0.1.
 #
 # The launcher is built from third_party/ (make tls-tools: s6-tcpserver,
-# s6-ucspitlsd and its TLS engine s6-tlsd-io).  Four listeners run
+# s6-ucspitlsd and its TLS engine s6-tlsd-io).  Five listeners run
 # "s6-ucspitlsd -S ... -- pipesmtpd ... -- tests/recorder OUT/%u" with a
 # throw-away self-signed certificate (CERTFILE, KEYFILE):
 #
@@ -14,6 +14,7 @@
 #   sd     examples/pipesmtpd-tls@.service's Environment= and ExecStart=
 #          under systemd-socket-activate --accept --inetd
 #   req    under s6-tcpserver, pipesmtpd with --require-tls
+#   slow   under s6-tcpserver, pipesmtpd with --timeout 3
 #
 # The examples are made local (binaries, certificate, host name, the log
 # on stderr, the recorder for procmail) and run otherwise as written.
@@ -29,8 +30,9 @@
 # log must record the TLS session and tls= on the delivery line.  Also:
 # a client that never asks for TLS (delivered, "with ESMTP", no TLS_
 # variables), one that sends text instead of a ClientHello, one that
-# hangs up mid-handshake (no delivery, the failure logged, the session
-# ends although the first client keeps its connection), --require-tls
+# hangs up mid-handshake, one silent after the 220 (no delivery, the
+# failure logged, the session ends although the client keeps its
+# connection; the silent one after --timeout), --require-tls
 # (530 5.7.0 before STARTTLS, delivered after it), and STARTTLS with a
 # pipelined RSET (no reply to it inside TLS).
 #
@@ -209,6 +211,9 @@ launch s6 "$tlsbin/s6-tcpserver" -1 127.0.0.1 0 \
 # shellcheck disable=SC2046
 launch req "$tlsbin/s6-tcpserver" -1 127.0.0.1 0 \
 	"$tlsbin/s6-ucspitlsd" -S -- $(server --require-tls)
+# shellcheck disable=SC2046
+launch slow "$tlsbin/s6-tcpserver" -1 127.0.0.1 0 \
+	"$tlsbin/s6-ucspitlsd" -S -- $(server --timeout 3)
 
 # tcp: examples/tcpserver-tls.run, listening on 127.0.0.1 (port printed
 # with -1, no DNS with -H and -l), its log on stderr
@@ -423,13 +428,14 @@ mark() { wc -l < "$tmp/$1.log" > "$tmp/$1.mark"; }
 since() { tail -n +"$(($(cat "$tmp/$1.mark") + 1))" "$tmp/$1.log"; }
 
 # failed_tls NAME WHAT - since the mark, the failed handshake is logged
-# with the engine's exit status; nothing at all was delivered
+# with the engine's exit status (or the signal that ended it); nothing
+# at all was delivered
 failed_tls() {
 	since "$1" > "$tmp/$2.log"
-	if grep -q "^pipesmtpd\[[0-9]*\]: STARTTLS from unknown\[127\.0\.0\.1\] failed: TLS engine exit status [0-9][0-9]*\$" "$tmp/$2.log"; then
+	if grep -q "^pipesmtpd\[[0-9]*\]: STARTTLS from unknown\[127\.0\.0\.1\] failed: TLS engine \(exit status\|killed by signal\) [0-9][0-9]*\$" "$tmp/$2.log"; then
 		pass "$2: logged: $(grep -o 'STARTTLS from .* failed: .*' "$tmp/$2.log")"
 	else
-		fail "$2: no 'STARTTLS from ... failed: TLS engine exit status N' in the log"
+		fail "$2: no 'STARTTLS from ... failed: TLS engine exit status N' (or 'killed by signal N') in the log: $(cat "$tmp/$2.log")"
 	fi
 	n=$(find "$tmp/out" -mindepth 2 -maxdepth 2 -type d | wc -l)
 	if [ "$n" -eq "$deliveries" ]; then
@@ -458,6 +464,20 @@ for l in s6 tcp; do
 	failed_tls "$l" "$what"
 	settle "$l" "$what"
 done
+
+# A client silent after the 220: pipesmtpd's --timeout (3 s here; no -K)
+# ends the handshake's wait and the session, engine and all.
+what=stall
+mark slow
+client slow "$what" stall
+secs=$(sed -n 's/^closed by server after \([0-9]*\)\..*/\1/p' "$tmp/$what.out")
+if [ -n "$secs" ] && [ "$secs" -ge 2 ] && [ "$secs" -le 20 ]; then
+	pass "$what: the server closed the connection after $secs s (--timeout 3)"
+else
+	fail "$what: the server closed the connection after ${secs:-no} s, not about 3"
+fi
+failed_tls slow "$what"
+settle slow "$what"
 
 # ---- --require-tls -----------------------------------------------------
 what=require
