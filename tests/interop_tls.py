@@ -24,6 +24,7 @@ uses a throw-away self-signed one.
   midshake   a real ClientHello, then hang up once the server answers
   stall      after "220 Ready to start TLS", nothing; then wait for the
              server to close
+  idle       inside TLS, EHLO and then nothing: 421 4.4.2, then the close
 """
 import select
 import smtplib
@@ -210,6 +211,18 @@ def run_stall(port):
     wait_for_close(conn)
 
 
+def run_idle(port):
+    """inside TLS, EHLO and then nothing: the server's 421, then its
+    close (close_notify, or a bare end of the connection)"""
+    conn = Conn(port)
+    conn.expect(None, "220 ")
+    ehlo_offers_starttls(conn)
+    report_cipher(conn.starttls())
+    conn.expect("EHLO " + HELO, "250 ")
+    conn.expect(None, "421 4.4.2")
+    wait_for_close(conn)
+
+
 def run_garbage(port):
     """text where the ClientHello belongs; the client then stays"""
     conn = Conn(port)
@@ -314,7 +327,8 @@ def main():
     with_message = {"smtplib": run_smtplib, "sclient": run_sclient,
                     "cleartext": run_cleartext, "require": run_require}
     bare = {"pipelined": run_pipelined, "garbage": run_garbage,
-            "midshake": run_midshake, "stall": run_stall}
+            "midshake": run_midshake, "stall": run_stall,
+            "idle": run_idle}
     try:
         if name in with_message:
             with open(sys.argv[4], "rb") as f:

@@ -32,7 +32,8 @@
 # variables), one that sends text instead of a ClientHello, one that
 # hangs up mid-handshake, one silent after the 220 (no delivery, the
 # failure logged, the session ends although the client keeps its
-# connection; the silent one after --timeout), --require-tls
+# connection; the silent one after --timeout), one idle inside TLS
+# (421 4.4.2 after --timeout, then the close), --require-tls
 # (530 5.7.0 before STARTTLS, delivered after it), and STARTTLS with a
 # pipelined RSET (no reply to it inside TLS).
 #
@@ -477,6 +478,17 @@ else
 	fail "$what: the server closed the connection after ${secs:-no} s, not about 3"
 fi
 failed_tls slow "$what"
+settle slow "$what"
+
+# A client idle inside TLS: --timeout still holds, 421 4.4.2 inside TLS,
+# then the engine ends TLS and is waited for.
+what=idle
+client slow "$what" idle
+if grep -q '^closed by server after ' "$tmp/$what.out"; then
+	pass "$what: 421 4.4.2 inside TLS, then the server closed the connection"
+else
+	fail "$what: the server did not close the connection"
+fi
 settle slow "$what"
 
 # ---- --require-tls -----------------------------------------------------
