@@ -25,10 +25,10 @@ WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 XCFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS)
 XLDFLAGS = $(SANFLAGS)
 
-CORE_OBJS = config.o session.o fdio.o tls.o deadline.o deliver.o run.o \
-	received.o recipients.o address.o data.o spool.o log.o
+CORE_OBJS = config.o session.o fdio.o tls.o proxy.o deadline.o deliver.o \
+	run.o received.o recipients.o address.o data.o spool.o log.o
 OBJS = smtpd.o $(CORE_OBJS)
-HDRS = config.h session.h fdio.h tls.h deadline.h deliver.h run.h \
+HDRS = config.h session.h fdio.h tls.h proxy.h deadline.h deliver.h run.h \
 	received.h recipients.h address.h data.h spool.h log.h
 
 UNIT_SRCS = $(wildcard tests/unit_*.c) tests/support.c
@@ -37,7 +37,7 @@ CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
 CORE_SRCS = $(CORE_OBJS:.o=.c)
 FUZZ_TARGETS = tests/fuzz/fuzz_address tests/fuzz/fuzz_data \
-	tests/fuzz/fuzz_session
+	tests/fuzz/fuzz_session tests/fuzz/fuzz_proxy
 
 all: pipesmtpd
 
@@ -69,6 +69,7 @@ check: pipesmtpd tests/unit tests/e2e $(E2E_TOOLS)
 	sh tests/interop_lmtp.sh
 	sh tests/interop_exim.sh
 	sh tests/interop_postfix.sh
+	sh tests/interop_haproxy.sh
 	sh tests/interop_tls.sh
 
 # The UCSPI-TLS launcher (s6-tcpserver, s6-ucspitlsd and its engine
@@ -145,7 +146,7 @@ tests/fuzz/fuzz_session: tests/support.c tests/support.h
 # leak, timeout or sanitizer report fails.
 fuzz-run: fuzz
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	for t in address data session; do \
+	for t in address data session proxy; do \
 		mkdir "$$tmp/corpus_$$t" "$$tmp/art_$$t"; \
 		cp tests/fuzz/corpus_$$t/* "$$tmp/corpus_$$t/"; \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \

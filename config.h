@@ -54,6 +54,7 @@ struct config {
 	unsigned greet_pause;		/* seconds before the greeting */
 	int log_stderr;			/* log to stderr, not syslog */
 	int require_tls;		/* MAIL only after STARTTLS */
+	int proxy_protocol;		/* read a PROXY header first */
 	char **command;			/* delivery argv template */
 	const char *path;		/* PATH for commands */
 	const char *client_ip;		/* "unknown" when not known */

@@ -29,6 +29,7 @@
 #include "deliver.h"
 #include "fdio.h"
 #include "log.h"
+#include "proxy.h"
 #include "session.h"
 #include "tls.h"
 
@@ -41,7 +42,8 @@ enum {
 	OPT_CRLF, OPT_NO_RETURN_PATH, OPT_DELIVERED_TO, OPT_STRICT_NEWLINES,
 	OPT_USER, OPT_ALLOW_ROOT, OPT_ENV, OPT_NULL_SENDER, OPT_GREET_PAUSE,
 	OPT_LOG_STDERR, OPT_LMTP, OPT_AS_RECIPIENT, OPT_POSTMASTER,
-	OPT_MIN_UID, OPT_REQUIRE_TLS, OPT_HELP, OPT_VERSION
+	OPT_MIN_UID, OPT_REQUIRE_TLS, OPT_PROXY_PROTOCOL, OPT_HELP,
+	OPT_VERSION
 };
 
 static const struct option options[] = {
@@ -72,6 +74,7 @@ static const struct option options[] = {
 	{ "postmaster", required_argument, NULL, OPT_POSTMASTER },
 	{ "min-uid", required_argument, NULL, OPT_MIN_UID },
 	{ "require-tls", no_argument, NULL, OPT_REQUIRE_TLS },
+	{ "proxy-protocol", no_argument, NULL, OPT_PROXY_PROTOCOL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
@@ -107,6 +110,7 @@ static const char usage_text[] =
 "  --log-stderr             log to stderr instead of syslog\n"
 "  --lmtp                   speak LMTP (RFC 2033): a reply per recipient\n"
 "  --require-tls            MAIL only after STARTTLS (private hops only)\n"
+"  --proxy-protocol         read a PROXY header (v1/v2) from the balancer\n"
 "  --help, --version\n"
 "Placeholders: %s %r %u %l %e %d %i %h %q %%\n";
 
@@ -271,6 +275,7 @@ set_option(struct config *cfg, int opt, const char *arg)
 	case OPT_MIN_UID:
 		cfg->min_uid = number("min-uid", arg, 0, MAX_UID);
 		break;
+	case OPT_PROXY_PROTOCOL: cfg->proxy_protocol = 1; break;
 	case OPT_HELP: fputs(usage_text, stdout); exit(EX_OK);
 	case OPT_VERSION:
 		puts("pipesmtpd " PIPESMTPD_VERSION);
@@ -565,7 +570,10 @@ main(int argc, char **argv)
 		fds.tls = &tls;
 	fds.write_ms = (int)cfg.timeout * 1000;
 	fdio_init(&io, &fds);
-	status = session_run(&cfg, &io, &del);
+	status = EX_OK;
+	/* a bad PROXY header is logged: no greeting, nothing read as SMTP */
+	if (!cfg.proxy_protocol || proxy_client(&cfg, 0) == 0)
+		status = session_run(&cfg, &io, &del);
 	if (fds.tls != NULL)
 		tls_end(&tls, fds.write_ms);
 	return status;

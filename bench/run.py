@@ -14,6 +14,11 @@ Figures, never assertions: nothing here fails on a slow machine.
     python3 bench/run.py --big     # adds C with 1 GiB
     python3 bench/run.py --rounds 9 --json results.jsonl
     python3 bench/run.py --growth  # time and RSS against size, recipients
+    python3 bench/run.py --proxy   # only the --proxy-protocol row
+
+The last row is ours against ours: the same 1 KB session with and
+without --proxy-protocol (a v1 header before each session), so that the
+header's cost shows as a ratio measured in the same run.
 """
 import argparse
 import json
@@ -23,6 +28,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
@@ -94,10 +100,10 @@ def expand(server, deliver="sh -c 'cat >/dev/null'"):
     return out
 
 
-def small_session(server, size=1024, rcpts=1):
+def small_session(server, size=1024, rcpts=1, header=b""):
     """one message (1 KB by default) over a socketpair, as inetd runs the
-    server; its VmHWM (peak resident set, KiB) read after the reply to the
-    data and before QUIT"""
+    server, after header (a balancer's PROXY line) if any; its VmHWM (peak
+    resident set, KiB) read after the reply to the data and before QUIT"""
     ours, theirs = socket.socketpair()
     proc = subprocess.Popen(expand(server), stdin=theirs, stdout=theirs,
                             stderr=subprocess.DEVNULL)
@@ -112,6 +118,7 @@ def small_session(server, size=1024, rcpts=1):
                 return line
 
     try:
+        ours.sendall(header)
         reply()
         body = b"".join(b"%04d %s\r\n" % (i, b"x" * 72)
                         for i in range(size // 79 + 1))
@@ -168,6 +175,46 @@ def growth(bench, rounds):
             ms, ms / n, median(hwm)))
 
 
+PROXY_LINE = b"PROXY TCP4 192.0.2.7 198.51.100.1 51234 25\r\n"
+
+
+def proxy_row(rounds, sessions=100):
+    """sessions/s of the 1 KB session with --proxy-protocol and a v1
+    header, against the same session without either: the two alternate
+    session by session, so a noisy neighbour hurts both alike, and each
+    figure is one over the median session time"""
+    own = servers()[0][1]
+    proxied = own.replace(" -- {DELIVER}", " --proxy-protocol -- {DELIVER}")
+    times = {"with": [], "without": []}
+    for _ in range(rounds * sessions):
+        for key, server, header in (("without", own, b""),
+                                    ("with", proxied, PROXY_LINE)):
+            t0 = time.perf_counter()
+            if small_session(server, header=header):
+                times[key].append(time.perf_counter() - t0)
+    got = {k: 1 / median(v) if v else None for k, v in times.items()}
+    ratio = "n/a"
+    if got["with"] and got["without"]:
+        ratio = "%.2fx" % (got["with"] / got["without"])
+    return got, ratio
+
+
+def print_proxy_row(rounds, json_path):
+    """the --proxy-protocol row: ours with it over ours without"""
+    got, ratio = proxy_row(rounds)
+    fmt = lambda v: "-" if v is None else "%.1f" % v
+    print("%-32s %12s %12s %8s" % ("", "with", "without", ""))
+    print("%-32s %12s %12s %8s" % ("1 KB session, sessions/s, proxy",
+                                   fmt(got["with"]), fmt(got["without"]),
+                                   ratio))
+    print("ratio: a session behind --proxy-protocol (a v1 header first) "
+          "against the same session without it; 1.00x is no cost")
+    if json_path:
+        with open(json_path, "a") as f:
+            f.write(json.dumps(dict(row="proxy-protocol", proxied=got["with"],
+                                    plain=got["without"], ratio=ratio)) + "\n")
+
+
 def median(xs):
     xs = sorted(xs)
     n = len(xs)
@@ -180,6 +227,8 @@ def main():
                     help="alternating rounds per row (median reported)")
     ap.add_argument("--big", action="store_true", help="add C with 1 GiB")
     ap.add_argument("--json", help="append every row as a JSON line here")
+    ap.add_argument("--proxy", action="store_true",
+                    help="only the --proxy-protocol row")
     ap.add_argument("--growth", action="store_true",
                     help="instead: time and peak RSS against message size "
                     "(1 MiB to 1 GiB) and recipients (1 to 100)")
@@ -189,6 +238,9 @@ def main():
     bench = yardstick()
     if args.growth:
         growth(bench, args.rounds)
+        return
+    if args.proxy:
+        print_proxy_row(args.rounds, args.json)
         return
     rows = ROWS + (BIG if args.big else [])
     cache = {}
@@ -219,6 +271,8 @@ def main():
                                         ratio=ratio)) + "\n")
     print("ratio: pipesmtpd against the floor in the same run; above 1.00x "
           "is better (for ms and RSS: the floor's figure over ours)")
+    print()
+    print_proxy_row(args.rounds, args.json)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@
 # shell scripts parse (sh -n) and demo.sh runs and delivers; the
 # inetd.conf line has the seven fields; xinetd.conf has the attributes
 # xinetd needs for a stream service; the MTA snippets (.txt) still carry
-# their key lines; systemd-analyze verify accepts all six units.
+# their key lines; systemd-analyze verify accepts every unit.
 #
 # Needs swaks (demo.sh), systemd (systemd-analyze).  Prints
 # "deploy-examples: N passed, M failed" last.

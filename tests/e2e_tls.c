@@ -165,6 +165,39 @@ START_TEST(test_tls_required)
 }
 END_TEST
 
+START_TEST(test_tls_behind_proxy)
+{
+	/* --proxy-protocol in front of STARTTLS: the balancer's header
+	 * names the client inside TLS too; a refused header ends the
+	 * session at once, and the engine is still waited for */
+	struct h_opts o = { .keep_open = 1, .args = { "--proxy-protocol" } };
+	struct h_proc p;
+	struct h_result r;
+	char *d;
+
+	h_nulltls(&o, "-l", "400");
+	h_start(&p, &o);
+	h_sends(&p, "PROXY TCP4 192.0.2.7 192.0.2.1 40000 25\r\n");
+	starttls(&p);
+	h_sends(&p, h_txn("<s@x.example>", H_MSG, "<u@mx.example>", NULL));
+	h_shut(&p);
+	h_finish(&p, &r);
+	ck_assert_int_eq(h_count(h_dir), 1);
+	ck_assert_str_eq(h_env(h_dir, 1, "CLIENT_ADDRESS"), "192.0.2.7");
+	d = h_stdin(h_dir, 1, NULL);
+	ck_assert_msg(strstr(d, "(unknown [192.0.2.7])\n\t(using NULLv1 "
+	    "with cipher NULL-RELAY-TEST)\n") != NULL, "'%s'", d);
+
+	h_fresh();
+	o.keep_open = 0;
+	h_run(&r, &o, "EHLO c.example\r\n");
+	ck_assert_str_eq(r.out, "");
+	ck_assert_int_eq(h_count(h_dir), 0);
+	ck_assert_msg(r.ms >= 400, "exit after %ld ms: the engine was not "
+	    "waited for", r.ms);
+}
+END_TEST
+
 Suite *
 tls_suite(void)
 {
@@ -176,6 +209,7 @@ tls_suite(void)
 	tcase_add_test(tc, test_tls_pipelined_dropped);
 	tcase_add_test(tc, test_tls_handshake_fails);
 	tcase_add_test(tc, test_tls_required);
+	tcase_add_test(tc, test_tls_behind_proxy);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -172,5 +172,6 @@ Suite *prdr_suite(void);
 Suite *hostile_suite(void);
 Suite *transport_suite(void);
 Suite *tls_suite(void);
+Suite *proxy_suite(void);
 
 #endif

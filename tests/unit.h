@@ -3,13 +3,13 @@
  *
  * Each tests/unit_*.c file builds one suite from the public interface of
  * its module (address.h, data.h, deliver.h, received.h, run.h, spool.h,
- * session.h, fdio.h, deadline.h, log.h, recipients.h, tls.h) and the
- * documented behaviour; tests/unit_main.c runs them all.  No test opens
- * a network port or runs a delivery command (except /bin/sh one-liners:
- * in the run suite, and under an ignored SIGCHLD in the deliver suite):
- * sessions run over scripted I/O with a stub deliverer, the descriptor
- * I/O over socketpairs and pipes, and the TLS engine is a forked
- * stand-in.
+ * session.h, fdio.h, deadline.h, log.h, recipients.h, tls.h, proxy.h)
+ * and the documented behaviour; tests/unit_main.c runs them all.  No
+ * test opens a network port or runs a delivery command (except /bin/sh
+ * one-liners: in the run suite, and under an ignored SIGCHLD in the
+ * deliver suite): sessions run over scripted I/O with a stub deliverer,
+ * the descriptor I/O over socketpairs and pipes, and the TLS engine is a
+ * forked stand-in.
  */
 #ifndef PIPESMTPD_UNIT_H
 #define PIPESMTPD_UNIT_H
@@ -28,5 +28,6 @@ Suite *fdio_suite(void);
 Suite *deadline_suite(void);
 Suite *recipients_suite(void);
 Suite *tls_suite(void);
+Suite *proxy_suite(void);
 
 #endif

@@ -28,6 +28,7 @@ main(void)
 	srunner_add_suite(sr, deadline_suite());
 	srunner_add_suite(sr, recipients_suite());
 	srunner_add_suite(sr, tls_suite());
+	srunner_add_suite(sr, proxy_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
