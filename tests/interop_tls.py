@@ -202,13 +202,18 @@ def wait_for_close(conn):
           (time.monotonic() - start, got))
 
 
-def run_stall(port):
-    """after "220 Ready to start TLS", silence; the client then stays"""
+def ready_for_tls(port):
+    """a connection just told "220 Ready to start TLS" by the server"""
     conn = Conn(port)
     conn.expect(None, "220 ")
     ehlo_offers_starttls(conn)
     conn.expect("STARTTLS", READY)
-    wait_for_close(conn)
+    return conn
+
+
+def run_stall(port):
+    """after "220 Ready to start TLS", silence; the client then stays"""
+    wait_for_close(ready_for_tls(port))
 
 
 def run_idle(port):
@@ -225,20 +230,14 @@ def run_idle(port):
 
 def run_garbage(port):
     """text where the ClientHello belongs; the client then stays"""
-    conn = Conn(port)
-    conn.expect(None, "220 ")
-    ehlo_offers_starttls(conn)
-    conn.expect("STARTTLS", READY)
+    conn = ready_for_tls(port)
     conn.send(b"EHLO this is not a TLS ClientHello\r\n" * 16)
     wait_for_close(conn)
 
 
 def run_midshake(port):
     """ClientHello, the server's first answer, then hang up"""
-    conn = Conn(port)
-    conn.expect(None, "220 ")
-    ehlo_offers_starttls(conn)
-    conn.expect("STARTTLS", READY)
+    conn = ready_for_tls(port)
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = context().wrap_bio(incoming, outgoing)
     try:
