@@ -70,6 +70,21 @@ check: pipesmtpd tests/unit tests/e2e $(E2E_TOOLS)
 	sh tests/interop_exim.sh
 	sh tests/interop_postfix.sh
 	sh tests/interop_haproxy.sh
+	sh tests/interop_tls.sh
+
+# The UCSPI-TLS launcher (s6-tcpserver, s6-ucspitlsd and its engine
+# s6-tlsd-io) built from third_party/ for tests/interop_tls.sh, which
+# runs this target itself so that missing Debian packages are reported
+# (or skipped under PIPESMTPD_DEV=1) like any other missing tool.  The
+# programs remember TLS_DIR: it must be absolute.
+TLS_DIR ?= $(CURDIR)/build-tls
+TLS_SRCS = third_party/build-tls.sh third_party/SHA256SUMS \
+	$(wildcard third_party/*.tar.gz third_party/patches/*.patch)
+
+tls-tools: $(TLS_DIR)/bin/s6-ucspitlsd
+
+$(TLS_DIR)/bin/s6-ucspitlsd: $(TLS_SRCS)
+	sh third_party/build-tls.sh $(TLS_DIR)
 
 # Deployment tests (root): real launchers (systemd-socket-activate, xinetd,
 # openbsd-inetd, tcpserver), real clients and real delivery agents on
@@ -89,14 +104,15 @@ define copy_tree
 	rm -rf $(1)
 	mkdir $(1)
 	tar -cf - --exclude=./.git --exclude=./build-san \
-		--exclude=./build-valgrind . | tar -xf - -C $(1)
+		--exclude=./build-valgrind --exclude=./build-tls . | \
+		tar -xf - -C $(1)
 	$(MAKE) -C $(1) clean
 endef
 
 # The same suite built with clang's AddressSanitizer and UBSan.
 check-san:
 	$(call copy_tree,build-san)
-	$(MAKE) -C build-san check CC=clang CFLAGS="-O1 -g" \
+	$(MAKE) -C build-san check CC=clang CFLAGS="-O1 -g" TLS_DIR=$(TLS_DIR) \
 		SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 
 # Figures against the shared yardstick's floor (needs ../shared/bench).
@@ -159,7 +175,7 @@ uninstall:
 
 clean:
 	rm -f pipesmtpd *.o tests/unit tests/e2e $(E2E_TOOLS) $(FUZZ_TARGETS)
-	rm -rf build-san build-valgrind
+	rm -rf build-san build-valgrind build-tls
 
 .PHONY: all check check-deploy check-san check-valgrind fuzz fuzz-run \
-	bench demo install uninstall clean
+	bench demo install uninstall clean tls-tools

@@ -35,8 +35,10 @@ done
 "$bin" --help > "$tmp/help" 2>&1
 for f in examples/*; do
 	# every --word on a line that is not a comment, before any " -- "
-	# (what follows is the delivery command); swaks's own in demo.sh aside
-	opts=$(grep -v '^[ 	]*#' "$f" | sed 's/ -- .*//' |
+	# (what follows is the delivery command) but the one that ends the
+	# options of an s6-ucspitlsd in front; swaks's own in demo.sh aside
+	opts=$(grep -v '^[ 	]*#' "$f" |
+		sed -e 's/s6-ucspitlsd[-A-Za-z0-9 ]* -- //' -e 's/ -- .*//' |
 		grep -o -- '--[a-z][a-z-]*' |
 		grep -v -x -- '--pipe\|--to\|--from\|--header\|--body' | sort -u)
 	bad=

@@ -37,18 +37,6 @@ server() {
 	    "$REC $dir 2>>$dir.log"
 }
 
-# strip FILE - the delivered message without the headers pipesmtpd added
-# (Return-Path, Delivered-To, the first Received and its continuations)
-strip() {
-	awk '
-	!done && NR == 1 && /^Return-Path:/ { next }
-	!done && /^Delivered-To:/ { next }
-	!done && !seen && /^Received:/ { seen = 1; inrec = 1; next }
-	inrec && /^[ \t]/ { next }
-	{ inrec = 0; done = 1; print }
-	' "$1"
-}
-
 # runs DIR - how many times the recorder ran in DIR
 runs() {
 	n=0
@@ -56,11 +44,6 @@ runs() {
 		n=$((n + 1))
 	done
 	echo "$n"
-}
-
-# envof DIR N NAME - a variable of run N
-envof() {
-	tr '\0' '\n' < "$1/$2/env" | sed -n "s/^$3=//p"
 }
 
 # same_body DIR N EXPECTED - run N received EXPECTED after the headers

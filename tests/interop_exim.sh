@@ -69,7 +69,7 @@ build_bin
 # The Exim user must reach its spool, its log, the configuration and the
 # LMTP socket in here (make_tmp makes it mode 755).
 make_tmp interop-exim
-mkdir "$tmp/out" "$tmp/spool" "$tmp/log"
+mkdir "$tmp/out"
 
 outcome_command "$tmp/deliver"
 
@@ -117,17 +117,14 @@ fi
 # Exim's lmtp transport connects as the Exim user.
 chmod 666 "$sock"
 
-exim_user=$(printf 'spool_directory = %s\n' "$tmp/spool" > "$tmp/probe.conf" &&
-	timeout 30 "$exim" -C "$tmp/probe.conf" -bP exim_user |
-	sed -n 's/^exim_user = //p')
-if [ -z "$exim_user" ]; then
+if ! private_exim; then
 	fail "cannot find the Exim user (exim -bP exim_user)"
 	finish
 fi
 # The lmtp-cmd scenario runs pipesmtpd and the delivery command as the
 # Exim user: give it a copy of the binary it can reach and the output
 # directory.
-chown "$exim_user" "$tmp/spool" "$tmp/log" "$tmp/out"
+chown "$exim_user" "$tmp/out"
 mkdir "$tmp/bin"
 cp "$bin" "$tmp/bin/pipesmtpd"
 chmod 755 "$tmp/bin" "$tmp/bin/pipesmtpd"
@@ -136,12 +133,7 @@ chmod 755 "$tmp/bin" "$tmp/bin/pipesmtpd"
 # which names the scenario; bounces (to example.org) are discarded.
 conf=$tmp/exim.conf
 cat > "$conf" <<EOF
-primary_hostname = exim.test
-qualify_domain = example.org
-spool_directory = $tmp/spool
-log_file_path = $tmp/log/%slog
-deliver_drop_privilege = true
-keep_environment =
+$exim_main
 log_selector = +received_recipients +smtp_protocol_error
 
 begin routers
@@ -194,48 +186,28 @@ begin transports
 # PRDR: offered by pipesmtpd, requested by Exim for messages with more
 # than one recipient (hosts_try_prdr defaults to *; set here to be plain).
 smtp_prdr_bdat:
-  driver = smtp
+$exim_smtp
   hosts_try_prdr = *
   hosts_avoid_tls = *
-  allow_localhost
   connection_max_messages = 1
-  connect_timeout = 10s
-  command_timeout = 30s
-  data_timeout = 30s
-  final_timeout = 60s
 
 smtp_prdr_data:
-  driver = smtp
+$exim_smtp
   hosts_try_prdr = *
   hosts_try_chunking =
   hosts_avoid_tls = *
-  allow_localhost
   connection_max_messages = 1
-  connect_timeout = 10s
-  command_timeout = 30s
-  data_timeout = 30s
-  final_timeout = 60s
 
 smtp_no_prdr:
-  driver = smtp
+$exim_smtp
   hosts_try_prdr =
   hosts_avoid_tls = *
-  allow_localhost
   connection_max_messages = 1
-  connect_timeout = 10s
-  command_timeout = 30s
-  data_timeout = 30s
-  final_timeout = 60s
 
 # Exim's defaults (max_rcpt 100, PRDR), only the timeouts shortened.
 smtp_max_rcpt:
-  driver = smtp
+$exim_smtp
   hosts_avoid_tls = *
-  allow_localhost
-  connect_timeout = 10s
-  command_timeout = 30s
-  data_timeout = 30s
-  final_timeout = 60s
 
 lmtp_socket:
   driver = lmtp

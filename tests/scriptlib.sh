@@ -15,6 +15,10 @@
 #   wait_until CMD...   run CMD until it succeeds, at most 10 s
 #   outcome_command FILE  a delivery command by local part (below)
 #   verify_lmtp_units   the example LMTP units pass systemd-analyze verify
+#   strip FILE          a delivered message without pipesmtpd's headers
+#   envof DIR N NAME    a variable of tests/recorder's run N in DIR
+#   private_exim        spool and log for a private Exim; its main section
+#                       and smtp transport options
 # cleanup_hook, if set, names a command the exit trap runs after the
 # launchers are gone and before tmp is removed; skipped, if set, lists
 # the Debian packages a PIPESMTPD_DEV=1 run went without, and finish
@@ -153,4 +157,53 @@ esac
 exit 70
 SH
 	chmod 755 "$1"
+}
+
+# strip FILE - the delivered message without the headers pipesmtpd added
+# (Return-Path, Delivered-To, the first Received and its continuations)
+strip() {
+	awk '
+	!done && NR == 1 && /^Return-Path:/ { next }
+	!done && /^Delivered-To:/ { next }
+	!done && !seen && /^Received:/ { seen = 1; inrec = 1; next }
+	inrec && /^[ \t]/ { next }
+	{ inrec = 0; done = 1; print }
+	' "$1"
+}
+
+# envof DIR N NAME - a variable in the environment of tests/recorder's
+# run N in DIR
+envof() {
+	tr '\0' '\n' < "$1/$2/env" | sed -n "s/^$3=//p"
+}
+
+# private_exim - a private Exim (tests/interop_exim.sh says why it runs
+# so): its spool and log directories in tmp, owned by the Exim user,
+# whose name goes to exim_user (exim names the binary); exim_main, the
+# main section of a configuration using them; exim_smtp, the options
+# every smtp transport to a loopback pipesmtpd has (short timeouts).
+# Fails (1) when the Exim user cannot be found.
+# shellcheck disable=SC2154 # exim is the sourcing script's
+private_exim() {
+	mkdir "$tmp/spool" "$tmp/log" || return 1
+	exim_user=$(printf 'spool_directory = %s\n' "$tmp/spool" \
+		> "$tmp/probe.conf" &&
+		timeout 30 "$exim" -C "$tmp/probe.conf" -bP exim_user |
+		sed -n 's/^exim_user = //p')
+	[ -n "$exim_user" ] && chown "$exim_user" "$tmp/spool" "$tmp/log" ||
+		return 1
+	# shellcheck disable=SC2034 # for the sourcing script
+	exim_main="primary_hostname = exim.test
+qualify_domain = example.org
+spool_directory = $tmp/spool
+log_file_path = $tmp/log/%slog
+deliver_drop_privilege = true
+keep_environment ="
+	# shellcheck disable=SC2034 # for the sourcing script
+	exim_smtp="  driver = smtp
+  allow_localhost
+  connect_timeout = 10s
+  command_timeout = 30s
+  data_timeout = 30s
+  final_timeout = 60s"
 }
