@@ -257,6 +257,7 @@ else
 	cat "$tmp/expand.err"
 	finish
 fi
+# shellcheck disable=SC2016 # the script's $1 and $2, literally
 if [ "$(sed -n 1p "$tmp/argv")" = '"/usr/sbin/pipesmtpd"' ] &&
     grep -qx '"umask 022; cat > \\"$1/$2.eml\\""' "$tmp/argv" &&
     grep -qx '"%u"' "$tmp/argv"; then

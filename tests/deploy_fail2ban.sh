@@ -110,41 +110,39 @@ PY
 good="127.0.0.2 127.0.0.3 127.0.0.4"
 bad="127.0.0.5 127.0.0.6 127.0.0.7 127.0.0.8 127.0.0.9"
 
+# replied NAME REGEX WHAT - the transcript NAME.out has a line matching
+# REGEX: WHAT passes, or fails with the transcript
+replied() {
+	if grep -q "$2" "$tmp/$1.out"; then
+		pass "$3"
+	else
+		fail "$3"
+		cat "$tmp/$1.out"
+	fi
+}
+
 swaks_from 127.0.0.2 ok --to ok@example.org
-grep -q '^<-  250 2\.0\.0' "$tmp/ok.out" && [ -s "$tmp/out/ok.eml" ] &&
-	pass "127.0.0.2: delivered, 250 2.0.0" ||
-	{ fail "127.0.0.2: clean session"; cat "$tmp/ok.out"; }
+[ -s "$tmp/out/ok.eml" ] || fail "127.0.0.2: nothing delivered"
+replied ok '^<-  250 2\.0\.0' "127.0.0.2: delivered, 250 2.0.0"
 swaks_from 127.0.0.3 temp --to temp@example.org
-grep -q '^<\*\* 451 4\.2\.2 ' "$tmp/temp.out" &&
-	pass "127.0.0.3: the command exits 75, 451 4.2.2" ||
-	{ fail "127.0.0.3: exit 75"; cat "$tmp/temp.out"; }
+replied temp '^<\*\* 451 4\.2\.2 ' "127.0.0.3: the command exits 75, 451 4.2.2"
 swaks_from 127.0.0.4 fail --to fail@example.org
-grep -q '^<\*\* 554 5\.3\.0 ' "$tmp/fail.out" &&
-	pass "127.0.0.4: the command exits 1, 554 5.3.0" ||
-	{ fail "127.0.0.4: exit 1"; cat "$tmp/fail.out"; }
+replied fail '^<\*\* 554 5\.3\.0 ' "127.0.0.4: the command exits 1, 554 5.3.0"
 swaks_from 127.0.0.5 relay --to someone@other.example
-grep -q '^<\*\* 550 5\.7\.1 ' "$tmp/relay.out" &&
-	pass "127.0.0.5: RCPT to other.example, 550 5.7.1" ||
-	{ fail "127.0.0.5: relay"; cat "$tmp/relay.out"; }
+replied relay '^<\*\* 550 5\.7\.1 ' "127.0.0.5: RCPT to other.example, 550 5.7.1"
 raw_from 127.0.0.6 errors > "$tmp/errors.out"
-grep -q '^421 4\.7\.0 ' "$tmp/errors.out" &&
-	pass "127.0.0.6: three bad commands, 421 4.7.0" ||
-	{ fail "127.0.0.6: --max-errors"; cat "$tmp/errors.out"; }
+replied errors '^421 4\.7\.0 ' "127.0.0.6: three bad commands, 421 4.7.0"
 raw_from 127.0.0.7 idle > "$tmp/idle.out"
-grep -q '^421 4\.4\.2 ' "$tmp/idle.out" &&
-	pass "127.0.0.7: silent after EHLO, 421 4.4.2" ||
-	{ fail "127.0.0.7: --timeout"; cat "$tmp/idle.out"; }
+replied idle '^421 4\.4\.2 ' "127.0.0.7: silent after EHLO, 421 4.4.2"
 raw_from 127.0.0.8 early > "$tmp/early.out"
-grep -q '^554 5\.5\.1 ' "$tmp/early.out" &&
-	pass "127.0.0.8: EHLO before the greeting, 554 5.5.1" ||
-	{ fail "127.0.0.8: --greet-pause"; cat "$tmp/early.out"; }
+replied early '^554 5\.5\.1 ' "127.0.0.8: EHLO before the greeting, 554 5.5.1"
 raw_from 127.0.0.9 relay > "$tmp/relay3.out"
-[ "$(grep -c '^550 5\.7\.1 ' "$tmp/relay3.out")" = 3 ] &&
-    grep -q '^421 4\.7\.0 ' "$tmp/relay3.out" &&
-	pass "127.0.0.9: three relay attempts, 421 4.7.0" ||
-	{ fail "127.0.0.9: relay until --max-errors"; cat "$tmp/relay3.out"; }
+[ "$(grep -c '^550 5\.7\.1 ' "$tmp/relay3.out")" = 3 ] ||
+	fail "127.0.0.9: not three 550 5.7.1 replies"
+replied relay3 '^421 4\.7\.0 ' "127.0.0.9: three relay attempts, then 421 4.7.0"
 
 # every session has ended (its disconnect line is written)
+# shellcheck disable=SC2317 # called by wait_until
 sessions_done() { [ "$(grep -c ': disconnect from ' "$tmp/raw.log")" -ge 8 ]; }
 if wait_until sessions_done; then
 	pass "eight disconnect lines"
@@ -176,21 +174,20 @@ else
 	fail "fail2ban-regex"
 	cat "$tmp/regex.err"
 fi
-for a in $bad; do
-	n=$(grep -c -x -F "$a" "$tmp/ips")
-	if [ "$n" = 1 ]; then
-		pass "$a (a bad session) matches once"
+# matches ADDR N WHAT - fail2ban-regex reported ADDR N times
+matches() {
+	n=$(grep -c -x -F "$1" "$tmp/ips")
+	if [ "$n" = "$2" ]; then
+		pass "$1 ($3) matches $2 time(s)"
 	else
-		fail "$a matches $n times"
+		fail "$1 ($3) matches $n times, not $2"
 	fi
+}
+for a in $bad; do
+	matches "$a" 1 "a bad session"
 done
 for a in $good 127.0.0.1; do
-	n=$(grep -c -x -F "$a" "$tmp/ips")
-	if [ "$n" = 0 ]; then
-		pass "$a (a good session) never matches"
-	else
-		fail "$a matches $n times"
-	fi
+	matches "$a" 0 "a good session"
 done
 total=$(grep -c . "$tmp/ips")
 if [ "$total" = 5 ]; then
