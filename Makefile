@@ -57,7 +57,7 @@ tests/e2e: $(E2E_SRCS) tests/harness.h
 		$(XLDFLAGS) $(LDFLAGS) $(CHECK_LIBS)
 
 tests/recorder: tests/recorder.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(XCFLAGS) -o $@ tests/recorder.c $(XLDFLAGS) $(LDFLAGS)
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ tests/recorder.c $(XLDFLAGS) $(LDFLAGS)
 
 check: pipesmtpd tests/unit tests/e2e tests/recorder
 	./tests/unit
