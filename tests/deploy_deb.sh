@@ -14,8 +14,9 @@
 # unit's ExecStart, expanded as systemd expands it (EnvironmentFile=
 # values, "$VAR" split into words with quotes honoured, "%%" to "%"),
 # under systemd-socket-activate as Accept=yes does; swaks delivers a
-# message whose bytes are compared, and a relay attempt is refused.
-# dpkg --purge leaves none of the package's files, the conffile, the units
+# message whose bytes are compared, and a relay attempt is refused.  The
+# next Debian revision, built from the same tree, upgrades it without
+# touching the edited conffile or enabling anything.  dpkg --purge leaves none of the package's files, the conffile, the units
 # or systemd state behind.
 #
 # Needs root, dpkg-dev, debhelper, lintian, devscripts (hardening-check),
@@ -316,6 +317,43 @@ if grep -q '^<\*\* 550 5\.7\.1 ' "$tmp/relay.out" &&
 else
 	fail "relay attempt"
 	cat "$tmp/relay.out"
+fi
+
+# ---- upgrade: the administrator's conffile stays ---------------------------
+# the same tree as the next Debian revision (unit tests ran in the first
+# build); apt-get upgrades to it without a question, the conffile as the
+# administrator left it, the socket still disabled
+cp /etc/default/pipesmtpd "$tmp/conf.before"
+next=${version%-*}-$((${version##*-} + 1))
+{
+	printf 'pipesmtpd (%s) unstable; urgency=medium\n\n' "$next"
+	printf '  * Rebuilt by tests/deploy_deb.sh.\n\n'
+	printf ' -- pipesmtpd tests <tests@example.org>  %s\n\n' "$(date -R)"
+	cat "$tmp/build/src/debian/changelog"
+} > "$tmp/changelog.next"
+cp "$tmp/changelog.next" "$tmp/build/src/debian/changelog"
+if (cd "$tmp/build/src" && DEB_BUILD_OPTIONS=nocheck timeout 600 \
+    dpkg-buildpackage -us -uc -b) > "$tmp/build2.log" 2>&1 &&
+    timeout 600 env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+	"$tmp/build/pipesmtpd_${next}_$arch.deb" > "$tmp/apt2.log" 2>&1 &&
+    [ "$(dpkg-query -W -f '${Version}' pipesmtpd)" = "$next" ]; then
+	pass "upgraded to $next with apt-get"
+else
+	fail "upgrade to $next"
+	tail -n 20 "$tmp/build2.log" "$tmp/apt2.log"
+fi
+if cmp -s "$tmp/conf.before" /etc/default/pipesmtpd &&
+    [ ! -e /etc/default/pipesmtpd.dpkg-new ] &&
+    [ ! -e /etc/default/pipesmtpd.dpkg-old ]; then
+	pass "the upgrade kept the administrator's /etc/default/pipesmtpd"
+else
+	fail "the upgrade touched /etc/default/pipesmtpd"
+	diff "$tmp/conf.before" /etc/default/pipesmtpd
+fi
+if [ "$(systemctl is-enabled pipesmtpd.socket 2>/dev/null)" = disabled ]; then
+	pass "still disabled after the upgrade"
+else
+	fail "the upgrade enabled pipesmtpd.socket"
 fi
 
 # ---- purge ------------------------------------------------------------------
