@@ -10,8 +10,9 @@
 # commands (--max-errors), an idle client (--timeout), a client that talks
 # before the greeting (--greet-pause), relay attempts up to --max-errors.
 # Good ones: a delivery (swaks), sessions whose only failure is the
-# delivery command's (exit 75 and exit 1), and the launcher probe's
-# connection from 127.0.0.1, closed without a word.  The log lines get a syslog
+# delivery command's (exit 75 and exit 1), the launcher probe's
+# connection from 127.0.0.1, closed without a word, and a relay attempt
+# over LMTP on a pipe, which has no client address to ban.  The log lines get a syslog
 # date and host, as /var/log/mail.log writes them, and fail2ban-regex
 # must match each bad address exactly once and no good one, with the
 # filter installed into a copy of /etc/fail2ban.  Then fail2ban-client -t
@@ -141,11 +142,19 @@ raw_from 127.0.0.9 relay > "$tmp/relay3.out"
 	fail "127.0.0.9: not three 550 5.7.1 replies"
 replied relay3 '^421 4\.7\.0 ' "127.0.0.9: three relay attempts, then 421 4.7.0"
 
+# LMTP over a pipe, as from a local MTA: no client address to ban, so
+# its relay attempt must not match
+printf 'LHLO mta.test\r\nMAIL FROM:<s@example.net>\r\nRCPT TO:<a@other.example>\r\nQUIT\r\n' |
+	timeout 30 "$bin" --lmtp --log-stderr --allow-root --hostname mail.example.org \
+	--domain example.org -- "$tmp/deliver" "$tmp/out" %u \
+	>"$tmp/pipe.out" 2>>"$tmp/raw.log"
+replied pipe '^550 5\.7\.1 ' "LMTP on a pipe (client unknown): RCPT to other.example, 550 5.7.1"
+
 # every session has ended (its disconnect line is written)
 # shellcheck disable=SC2317 # called by wait_until
-sessions_done() { [ "$(grep -c ': disconnect from ' "$tmp/raw.log")" -ge 8 ]; }
+sessions_done() { [ "$(grep -c ': disconnect from ' "$tmp/raw.log")" -ge 9 ]; }
 if wait_until sessions_done; then
-	pass "eight disconnect lines"
+	pass "nine disconnect lines"
 else
 	fail "sessions still running"
 fi
