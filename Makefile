@@ -7,6 +7,7 @@ MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/pipesmtpd
 CC ?= cc
 CFLAGS ?= -O2 -g
+CPPFLAGS ?=
 LDFLAGS ?=
 PKG_CONFIG ?= pkg-config
 INSTALL ?= install
@@ -45,14 +46,14 @@ pipesmtpd: $(OBJS)
 	$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $(OBJS)
 
 %.o: %.c $(HDRS)
-	$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
 
 tests/unit: $(UNIT_SRCS) $(CORE_OBJS) tests/unit.h tests/support.h $(HDRS)
-	$(CC) $(CFLAGS) $(XCFLAGS) $(CHECK_CFLAGS) -I. -o $@ $(UNIT_SRCS) \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(XCFLAGS) $(CHECK_CFLAGS) -I. -o $@ $(UNIT_SRCS) \
 		$(CORE_OBJS) $(XLDFLAGS) $(LDFLAGS) $(CHECK_LIBS)
 
 tests/e2e: $(E2E_SRCS) tests/harness.h
-	$(CC) $(CFLAGS) $(XCFLAGS) $(CHECK_CFLAGS) -I. -o $@ $(E2E_SRCS) \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(XCFLAGS) $(CHECK_CFLAGS) -I. -o $@ $(E2E_SRCS) \
 		$(XLDFLAGS) $(LDFLAGS) $(CHECK_LIBS)
 
 # The end-to-end suite's helpers: a delivery command that records what it
@@ -162,12 +163,18 @@ fuzz-run: fuzz
 demo: pipesmtpd
 	sh examples/demo.sh
 
+# examples/ is installed whole, subdirectories (fail2ban/) included.
 install: pipesmtpd
-	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(DOCDIR)/examples
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	$(INSTALL) -m 755 pipesmtpd $(DESTDIR)$(SBINDIR)/pipesmtpd
 	$(INSTALL) -m 644 pipesmtpd.8 $(DESTDIR)$(MANDIR)/man8/pipesmtpd.8
-	$(INSTALL) -m 644 examples/* $(DESTDIR)$(DOCDIR)/examples/
+	for d in $$(cd examples && find . -type d); do \
+		$(INSTALL) -d "$(DESTDIR)$(DOCDIR)/examples/$$d" || exit 1; \
+	done
+	for f in $$(cd examples && find . -type f); do \
+		$(INSTALL) -m 644 "examples/$$f" \
+			"$(DESTDIR)$(DOCDIR)/examples/$$f" || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/pipesmtpd $(DESTDIR)$(MANDIR)/man8/pipesmtpd.8

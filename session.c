@@ -122,6 +122,10 @@ struct session {
 	struct tls_info tls;		/* what the TLS engine reported */
 	int closing;			/* QUIT, limit, timeout or I/O error */
 	unsigned errors;		/* error replies so far */
+	unsigned relay;			/* RCPTs refused as relaying */
+	const char *ended_by;		/* why the server ended it, for the
+					   disconnect line: NULL, "timeout",
+					   "pregreet", "errors" */
 	unsigned long commands, messages, serial;
 	char eod_id[QUEUE_ID_MAX];	/* the message whose end-of-data
 					   reply is the last thing said */
@@ -222,6 +226,7 @@ vreply(struct session *s, int count, int more, int code, const char *dsn,
 		return;
 	if (++s->errors >= s->cfg->max_errors) {
 		s->closing = 1;		/* the 421 below must not recurse */
+		s->ended_by = "errors";
 		n = snprintf(line, sizeof(line), "421 4.7.0 %s Error: too "
 		    "many errors\r\n", s->cfg->hostname);
 		if (n > 0 && (size_t)n < sizeof(line))
@@ -289,6 +294,15 @@ static void
 reply_msg_err(struct session *s, enum msg_err err, int count)
 {
 	reply_stock(s, count, msg_err_stock[err]);
+}
+
+/* reply_timeout - --timeout or --session-timeout ran out: the last
+ * reply, and the reason the disconnect line gives */
+static void
+reply_timeout(struct session *s)
+{
+	s->ended_by = "timeout";
+	reply_stock(s, 0, STOCK_TIMEOUT);
 }
 
 /* flush - write every pending reply; a write failure ends the session */
@@ -761,9 +775,11 @@ rcpt_check(struct session *s, char *arg, struct address *a)
 		return too_many_rcpts(s);
 	if (a->bare_postmaster)
 		address_set_domain(a, s->cfg->hostname);
-	else if (!domain_ok(s->cfg, a->domain))
+	else if (!domain_ok(s->cfg, a->domain)) {
+		s->relay++;
 		return reply(s, 550, "5.7.1", "<%s>: Relay access denied",
 		    a->addr);
+	}
 	if (address_unsafe(a))
 		return reply(s, 550, "5.1.3", "<%s>: Recipient address "
 		    "rejected: unsafe local part", a->addr);
@@ -1098,7 +1114,7 @@ static void
 input_lost(struct session *s, enum read_result r)
 {
 	if (r == READ_TIMEOUT)
-		reply_stock(s, 0, STOCK_TIMEOUT);
+		reply_timeout(s);
 	s->closing = 1;
 	txn_reset(s);
 }
@@ -1457,9 +1473,11 @@ early_talker(struct session *s)
 	    (int)s->cfg->greet_pause * 1000);
 	if (n == SESSION_IO_TIMEOUT)
 		return 0;
-	if (n > 0)
+	if (n > 0) {
+		s->ended_by = "pregreet";
 		reply_nocount(s, 554, "5.5.1", "%s Error: talked before the "
 		    "greeting", s->cfg->hostname);
+	}
 	return 1;
 }
 
@@ -1476,7 +1494,7 @@ serve(struct session *s)
 			break;
 		s->eod_id[0] = '\0';	/* the client is still there */
 		if (r == READ_TIMEOUT) {
-			reply_stock(s, 0, STOCK_TIMEOUT);
+			reply_timeout(s);
 			break;
 		}
 		s->commands++;
@@ -1485,6 +1503,23 @@ serve(struct session *s)
 		else
 			dispatch(s, line, len);
 	}
+}
+
+/* log_disconnect - the session's last line: its counts, lost=1 when the
+ * end-of-data reply may not have been read, relay=N and end=WHY when
+ * the client earned them (pipesmtpd(8), LOGGING) */
+static void
+log_disconnect(const struct session *s)
+{
+	const struct config *cfg = s->cfg;
+	char relay[32] = "";
+
+	if (s->relay > 0)
+		snprintf(relay, sizeof(relay), " relay=%u", s->relay);
+	log_info("disconnect from %s[%s] commands=%lu errors=%u messages=%lu"
+	    "%s%s%s%s", cfg->client_host, cfg->client_ip, s->commands,
+	    s->errors, s->messages, s->eod_id[0] != '\0' ? " lost=1" : "",
+	    relay, s->ended_by ? " end=" : "", s->ended_by ? s->ended_by : "");
 }
 
 /* session_run - one whole session; returns the process exit status */
@@ -1518,9 +1553,7 @@ session_run(const struct config *cfg, const struct session_io *io,
 	if (s->eod_id[0] != '\0')
 		log_info("%s: lost connection after end of data: the sender "
 		    "may retry", s->eod_id);
-	log_info("disconnect from %s[%s] commands=%lu errors=%u messages=%lu%s",
-	    cfg->client_host, cfg->client_ip, s->commands, s->errors,
-	    s->messages, s->eod_id[0] != '\0' ? " lost=1" : "");
+	log_disconnect(s);
 	free(s);
 	return EX_OK;
 }

@@ -18,7 +18,7 @@ NAME=examples
 . tests/deploylib.sh
 
 # ---- who uses what ----------------------------------------------------
-for f in examples/*; do
+for f in $(find examples -type f | sort); do
 	users=$(grep -l -F "$f" tests/*.sh | grep -v 'tests/deploy_examples\.sh' |
 		tr '\n' ' ')
 	if [ -n "$users" ]; then
@@ -33,7 +33,7 @@ done
 
 # ---- every option written in an example is one pipesmtpd knows --------
 "$bin" --help > "$tmp/help" 2>&1
-for f in examples/*; do
+for f in $(find examples -type f | sort); do
 	# every --word on a line that is not a comment, before any " -- "
 	# (what follows is the delivery command) but the one that ends the
 	# options of an s6-ucspitlsd in front; swaks's own in demo.sh aside

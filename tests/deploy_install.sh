@@ -3,8 +3,9 @@
 #
 # What it proves: "make install DESTDIR=D PREFIX=/usr/local" installs
 # exactly the binary (mode 755) in $PREFIX/sbin, the man page (644) in
-# $PREFIX/share/man/man8 and every file of examples/ (644, identical) in
-# $PREFIX/share/doc/pipesmtpd/examples, and nothing else (the list is
+# $PREFIX/share/man/man8 and every file of examples/, subdirectories
+# included (644, identical), in $PREFIX/share/doc/pipesmtpd/examples, and
+# nothing else (the list is
 # printed); the installed binary runs and the installed man page renders
 # with man and passes "mandoc -Tlint" without a message; "make uninstall"
 # with the same variables leaves no file behind (only the generic
@@ -49,7 +50,7 @@ fi
 {
 	echo "755 usr/local/sbin/pipesmtpd"
 	echo "644 usr/local/share/man/man8/pipesmtpd.8"
-	for f in examples/*; do
+	for f in $(find examples -type f); do
 		echo "644 usr/local/share/doc/pipesmtpd/examples/${f#examples/}"
 	done
 } | sort -k 2 > "$tmp/want"
@@ -57,13 +58,13 @@ listing "$d" > "$tmp/got"
 echo "# installed:"
 sed 's/^/#   /' "$tmp/got"
 if cmp -s "$tmp/want" "$tmp/got"; then
-	pass "exactly the binary, the man page and the $(ls examples | wc -l) example files, with their modes"
+	pass "exactly the binary, the man page and the $(find examples -type f | wc -l) example files, with their modes"
 else
 	fail "installed files differ from the expected list"
 	diff "$tmp/want" "$tmp/got"
 fi
 ok=1
-for f in examples/*; do
+for f in $(find examples -type f); do
 	cmp -s "$f" "$d/usr/local/share/doc/pipesmtpd/examples/${f#examples/}" || ok=0
 done
 cmp -s pipesmtpd.8 "$d/usr/local/share/man/man8/pipesmtpd.8" || ok=0
@@ -118,7 +119,7 @@ d=$tmp/dest2
 vars="PREFIX=/opt/psm SBINDIR=/opt/psm/libexec MANDIR=/opt/psm/man DOCDIR=/opt/psm/doc"
 # shellcheck disable=SC2086 # $vars is a list of assignments
 if timeout 300 make -s install DESTDIR="$d" $vars > "$tmp/install2.out" 2>&1 &&
-    [ "$(listing "$d" | grep -c .)" = $(($(ls examples | wc -l) + 2)) ] &&
+    [ "$(listing "$d" | grep -c .)" = $(($(find examples -type f | wc -l) + 2)) ] &&
     [ -x "$d/opt/psm/libexec/pipesmtpd" ] &&
     [ -f "$d/opt/psm/man/man8/pipesmtpd.8" ] &&
     [ -f "$d/opt/psm/doc/examples/xinetd.conf" ]; then

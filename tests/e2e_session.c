@@ -501,6 +501,64 @@ START_TEST(test_log_syslog_default)
 }
 END_TEST
 
+/* ---- why the session ended, for log watchers such as fail2ban ---- */
+
+struct end_case {
+	const char *args[4];
+	int keep_open;		/* the server must end it on its own */
+	const char *input;
+	const char *want;	/* the disconnect line from "commands=" */
+};
+
+static const struct end_case end_cases[] = {
+	{ { NULL }, 0, "EHLO c.example\r\nNOOP\r\nQUIT\r\n",
+	  "commands=3 errors=0 messages=0" },
+	{ { NULL }, 0, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	  "RCPT TO:<a@other.example>\r\nRCPT TO:<u@mx.example>\r\n"
+	  "RCPT TO:<b@mx.example.evil>\r\nQUIT\r\n",
+	  "commands=6 errors=2 messages=0 relay=2" },
+	{ { "--max-errors", "2" }, 1, "FOO\r\nNOOP\r\nBAR\r\n",
+	  "commands=3 errors=2 messages=0 end=errors" },
+	{ { "--max-errors", "2" }, 1, "EHLO c.example\r\n"
+	  "MAIL FROM:<s@x.example>\r\nRCPT TO:<a@other.example>\r\n"
+	  "RCPT TO:<b@other.example>\r\n",
+	  "commands=4 errors=2 messages=0 relay=2 end=errors" },
+	{ { "--greet-pause", "1" }, 1, "EHLO c.example\r\n",
+	  "commands=0 errors=0 messages=0 end=pregreet" },
+	{ { "--timeout", "1" }, 1, "EHLO c.example\r\n",
+	  "commands=1 errors=0 messages=0 end=timeout" },
+	{ { "--timeout", "1" }, 1, "EHLO c.example\r\n"
+	  "MAIL FROM:<s@x.example>\r\nRCPT TO:<u@mx.example>\r\n"
+	  "DATA\r\nSubject: x\r\n\r\nhalf",
+	  "commands=4 errors=0 messages=0 end=timeout" },
+	/* a delivery that fails is the command's doing, not the client's */
+	{ { NULL }, 0, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	  "RCPT TO:<exit75@mx.example>\r\nDATA\r\n" H_MSG ".\r\n"
+	  "QUIT\r\n", "commands=5 errors=0 messages=1" },
+};
+
+START_TEST(test_log_end_reason)
+{
+	const struct end_case *c = &end_cases[_i];
+	struct h_opts o = { .keep_open = c->keep_open };
+	struct h_result r;
+	const char *line;
+	size_t i;
+
+	for (i = 0; c->args[i] != NULL; i++)
+		o.args[i] = c->args[i];
+	h_run(&r, &o, c->input);
+	line = strstr(r.log, "]: disconnect from ");
+	ck_assert_msg(line != NULL, "case %d: '%s'", _i, r.log);
+	line = strstr(line, " commands=");
+	ck_assert_ptr_nonnull(line);
+	ck_assert_msg(strncmp(line + 1, c->want, strlen(c->want)) == 0 &&
+	    line[1 + strlen(c->want)] == '\n', "case %d: want '%s', log '%s'",
+	    _i, c->want, r.log);
+	ck_assert_int_eq(r.code, 0);
+}
+END_TEST
+
 Suite *
 session_suite(void)
 {
@@ -535,6 +593,8 @@ session_suite(void)
 	tcase_add_test(tc, test_log_fields_not_forged);
 	tcase_add_test(tc, test_log_output_escaped);
 	tcase_add_test(tc, test_log_syslog_default);
+	tcase_add_loop_test(tc, test_log_end_reason, 0,
+	    sizeof(end_cases) / sizeof(end_cases[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -268,9 +268,10 @@ for r in ok temp perm; do
 		fail "unix log: no status=$st line for $r"
 	fi
 done
+# relay=1: the RCPT to elsewhere.test, refused with 550 5.7.1
 if [ "$(grep -c 'pipesmtpd.*: disconnect from ' "$tmp/unix.log")" -eq 2 ] &&
-    grep -q 'disconnect from .* messages=2$' "$tmp/unix.log"; then
-	pass "unix log: two sessions, the second with two messages"
+    grep -q 'disconnect from .* messages=2 relay=1$' "$tmp/unix.log"; then
+	pass "unix log: two sessions, the second with two messages and one relay attempt"
 else
 	fail "unix log: sessions"
 	cat "$tmp/unix.log"
