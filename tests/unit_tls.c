@@ -114,6 +114,15 @@ no_child_left(void)
 	ck_assert_int_eq(errno, ECHILD);
 }
 
+/* assert_exited - a wait status that says: exited with code */
+static void
+assert_exited(int status, int code)
+{
+	ck_assert_msg(status != -1 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == code, "status %d, want exit %d", status,
+	    code);
+}
+
 #define REPORT	"SSL_PROTOCOL=TLSv1.2\0SSL_CIPHER=ECDHE-RSA-CHACHA20-POLY1305" \
 	"\0SSL_TLS_SNI_SERVERNAME\0SSL_PEER_CERT_HASH\0\0"
 
@@ -221,10 +230,7 @@ START_TEST(test_start_fails)
 
 	launch(&e, &t);
 	ck_assert_int_eq(tls_start(&t, -1, WAIT_MS, &info), -1);
-	ck_assert_msg(info.engine_status != -1 &&
-	    WIFEXITED(info.engine_status) &&
-	    WEXITSTATUS(info.engine_status) == 98, "status %d",
-	    info.engine_status);
+	assert_exited(info.engine_status, 98);
 	ck_assert_int_eq(t.ctl, -1);
 	ck_assert_int_eq(t.rfd, -1);
 	ck_assert_int_eq(t.wfd, -1);
@@ -247,10 +253,7 @@ START_TEST(test_start_bounded)
 	e.conn = c[0];		/* shared by the engine and us, as fd 0 */
 	launch(&e, &t);
 	ck_assert_int_eq(tls_start(&t, c[0], 200, &info), -1);
-	ck_assert_msg(info.engine_status != -1 &&
-	    WIFEXITED(info.engine_status) &&
-	    WEXITSTATUS(info.engine_status) == 98, "status %d",
-	    info.engine_status);
+	assert_exited(info.engine_status, 98);
 	no_child_left();
 	ck_assert_int_eq(read(c[1], &octet, 1), 0);	/* the client sees EOF */
 }
@@ -279,12 +282,14 @@ START_TEST(test_end_shuts_stuck)
 	struct engine e = { NULL, 0, 0, 0, 2, -1 };
 	struct tls_launcher t;
 	int c[2];
+	char octet;
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, c), 0);
 	e.conn = c[0];
 	launch(&e, &t);
 	tls_end(&t, c[0], 200);
 	no_child_left();
+	ck_assert_int_eq(read(c[1], &octet, 1), 0);	/* the client sees EOF */
 }
 END_TEST
 
