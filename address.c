@@ -2,8 +2,9 @@
  * address.c - RFC 5321 envelope paths to the internal address form.
  *
  * Entry points: address_parse(), address_set_domain(), address_unsafe(),
- * address_domain_is(), address_join() (local@domain again) and
- * address_lower() (ASCII case, for whoever compares addresses).  The
+ * address_domain_is(), address_join() (local@domain again),
+ * address_lower() (ASCII case, for whoever compares addresses) and
+ * address_ip_text() (a client's IP address as it is shown).  The
  * parser walks the path once, left to right, writing the internal form
  * as it goes; every output is bounded by the fixed arrays of struct
  * address.  It never allocates, never looks up a name, and rejects every
@@ -403,4 +404,18 @@ int
 address_domain_is(const char *domain, const char *want)
 {
 	return strcasecmp(domain, want) == 0;
+}
+
+/* address_ip_text - a binary IPv4 or IPv6 address (af) as the client
+ * address is written in %i, Received and the log: canonical text, an
+ * IPv4-mapped IPv6 address as plain IPv4.  0, or -1 if it does not fit */
+int
+address_ip_text(int af, const unsigned char *a, char *out, size_t cap)
+{
+	if (af == AF_INET6 &&
+	    memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+		af = AF_INET;
+		a += 12;
+	}
+	return inet_ntop(af, a, out, (socklen_t)cap) != NULL ? 0 : -1;
 }

@@ -4,7 +4,9 @@
  * address_parse() reads one "<path>" from a MAIL or RCPT argument and
  * produces the internal form: quotes of a quoted local part removed,
  * backslash escapes resolved, the local part's case kept, the domain in
- * lower case.  It never allocates and never looks anything up.
+ * lower case.  address_ip_text() writes a client's IP address the one way
+ * it is shown everywhere.  It never allocates and never looks anything
+ * up.
  */
 #ifndef PIPESMTPD_ADDRESS_H
 #define PIPESMTPD_ADDRESS_H
@@ -43,5 +45,6 @@ void address_join(struct address *a);
 int address_lower(int ch);
 int address_unsafe(const struct address *a);
 int address_domain_is(const char *domain, const char *want);
+int address_ip_text(int af, const unsigned char *a, char *out, size_t cap);
 
 #endif

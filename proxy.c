@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "config.h"
 #include "deadline.h"
 #include "log.h"
@@ -60,20 +61,6 @@ more(struct proxy_header *h, size_t n)
 {
 	h->need = n;
 	return PROXY_NEED;
-}
-
-/* addr_text - a binary address as the client address: canonical text,
- * an IPv4-mapped IPv6 address as plain IPv4 (as smtpd.c's launcher
- * addresses are) */
-static int
-addr_text(int af, const unsigned char *a, char *out)
-{
-	if (af == AF_INET6 &&
-	    memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
-		af = AF_INET;
-		a += 12;
-	}
-	return inet_ntop(af, a, out, INET6_ADDRSTRLEN) != NULL ? 0 : -1;
 }
 
 /* v1_field - the next space-separated field of a v1 line into out: not
@@ -155,7 +142,7 @@ v1_tcp(int af, const char *p, const char *end, struct proxy_header *h)
 		return bad(h, "v1: bad destination address");
 	if (v1_port(sport, &h->port) == -1 || v1_port(dport, &dp) == -1)
 		return bad(h, "v1: bad port");
-	if (addr_text(af, a, h->addr) == -1)
+	if (address_ip_text(af, a, h->addr, sizeof(h->addr)) == -1)
 		return bad(h, "v1: bad source address");
 	return PROXY_DONE;
 }
@@ -249,7 +236,8 @@ v2_address(const unsigned char *blk, size_t n, unsigned fam,
 		return PROXY_DONE;
 	}
 	h->port = (unsigned)blk[2 * alen] << 8 | blk[2 * alen + 1];
-	if (addr_text(fam == V2_INET ? AF_INET : AF_INET6, blk, h->addr) == -1)
+	if (address_ip_text(fam == V2_INET ? AF_INET : AF_INET6, blk, h->addr,
+	    sizeof(h->addr)) == -1)
 		return bad(h, "v2: bad source address");
 	return PROXY_DONE;
 }

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "config.h"
 #include "deliver.h"
 #include "fdio.h"
@@ -353,16 +354,16 @@ static const char *
 ip_text(const char *s, char *out, size_t cap)
 {
 	unsigned char a[16];
+	int af = AF_INET;
 
 	if (s == NULL)
 		return NULL;
-	if (inet_pton(AF_INET, s, a) == 1)
-		return inet_ntop(AF_INET, a, out, (socklen_t)cap);
-	if (inet_pton(AF_INET6, s, a) != 1)
-		return NULL;
-	if (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
-		return inet_ntop(AF_INET, a + 12, out, (socklen_t)cap);
-	return inet_ntop(AF_INET6, a, out, (socklen_t)cap);
+	if (inet_pton(AF_INET, s, a) != 1) {
+		af = AF_INET6;
+		if (inet_pton(AF_INET6, s, a) != 1)
+			return NULL;
+	}
+	return address_ip_text(af, a, out, cap) == 0 ? out : NULL;
 }
 
 /* host_text - a launcher-given host name, or NULL if it is not one */
