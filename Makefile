@@ -136,7 +136,7 @@ check-valgrind:
 # from the sources, not the objects, so no other build flags leak in.
 fuzz: $(FUZZ_TARGETS)
 
-tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRCS) $(HDRS)
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(CORE_SRCS) $(HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) $(FUZZ_SAN) \
 		-I. -o $@ $(filter %.c,$^)
 

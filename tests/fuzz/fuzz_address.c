@@ -20,21 +20,7 @@
 
 #include "address.h"
 #include "deliver.h"
-
-#define FUZZ_CHECK(cond) do { \
-	if (!(cond)) { \
-		dprintf(fuzz_err, "fuzz_address: check failed: %s " \
-		    "(line %d)\n", #cond, __LINE__); \
-		abort(); \
-	} \
-} while (0)
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* stderr as it was at start: fuzz-run closes fd 2 (-close_fd_mask=2) to
- * silence the server's log, and a failed check must still be seen */
-static int fuzz_err = 2;
+#include "tests/fuzz/fuzz.h"
 
 /* no_controls - no octet below 32, no DEL */
 static int
@@ -252,7 +238,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	fuzz_err = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	fuzz_keep_stderr();
 	return 0;
 }
 

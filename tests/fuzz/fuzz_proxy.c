@@ -22,22 +22,10 @@
 #include <unistd.h>
 
 #include "proxy.h"
-
-#define FUZZ_CHECK(cond) do { \
-	if (!(cond)) { \
-		dprintf(fuzz_err, "fuzz_proxy: check failed: %s " \
-		    "(line %d)\n", #cond, __LINE__); \
-		abort(); \
-	} \
-} while (0)
+#include "tests/fuzz/fuzz.h"
 
 #define READ_MAX	2048	/* inputs this small also go to the reader */
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* stderr as it was at start (fuzz-run closes fd 2) */
-static int fuzz_err = 2;
 static unsigned char rbuf[PROXY_MAX];
 
 /* canonical - addr is what inet_ntop writes for it */
@@ -141,7 +129,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	fuzz_err = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	fuzz_keep_stderr();
 	return 0;
 }
 

@@ -38,24 +38,10 @@
 #include "log.h"
 #include "session.h"
 #include "tests/support.h"
-
-#define FUZZ_CHECK(cond) do { \
-	if (!(cond)) { \
-		dprintf(fuzz_err, "fuzz_session: check failed: %s " \
-		    "(line %d)\n", #cond, __LINE__); \
-		abort(); \
-	} \
-} while (0)
+#include "tests/fuzz/fuzz.h"
 
 #define HOST		"mx.example"
 #define MAX_CALLS	256
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* stderr as it was at start: fuzz-run closes fd 2 (-close_fd_mask=2) to
- * silence the server's log, and a failed check must still be seen */
-static int fuzz_err = 2;
 
 /* One run: the client (the fuzz bytes, handed out in chunks, then EOF;
  * and every reply byte), the stub's calls, and what the checks of a
@@ -290,7 +276,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	fuzz_err = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	fuzz_keep_stderr();
 	log_open(1);	/* stderr; fuzz-run passes -close_fd_mask=2 */
 	return 0;
 }
