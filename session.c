@@ -1345,19 +1345,15 @@ cmd_unknown(struct session *s, char *arg)
 static void
 tls_failed(const struct session *s)
 {
-	const struct config *cfg = s->cfg;
 	int st = s->tls.engine_status;
+	char how[48] = "exit status unknown";
 
 	if (st != -1 && WIFEXITED(st))
-		log_info("STARTTLS from %s[%s] failed: TLS engine exit status "
-		    "%d", cfg->client_host, cfg->client_ip, WEXITSTATUS(st));
+		snprintf(how, sizeof(how), "exit status %d", WEXITSTATUS(st));
 	else if (st != -1 && WIFSIGNALED(st))
-		log_info("STARTTLS from %s[%s] failed: TLS engine killed by "
-		    "signal %d", cfg->client_host, cfg->client_ip,
-		    WTERMSIG(st));
-	else
-		log_info("STARTTLS from %s[%s] failed: TLS engine exit status "
-		    "unknown", cfg->client_host, cfg->client_ip);
+		snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(st));
+	log_info("STARTTLS from %s[%s] failed: TLS engine %s",
+	    s->cfg->client_host, s->cfg->client_ip, how);
 }
 
 /* tls_begin - after the 220: the TLS handshake, then a new session
