@@ -8,7 +8,12 @@
 # shell scripts parse (sh -n) and demo.sh runs and delivers; the
 # inetd.conf line has the seven fields; xinetd.conf has the attributes
 # xinetd needs for a stream service; the MTA snippets (.txt) still carry
-# their key lines; systemd-analyze verify accepts every unit.
+# their key lines; systemd-analyze verify accepts every unit.  Every
+# procmail command line in README.md, pipesmtpd.8, debian/README.Debian,
+# debian/pipesmtpd.default and examples/ is "procmail -f %s -d %u" (the
+# envelope sender on its From_ line) with --null-sender MAILER-DAEMON in
+# the options that go with it (or <> would leave an empty field there);
+# the package's unit sandboxes the file system as the example does.
 #
 # Needs swaks (demo.sh), systemd (systemd-analyze).  Prints
 # "deploy-examples: N passed, M failed" last.
@@ -114,6 +119,54 @@ if [ "$ok" = 1 ]; then
 	pass "examples/xinetd.conf: service smtp with wait = no and the required attributes"
 else
 	fail "examples/xinetd.conf attributes"
+fi
+
+# ---- procmail: the envelope sender, MAILER-DAEMON for <> ---------------
+# A command line is joined across backslash-newlines (and, in the man
+# page, indented "--" lines); its options are the same line's, or for a
+# PIPESMTPD_COMMAND= line the nearest PIPESMTPD_OPTIONS= line above it.
+timeout 30 python3 - README.md pipesmtpd.8 debian/README.Debian \
+    debian/pipesmtpd.default $(find examples -type f | sort) \
+    > "$tmp/procmail.out" <<'EOF'
+import re, sys
+for f in sys.argv[1:]:
+    t = open(f, errors="replace").read()
+    t = t.replace("\\-", "-").replace("\\e\n", " ").replace("\\\n", " ")
+    if f.endswith(".8"):
+        t = re.sub(r"\n(?= +--)", " ", t)
+    for m in re.finditer(r"/usr/bin/procmail\b[^\n]*", t):
+        start = t.rfind("\n", 0, m.start()) + 1
+        line = t[start:m.end()]
+        if "PIPESMTPD_COMMAND=" in line:
+            opts = re.findall(r"PIPESMTPD_OPTIONS='[^'\n]*'", t[:start])
+            ctx = opts[-1] if opts else ""
+        else:
+            ctx = line
+        ok = re.match(r"/usr/bin/procmail -f (%%|%)s -d (%%|%)u\b", m.group(0))
+        ok = ok and "--null-sender MAILER-DAEMON" in ctx
+        print("%s %s: %s" % ("ok" if ok else "BAD", f, line.strip()))
+EOF
+if grep -q '^BAD ' "$tmp/procmail.out"; then
+	fail "procmail command lines without -f %s or --null-sender MAILER-DAEMON:"
+	grep '^BAD ' "$tmp/procmail.out"
+elif [ "$(grep -c '^ok ' "$tmp/procmail.out")" -ge 10 ]; then
+	pass "all $(grep -c '^ok ' "$tmp/procmail.out") procmail command lines: -f %s -d %u, --null-sender MAILER-DAEMON"
+else
+	fail "fewer procmail command lines found than are written"
+	cat "$tmp/procmail.out"
+fi
+
+# ---- the package's unit sandboxes the file system as the example does --
+sandbox() {
+	grep -E '^(ProtectSystem|ProtectHome|ReadWritePaths|ReadOnlyPaths|InaccessiblePaths|PrivateTmp|NoNewPrivileges)=' "$1"
+}
+sandbox debian/pipesmtpd@.service > "$tmp/sandbox.deb"
+sandbox examples/pipesmtpd@.service > "$tmp/sandbox.ex"
+if [ -s "$tmp/sandbox.deb" ] && cmp -s "$tmp/sandbox.deb" "$tmp/sandbox.ex"; then
+	pass "debian/pipesmtpd@.service and examples/pipesmtpd@.service: the same file-system sandbox"
+else
+	fail "the two units' file-system sandboxes differ"
+	diff -u "$tmp/sandbox.ex" "$tmp/sandbox.deb"
 fi
 
 # ---- MTA snippets ----------------------------------------------------------

@@ -6,9 +6,11 @@
 #
 # Instance "example": ExecStart exactly as the example writes it (only the
 # binary's path replaced by the built one, and %% turned into % as systemd
-# does): pipesmtpd becomes "mail" (--user) and runs procmail -d %u, which
-# writes the recipient's /var/mail mailbox.  Two throwaway accounts are
-# the recipients; each mbox is read back.  swaks sends with PIPELINING on
+# does): pipesmtpd becomes "mail" (--user) and runs procmail -f %s -d %u,
+# which writes the recipient's /var/mail mailbox with the envelope sender
+# on its "From " line, MAILER-DAEMON for the null sender
+# (--null-sender MAILER-DAEMON), never an empty field.  Two throwaway
+# accounts are the recipients; each mbox is read back.  swaks sends with PIPELINING on
 # and off, to both recipients at once, with the null sender, and to an
 # account that does not exist (procmail exits 67: 554 5.1.1).
 #
@@ -44,7 +46,8 @@ fi
 # systemd turns %% into %; the first word becomes the binary just built.
 cmdline=$(printf '%s\n' "$exec_line" | sed 's/%%/%/g')
 case $cmdline in
-*' -- /usr/bin/procmail -d %u') pass "example ExecStart delivers with procmail -d %u" ;;
+*' --null-sender MAILER-DAEMON '*' -- /usr/bin/procmail -f %s -d %u')
+	pass "example ExecStart delivers with procmail -f %s -d %u, --null-sender MAILER-DAEMON" ;;
 *) fail "example ExecStart: unexpected command: $cmdline" ;;
 esac
 set -f
@@ -115,6 +118,12 @@ if smtp plain --pipeline --from sender@example.net --to "$ua@example.org" \
     grep -q '^<-  250 2.0.0' "$tmp/plain.out" &&
     [ "$(count_from "$mbox_a")" = 1 ] && grep -q '^body one$' "$mbox_a"; then
 	pass "swaks --pipeline: delivered to /var/mail/$ua by procmail"
+	if head -n 1 "$mbox_a" |
+	    grep -q '^From sender@example\.net  [A-Z][a-z][a-z] [A-Z][a-z][a-z] [ 1-3][0-9] [0-9:]\{8\} [0-9]\{4\}$'; then
+		pass "procmail's From_ line names the envelope sender: $(head -n 1 "$mbox_a")"
+	else
+		fail "From_ line: $(head -n 1 "$mbox_a")"
+	fi
 else
 	fail "swaks --pipeline: plain message"
 	cat "$tmp/plain.out"
@@ -170,6 +179,11 @@ if smtp null --from '<>' --to "$ub@example.org" --header "Subject: bounce" \
     [ "$(count_from "$mbox_b")" = 2 ] &&
     grep -q '^Return-Path: <>$' "$mbox_b"; then
 	pass "swaks, the null sender: delivered, Return-Path: <>"
+	last=$(grep '^From ' "$mbox_b" | tail -n 1)
+	case $last in
+	'From MAILER-DAEMON  '[A-Z]*) pass "the null sender's From_ line: $last" ;;
+	*) fail "the null sender's From_ line: '$last'" ;;
+	esac
 else
 	fail "swaks, the null sender"
 	cat "$tmp/null.out"

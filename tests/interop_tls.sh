@@ -192,7 +192,7 @@ as_test() {
 	sed -e "s|/usr/local/bin/s6-ucspitlsd |$tlsbin/s6-ucspitlsd |" \
 		-e "s|/usr/local/sbin/pipesmtpd |$bin |" \
 		-e "s|--hostname mail.example.org --domain example.org|--hostname mx.test --log-stderr|" \
-		-e "s|-- /usr/bin/procmail -d %%*u\$|-- $rec $tmp/out/%u|" \
+		-e "s|-- /usr/bin/procmail -f %%*s -d %%*u\$|-- $rec $tmp/out/%u|" \
 		-e "s|CERTFILE=.*|CERTFILE=$tmp/cert.pem|" \
 		-e "s|KEYFILE=.*|KEYFILE=$tmp/key.pem|" "$@"
 }
