@@ -1,26 +1,64 @@
 #!/bin/sh
-# deploy_deb.sh - the Debian package, built, installed, used and purged.
+# deploy_deb.sh - the Debian package, built, installed, used and purged,
+# following its README.Debian.
 #
 # What it proves: dpkg-buildpackage -us -uc -b, run in a copy of the tree
 # (this one stays as it was), builds pipesmtpd_VERSION_ARCH.deb, VERSION
 # being the program's --version with a Debian revision; lintian reports no
 # error and no warning (its other tags are listed); hardening-check finds
-# PIE, stack protector, fortify, relro and bindnow.  apt-get installs it:
-# /usr/sbin/pipesmtpd, pipesmtpd(8), every file of examples/, the socket
-# and service units (systemd-analyze verify is silent) and the conffile
-# /etc/default/pipesmtpd; nothing is enabled or started, and the
-# maintainer scripts never start a unit.  Then, as an administrator would,
-# the test sets the two variables in the conffile, and runs the installed
-# unit's ExecStart, expanded as systemd expands it (EnvironmentFile=
-# values, "$VAR" split into words with quotes honoured, "%%" to "%"),
-# under systemd-socket-activate as Accept=yes does; swaks delivers a
-# message whose bytes are compared, and a relay attempt is refused.  The
-# next Debian revision, built from the same tree, upgrades it without
-# touching the edited conffile or enabling anything.  dpkg --purge leaves none of the package's files, the conffile, the units
-# or systemd state behind.
+# PIE, stack protector, fortify, relro and bindnow.
+#
+# Then the steps of the README.Debian shipped in the package, as written:
+# every line of it that starts with "    # " is a root command, and the
+# test runs them in order (extracted from the file, never copied here),
+# with the settings its sections show (its "    NAME=..." lines).
+# Where no systemd runs (a container, CI), "systemctl ... --now" runs
+# without --now, daemon-reload is not needed, and the socket is started
+# as systemd would: systemd-socket-activate --inetd --accept on loopback
+# port 25 (another port, added to swaks's lines, if 25 is taken) runs
+# the installed unit's ExecStart, expanded as systemd expands it
+# (EnvironmentFile= values, "$VAR" split into words with quotes honoured,
+# "%%" to "%"), inside the unit's file-system sandbox with its drop-ins
+# as tests/systemd_sandbox.py applies it (ProtectSystem=, ProtectHome=,
+# ReadWritePaths=, ReadOnlyPaths=, PrivateTmp=; the unit's other
+# hardening is not applied).
+#
+#  1. Install: apt-get installs the package: /usr/sbin/pipesmtpd,
+#     pipesmtpd(8), README.md, every file of examples/, the units
+#     (systemd-analyze verify is silent), the conffile; nothing enabled
+#     or started by the maintainer scripts.  /etc/aliases (moved aside for
+#     the test, put back at the end) is created, mode 0644, with the
+#     lines README.Debian lists.
+#  2. The shipped /etc/default/pipesmtpd holds exactly README.Debian's
+#     two settings.
+#  3. With them, unchanged: README.Debian's swaks to postmaster@ is
+#     delivered (250) by procmail into /var/mail/root through
+#     /etc/aliases; its swaks to a real account (alice, made for the
+#     test) and a typo gets 550 5.1.1 for the typo at RCPT, 250 at the
+#     end of data, and alice's copy; procmail's From_ lines name the
+#     envelope sender, and MAILER-DAEMON for a message from <>.
+#     The test's own command line with a quoted sh -c script in the
+#     conffile: the bytes delivered, the account that ran it, a relay
+#     attempt refused.
+#  4. Mail in home directories: deliver-mail and the drop-in home.conf
+#     installed by README.Debian's commands, its --as-recipient settings,
+#     "root: alice" in /etc/aliases.  Without the drop-in the unit's
+#     sandbox refuses ~/Maildir (451, nothing written); with it a
+#     message is in ~/Maildir/new (alice's, 0600, its bytes), postmaster
+#     reaches alice, and the mbox variant writes ~/Mailbox: mode 0600,
+#     alice's, each message "From SENDER DATE" (MAILER-DAEMON for <>),
+#     "From " lines quoted mboxrd-style, an empty line after each, no
+#     lock file left.
+#  Upgrade: the next Debian revision, built from the same tree, upgrades
+#     it without touching the edited conffile or /etc/aliases, or
+#     changing whether the socket is enabled.
+#  7. Stop and remove: README.Debian's commands; nothing of the package,
+#     the conffile, the units or systemd state is left; /etc/aliases is.
 #
 # Needs root, dpkg-dev, debhelper, lintian, devscripts (hardening-check),
-# apt, systemd, swaks.  Prints "deploy-deb: N passed, M failed" last.
+# apt, systemd, swaks, procmail, liblockfile-bin (dotlockfile), util-linux
+# (unshare), and no account named alice.  Prints "deploy-deb: N passed,
+# M failed" last.
 
 cd "$(dirname "$0")/.." || exit 1
 NAME=deb
@@ -33,22 +71,47 @@ need hardening-check devscripts || finish
 need systemd-socket-activate systemd || finish
 need systemd-analyze systemd || finish
 need swaks swaks || finish
+need procmail procmail || finish
+need dotlockfile liblockfile-bin || finish
+need unshare util-linux || finish
 
 if dpkg-query -W -f '${Status}\n' pipesmtpd 2>/dev/null |
     grep -q ' installed$'; then
 	fail "a pipesmtpd package is installed already: this test would replace and purge it"
 	finish
 fi
+# what README.Debian's steps create, which must not be someone's already
+dropin=/etc/systemd/system/pipesmtpd@.service.d
+if getent passwd alice >/dev/null || [ -e /home/alice ] ||
+    [ -e /var/mail/alice ] || [ -e /usr/local/bin/deliver-mail ] ||
+    [ -e "$dropin" ]; then
+	fail "alice, /home/alice, /var/mail/alice, /usr/local/bin/deliver-mail or $dropin exists: this test creates and removes them"
+	finish
+fi
 
+# The administrator's /etc/aliases and /var/mail/root are kept aside and
+# put back whatever happens.
 # shellcheck disable=SC2317 # called from the EXIT trap
 deb_cleanup() {
 	if dpkg-query -W -f '${Status}\n' pipesmtpd 2>/dev/null |
 	    grep -q 'installed\|config-files'; then
 		dpkg --purge pipesmtpd >/dev/null 2>&1
 	fi
+	rm -rf "$dropin" /usr/local/bin/deliver-mail /home/alice
+	for f in /etc/aliases /var/mail/root; do
+		if [ -e "$tmp/saved/${f##*/}" ]; then
+			cp -p "$tmp/saved/${f##*/}" "$f"
+		else
+			rm -f "$f"
+		fi
+	done
 	deploy_cleanup
 }
 cleanup_hook=deb_cleanup
+mkdir "$tmp/saved"
+for f in /etc/aliases /var/mail/root; do
+	[ -e "$f" ] && cp -p "$f" "$tmp/saved/${f##*/}"
+done
 
 # ---- build in a copy ------------------------------------------------------
 # paths the build writes under debian/; none may appear in this tree
@@ -136,13 +199,78 @@ else
 	fail "conffiles: $(cat "$tmp/x/DEBIAN/conffiles")"
 fi
 
-# ---- install ------------------------------------------------------------------
-if timeout 600 env DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb" \
-    > "$tmp/apt.log" 2>&1; then
-	pass "apt-get install ./${deb##*/}"
+# ---- README.Debian as the package ships it --------------------------------
+readme=$tmp/x/usr/share/doc/pipesmtpd/README.Debian
+if [ -f "$readme" ]; then
+	pass "README.Debian shipped uncompressed (the units' Documentation= names it)"
 else
-	fail "apt-get install"
-	tail -n 20 "$tmp/apt.log"
+	fail "no $readme"
+	ls "$tmp/x/usr/share/doc/pipesmtpd"
+	finish
+fi
+# section N - the lines of README.Debian's section "N. ..."
+section() {
+	awk -v n="$1." '/^[0-9]+\. / { s = ($1 == n) } s' "$readme"
+}
+# commands N - section N's root command lines, one a line
+commands() {
+	section "$1" | sed -n 's/^    # //p'
+}
+# settings N - section N's "    PIPESMTPD_...=" lines
+settings() {
+	section "$1" | sed -n 's/^    \(PIPESMTPD_[A-Z]*=.*\)/\1/p'
+}
+# step LINE - run one of README.Debian's command lines as root with sh, in
+# the directory holding the package, output in $tmp/step.out.  Without a
+# running systemd: "systemctl daemon-reload" is not needed, "--now" is left
+# out (the test starts the socket as systemd would); swaks gets "--port"
+# when the socket could not be on port 25.
+step() {
+	line=$1
+	if [ ! -d /run/systemd/system ]; then
+		case $line in
+		'systemctl daemon-reload')
+			echo "# no systemd running, not needed: $line"
+			return 0 ;;
+		systemctl*' --now'*)
+			line=$(printf '%s\n' "$line" | sed 's/ --now//')
+			echo "# no systemd running: $line" ;;
+		esac
+	fi
+	case $line in
+	swaks*) [ "${sock_port:-25}" = 25 ] || line="$line --port $sock_port" ;;
+	esac
+	(cd "$tmp/build" && timeout 300 env DEBIAN_FRONTEND=noninteractive \
+		sh -c "$line") </dev/null > "$tmp/step.out" 2>&1
+}
+# steps N COUNT - run section N's command lines, which must be COUNT
+steps() {
+	commands "$1" > "$tmp/steps.$1"
+	if [ "$(wc -l < "$tmp/steps.$1")" != "$2" ]; then
+		fail "README.Debian section $1: $2 command lines expected"
+		cat "$tmp/steps.$1"
+		return 1
+	fi
+	while IFS= read -r l; do
+		if step "$l"; then
+			pass "README.Debian $1: # $l"
+		else
+			fail "README.Debian $1: # $l"
+			cat "$tmp/step.out"
+		fi
+	done < "$tmp/steps.$1"
+}
+
+# ---- 1. install ---------------------------------------------------------------
+rm -f /etc/aliases
+commands 1 > "$tmp/steps.1"
+if [ "$(cat "$tmp/steps.1")" = 'apt-get install ./pipesmtpd_*.deb' ] &&
+    [ "$(ls "$tmp/build"/pipesmtpd_*.deb)" = "$deb" ] &&
+    step "$(cat "$tmp/steps.1")"; then
+	pass "README.Debian 1: # $(cat "$tmp/steps.1") installed ${deb##*/}"
+else
+	fail "README.Debian 1: install"
+	cat "$tmp/steps.1" "$tmp/step.out"
 	finish
 fi
 dpkg -L pipesmtpd > "$tmp/files"
@@ -154,15 +282,38 @@ for f in /usr/sbin/pipesmtpd /usr/share/man/man8/pipesmtpd.8.gz \
     /usr/share/doc/pipesmtpd/copyright; do
 	[ -f "$f" ] || { ok=0; echo "# missing: $f"; }
 done
+if [ -f /usr/share/doc/pipesmtpd/README.md.gz ]; then
+	zcat /usr/share/doc/pipesmtpd/README.md.gz | cmp -s - README.md ||
+		{ ok=0; echo "# README.md.gz is not README.md"; }
+else
+	cmp -s README.md /usr/share/doc/pipesmtpd/README.md ||
+		{ ok=0; echo "# README.md missing or different"; }
+fi
 for f in $(cd examples && find . -type f); do
 	cmp -s "examples/$f" "/usr/share/doc/pipesmtpd/examples/${f#./}" ||
 		{ ok=0; echo "# example missing or different: $f"; }
 done
 if [ "$ok" = 1 ]; then
-	pass "binary, man page, units, conffile, README.Debian and all $(find examples -type f | wc -l) example files installed"
+	pass "binary, man page, units, conffile, README.Debian, README.md and all $(find examples -type f | wc -l) example files installed"
 else
 	fail "installed files"
 fi
+
+# /etc/aliases: made by postinst, the lines README.Debian lists, not the
+# package's file
+section 1 | sed -n 's/^    \([a-z-]*: [a-z]*\)$/\1/p' > "$tmp/aliases.doc"
+grep -v '^#' /etc/aliases > "$tmp/aliases.made" 2>/dev/null
+if [ "$(stat -c '%a %U %G' /etc/aliases 2>/dev/null)" = "644 root root" ] &&
+    [ -s "$tmp/aliases.doc" ] && cmp -s "$tmp/aliases.doc" "$tmp/aliases.made" &&
+    grep -q '^#.*every connection' /etc/aliases &&
+    ! dpkg -S /etc/aliases >/dev/null 2>&1; then
+	pass "postinst made /etc/aliases (0644 root): $(tr '\n' ' ' < "$tmp/aliases.made")"
+else
+	fail "/etc/aliases after install"
+	ls -l /etc/aliases
+	cat /etc/aliases "$tmp/aliases.doc"
+fi
+
 if [ "$(/usr/sbin/pipesmtpd --version)" = "pipesmtpd $prog" ] &&
     hardening_ok /usr/sbin/pipesmtpd; then
 	pass "/usr/sbin/pipesmtpd runs (pipesmtpd $prog) and passes hardening-check"
@@ -205,14 +356,7 @@ else
 	cat "$tmp/verify.out"
 fi
 
-# ---- configure as the administrator, run the unit's command line ---------
-mkdir "$tmp/out"
-chown mail "$tmp/out"
-# shellcheck disable=SC2016 # $1 and $2 are for the inner sh
-cat >> /etc/default/pipesmtpd <<CONF
-PIPESMTPD_OPTIONS='--hostname mail.example.org --domain example.org --user mail'
-PIPESMTPD_COMMAND='/bin/sh -c "umask 022; cat > \"\$1/\$2.eml\"" sh $tmp/out %u'
-CONF
+# ---- the socket, as systemd would run it -----------------------------------
 # expand - the argv systemd runs for the installed service, one per line
 # as JSON strings: EnvironmentFile= assignments (quotes as in a shell;
 # commented lines skipped), "\$NAME" words split at blanks with quotes
@@ -251,6 +395,175 @@ for w in out:
     print(json.dumps(w))
 PY
 }
+# port_free PORT - nothing listens on loopback PORT
+port_free() {
+	timeout 10 python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
+}
+# the socket's port: pipesmtpd.socket's ListenStream=, 25, if free
+sock_port=25
+if [ ! -d /run/systemd/system ] && ! port_free 25; then
+	sock_port=$(free_port)
+	echo "# port 25 is taken here: the socket listens on $sock_port, and swaks gets --port $sock_port"
+fi
+listen="-l 127.0.0.1:$sock_port"
+if [ "$sock_port" = 25 ] && timeout 10 python3 -c '
+import socket
+socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+	listen="$listen -l [::1]:25"
+fi
+# start_socket NAME [DROP-IN ...] - what systemd does for a connection to
+# pipesmtpd.socket: the unit's ExecStart, expanded from the conffile as it
+# is now, in the unit's sandbox with the drop-ins given, per connection
+# on $sock_port; stderr in $tmp/NAME.log.  Where systemd runs, it does
+# this itself (with every drop-in installed).
+sock_pid=
+start_socket() {
+	n=$1
+	shift
+	[ -d /run/systemd/system ] && return 0
+	expand > "$tmp/argv.$n" 2>"$tmp/expand.err" ||
+		{ cat "$tmp/expand.err"; return 1; }
+	# shellcheck disable=SC2086 # $listen is two or four words
+	spawn timeout 300 unshare -m --propagation private python3 \
+		tests/systemd_sandbox.py --argv-json "$tmp/argv.$n" \
+		/lib/systemd/system/pipesmtpd@.service "$@" -- \
+		systemd-socket-activate --inetd --accept $listen \
+		</dev/null >/dev/null 2>"$tmp/$n.log"
+	sock_pid=$!
+	wait_port "$sock_port" || { cat "$tmp/$n.log"; return 1; }
+}
+stop_socket() {
+	[ -n "$sock_pid" ] || return 0
+	kill "$sock_pid" 2>/dev/null
+	wait "$sock_pid" 2>/dev/null
+	sock_pid=
+}
+# smtp NAME SWAKS-OPTION... - swaks to the socket, transcript in $tmp/NAME.out
+smtp() {
+	n=$1
+	shift
+	timeout 60 swaks --server localhost --port "$sock_port" \
+		--helo client.test "$@" > "$tmp/$n.out" 2>&1
+}
+# configure FILE - the conffile's settings become the lines in FILE, as
+# an administrator edits them; the rest of the file stays
+configure() {
+	grep -v '^PIPESMTPD_' /etc/default/pipesmtpd > "$tmp/conf.new"
+	cat "$1" >> "$tmp/conf.new"
+	cat "$tmp/conf.new" > /etc/default/pipesmtpd
+}
+# sender_of TRANSCRIPT - the address swaks gave in MAIL FROM
+sender_of() {
+	sed -n 's/^ -> MAIL FROM:<\(.*\)>.*/\1/p' "$1"
+}
+# from_ok LINE SENDER - LINE is an mbox From_ line for SENDER
+from_ok() {
+	printf '%s\n' "$1" | grep -qx "From $2 \{1,2\}[A-Z][a-z][a-z] [A-Z][a-z][a-z] [ 1-3][0-9] [0-9:]\{8\} [0-9]\{4\}"
+}
+
+# ---- 2. the options -----------------------------------------------------------
+settings 2 > "$tmp/settings.2"
+grep '^PIPESMTPD_' /etc/default/pipesmtpd > "$tmp/settings.conf"
+if [ "$(wc -l < "$tmp/settings.2")" = 2 ] &&
+    cmp -s "$tmp/settings.2" "$tmp/settings.conf"; then
+	pass "README.Debian 2: the conffile sets its two lines: $(tr '\n' ' ' < "$tmp/settings.2")"
+else
+	fail "README.Debian 2 and /etc/default/pipesmtpd differ"
+	diff "$tmp/settings.2" "$tmp/settings.conf"
+fi
+
+# ---- 3. enable, test messages -------------------------------------------------
+if useradd -m -d /home/alice -s /usr/sbin/nologin alice; then
+	users="$users alice"
+	pass "account alice (uid $(id -u alice)), home /home/alice"
+else
+	fail "useradd alice"
+	finish
+fi
+commands 3 > "$tmp/steps.3"
+sed -n 1p "$tmp/steps.3" > "$tmp/enable"
+if [ "$(wc -l < "$tmp/steps.3")" = 3 ] &&
+    grep -q '^systemctl enable .*pipesmtpd\.socket$' "$tmp/enable" &&
+    step "$(cat "$tmp/enable")" &&
+    [ "$(systemctl is-enabled pipesmtpd.socket 2>/dev/null)" = enabled ]; then
+	pass "README.Debian 3: # $(cat "$tmp/enable"): enabled"
+else
+	fail "README.Debian 3: enable"
+	cat "$tmp/steps.3" "$tmp/step.out"
+fi
+if start_socket default; then
+	pass "pipesmtpd.socket as systemd runs it, on port $sock_port: $(tr '\n' ' ' < "$tmp/argv.default" 2>/dev/null)"
+else
+	fail "the socket did not start"
+	finish
+fi
+
+root_size=$(stat -c %s /var/mail/root 2>/dev/null || echo 0)
+line=$(sed -n 2p "$tmp/steps.3")
+case $line in
+swaks*' --to postmaster@example.org')
+	step "$line"
+	cp "$tmp/step.out" "$tmp/postmaster.out"
+	tail -c +"$((root_size + 1))" /var/mail/root > "$tmp/root.new" 2>/dev/null
+	s=$(sender_of "$tmp/postmaster.out")
+	if grep -q '^<-  250 2\.0\.0' "$tmp/postmaster.out" &&
+	    from_ok "$(head -n 1 "$tmp/root.new")" "$s" &&
+	    grep -q '^To: postmaster@example\.org$' "$tmp/root.new" &&
+	    [ "$(grep -c '^From ' "$tmp/root.new")" = 1 ]; then
+		pass "README.Debian 3: # $line: 250, in /var/mail/root through postmaster: root, $(head -n 1 "$tmp/root.new")"
+	else
+		fail "README.Debian 3: # $line"
+		cat "$tmp/postmaster.out" "$tmp/root.new" "$tmp/default.log"
+	fi ;;
+*) fail "README.Debian 3: no swaks to postmaster@example.org: $line" ;;
+esac
+
+line=$(sed -n 3p "$tmp/steps.3")
+case $line in
+swaks*' --to alice@example.org,alcie@example.org')
+	step "$line"
+	cp "$tmp/step.out" "$tmp/typo.out"
+	s=$(sender_of "$tmp/typo.out")
+	if grep -q '^<\*\* 550 5\.1\.1 <alcie@example\.org>' "$tmp/typo.out" &&
+	    grep -q '^<-  250 2\.1\.5' "$tmp/typo.out" &&
+	    grep -q '^<-  250 2\.0\.0' "$tmp/typo.out" &&
+	    [ "$(grep -c '^From ' /var/mail/alice 2>/dev/null)" = 1 ] &&
+	    from_ok "$(head -n 1 /var/mail/alice)" "$s"; then
+		pass "README.Debian 3: # $line: 550 5.1.1 for the typo at RCPT, 250 after data, alice's copy from $s"
+	else
+		fail "README.Debian 3: # $line"
+		cat "$tmp/typo.out" "$tmp/default.log"
+		cat /var/mail/alice
+	fi ;;
+*) fail "README.Debian 3: no swaks to alice and a typo: $line" ;;
+esac
+if smtp null --from '<>' --to alice@example.org --body 'a bounce' &&
+    grep -q '^ -> MAIL FROM:<>' "$tmp/null.out" &&
+    [ "$(grep -c '^From ' /var/mail/alice 2>/dev/null)" = 2 ] &&
+    from_ok "$(grep '^From ' /var/mail/alice | tail -n 1)" MAILER-DAEMON; then
+	pass "the null sender: procmail's From_ line is $(grep '^From ' /var/mail/alice | tail -n 1)"
+else
+	fail "the null sender's From_ line: $(grep '^From ' /var/mail/alice 2>/dev/null | tail -n 1)"
+	cat "$tmp/null.out"
+fi
+stop_socket
+
+# ---- the administrator's own command, quoted -------------------------------
+# a sh -c script in double quotes inside the single ones: one word for
+# pipesmtpd, %u kept for it; run without the sandbox, into a directory
+# of the test's (the conffile as README.Debian 3 left it is put back)
+cp /etc/default/pipesmtpd "$tmp/conf.3"
+mkdir "$tmp/out"
+chown mail "$tmp/out"
+# shellcheck disable=SC2016 # $1 and $2 are for the inner sh
+cat >> /etc/default/pipesmtpd <<CONF
+PIPESMTPD_OPTIONS='--hostname mail.example.org --domain example.org --user mail'
+PIPESMTPD_COMMAND='/bin/sh -c "umask 022; cat > \"\$1/\$2.eml\"" sh $tmp/out %u'
+CONF
 if expand > "$tmp/argv" 2>"$tmp/expand.err"; then
 	pass "ExecStart expanded: $(tr '\n' ' ' < "$tmp/argv")"
 else
@@ -318,12 +631,156 @@ else
 	fail "relay attempt"
 	cat "$tmp/relay.out"
 fi
+cp "$tmp/conf.3" /etc/default/pipesmtpd
+
+# ---- 4. mail in home directories ----------------------------------------------
+steps 4 4
+if [ "$(stat -c %a /usr/local/bin/deliver-mail 2>/dev/null)" = 755 ] &&
+    cmp -s examples/deliver-mail /usr/local/bin/deliver-mail &&
+    cmp -s examples/pipesmtpd@.service.d/home.conf "$dropin/home.conf"; then
+	pass "README.Debian 4 installed examples/deliver-mail (0755) and the drop-in examples/pipesmtpd@.service.d/home.conf"
+else
+	fail "README.Debian 4: deliver-mail or the drop-in not in place"
+	ls -l /usr/local/bin/deliver-mail "$dropin"
+fi
+settings 4 > "$tmp/settings.4"
+section 4 | grep -o "PIPESMTPD_COMMAND='[^']*Mailbox[^']*'" > "$tmp/mbox.command"
+section 4 | sed -n 's/^    \(root: [a-z]*\)$/\1/p' > "$tmp/root.alias"
+if [ "$(wc -l < "$tmp/settings.4")" = 2 ] &&
+    grep -q "^PIPESMTPD_OPTIONS='.*--as-recipient" "$tmp/settings.4" &&
+    grep -q "^PIPESMTPD_COMMAND='.* Maildir/ %s'$" "$tmp/settings.4" &&
+    [ "$(wc -l < "$tmp/mbox.command")" = 1 ] &&
+    [ "$(cat "$tmp/root.alias")" = "root: alice" ]; then
+	pass "README.Debian 4: its settings, the mbox command and \"root: alice\""
+else
+	fail "README.Debian 4: settings"
+	cat "$tmp/settings.4" "$tmp/mbox.command" "$tmp/root.alias"
+fi
+cat "$tmp/root.alias" >> /etc/aliases
+configure "$tmp/settings.4"
+
+printf 'Subject: home\r\nFrom: <sender@example.net>\r\n\r\nFrom here on\r\n>From there\r\n.dot line\r\nlast line\r\n' \
+	> "$tmp/msg4"
+{ tr -d '\r' < "$tmp/msg4"; echo; } > "$tmp/msg4.lf"
+md=/home/alice/Maildir
+# without the drop-in, the unit's own sandbox: ProtectHome=read-only
+if [ -d /run/systemd/system ]; then
+	echo "# systemd runs here: the unit without the drop-in is not tried"
+elif start_socket nodropin; then
+	smtp nodropin --from sender@example.net --to alice@example.org --data "@$tmp/msg4"
+	if grep -q '^<\*\* 451 4\.3\.0 .*Read-only file system' "$tmp/nodropin.out" &&
+	    [ -z "$(ls -A "$md/new" 2>/dev/null)" ]; then
+		pass "without the drop-in: $(grep '^<\*\* 451' "$tmp/nodropin.out"); nothing in $md"
+	else
+		fail "without the drop-in, ~/Maildir should be read-only"
+		cat "$tmp/nodropin.out" "$tmp/nodropin.log"
+	fi
+	stop_socket
+else
+	fail "the socket did not start"
+fi
+
+# with it: ~/Maildir/
+if start_socket maildir "$dropin"/*.conf &&
+    smtp maildir --from sender@example.net --to alice@example.org \
+	--data "@$tmp/msg4" && grep -q '^<-  250 2\.0\.0' "$tmp/maildir.out" &&
+    [ "$(ls "$md/new" | wc -l)" = 1 ]; then
+	f=$md/new/$(ls "$md/new")
+	if [ "$(stat -c '%U %a' "$f")" = "alice 600" ] &&
+	    tail -c "$(wc -c < "$tmp/msg4.lf")" "$f" | cmp -s - "$tmp/msg4.lf" &&
+	    [ "$(head -n 1 "$f")" = 'Return-Path: <sender@example.net>' ] &&
+	    [ -z "$(ls -A "$md/tmp")" ]; then
+		pass "with the drop-in: 250, $f (alice, 0600): Return-Path, Received, the message as sent"
+	else
+		fail "the Maildir message"
+		ls -l "$f"
+		cat "$f"
+	fi
+else
+	fail "delivery into ~/Maildir with the drop-in"
+	cat "$tmp/maildir.out" "$tmp/maildir.log"
+fi
+if smtp pmhome --from sender@example.net --to postmaster@example.org &&
+    grep -q '^<-  250 2\.0\.0' "$tmp/pmhome.out" &&
+    [ "$(grep -l '^To: postmaster@example\.org$' "$md"/new/* | wc -l)" = 1 ]; then
+	pass "postmaster@ reaches alice's Maildir"
+else
+	fail "postmaster under --as-recipient"
+	cat "$tmp/pmhome.out" "$tmp/maildir.log"
+fi
+if smtp roothome --from sender@example.net --to root@example.org &&
+    grep -q '^<-  250 2\.0\.0' "$tmp/roothome.out" &&
+    [ "$(grep -l '^To: root@example\.org$' "$md"/new/* | wc -l)" = 1 ]; then
+	pass "root@ reaches alice's Maildir through \"root: alice\" in /etc/aliases"
+else
+	fail "root@ under --as-recipient"
+	cat "$tmp/roothome.out" "$tmp/maildir.log"
+fi
+stop_socket
+
+# the mbox ~/Mailbox
+grep '^PIPESMTPD_OPTIONS=' "$tmp/settings.4" > "$tmp/settings.mbox"
+cat "$tmp/mbox.command" >> "$tmp/settings.mbox"
+configure "$tmp/settings.mbox"
+mb=/home/alice/Mailbox
+if start_socket mbox "$dropin"/*.conf &&
+    smtp mbox1 --from sender@example.net --to alice@example.org --data "@$tmp/msg4" &&
+    smtp mbox2 --from '<>' --to alice@example.org --data "@$tmp/msg4" &&
+    grep -q '^<-  250 2\.0\.0' "$tmp/mbox1.out" &&
+    grep -q '^<-  250 2\.0\.0' "$tmp/mbox2.out"; then
+	pass "deliver-mail Mailbox: two messages, 250 each"
+else
+	fail "deliver-mail Mailbox"
+	cat "$tmp/mbox1.out" "$tmp/mbox2.out" "$tmp/mbox.log"
+fi
+stop_socket
+# the mbox, message by message: a From_ line, the message as delivered
+# (Return-Path first) with ">" added before /^>*From /, an empty line
+if timeout 30 python3 - "$mb" "$tmp/msg4.lf" > "$tmp/mbox.check" 2>&1 <<'PY'
+import re, sys
+data = open(sys.argv[1], "rb").read()
+msg = open(sys.argv[2], "rb").read()
+quoted = re.sub(rb"(?m)^(>*From )", rb">\1", msg)
+fromline = re.compile(rb"^From (\S+) [A-Z][a-z]{2} [A-Z][a-z]{2} [ 1-3]\d "
+                      rb"\d\d:\d\d:\d\d \d{4}\n", re.M)
+starts = list(fromline.finditer(data))
+if not starts or starts[0].start() != 0:
+    sys.exit("does not start with a From_ line")
+senders = []
+for i, m in enumerate(starts):
+    end = starts[i + 1].start() if i + 1 < len(starts) else len(data)
+    body = data[m.end():end]
+    sender = m.group(1).decode()
+    rp = b"<>" if sender == "MAILER-DAEMON" else b"<" + m.group(1) + b">"
+    if not body.startswith(b"Return-Path: " + rp + b"\n"):
+        sys.exit("message %d: Return-Path" % (i + 1))
+    if not body.endswith(b"\n" + quoted + b"\n"):
+        sys.exit("message %d: not the quoted message and an empty line" % (i + 1))
+    senders.append(sender)
+print(" ".join(senders))
+PY
+then
+	if [ "$(cat "$tmp/mbox.check")" = "sender@example.net MAILER-DAEMON" ] &&
+	    [ "$(stat -c '%U %a' "$mb")" = "alice 600" ] &&
+	    [ ! -e "$mb.lock" ]; then
+		pass "$mb (alice, 0600, no lock left): From_ lines for sender@example.net and MAILER-DAEMON (<>), \">From here\", \">>From there\", an empty line after each"
+	else
+		fail "mbox senders, mode or lock: $(cat "$tmp/mbox.check"); $(stat -c '%U %a' "$mb")"
+		ls -la /home/alice
+	fi
+else
+	fail "the mbox bytes: $(cat "$tmp/mbox.check")"
+	cat -A "$mb"
+fi
 
 # ---- upgrade: the administrator's conffile stays ---------------------------
 # the same tree as the next Debian revision (unit tests ran in the first
 # build); apt-get upgrades to it without a question, the conffile as the
-# administrator left it, the socket still disabled
+# administrator left it, /etc/aliases as well, the socket as enabled as
+# it was
 cp /etc/default/pipesmtpd "$tmp/conf.before"
+cp /etc/aliases "$tmp/aliases.before"
+enabled=$(systemctl is-enabled pipesmtpd.socket 2>/dev/null)
 next=${version%-*}-$((${version##*-} + 1))
 {
 	printf 'pipesmtpd (%s) unstable; urgency=medium\n\n' "$next"
@@ -350,20 +807,31 @@ else
 	fail "the upgrade touched /etc/default/pipesmtpd"
 	diff "$tmp/conf.before" /etc/default/pipesmtpd
 fi
-if [ "$(systemctl is-enabled pipesmtpd.socket 2>/dev/null)" = disabled ]; then
-	pass "still disabled after the upgrade"
+if cmp -s "$tmp/aliases.before" /etc/aliases; then
+	pass "the upgrade kept /etc/aliases as the administrator edited it"
 else
-	fail "the upgrade enabled pipesmtpd.socket"
+	fail "the upgrade touched /etc/aliases"
+	diff "$tmp/aliases.before" /etc/aliases
+fi
+if [ "$(systemctl is-enabled pipesmtpd.socket 2>/dev/null)" = "$enabled" ]; then
+	pass "pipesmtpd.socket still $enabled after the upgrade"
+else
+	fail "the upgrade changed pipesmtpd.socket from $enabled"
 fi
 
-# ---- purge ------------------------------------------------------------------
-if timeout 300 dpkg --purge pipesmtpd > "$tmp/purge.log" 2>&1 &&
-    ! dpkg-query -W -f '${Status}\n' pipesmtpd 2>/dev/null |
+# ---- 7. stop and remove -------------------------------------------------------
+steps 7 3
+if ! dpkg-query -W -f '${Status}\n' pipesmtpd 2>/dev/null |
 	grep -q 'installed\|config-files'; then
-	pass "dpkg --purge pipesmtpd"
+	pass "purged"
 else
-	fail "dpkg --purge"
-	cat "$tmp/purge.log"
+	fail "pipesmtpd is still installed"
+fi
+if cmp -s "$tmp/aliases.before" /etc/aliases; then
+	pass "the purge left /etc/aliases as it was"
+else
+	fail "/etc/aliases after the purge"
+	ls -l /etc/aliases
 fi
 left=
 while read -r f; do
@@ -371,12 +839,13 @@ while read -r f; do
 	[ -d "$f" ] && [ -n "$(ls -A "$f" 2>/dev/null)" ] && continue
 	[ -e "$f" ] && left="$left $f"
 done < "$tmp/files"
-for f in /etc/default/pipesmtpd /usr/share/doc/pipesmtpd \
+for f in /etc/default/pipesmtpd /usr/share/doc/pipesmtpd "$dropin" \
+    /usr/local/bin/deliver-mail \
     $(find /etc/systemd /var/lib/systemd /lib/systemd -name '*pipesmtpd*' 2>/dev/null); do
 	[ -e "$f" ] && left="$left $f"
 done
 if [ -z "$left" ]; then
-	pass "nothing left: no file of the package, no conffile, no unit, no systemd state"
+	pass "nothing left: no file of the package, no conffile, no unit, no drop-in, no systemd state"
 else
 	fail "left after purge:$left"
 fi

@@ -81,7 +81,7 @@ if need systemd-analyze systemd; then
 fi
 
 # ---- shell scripts -----------------------------------------------------
-for f in examples/*.sh examples/*.run; do
+for f in examples/*.sh examples/*.run examples/deliver-mail; do
 	if timeout 10 sh -n "$f"; then
 		pass "$f: sh -n"
 	else
