@@ -27,9 +27,10 @@ XCFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS)
 XLDFLAGS = $(SANFLAGS)
 
 CORE_OBJS = config.o session.o fdio.o tls.o proxy.o deadline.o deliver.o \
-	run.o received.o recipients.o address.o data.o spool.o log.o
+	account.o run.o received.o recipients.o address.o data.o spool.o log.o
 OBJS = smtpd.o $(CORE_OBJS)
-HDRS = config.h session.h fdio.h tls.h proxy.h deadline.h deliver.h run.h \
+HDRS = config.h session.h fdio.h tls.h proxy.h deadline.h deliver.h \
+	account.h run.h \
 	received.h recipients.h address.h data.h spool.h log.h
 
 UNIT_SRCS = $(wildcard tests/unit_*.c) tests/support.c
@@ -57,11 +58,17 @@ tests/e2e: $(E2E_SRCS) tests/harness.h
 		$(XLDFLAGS) $(LDFLAGS) $(CHECK_LIBS)
 
 # The end-to-end suite's helpers: a delivery command that records what it
-# got, and a UCSPI-TLS launcher without the cryptography.
-E2E_TOOLS = tests/recorder tests/nulltls
+# got, a UCSPI-TLS launcher without the cryptography, and an account
+# directory that fails (preloaded; built without sanitizers, as a library
+# the sanitized server loads).
+E2E_TOOLS = tests/recorder tests/nulltls tests/nssfail.so
 
 tests/recorder tests/nulltls: %: %.c
 	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $< $(XLDFLAGS) $(LDFLAGS)
+
+tests/nssfail.so: tests/nssfail.c
+	$(CC) $(CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) -shared -fPIC -o $@ $< \
+		$(LDFLAGS) -ldl
 
 check: pipesmtpd tests/unit tests/e2e $(E2E_TOOLS)
 	./tests/unit

@@ -45,6 +45,7 @@ struct config {
 	const char *user;		/* --user account, or NULL */
 	int allow_root;			/* let commands run as uid 0 */
 	int as_recipient;		/* run as the recipient's account */
+	int local_users;		/* accept only accounts at RCPT */
 	const char *postmaster;		/* account for postmaster@ */
 	unsigned long min_uid;		/* --as-recipient: lowest uid that
 					   gets mail (but the postmaster) */

@@ -4,18 +4,16 @@
  * Entry points: deliver_one() (a delivery), deliver_rcpt_check() (the
  * --rcpt-check command), and the pure helpers deliver_expand(),
  * deliver_template_ok(), deliver_map_status(), deliver_map_end(),
- * deliver_map_check(), deliver_sanitise(), deliver_account_ok().  Every
- * placeholder expands inside its own argv word, so a value can never
- * become two words; the environment is built clean; the account comes
- * from the password file.  received.c writes the added headers, run.c
+ * deliver_map_check(), deliver_sanitise().  Every placeholder expands
+ * inside its own argv word, so a value can never become two words; the
+ * environment is built clean; the account comes from account.c.
+ * received.c writes the added headers, run.c
  * starts, feeds, times and reaps the command; this module maps how it
  * ended through the exit table to an outcome and logs one line per
  * delivery.  It never writes to the SMTP client: it returns an outcome
  * and the session replies.
  */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +22,7 @@
 #include <sys/wait.h>
 #include <sysexits.h>
 
+#include "account.h"
 #include "deadline.h"
 #include "deliver.h"
 #include "log.h"
@@ -533,39 +532,6 @@ feed_command(const struct config *cfg, const struct deliver_msg *msg,
 	cmdline_free(&c);
 }
 
-/* find_account - a usable account: it exists, is not uid 0, and is no
- * system account (uid below --min-uid) unless it is the --postmaster
- * account */
-static int
-find_account(const struct config *cfg, const char *user,
-    struct run_account *acct)
-{
-	struct passwd *pw = getpwnam(user);
-	int n = RUN_GROUPS_MAX;
-
-	if (pw == NULL || pw->pw_uid == 0)
-		return -1;
-	if (pw->pw_uid < cfg->min_uid && (cfg->postmaster == NULL ||
-	    strcmp(user, cfg->postmaster) != 0))
-		return -1;
-	if (acct == NULL)
-		return 0;
-	acct->uid = pw->pw_uid;
-	acct->gid = pw->pw_gid;
-	snprintf(acct->home, sizeof(acct->home), "%s", pw->pw_dir);
-	if (getgrouplist(pw->pw_name, pw->pw_gid, acct->groups, &n) == -1)
-		return -1;	/* more groups than we keep: refuse, not cut */
-	acct->ngroups = n;
-	return 0;
-}
-
-/* deliver_account_ok - --as-recipient: may user receive mail at all */
-int
-deliver_account_ok(const struct config *cfg, const char *user)
-{
-	return find_account(cfg, user, NULL) == 0;
-}
-
 /* check_home - --as-recipient: an account whose home directory is
  * missing (nobody's /nonexistent) still gets its mail: the command runs
  * in / with HOME still the home, and a warning says so */
@@ -584,6 +550,29 @@ check_home(struct run_account *acct, const char *user, const char *queue_id)
 		    log_escape(acct->home, dir, sizeof(dir)));
 }
 
+/* account_usable - --as-recipient: the account rcpt's command runs as;
+ * 0, and out says why, when there is none (a bounce) or the lookup
+ * failed (a temporary failure: a directory outage never bounces mail) */
+static int
+account_usable(const struct config *cfg, const char *user,
+    struct run_account *acct, struct deliver_outcome *out)
+{
+	char text[DELIVER_TEXT_MAX + 1];
+
+	switch (account_find(cfg, user, acct)) {
+	case ACCOUNT_OK:
+		return 1;
+	case ACCOUNT_NONE:
+		set_text(out, OUT_PERM, "5.1.1", "no such user");
+		return 0;
+	default:
+		snprintf(text, sizeof(text), "account lookup failed: %s",
+		    strerror(errno));
+		set_text(out, OUT_TEMP, "4.3.0", text);
+		return 0;
+	}
+}
+
 /* refused - whether rcpt's command must not run at all: a loop, no
  * usable account (found into acct), headers that do not fit, no time
  * left; out says which */
@@ -594,9 +583,9 @@ refused(const struct config *cfg, const struct deliver_msg *msg,
 {
 	if (loop_refused(cfg, msg, rcpt, out))
 		return 1;
-	if (cfg->as_recipient && find_account(cfg, rcpt->user, acct) == -1)
-		set_text(out, OUT_PERM, "5.1.1", "no such user");
-	else if (hlen < 0)
+	if (cfg->as_recipient && !account_usable(cfg, rcpt->user, acct, out))
+		return 1;
+	if (hlen < 0)
 		set_text(out, OUT_TEMP, "4.3.0", "headers too long");
 	else if (deadline_ms_left(msg->deadline, 1) == 0)
 		set_text(out, OUT_TEMP, "4.3.0",
@@ -617,6 +606,7 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 	int hlen = 0;
 
 	memset(out, 0, sizeof(*out));
+	memset(&acct, 0, sizeof(acct));
 	out->status = DELIVER_NOT_RUN;
 	/* headers shared by every recipient are in the spool already */
 	if (msg->body_off == 0)
@@ -637,6 +627,7 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 	}
 	log_delivery(cfg, msg, rcpt, (unsigned long long)(hlen > 0 ? hlen : 0)
 	    + msg->spool_len, out);
+	account_free(&acct);
 	free(r);
 }
 

@@ -75,7 +75,6 @@ void deliver_rcpt_check(const struct config *cfg,
 void deliver_vars_init(struct deliver_vars *v, const struct config *cfg,
     const struct address *sender, const struct address *rcpt,
     const char *helo, const char *queue_id, const struct tls_info *tls);
-int deliver_account_ok(const struct config *cfg, const char *user);
 int deliver_template_ok(const char *tmpl);
 int deliver_expand(const char *tmpl, const struct deliver_vars *v,
     char *out, size_t cap);

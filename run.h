@@ -16,7 +16,6 @@
 #include <sys/types.h>
 
 #define RUN_CAPTURE_MAX	4096	/* command output kept */
-#define RUN_GROUPS_MAX	256	/* supplementary groups of an account */
 
 /* How one run of a command ended, as the runner saw it. */
 struct run_end {
@@ -31,7 +30,7 @@ struct run_end {
 struct run_account {
 	uid_t uid;
 	gid_t gid;
-	gid_t groups[RUN_GROUPS_MAX];	/* supplementary groups */
+	gid_t *groups;			/* supplementary groups, heap */
 	int ngroups;
 	char home[1024];
 	int home_missing;		/* no directory there: run in / */

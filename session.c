@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "address.h"
 #include "data.h"
 #include "deadline.h"
@@ -728,16 +729,34 @@ domain_ok(const struct config *cfg, const char *domain)
 	return cfg->ndomains == 0 && address_domain_is(domain, cfg->hostname);
 }
 
-/* rcpt_account - --as-recipient: the account that receives for a (%u,
- * or the --postmaster account for postmaster: RFC 5321 4.5.1); 0 if
- * there is none, it is uid 0, or a system account below --min-uid other
- * than the --postmaster account */
+/* rcpt_account - --local-users (and --as-recipient): whether a names an
+ * account that may receive (%u, or the --postmaster account for
+ * postmaster: RFC 5321 4.5.1); 1 if so, else 0 and the reply: 550 5.1.1
+ * for no such account, 451 4.3.0 when the lookup itself failed (a
+ * directory outage must not bounce mail) */
 static int
-rcpt_account(const struct config *cfg, struct address *a)
+rcpt_account(struct session *s, struct address *a)
 {
-	if (strcmp(a->user, "postmaster") == 0)
+	const struct config *cfg = s->cfg;
+	char user[4 * ADDR_PART_MAX + 4];
+
+	if (cfg->postmaster != NULL && strcmp(a->user, "postmaster") == 0)
 		snprintf(a->user, sizeof(a->user), "%s", cfg->postmaster);
-	return deliver_account_ok(cfg, a->user);
+	if (!cfg->local_users && !cfg->as_recipient)
+		return 1;
+	switch (account_find(cfg, a->user, NULL)) {
+	case ACCOUNT_OK:
+		return 1;
+	case ACCOUNT_NONE:
+		return reply(s, 550, "5.1.1", "<%s>: Recipient address "
+		    "rejected: no such user", a->addr);
+	default:
+		log_warn("%s: account lookup for %s failed: %s",
+		    s->txn->queue_id, log_escape(a->user, user, sizeof(user)),
+		    strerror(errno));
+		return reply(s, 451, "4.3.0", "<%s>: Recipient address "
+		    "rejected: temporary lookup failure", a->addr);
+	}
 }
 
 /* too_many_rcpts - 452 4.5.3 beyond --max-rcpt.  RFC 5321 4.5.3.1.10
@@ -785,9 +804,8 @@ rcpt_check(struct session *s, char *arg, struct address *a)
 		    "rejected: unsafe local part", a->addr);
 	if (recipients_has(&s->txn->rcpts, a))
 		return 1;	/* accepted before: delivered once, for both */
-	if (s->cfg->as_recipient && !rcpt_account(s->cfg, a))
-		return reply(s, 550, "5.1.1", "<%s>: Recipient address "
-		    "rejected: no such user", a->addr);
+	if (!rcpt_account(s, a))
+		return 0;
 	return rcpt_checked(s, a);
 }
 

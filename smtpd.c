@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "address.h"
 #include "config.h"
 #include "deliver.h"
@@ -43,7 +44,7 @@ enum {
 	OPT_CRLF, OPT_NO_RETURN_PATH, OPT_DELIVERED_TO, OPT_STRICT_NEWLINES,
 	OPT_USER, OPT_ALLOW_ROOT, OPT_ENV, OPT_NULL_SENDER, OPT_GREET_PAUSE,
 	OPT_LOG_STDERR, OPT_LMTP, OPT_AS_RECIPIENT, OPT_POSTMASTER,
-	OPT_MIN_UID, OPT_REQUIRE_TLS, OPT_PROXY_PROTOCOL, OPT_HELP,
+	OPT_MIN_UID, OPT_LOCAL_USERS, OPT_REQUIRE_TLS, OPT_PROXY_PROTOCOL, OPT_HELP,
 	OPT_VERSION
 };
 
@@ -74,6 +75,7 @@ static const struct option options[] = {
 	{ "as-recipient", no_argument, NULL, OPT_AS_RECIPIENT },
 	{ "postmaster", required_argument, NULL, OPT_POSTMASTER },
 	{ "min-uid", required_argument, NULL, OPT_MIN_UID },
+	{ "local-users", no_argument, NULL, OPT_LOCAL_USERS },
 	{ "require-tls", no_argument, NULL, OPT_REQUIRE_TLS },
 	{ "proxy-protocol", no_argument, NULL, OPT_PROXY_PROTOCOL },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -103,8 +105,9 @@ static const char usage_text[] =
 "  --user USER              drop to USER before reading input\n"
 "  --allow-root             let delivery commands run as uid 0\n"
 "  --as-recipient           run each command as the recipient's account\n"
-"  --postmaster USER        account for postmaster@ (with --as-recipient)\n"
-"  --min-uid N              lowest uid --as-recipient delivers to (1000)\n"
+"  --local-users            accept only accounts at RCPT (550 5.1.1)\n"
+"  --postmaster USER        account that receives postmaster@\n"
+"  --min-uid N              lowest uid that receives (1000)\n"
 "  --env NAME[=VALUE]       pass a variable to the command (repeatable)\n"
 "  --null-sender TEXT       %s and SENDER for <> (empty)\n"
 "  --greet-pause SECONDS    wait before the greeting (0)\n"
@@ -273,6 +276,7 @@ set_option(struct config *cfg, int opt, const char *arg)
 	case OPT_REQUIRE_TLS: cfg->require_tls = 1; break;
 	case OPT_AS_RECIPIENT: cfg->as_recipient = 1; break;
 	case OPT_POSTMASTER: cfg->postmaster = arg; break;
+	case OPT_LOCAL_USERS: cfg->local_users = 1; break;
 	case OPT_MIN_UID:
 		cfg->min_uid = number("min-uid", arg, 0, MAX_UID);
 		break;
@@ -321,8 +325,29 @@ parse_args(struct config *cfg, int argc, char **argv)
 		usage("bad --hostname", cfg->hostname);
 	if (cfg->as_recipient && cfg->postmaster == NULL)
 		usage("--as-recipient needs --postmaster", NULL);
+	if (cfg->local_users && cfg->postmaster == NULL)
+		usage("--local-users needs --postmaster", NULL);
 	if (cfg->as_recipient && cfg->user != NULL)
 		usage("--as-recipient needs root; --user gives it up", NULL);
+}
+
+/* check_postmaster - --local-users and --as-recipient: postmaster@ must
+ * reach an account that can receive (under --as-recipient, not uid 0);
+ * a failed lookup is temporary, not a configuration refused */
+static void
+check_postmaster(const struct config *cfg)
+{
+	enum account_verdict v;
+
+	if (!cfg->local_users && !cfg->as_recipient)
+		return;
+	v = account_find(cfg, cfg->postmaster, NULL);
+	if (v == ACCOUNT_ERROR)
+		startup_failed("--postmaster: account lookup failed");
+	if (v == ACCOUNT_NONE)
+		refuse(cfg->as_recipient ? "--postmaster: no such account, "
+		    "or uid 0" : "--postmaster: no such account",
+		    cfg->postmaster);
 }
 
 /* check_root_rule - nothing a client triggers may run as uid 0 unless
@@ -330,15 +355,9 @@ parse_args(struct config *cfg, int argc, char **argv)
 static void
 check_root_rule(const struct config *cfg)
 {
-	struct passwd *pw;
-
 	if (cfg->as_recipient) {
 		if (geteuid() != 0)
 			refuse("--as-recipient needs root", NULL);
-		pw = getpwnam(cfg->postmaster);
-		if (pw == NULL || pw->pw_uid == 0)
-			refuse("--postmaster: no such account, or uid 0",
-			    cfg->postmaster);
 		if (cfg->rcpt_check != NULL && !cfg->allow_root)
 			refuse("--rcpt-check would run as root; use "
 			    "--allow-root", NULL);
@@ -567,6 +586,7 @@ main(int argc, char **argv)
 	log_open(cfg.log_stderr);
 	drop_privileges(&cfg);
 	check_root_rule(&cfg);
+	check_postmaster(&cfg);
 	if (tls_from_env(&tls) == 1)
 		fds.tls = &tls;
 	fds.write_ms = (int)cfg.timeout * 1000;

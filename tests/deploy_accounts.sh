@@ -1,8 +1,8 @@
 #!/bin/sh
 # deploy_accounts.sh - --as-recipient and --postmaster with real accounts.
 #
-# As root, creates two throw-away accounts (homes in a temp dir, one with a
-# supplementary group), runs one session through the built ./pipesmtpd and
+# As root, creates throw-away accounts (homes in a temp dir, one with a
+# supplementary group, one in 300 of them), runs sessions through the built ./pipesmtpd and
 # checks, from what each delivery wrote into its own home: the uid, gid,
 # supplementary groups, HOME and working directory of the command, and the
 # owner and mode of the mailbox it wrote.  Accounts that do not exist, are
@@ -52,12 +52,19 @@ uc="psc$$"	# a system account: uid below 1000
 ud="psd$$"	# its home is missing
 ue="pse$$"	# its home is root's, mode 700
 gx="psx$$"
+uf="psf$$"	# in 300 supplementary groups, psg$$_1 ... psg$$_300
+ngroups=300
 cleanup() {
-	for u in "$ua" "$ub" "$uc" "$ud" "$ue"; do
+	for u in "$ua" "$ub" "$uc" "$ud" "$ue" "$uf"; do
 		userdel "$u" 2>/dev/null
 		groupdel "$u" 2>/dev/null
 	done
 	groupdel "$gx" 2>/dev/null
+	i=1
+	while [ "$i" -le "$ngroups" ]; do
+		groupdel "psg$$_$i" 2>/dev/null
+		i=$((i + 1))
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -146,6 +153,31 @@ case "$(grep -c 'status=sent' "$tmp/log")" in
 3) pass "three deliveries logged" ;;
 *) fail "deliveries logged: $(grep -c 'status=sent' "$tmp/log")" ;;
 esac
+
+# An account in more groups than a fixed buffer would hold (300) gets its
+# mail like any other, with every group (Postfix defers nothing here
+# either): no "no such user", no groups cut off.
+i=1
+list=
+while [ "$i" -le "$ngroups" ]; do
+	groupadd "psg$$_$i" || { fail "groupadd psg$$_$i"; finish; }
+	list="$list${list:+,}psg$$_$i"
+	i=$((i + 1))
+done
+useradd -M -U -d "$tmp/$uf" -s /bin/false -G "$list" "$uf" ||
+    { fail "useradd $uf"; finish; }
+mkdir -m 700 "$tmp/$uf" && chown "$uf:$uf" "$tmp/$uf"
+[ "$(id -G "$uf" | wc -w)" -eq $((ngroups + 1)) ] ||
+    fail "$uf is in $(id -G "$uf" | wc -w) groups, want $((ngroups + 1))"
+: > "$tmp/log"
+out=$(run 'EHLO c\r\nMAIL FROM:<s@example.org>\r\nRCPT TO:<'"$uf"'@mx.test>\r\nDATA\r\nSubject: t\r\n\r\nhello\r\n.\r\nQUIT\r\n' \
+    --as-recipient --postmaster "$ub" | codes)
+case "$out" in
+*"|250 2.1.5|354 |250 2.0.0|221 2.0.0|")
+	pass "$uf in $ngroups groups: 250 at RCPT and at the end of data" ;;
+*) fail "$uf in $ngroups groups: $out" ;;
+esac
+check_home "$uf" "$uf"
 
 # --min-uid: a system account is refused at RCPT, as are daemon and bin;
 # postmaster mapped to a system account is still accepted and delivered.

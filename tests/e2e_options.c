@@ -289,6 +289,113 @@ START_TEST(test_min_uid_rcpt)
 }
 END_TEST
 
+START_TEST(test_local_users_rcpt)
+{
+	/* --local-users without --as-recipient: the command runs as the
+	 * server's own user, but only accounts (uid >= --min-uid, or the
+	 * --postmaster account) are accepted at RCPT; a typo beside a real
+	 * recipient is refused on its own, and the rest is delivered with
+	 * 250 */
+	static const char *const names[] = { "nobody@" H_HOST,
+	    "no-such-account-e2e@" H_HOST, "daemon@" H_HOST, "root@" H_HOST,
+	    "Postmaster", NULL };
+	struct h_opts o = { .args = { "--local-users", "--postmaster",
+	    "nobody" } };
+	struct h_result r;
+
+	if (!low_uid("daemon") || getpwnam("nobody") == NULL ||
+	    getpwnam("nobody")->pw_uid < 1000)
+		return;
+	ck_assert_str_eq(rcpt_codes(&o, names), "220|250|250 2.1.0|"
+	    "250 2.1.5|550 5.1.1|550 5.1.1|550 5.1.1|250 2.1.5|221 2.0.0");
+	h_fresh();
+	h_run(&r, &o, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<nobody@" H_HOST ">\r\n"
+	    "RCPT TO:<nobdoy@" H_HOST ">\r\n"
+	    "DATA\r\n" H_MSG ".\r\nQUIT\r\n");
+	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
+	    "550 5.1.1|354|250 2.0.0|221 2.0.0");
+	ck_assert_int_eq(h_count(h_dir), 1);
+	ck_assert_str_eq(h_env(h_dir, 1, "LOCAL"), "nobody");
+}
+END_TEST
+
+START_TEST(test_local_users_needs_postmaster)
+{
+	/* postmaster must always reach someone (RFC 5321 4.5.1) */
+	struct h_opts o = { .args = { "--local-users" } };
+	struct h_result r;
+
+	h_run(&r, &o, "QUIT\r\n");
+	ck_assert_int_eq(r.code, 64);
+	ck_assert_ptr_null(strstr(r.out, "220 "));
+}
+END_TEST
+
+/* The account directory failing for nobody, after `after` good answers. */
+static void
+nss_fails(struct h_opts *o, const char *after)
+{
+	o->env[0] = "LD_PRELOAD=./tests/nssfail.so";
+	o->env[1] = "PIPESMTPD_NSSFAIL_USER=nobody";
+	o->env[2] = h_strf("PIPESMTPD_NSSFAIL_AFTER=%s", after);
+}
+
+START_TEST(test_lookup_error_rcpt)
+{
+	/* an LDAP or sssd outage is not "no such user": 451 4.3.0 at RCPT,
+	 * under --local-users and --as-recipient alike; a real "no such
+	 * entry" is still 550 5.1.1 */
+	static const char *const names[] = { "nobody@" H_HOST,
+	    "no-such-account-e2e@" H_HOST, NULL };
+	struct h_opts o = { .args = { "--local-users", "--postmaster",
+	    "daemon" } };
+	struct h_result r;
+
+	if (getpwnam("nobody") == NULL || getpwnam("nobody")->pw_uid < 1000)
+		return;
+	nss_fails(&o, "0");
+	ck_assert_str_eq(rcpt_codes(&o, names), "220|250|250 2.1.0|"
+	    "451 4.3.0|550 5.1.1|221 2.0.0");
+	h_run(&r, &o, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<nobody@" H_HOST ">\r\nQUIT\r\n");
+	ck_assert_msg(strstr(r.out, "451 4.3.0 <nobody@" H_HOST ">: "
+	    "Recipient address rejected: temporary lookup failure") != NULL,
+	    "'%s'", r.out);
+	ck_assert_msg(strstr(r.log, "Input/output error") != NULL, "'%s'",
+	    r.log);
+	if (!h_root())
+		return;
+	o.no_allow_root = 1;
+	o.args[0] = "--as-recipient";
+	ck_assert_str_eq(rcpt_codes(&o, names), "220|250|250 2.1.0|"
+	    "451 4.3.0|550 5.1.1|221 2.0.0");
+}
+END_TEST
+
+START_TEST(test_lookup_error_delivery)
+{
+	/* the directory answers at RCPT and fails at delivery: a temporary
+	 * failure, never a bounce, and nothing is delivered */
+	struct h_opts o = { .no_allow_root = 1, .args = { "--as-recipient",
+	    "--postmaster", "daemon" } };
+	struct h_result r;
+	char *l;
+
+	if (!h_root() || getpwnam("nobody") == NULL ||
+	    getpwnam("nobody")->pw_uid < 1000)
+		return;
+	ck_assert_int_eq(chmod(h_dir, 01777), 0);
+	nss_fails(&o, "1");
+	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<nobody@" H_HOST ">",
+	    NULL));
+	l = h_line(r.out, 5);
+	ck_assert_msg(l != NULL && strncmp(l, "451 4.3.0 ", 10) == 0 &&
+	    strstr(l, "account lookup failed") != NULL, "'%s'", r.out);
+	ck_assert_int_eq(h_count(h_dir), 0);
+}
+END_TEST
+
 /* What a delivery as nobody saw: its stdin, then cwd, HOME and uid. */
 static const char whoami_script[] =
 	"cat > \"$1/msg\" && { pwd; echo \"$HOME\"; id -u; } > \"$1/ids\"";
@@ -407,6 +514,10 @@ options_suite(void)
 
 	tc = h_tcase("accounts");
 	tcase_add_test(tc, test_min_uid_rcpt);
+	tcase_add_test(tc, test_local_users_rcpt);
+	tcase_add_test(tc, test_local_users_needs_postmaster);
+	tcase_add_test(tc, test_lookup_error_rcpt);
+	tcase_add_test(tc, test_lookup_error_delivery);
 	tcase_add_test(tc, test_as_recipient_no_home);
 	tcase_add_loop_test(tc, test_as_recipient_steps, 0,
 	    sizeof(step_cases) / sizeof(step_cases[0]));

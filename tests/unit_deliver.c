@@ -9,6 +9,7 @@
  * is ignored, so that waitpid() fails.
  */
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "address.h"
 #include "config.h"
 #include "deliver.h"
@@ -640,27 +642,70 @@ END_TEST
 
 START_TEST(test_account_min_uid)
 {
-	/* uid 0 never; below --min-uid only the --postmaster account */
+	/* uid 0 never under --as-recipient; below --min-uid only the
+	 * --postmaster account */
 	struct passwd *pw = getpwnam("daemon");
 	struct config cfg;
 
 	if (pw == NULL || pw->pw_uid == 0 || pw->pw_uid >= 1000)
 		return;		/* no system account to try */
 	memset(&cfg, 0, sizeof(cfg));
+	cfg.as_recipient = 1;
 	cfg.min_uid = 1000;
 	cfg.postmaster = "nobody";
-	ck_assert(!deliver_account_ok(&cfg, "daemon"));
-	ck_assert(!deliver_account_ok(&cfg, "root"));
-	ck_assert(!deliver_account_ok(&cfg, "no-such-account-unit"));
+	ck_assert_int_eq(account_find(&cfg, "daemon", NULL), ACCOUNT_NONE);
+	ck_assert_int_eq(account_find(&cfg, "root", NULL), ACCOUNT_NONE);
+	ck_assert_int_eq(account_find(&cfg, "no-such-account-unit", NULL),
+	    ACCOUNT_NONE);
 	cfg.postmaster = "daemon";
-	ck_assert(deliver_account_ok(&cfg, "daemon"));
+	ck_assert_int_eq(account_find(&cfg, "daemon", NULL), ACCOUNT_OK);
 	cfg.postmaster = "root";
-	ck_assert(!deliver_account_ok(&cfg, "root"));
+	ck_assert_int_eq(account_find(&cfg, "root", NULL), ACCOUNT_NONE);
 	cfg.postmaster = "nobody";
 	cfg.min_uid = pw->pw_uid;
-	ck_assert(deliver_account_ok(&cfg, "daemon"));
+	ck_assert_int_eq(account_find(&cfg, "daemon", NULL), ACCOUNT_OK);
 	cfg.min_uid = 0;
-	ck_assert(!deliver_account_ok(&cfg, "root"));
+	ck_assert_int_eq(account_find(&cfg, "root", NULL), ACCOUNT_NONE);
+}
+END_TEST
+
+START_TEST(test_account_root_postmaster)
+{
+	/* --local-users alone (commands run as the server's user): root can
+	 * be the --postmaster account, as Debian's /etc/aliases expects */
+	struct config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.local_users = 1;
+	cfg.min_uid = 1000;
+	cfg.postmaster = "root";
+	ck_assert_int_eq(account_find(&cfg, "root", NULL), ACCOUNT_OK);
+	cfg.postmaster = "nobody";
+	ck_assert_int_eq(account_find(&cfg, "root", NULL), ACCOUNT_NONE);
+}
+END_TEST
+
+START_TEST(test_account_fills_ids)
+{
+	/* the ids, home and every group of the account, on the heap */
+	struct passwd *pw = getpwnam("nobody");
+	struct run_account acct;
+	struct config cfg;
+	gid_t groups[64];
+	int n = 64;
+
+	if (pw == NULL)
+		return;
+	memset(&cfg, 0, sizeof(cfg));
+	ck_assert(getgrouplist("nobody", pw->pw_gid, groups, &n) >= 0);
+	ck_assert_int_eq(account_find(&cfg, "nobody", &acct), ACCOUNT_OK);
+	ck_assert_uint_eq(acct.uid, pw->pw_uid);
+	ck_assert_uint_eq(acct.gid, pw->pw_gid);
+	ck_assert_str_eq(acct.home, pw->pw_dir);
+	ck_assert_int_eq(acct.ngroups, n);
+	ck_assert(memcmp(acct.groups, groups, (size_t)n * sizeof(gid_t)) == 0);
+	account_free(&acct);
+	ck_assert_ptr_null(acct.groups);
 }
 END_TEST
 
@@ -698,6 +743,8 @@ deliver_suite(void)
 
 	tc = tcase_create("accounts");
 	tcase_add_test(tc, test_account_min_uid);
+	tcase_add_test(tc, test_account_root_postmaster);
+	tcase_add_test(tc, test_account_fills_ids);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("end");
