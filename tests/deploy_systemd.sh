@@ -46,7 +46,7 @@ fi
 # systemd turns %% into %; the first word becomes the binary just built.
 cmdline=$(printf '%s\n' "$exec_line" | sed 's/%%/%/g')
 case $cmdline in
-*' --null-sender MAILER-DAEMON '*' -- /usr/bin/procmail -f %s -d %u')
+*' --null-sender MAILER-DAEMON -- /usr/bin/procmail -f %s -d %u')
 	pass "example ExecStart delivers with procmail -f %s -d %u, --null-sender MAILER-DAEMON" ;;
 *) fail "example ExecStart: unexpected command: $cmdline" ;;
 esac

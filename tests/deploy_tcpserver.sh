@@ -42,7 +42,7 @@ port=$(free_port)
 run=examples/tcpserver.run
 if grep -q '^exec tcpserver -v -R -c 40 -u "$MAILUID" -g "$MAILGID" 0 25 \\$' "$run" &&
     grep -q '^	/usr/local/sbin/pipesmtpd --log-stderr \\$' "$run" &&
-    grep -q '^	-- /usr/bin/procmail -f %s -d %u$' "$run"; then
+    grep -q '^	--null-sender MAILER-DAEMON -- /usr/bin/procmail -f %s -d %u$' "$run"; then
 	pass "example run script: the lines this test rewrites are as expected"
 else
 	fail "$run changed: update this test"
@@ -53,7 +53,7 @@ pipeline='umask 077; echo "$2" >> "$1.ip"; env >> "$1.env"; cat >> "$1"'
 sed -e 's/id -u mail/id -u nobody/; s/id -g mail/id -g nobody/' \
 	-e "s|-g \"\$MAILGID\" 0 25 |-g \"\$MAILGID\" -H -l localhost 127.0.0.1 $port |" \
 	-e "s|/usr/local/sbin/pipesmtpd |$ibin |" \
-	-e "s|-- /usr/bin/procmail -f %s -d %u|--env TCPREMOTEIP --env TCPREMOTEHOST -- /bin/sh -c '$pipeline' sh $tmp/rec/box %i|" \
+	-e "s|--null-sender MAILER-DAEMON -- /usr/bin/procmail -f %s -d %u|--null-sender MAILER-DAEMON --env TCPREMOTEIP --env TCPREMOTEHOST -- /bin/sh -c '$pipeline' sh $tmp/rec/box %i|" \
 	"$run" > "$tmp/run"
 if timeout 10 sh -n "$tmp/run"; then
 	pass "the rewritten run script parses (sh -n)"
