@@ -327,6 +327,29 @@ elif MANWIDTH=80 timeout 30 man 8 pipesmtpd 2>/dev/null | grep -q '^NAME'; then
 else
 	fail "man 8 pipesmtpd"
 fi
+# FILES names where the package put things (make install's /usr/local
+# only as the second choice, each time next to "make install")
+MANWIDTH=80 timeout 30 man 8 pipesmtpd 2>/dev/null |
+	sed -n '/^FILES/,/^EXAMPLES/p' | tr -s ' \n' '  ' > "$tmp/man.files"
+ok=1
+for f in /usr/sbin/pipesmtpd /etc/default/pipesmtpd /etc/aliases \
+    /usr/share/doc/pipesmtpd/ /lib/systemd/system; do
+	grep -q " ${f%/}/\{0,1\}[ ,.)]" "$tmp/man.files" ||
+		{ ok=0; echo "# FILES does not name $f"; }
+	[ -e "$f" ] || { ok=0; echo "# $f is not installed"; }
+done
+if [ "$ok" = 1 ] && timeout 10 python3 -c '
+import re, sys
+t = open(sys.argv[1]).read()
+for m in re.finditer(r"/usr/local", t):
+    if "make install" not in t[max(0, m.start() - 30):m.end() + 60]:
+        sys.exit("not about make install: " + t[m.start() - 30:m.end() + 60])
+' "$tmp/man.files"; then
+	pass "pipesmtpd(8) FILES names the package's paths; /usr/local only for make install"
+else
+	fail "pipesmtpd(8) FILES"
+	cat "$tmp/man.files"
+fi
 
 # nothing enabled, nothing started
 # (deb-systemd-helper's state file naming the socket is a plain file:

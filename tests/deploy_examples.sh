@@ -125,6 +125,7 @@ fi
 # A command line is joined across backslash-newlines (and, in the man
 # page, indented "--" lines); its options are the same line's, or for a
 # PIPESMTPD_COMMAND= line the nearest PIPESMTPD_OPTIONS= line above it.
+# shellcheck disable=SC2046 # one word per file name
 timeout 30 python3 - README.md pipesmtpd.8 debian/README.Debian \
     debian/pipesmtpd.default $(find examples -type f | sort) \
     > "$tmp/procmail.out" <<'EOF'
