@@ -979,6 +979,83 @@ START_TEST(test_error_order_fixed)
 }
 END_TEST
 
+START_TEST(test_bdat_over_size_discarded)
+{
+	/* a chunk over --max-size is read and thrown away (its commands
+	 * never run) before its 552, however it is split into reads; the
+	 * next transaction is delivered alone */
+	static const char in[] = "EHLO c\r\nMAIL FROM:<s@x.org>\r\n"
+	    "RCPT TO:<r@mx.test>\r\nBDAT 11\r\nQUIT\r\nRSET\r\n"
+	    "NOOP\r\nMAIL FROM:<s@x.org>\r\nRCPT TO:<r@mx.test>\r\n"
+	    "BDAT 3 LAST\r\nabcQUIT\r\n";
+	const char *want[] = { W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5",
+	    "552 5.3.4", "250 2.0.0", "250 2.1.0", "250 2.1.5", "250 2.0.0",
+	    "221 2.0.0", NULL };
+	const long chunks[] = { 0, 1, 2, 40 };
+	struct config cfg;
+	struct run r;
+	size_t i;
+
+	test_config(&cfg);
+	cfg.max_size = 10;
+	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		run(&cfg, in, sizeof(in) - 1, chunks[i], &r);
+		expect(&r, want);
+		ck_assert_int_eq(r.stub.ncalls, 1);
+		ck_assert_str_eq(r.stub.calls[0].data, "abc");
+		run_free(&r);
+	}
+}
+END_TEST
+
+START_TEST(test_bdat_over_size_lmtp)
+{
+	/* under LMTP a LAST chunk over --max-size: one 552 per recipient,
+	 * after the chunk is read; the session goes on */
+	static const char in[] = "LHLO c\r\nMAIL FROM:<s@x.org>\r\n"
+	    "RCPT TO:<a@mx.test>\r\nRCPT TO:<b@mx.test>\r\n"
+	    "BDAT 11 LAST\r\nQUIT\r\nRSET\r\nNOOP\r\nQUIT\r\n";
+	static const char *const want[] = {
+		"220 mx.test LMTP pipesmtpd", W_EHLO, "250 2.1.0", "250 2.1.5",
+		"250 2.1.5", "552 5.3.4", "552 5.3.4", "250 2.0.0",
+		"221 2.0.0", NULL
+	};
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	cfg.lmtp = 1;
+	cfg.max_size = 10;
+	run(&cfg, LIT(in), 0, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.stub.ncalls, 0);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_bdat_huge_size_times_out)
+{
+	/* an 18-digit size, a few octets, then silence: the data deadline
+	 * ends it with 421 4.4.2, not a 552 before the chunk is read */
+	static const char in[] = "EHLO c\r\nMAIL FROM:<s@x.org>\r\n"
+	    "RCPT TO:<r@mx.test>\r\nBDAT 999999999999999999 LAST\r\nabc";
+	const char *want[] = { W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5",
+	    "421 4.4.2", NULL };
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	cfg.max_size = 10;
+	start(&r, LIT(in), 0);
+	r.conn.in.end_timeout = 1;
+	go(&cfg, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.stub.ncalls, 0);
+	ck_assert_int_eq(r.ret, 0);
+	run_free(&r);
+}
+END_TEST
+
 START_TEST(test_crlf_spool)
 {
 	struct config cfg;
@@ -1670,6 +1747,9 @@ limits_tcase(void)
 	tcase_add_test(tc, test_nul_in_line);
 	tcase_add_test(tc, test_max_rcpt);
 	tcase_add_test(tc, test_max_size);
+	tcase_add_test(tc, test_bdat_over_size_discarded);
+	tcase_add_test(tc, test_bdat_over_size_lmtp);
+	tcase_add_test(tc, test_bdat_huge_size_times_out);
 	tcase_add_test(tc, test_error_order_fixed);
 	tcase_add_test(tc, test_max_hops);
 	tcase_add_test(tc, test_bare_newlines);
