@@ -1147,7 +1147,9 @@ cmd_data(struct session *s, char *arg)
 }
 
 /* bdat_store - one piece of a chunk: counted, line ends converted in
- * place, spooled (RFC 3030: no unstuffing, no end-of-data scan) */
+ * place, spooled (RFC 3030: no unstuffing, no end-of-data scan).  Past
+ * --max-size nothing more is kept: the rest of the chunk is discarded
+ * and the chunk's reply is the 552. */
 static void
 bdat_store(struct session *s, struct txn *t, char *p, size_t n)
 {
@@ -1169,7 +1171,10 @@ bdat_last(struct session *s, struct txn *t)
 }
 
 /* read_chunk - exactly n octets of BDAT data, stored when t is set and
- * discarded otherwise, so the session stays in step either way */
+ * discarded otherwise (or once t has latched an error), so the session
+ * stays in step either way.  A refused chunk is read too, however large
+ * (RFC 3030 2: "accept and discard"): through the one input buffer,
+ * within the data deadline, never allocated by its size. */
 static enum read_result
 read_chunk(struct session *s, struct txn *t, unsigned long long n)
 {
@@ -1252,12 +1257,6 @@ cmd_bdat(struct session *s, char *arg)
 	if (!bdat_args(arg, &n, &last)) {
 		/* the chunk's end is unknown: the stream cannot be resynced */
 		reply(s, 501, "5.5.4", "Syntax: BDAT size [LAST]");
-		bdat_give_up(s);
-		return;
-	}
-	if (n > s->cfg->max_size) {
-		/* too large alone: not worth reading, however long it is */
-		reply_stock(s, 1, STOCK_SIZE);
 		bdat_give_up(s);
 		return;
 	}

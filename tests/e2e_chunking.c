@@ -2,8 +2,9 @@
  * e2e_chunking.c - the chunking suite: BDAT (RFC 3030).
  *
  * Chunk octets taken verbatim, line ends converted, sequence errors only
- * after the chunk is consumed, a malformed size closes the session,
- * limits across chunks, chunks split across reads, disconnects.  The
+ * after the chunk is consumed, a malformed size closes the session, a
+ * chunk over the size limit is read and discarded and the session goes
+ * on, limits across chunks, chunks split across reads, disconnects.  The
  * LMTP and PRDR suites are in tests/e2e_lmtp.c and tests/e2e_prdr.c;
  * the transaction builders they share with this one (h_bdat, h_rcpts,
  * ...) in tests/harness_txn.c.  Recipients' local parts choose the
@@ -450,7 +451,7 @@ START_TEST(test_bdat_over_max_size_no_mail)
 	struct h_opts o = { .args = { "--max-size", "10" } };
 	struct h_result r;
 
-	h_run(&r, &o, h_strf("EHLO c.example\r\nBDAT 11\r\nQUIT\r\nRSET\r\n"
+	h_run(&r, &o, h_strf("EHLO c.example\r\nBDAT 12\r\nQUIT\r\nRSET\r\n"
 	    "NOOP\r\nQUIT\r\n"));
 	ck_assert_str_eq(h_codes(r.out), "220|250|503 5.5.1|250 2.0.0|"
 	    "221 2.0.0");

@@ -953,8 +953,8 @@ START_TEST(test_error_order_fixed)
 	/* a message both over the size limit and with a bare LF (under
 	 * --strict-newlines) gets the same reply however it is split into
 	 * reads: size first.  (Found by tests/fuzz/fuzz_session.)  BDAT
-	 * in two chunks, each within the limit: a chunk over it alone
-	 * would end the session. */
+	 * in two chunks, each within the limit: only their sum crosses
+	 * it. */
 	static const char in[] = "EHLO c\r\nMAIL FROM:<s@x.org>\r\n"
 	    "RCPT TO:<r@mx.test>\r\nDATA\r\na\nbcdefghijklmnop\r\n.\r\n"
 	    "MAIL FROM:<s@x.org>\r\nRCPT TO:<r@mx.test>\r\n"
@@ -985,7 +985,7 @@ START_TEST(test_bdat_over_size_discarded)
 	 * never run) before its 552, however it is split into reads; the
 	 * next transaction is delivered alone */
 	static const char in[] = "EHLO c\r\nMAIL FROM:<s@x.org>\r\n"
-	    "RCPT TO:<r@mx.test>\r\nBDAT 11\r\nQUIT\r\nRSET\r\n"
+	    "RCPT TO:<r@mx.test>\r\nBDAT 12\r\nQUIT\r\nRSET\r\n"
 	    "NOOP\r\nMAIL FROM:<s@x.org>\r\nRCPT TO:<r@mx.test>\r\n"
 	    "BDAT 3 LAST\r\nabcQUIT\r\n";
 	const char *want[] = { W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5",
@@ -1014,7 +1014,7 @@ START_TEST(test_bdat_over_size_lmtp)
 	 * after the chunk is read; the session goes on */
 	static const char in[] = "LHLO c\r\nMAIL FROM:<s@x.org>\r\n"
 	    "RCPT TO:<a@mx.test>\r\nRCPT TO:<b@mx.test>\r\n"
-	    "BDAT 11 LAST\r\nQUIT\r\nRSET\r\nNOOP\r\nQUIT\r\n";
+	    "BDAT 12 LAST\r\nQUIT\r\nRSET\r\nNOOP\r\nQUIT\r\n";
 	static const char *const want[] = {
 		"220 mx.test LMTP pipesmtpd", W_EHLO, "250 2.1.0", "250 2.1.5",
 		"250 2.1.5", "552 5.3.4", "552 5.3.4", "250 2.0.0",
