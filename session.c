@@ -707,6 +707,7 @@ rcpt_checked(struct session *s, const struct address *a)
 		return 1;
 	deliver_vars_init(&v, s->cfg, &s->txn->sender, a, s->helo,
 	    s->txn->queue_id, s->tls_on ? &s->tls : NULL);
+	deliver_outcome_init(&out);	/* unfilled: not accepted */
 	s->del->rcpt_check(s->del->ctx, s->cfg, &v, &out);
 	if (out.cls == OUT_DELIVERED)
 		return 1;
@@ -999,6 +1000,7 @@ deliver_rcpt(struct session *s, struct txn *t, const struct deliver_msg *msg,
 	struct address a;
 
 	recipients_address(&t->rcpts, i, &a);
+	deliver_outcome_init(&out);	/* unfilled: not delivered */
 	s->del->deliver(s->del->ctx, s->cfg, msg, &a, &out);
 	if (recipients_set_outcome(&t->rcpts, i, &out) == -1)
 		log_error("%s: out of memory: a failure reply loses its "

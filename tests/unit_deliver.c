@@ -2,13 +2,14 @@
  * unit_deliver.c - the delivery policy (deliver.h): placeholder
  * expansion and template checks, the exit-status table (the sysexits as
  * Postfix's pipe(8) maps them), the output sanitiser, how the end of a
- * run maps to an outcome, the end-of-delivery deadline (alone and
- * through a whole session), and which accounts get mail.  The added
- * headers are tested in unit_received.c, the runner in unit_run.c.  No
- * command is run here except children forked by the test itself to
- * produce real wait statuses, /bin/sh one-liners run where SIGCHLD is
- * ignored, so that waitpid() fails, and the deadline tests' one-liners,
- * which leave a file behind to prove they ran.
+ * run maps to an outcome, that an outcome starts as a failure, the
+ * end-of-delivery deadline (alone and through a whole session), and
+ * which accounts get mail.  The added headers are tested in
+ * unit_received.c, the runner in unit_run.c.  No command is run here
+ * except children forked by the test itself to produce real wait
+ * statuses, /bin/sh one-liners run where SIGCHLD is ignored, so that
+ * waitpid() fails, and the deadline tests' one-liners, which leave a
+ * file behind to prove they ran.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -641,6 +642,26 @@ START_TEST(test_delivery_unreaped_is_temporary)
 }
 END_TEST
 
+/* ---- every outcome starts as a failure ---- */
+
+START_TEST(test_outcome_starts_undelivered)
+{
+	/* an outcome no code path fills says "not delivered": neither its
+	 * zero value nor the initialiser's is a delivery */
+	struct deliver_outcome out;
+
+	memset(&out, 0, sizeof(out));
+	ck_assert_msg(out.cls != OUT_DELIVERED, "a zeroed outcome is "
+	    "delivered");
+	memset(&out, 'Z', sizeof(out));
+	deliver_outcome_init(&out);
+	ck_assert_int_eq(out.cls, OUT_TEMP);
+	ck_assert_str_eq(out.dsn, "4.3.0");
+	ck_assert_str_eq(out.text, "not delivered");
+	ck_assert_int_eq(out.status, DELIVER_NOT_RUN);
+}
+END_TEST
+
 /* ---- the end-of-delivery deadline ---- */
 
 /* A directory of marker files, and the log lines, of one test. */
@@ -871,6 +892,10 @@ deliver_suite(void)
 	tcase_add_loop_test(tc, test_sanitise_table, 0,
 	    (int)(sizeof(sanitise_cases) / sizeof(sanitise_cases[0])));
 	tcase_add_test(tc, test_sanitise_only_len);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("outcome");
+	tcase_add_test(tc, test_outcome_starts_undelivered);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("deadline");
