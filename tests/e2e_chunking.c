@@ -371,6 +371,16 @@ over_chunk(const struct over_case *c)
 	    h_repeat("x", n - strlen(cmds)));
 }
 
+/* assert_only_small - of the whole session, only the message "small"
+ * was delivered, once, to rcpt */
+static void
+assert_only_small(const char *rcpt)
+{
+	ck_assert_int_eq(h_count(h_dir), 1);
+	ck_assert_str_eq(h_env(h_dir, 1, "RECIPIENT"), rcpt);
+	ck_assert_str_eq(h_run_body(1), "small\n");
+}
+
 START_TEST(test_bdat_chunk_over_max_size)
 {
 	/* RFC 3030 2: the chunk is read and discarded before its 552;
@@ -388,9 +398,7 @@ START_TEST(test_bdat_chunk_over_max_size)
 	    "250 2.1.5|%s552 5.3.4|250 2.0.0|250 2.0.0|250 2.1.0|250 2.1.5|"
 	    "250 2.0.0|221 2.0.0", c->first != NULL ? "250 2.0.0|" : ""))
 	    == 0, "%s: '%s'", c->name, h_codes(r.out));
-	ck_assert_int_eq(h_count(h_dir), 1);
-	ck_assert_str_eq(h_env(h_dir, 1, "RECIPIENT"), "b@mx.example");
-	ck_assert_str_eq(h_run_body(1), "small\n");
+	assert_only_small("b@mx.example");
 	ck_assert_int_eq(r.code, 0);
 }
 END_TEST
@@ -413,9 +421,7 @@ START_TEST(test_bdat_chunk_over_max_size_lmtp)
 	    "250 2.1.5|250 2.0.0|221 2.0.0", c->first != NULL ?
 	    "250 2.0.0|" : "", last ? "552 5.3.4|" : "")) == 0, "%s: '%s'",
 	    c->name, h_codes(r.out));
-	ck_assert_int_eq(h_count(h_dir), 1);
-	ck_assert_str_eq(h_env(h_dir, 1, "RECIPIENT"), "c@mx.example");
-	ck_assert_str_eq(h_run_body(1), "small\n");
+	assert_only_small("c@mx.example");
 }
 END_TEST
 
@@ -921,9 +927,7 @@ START_TEST(test_bdat_file_size_limit)
 		    "250 2.1.5|452 4.3.1|250 2.0.0|250 2.1.0|250 2.1.5|"
 		    "250 2.0.0|221 2.0.0") == 0, "%s: '%s'", last ? "LAST" :
 		    "not LAST", h_codes(r.out));
-		ck_assert_int_eq(h_count(h_dir), 1);
-		ck_assert_str_eq(h_env(h_dir, 1, "RECIPIENT"), "b@mx.example");
-		ck_assert_str_eq(h_run_body(1), "small\n");
+		assert_only_small("b@mx.example");
 	}
 }
 END_TEST
