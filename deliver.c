@@ -69,6 +69,17 @@ set_text(struct deliver_outcome *out, enum deliver_class cls,
 	snprintf(out->text, sizeof(out->text), "%s", text);
 }
 
+/* deliver_outcome_init - how every outcome starts: a temporary failure,
+ * "not delivered", no command run.  Only deliver_map_status(), having
+ * seen an exit 0, makes it a delivery. */
+void
+deliver_outcome_init(struct deliver_outcome *out)
+{
+	memset(out, 0, sizeof(*out));
+	set_text(out, OUT_TEMP, "4.3.0", "not delivered");
+	out->status = DELIVER_NOT_RUN;
+}
+
 /* deliver_sanitise - the first line of in, printable ASCII only, cut */
 size_t
 deliver_sanitise(const char *in, size_t len, char *out, size_t cap)
@@ -115,7 +126,9 @@ void
 deliver_map_status(int status, const char *output, size_t len,
     struct deliver_outcome *out)
 {
-	static const char cls_digit[] = { '2', '4', '5' };
+	static const char cls_digit[] = {
+		[OUT_DELIVERED] = '2', [OUT_TEMP] = '4', [OUT_PERM] = '5'
+	};
 	const struct exit_map *m = exit_table;
 	char line[DELIVER_TEXT_MAX + 1];
 	size_t code;
@@ -460,7 +473,10 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, unsigned long long size,
     const struct deliver_outcome *out)
 {
-	static const char *status[] = { "sent", "deferred", "bounced" };
+	static const char *const status[] = {
+		[OUT_DELIVERED] = "sent", [OUT_TEMP] = "deferred",
+		[OUT_PERM] = "bounced"
+	};
 	char path[RECEIVED_PATH_MAX], to[4 * RECEIVED_PATH_MAX];
 	char from[4 * RECEIVED_PATH_MAX];
 	char how[64], text[4 * DELIVER_TEXT_MAX + 4];
@@ -605,9 +621,8 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 	struct run *r;
 	int hlen = 0;
 
-	memset(out, 0, sizeof(*out));
+	deliver_outcome_init(out);
 	memset(&acct, 0, sizeof(acct));
-	out->status = DELIVER_NOT_RUN;
 	/* headers shared by every recipient are in the spool already */
 	if (msg->body_off == 0)
 		hlen = received_headers(cfg, &msg->head, rcpt, head,
@@ -640,8 +655,7 @@ deliver_rcpt_check(const struct config *cfg, const struct deliver_vars *v,
 	struct cmdline c = { NULL, NULL, 0 };
 	struct run *r = calloc(1, sizeof(*r));
 
-	memset(out, 0, sizeof(*out));
-	out->status = DELIVER_NOT_RUN;
+	deliver_outcome_init(out);
 	if (r == NULL) {
 		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL,
 		    ENOMEM);

@@ -18,10 +18,12 @@
 #include "config.h"
 #include "received.h"
 
+/* How a delivery ended.  The zero value is a temporary failure, so an
+ * outcome that no code path filled in never reads as delivered. */
 enum deliver_class {
-	OUT_DELIVERED,
-	OUT_TEMP,
-	OUT_PERM
+	OUT_TEMP,		/* try again later: 4xx */
+	OUT_PERM,		/* refused for good: 5xx */
+	OUT_DELIVERED		/* the command exited 0: 2xx */
 };
 
 #define DELIVER_TEXT_MAX	200	/* command text kept for replies */
@@ -67,6 +69,7 @@ struct deliver_vars {
 	const struct tls_info *tls;	/* TLS_PROTOCOL, TLS_CIPHER; or NULL */
 };
 
+void deliver_outcome_init(struct deliver_outcome *out);
 void deliver_one(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, struct deliver_outcome *out);
 void deliver_rcpt_check(const struct config *cfg,

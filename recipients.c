@@ -25,7 +25,8 @@ struct recipient {
 	char *text;			/* a failure's text, or NULL */
 	size_t first;			/* the first entry with this address
 					   (its own index when unique) */
-	unsigned char cls;		/* enum deliver_class, once delivered */
+	unsigned char cls;		/* enum deliver_class: OUT_TEMP until
+					   an outcome is set */
 	unsigned char utf8;		/* the address has non-ASCII octets */
 	char dsn[DELIVER_DSN_MAX];	/* the outcome's enhanced code */
 };
@@ -241,9 +242,10 @@ recipients_outcome(const struct recipients *l, size_t i,
 {
 	const struct recipient *e = &l->v[l->v[i].first];
 
-	memset(o, 0, sizeof(*o));
+	deliver_outcome_init(o);
+	if (e->dsn[0] == '\0')
+		return;		/* never given one: not delivered */
 	o->cls = (enum deliver_class)e->cls;
-	o->status = -1;
 	snprintf(o->dsn, sizeof(o->dsn), "%s", e->dsn);
 	snprintf(o->text, sizeof(o->text), "%s", e->text ? e->text : "");
 }

@@ -708,6 +708,7 @@ rcpt_checked(struct session *s, const struct address *a)
 		return 1;
 	deliver_vars_init(&v, s->cfg, &s->txn->sender, a, s->helo,
 	    s->txn->queue_id, s->tls_on ? &s->tls : NULL);
+	deliver_outcome_init(&out);	/* unfilled: not accepted */
 	s->del->rcpt_check(s->del->ctx, s->cfg, &v, &out);
 	if (out.cls == OUT_DELIVERED)
 		return 1;
@@ -1017,6 +1018,7 @@ deliver_rcpt(struct session *s, struct txn *t, const struct deliver_msg *msg,
 	struct address a;
 
 	recipients_address(&t->rcpts, i, &a);
+	deliver_outcome_init(&out);	/* unfilled: not delivered */
 	s->del->deliver(s->del->ctx, s->cfg, msg, &a, &out);
 	if (recipients_set_outcome(&t->rcpts, i, &out) == -1)
 		log_error("%s: out of memory: a failure reply loses its "
@@ -1165,7 +1167,9 @@ cmd_data(struct session *s, char *arg)
 }
 
 /* bdat_store - one piece of a chunk: counted, line ends converted in
- * place, spooled (RFC 3030: no unstuffing, no end-of-data scan) */
+ * place, spooled (RFC 3030: no unstuffing, no end-of-data scan).  Past
+ * --max-size nothing more is kept: the rest of the chunk is discarded
+ * and the chunk's reply is the 552. */
 static void
 bdat_store(struct session *s, struct txn *t, char *p, size_t n)
 {
@@ -1187,7 +1191,10 @@ bdat_last(struct session *s, struct txn *t)
 }
 
 /* read_chunk - exactly n octets of BDAT data, stored when t is set and
- * discarded otherwise, so the session stays in step either way */
+ * discarded otherwise (or once t has latched an error), so the session
+ * stays in step either way.  A refused chunk is read too, however large
+ * (RFC 3030 2: "accept and discard"): through the one input buffer,
+ * within the data deadline, never allocated by its size. */
 static enum read_result
 read_chunk(struct session *s, struct txn *t, unsigned long long n)
 {
@@ -1270,12 +1277,6 @@ cmd_bdat(struct session *s, char *arg)
 	if (!bdat_args(arg, &n, &last)) {
 		/* the chunk's end is unknown: the stream cannot be resynced */
 		reply(s, 501, "5.5.4", "Syntax: BDAT size [LAST]");
-		bdat_give_up(s);
-		return;
-	}
-	if (n > s->cfg->max_size) {
-		/* too large alone: not worth reading, however long it is */
-		reply_stock(s, 1, STOCK_SIZE);
 		bdat_give_up(s);
 		return;
 	}

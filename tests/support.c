@@ -212,7 +212,7 @@ support_stub_deliver(void *ctx, const struct config *cfg,
 		st->check(st, cfg, msg, rcpt, c);
 	if (c == &spare)
 		free(spare.data);
-	memset(out, 0, sizeof(*out));
+	deliver_outcome_init(out);
 	if (st->answer != NULL) {
 		st->answer(rcpt, out);
 	} else {
@@ -230,7 +230,7 @@ support_stub_rcpt_check(void *ctx, const struct config *cfg,
 	struct support_stub *st = ctx;
 
 	(void)cfg;
-	memset(out, 0, sizeof(*out));
+	deliver_outcome_init(out);
 	if (st->rcpt_answer != NULL) {
 		st->rcpt_answer(v, out);
 	} else {

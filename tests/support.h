@@ -78,7 +78,8 @@ struct support_call {
 };
 
 /* The deliverer: the test's part is check (look at a call; it may
- * change c) and the answers (out is zeroed before). */
+ * change c) and the answers (out starts as deliver_outcome_init()'s
+ * undelivered outcome). */
 struct support_stub {
 	struct support_call *calls;	/* the test's array */
 	size_t max;			/* its size: later calls are checked

@@ -6,8 +6,9 @@
  * session.h, fdio.h, deadline.h, log.h, recipients.h, tls.h, proxy.h)
  * and the documented behaviour; tests/unit_main.c runs them all.  No
  * test opens a network port or runs a delivery command (except /bin/sh
- * one-liners: in the run suite, and under an ignored SIGCHLD in the
- * deliver suite): sessions run over scripted I/O with a stub deliverer,
+ * one-liners: in the run suite, and under an ignored SIGCHLD and for the
+ * end-of-delivery deadline in the deliver suite): sessions run over
+ * scripted I/O with a stub deliverer (the deadline's with the real one),
  * the descriptor I/O over socketpairs and pipes, and the TLS engine is a
  * forked stand-in.
  */

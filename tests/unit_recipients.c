@@ -88,9 +88,12 @@ START_TEST(test_outcomes)
 	ck_assert_int_eq(recipients_add(&l, &a), 0);
 	a = parsed("<b@mx.test>");
 	ck_assert_int_eq(recipients_add(&l, &a), 0);
-	/* before any delivery nothing counts as delivered */
+	/* before any delivery nothing counts as delivered, and a reply
+	 * made from it says so */
 	recipients_outcome(&l, 0, &o);
 	ck_assert_int_eq(o.cls, OUT_TEMP);
+	ck_assert_str_eq(o.dsn, "4.3.0");
+	ck_assert_str_eq(o.text, "not delivered");
 	o = (struct deliver_outcome){ OUT_PERM, "5.2.2", "mailbox full", 0 };
 	ck_assert_int_eq(recipients_set_outcome(&l, 0, &o), 0);
 	o = (struct deliver_outcome){ OUT_DELIVERED, "2.0.0", "delivered", 0 };
