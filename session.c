@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "aliases.h"
 #include "data.h"
 #include "deadline.h"
 #include "log.h"
@@ -49,6 +50,9 @@
 /* 452 4.5.3 replies to recipients beyond --max-rcpt that are not errors
  * in one transaction (Postfix's smtpd_recipient_overshoot_limit) */
 #define RCPT_OVERSHOOT	1000
+/* deliveries one transaction may hold, unless --max-rcpt is larger: an
+ * alias list of 1000 names is fine, a transaction without end is not */
+#define DELIVERIES_MAX	10000
 
 /* Message errors latched while the data streams in, one reply at the end
  * (msg_err_stock[] says which). */
@@ -783,12 +787,75 @@ rcpt_check(struct session *s, char *arg, struct address *a)
 	if (address_unsafe(a))
 		return reply(s, 550, "5.1.3", "<%s>: Recipient address "
 		    "rejected: unsafe local part", a->addr);
-	if (recipients_has(&s->txn->rcpts, a))
-		return 1;	/* accepted before: delivered once, for both */
-	if (s->cfg->as_recipient && !rcpt_account(s->cfg, a))
+	return 1;
+}
+
+/* delivery_bound - deliveries one transaction may hold */
+static size_t
+delivery_bound(const struct config *cfg)
+{
+	return cfg->max_rcpt > DELIVERIES_MAX ? cfg->max_rcpt : DELIVERIES_MAX;
+}
+
+/* rcpt_target_ok - the account check of one target of rcpt (under
+ * --as-recipient, rcpt_account()); its verdict is the RCPT's reply */
+static int
+rcpt_target_ok(struct session *s, const struct address *rcpt,
+    struct address *t)
+{
+	if (s->cfg->as_recipient && !rcpt_account(s->cfg, t))
 		return reply(s, 550, "5.1.1", "<%s>: Recipient address "
-		    "rejected: no such user", a->addr);
-	return rcpt_checked(s, a);
+		    "rejected: no such user", rcpt->addr);
+	return 1;
+}
+
+/* rcpt_targets - the last RCPT's deliveries: each of its --aliases
+ * targets (x), or rcpt itself; each target checked on its own.  1, or
+ * 0 and the reply said. */
+static int
+rcpt_targets(struct session *s, const struct address *rcpt,
+    const struct alias_targets *x)
+{
+	struct recipients *l = &s->txn->rcpts;
+	struct address t;
+	size_t i;
+
+	for (i = 0; i < (x->n > 0 ? x->n : 1); i++) {
+		t = *rcpt;
+		if (x->n > 0 && address_retarget(&t, x->v[i]) == -1)
+			return reply(s, 550, "5.1.3", "<%s>: Recipient address "
+			    "rejected: too long for its alias", rcpt->addr);
+		if (!rcpt_target_ok(s, rcpt, &t))
+			return 0;
+		if (recipients_add_target(l, &t) == -1)
+			return reply_stock(s, 1, STOCK_NOSPACE);
+		if (l->nd > delivery_bound(s->cfg))
+			return too_many_rcpts(s);
+	}
+	return 1;
+}
+
+/* rcpt_accept - a recipient new to the transaction: its local part
+ * (%u) looked up in --aliases, the RCPT added with its targets, then
+ * --rcpt-check (on the address the client gave).  1 when accepted; 0
+ * and the reply said, and nothing of it kept, when not. */
+static int
+rcpt_accept(struct session *s, const struct address *rcpt)
+{
+	struct recipients *l = &s->txn->rcpts;
+	struct alias_targets x = { NULL, 0, 0 };
+	int ok;
+
+	if (aliases_lookup(s->cfg->aliases, rcpt->user, delivery_bound(s->cfg),
+	    &x) == -1)
+		ok = errno == E2BIG ? too_many_rcpts(s) :
+		    reply_stock(s, 1, STOCK_NOSPACE);
+	else if (recipients_add(l, rcpt) == -1)
+		ok = reply_stock(s, 1, STOCK_NOSPACE);
+	else if (!(ok = rcpt_targets(s, rcpt, &x) && rcpt_checked(s, rcpt)))
+		recipients_drop_last(l);
+	aliases_targets_free(&x);
+	return ok;
 }
 
 static void
@@ -803,7 +870,11 @@ cmd_rcpt(struct session *s, char *arg)
 	}
 	if (!rcpt_check(s, arg, &a))
 		return;
-	if (recipients_add(&s->txn->rcpts, &a) == -1) {
+	if (!recipients_has(&s->txn->rcpts, &a)) {
+		if (!rcpt_accept(s, &a))
+			return;
+	} else if (recipients_add(&s->txn->rcpts, &a) == -1) {
+		/* accepted before: delivered once, for both */
 		reply_stock(s, 1, STOCK_NOSPACE);
 		return;
 	}
@@ -894,42 +965,18 @@ with_text(const struct session *s, const struct txn *t)
 	return names[t->smtputf8][s->tls_on];
 }
 
-/* tally - how many recipients were delivered (duplicates once), and the
- * first temporary failure in RCPT order, or else the first permanent
- * one: the failure that speaks for the message */
-static size_t
-tally(const struct txn *t, size_t *first_fail)
-{
-	const struct recipients *l = &t->rcpts;
-	size_t i, ok = 0, perm = l->n;
-	struct deliver_outcome o;
-
-	*first_fail = l->n;
-	for (i = 0; i < l->n; i++) {
-		if (recipients_first(l, i) != i)
-			continue;
-		recipients_outcome(l, i, &o);
-		if (o.cls == OUT_DELIVERED)
-			ok++;
-		else if (o.cls == OUT_TEMP && *first_fail == l->n)
-			*first_fail = i;
-		else if (o.cls == OUT_PERM && perm == l->n)
-			perm = i;
-	}
-	if (*first_fail == l->n)
-		*first_fail = perm;
-	return ok;
-}
-
-/* reply_rcpt - one RCPT's own reply (LMTP, PRDR): 250, 451 or 550; a
- * duplicate gets its first's */
+/* reply_rcpt - one RCPT's own reply (LMTP, PRDR): 250 if each of its
+ * targets was delivered, else 451 if one failed temporarily, else 550,
+ * from the first such failure; a duplicate gets its first's */
 static void
 reply_rcpt(struct session *s, const struct txn *t, size_t i)
 {
 	struct deliver_outcome o;
 	struct address a;
+	size_t speaker;
 
-	recipients_outcome(&t->rcpts, i, &o);
+	recipients_verdict(&t->rcpts, i, &speaker);
+	recipients_outcome(&t->rcpts, speaker, &o);
 	recipients_address(&t->rcpts, i, &a);
 	if (o.cls == OUT_DELIVERED)
 		reply_nocount(s, 250, o.dsn, "<%s>: delivered, id=%s", a.addr,
@@ -939,14 +986,17 @@ reply_rcpt(struct session *s, const struct txn *t, size_t i)
 		    "<%s>: %s, id=%s", a.addr, o.text, t->queue_id);
 }
 
-/* reply_summary - the one SMTP reply: 250 only if all were delivered;
- * else 451 if any failed temporarily, else 554; the first failure of
- * that class speaks.  Under PRDR the per-recipient replies have spoken,
- * so 250 means "at least one delivered".  Duplicates count once. */
+/* reply_summary - the one SMTP reply: 250 only if all deliveries were
+ * made; else 451 if any failed temporarily, else 554; the first failure
+ * of that class speaks, named by the RCPT that asked for it.  Under PRDR
+ * the per-recipient replies have spoken, so 250 means "at least one
+ * delivered".  The counts are of deliveries: after --aliases, each
+ * target once. */
 static void
 reply_summary(struct session *s, const struct txn *t, int prdr)
 {
-	size_t fail, ok = tally(t, &fail), all = t->rcpts.unique;
+	size_t fail, all = t->rcpts.nd;
+	size_t ok = recipients_verdict(&t->rcpts, RECIPIENTS_ALL, &fail);
 	struct deliver_outcome o;
 	struct address a;
 
@@ -956,7 +1006,8 @@ reply_summary(struct session *s, const struct txn *t, int prdr)
 		return;
 	}
 	recipients_outcome(&t->rcpts, fail, &o);
-	recipients_address(&t->rcpts, fail, &a);
+	recipients_address(&t->rcpts, recipients_target_rcpt(&t->rcpts, fail),
+	    &a);
 	reply_nocount(s, o.cls == OUT_TEMP ? 451 : 554, o.dsn,
 	    "<%s>: %s (delivered to %zu of %zu recipients, id=%s)", a.addr,
 	    o.text, ok, all, t->queue_id);
@@ -964,11 +1015,14 @@ reply_summary(struct session *s, const struct txn *t, int prdr)
 
 /* header_facts - what the added headers say about the transaction's
  * message: the one place these facts are gathered, for the block spooled
- * ahead of the message and for each delivery alike */
+ * ahead of the message and for each delivery alike; first holds the
+ * first RCPT, which m points at */
 static void
 header_facts(const struct session *s, const struct txn *t,
-    struct received_msg *m)
+    struct received_msg *m, struct address *first)
 {
+	recipients_address(&t->rcpts, 0, first);
+	m->first = first;
 	m->sender = &t->sender;
 	m->helo = s->helo;
 	m->with = with_text(s, t);
@@ -981,39 +1035,44 @@ header_facts(const struct session *s, const struct txn *t,
 /* msg_describe - the spooled message as the deliverer sees it */
 static void
 msg_describe(const struct session *s, const struct txn *t,
-    struct deliver_msg *msg)
+    struct deliver_msg *msg, struct address *first)
 {
 	memset(msg, 0, sizeof(*msg));
 	msg->spool_fd = t->spool.fd;
 	msg->spool_len = t->spool.len;
 	msg->body_off = t->body_off;
-	header_facts(s, t, &msg->head);
+	header_facts(s, t, &msg->head, first);
 }
 
-/* deliver_rcpt - one unique recipient's delivery, its outcome kept */
+/* deliver_target - delivery j, for the RCPT that first asked for it,
+ * its outcome kept */
 static void
-deliver_rcpt(struct session *s, struct txn *t, const struct deliver_msg *msg,
-    size_t i)
+deliver_target(struct session *s, struct txn *t,
+    const struct deliver_msg *msg, size_t j)
 {
 	struct deliver_outcome out;
-	struct address a;
+	struct address a, orig;
 
-	recipients_address(&t->rcpts, i, &a);
-	s->del->deliver(s->del->ctx, s->cfg, msg, &a, &out);
-	if (recipients_set_outcome(&t->rcpts, i, &out) == -1)
+	recipients_target(&t->rcpts, j, &a);
+	recipients_address(&t->rcpts, recipients_target_rcpt(&t->rcpts, j),
+	    &orig);
+	s->del->deliver(s->del->ctx, s->cfg, msg, &a, &orig, &out);
+	if (recipients_set_outcome(&t->rcpts, j, &out) == -1)
 		log_error("%s: out of memory: a failure reply loses its "
 		    "text", t->queue_id);
 }
 
-/* deliver_all - every recipient's delivery in RCPT order; under LMTP and
- * PRDR each reply is sent as soon as its delivery has ended */
+/* deliver_all - every delivery in the order first asked for, which is
+ * RCPT order; under LMTP and PRDR each RCPT's reply is sent as soon as
+ * all of its deliveries have ended */
 static void
 deliver_all(struct session *s, struct txn *t, enum reply_mode mode)
 {
 	struct deliver_msg msg;
-	size_t i;
+	struct address first;
+	size_t i, j = 0, end;
 
-	msg_describe(s, t, &msg);
+	msg_describe(s, t, &msg, &first);
 	msg.start = deadline_now();
 	msg.deadline = msg.start + (long long)s->cfg->total_delivery_timeout *
 	    DEADLINE_SECOND;
@@ -1022,8 +1081,9 @@ deliver_all(struct session *s, struct txn *t, enum reply_mode mode)
 		flush(s);
 	}
 	for (i = 0; i < t->rcpts.n; i++) {
-		if (recipients_first(&t->rcpts, i) == i)
-			deliver_rcpt(s, t, &msg, i);
+		end = recipients_targets_end(&t->rcpts, i);
+		for (; j < end; j++)
+			deliver_target(s, t, &msg, j);
 		if (mode != REPLY_ONE) {
 			reply_rcpt(s, t, i);
 			flush(s);
@@ -1073,8 +1133,7 @@ spool_begin(struct session *s, struct txn *t)
 	}
 	if (s->cfg->delivered_to)
 		return MSG_OK;
-	header_facts(s, t, &m);
-	recipients_address(&t->rcpts, 0, &first);	/* "for" if only one */
+	header_facts(s, t, &m, &first);
 	n = received_headers(s->cfg, &m, &first, head, sizeof(head));
 	if (n < 0)
 		return MSG_ERR_SPOOL;

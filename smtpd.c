@@ -7,8 +7,9 @@
  * Entry point: main().  Order matters and is fixed: descriptors made safe,
  * inherited signal state undone, options parsed and checked (exit 64 on
  * any doubt), identity taken from the launcher, logging opened,
- * privileges dropped, the uid 0 rule enforced (exit 78), and only then a
- * byte read from the client.  No DNS, no configuration file, no locale.
+ * privileges dropped, the uid 0 rule enforced (exit 78), the --aliases
+ * file read (exit 78 if it is refused), and only then a byte read from
+ * the client.  No DNS, no configuration file but --aliases, no locale.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "aliases.h"
 #include "config.h"
 #include "deliver.h"
 #include "fdio.h"
@@ -43,8 +45,8 @@ enum {
 	OPT_CRLF, OPT_NO_RETURN_PATH, OPT_DELIVERED_TO, OPT_STRICT_NEWLINES,
 	OPT_USER, OPT_ALLOW_ROOT, OPT_ENV, OPT_NULL_SENDER, OPT_GREET_PAUSE,
 	OPT_LOG_STDERR, OPT_LMTP, OPT_AS_RECIPIENT, OPT_POSTMASTER,
-	OPT_MIN_UID, OPT_REQUIRE_TLS, OPT_PROXY_PROTOCOL, OPT_HELP,
-	OPT_VERSION
+	OPT_MIN_UID, OPT_REQUIRE_TLS, OPT_PROXY_PROTOCOL, OPT_ALIASES,
+	OPT_HELP, OPT_VERSION
 };
 
 static const struct option options[] = {
@@ -60,6 +62,7 @@ static const struct option options[] = {
 	{ "max-hops", required_argument, NULL, OPT_MAX_HOPS },
 	{ "spool", required_argument, NULL, OPT_SPOOL },
 	{ "rcpt-check", required_argument, NULL, OPT_RCPT_CHECK },
+	{ "aliases", required_argument, NULL, OPT_ALIASES },
 	{ "crlf", no_argument, NULL, OPT_CRLF },
 	{ "no-return-path", no_argument, NULL, OPT_NO_RETURN_PATH },
 	{ "delivered-to", no_argument, NULL, OPT_DELIVERED_TO },
@@ -96,6 +99,7 @@ static const char usage_text[] =
 "  --max-hops N             Received: headers allowed (100)\n"
 "  --spool DIR              spool directory ($TMPDIR or /tmp)\n"
 "  --rcpt-check COMMAND     run at RCPT: 0 accept, 67 550, 75 450\n"
+"  --aliases FILE           aliases(5) file: local parts to local names\n"
 "  --crlf                   deliver with CRLF line ends\n"
 "  --no-return-path         do not prepend Return-Path:\n"
 "  --delivered-to           prepend Delivered-To:, refuse loops\n"
@@ -253,6 +257,7 @@ set_option(struct config *cfg, int opt, const char *arg)
 		break;
 	case OPT_SPOOL: cfg->spool = arg; break;
 	case OPT_RCPT_CHECK: cfg->rcpt_check = split_words(arg); break;
+	case OPT_ALIASES: cfg->aliases_file = arg; break;
 	case OPT_CRLF: cfg->crlf = 1; break;
 	case OPT_NO_RETURN_PATH: cfg->no_return_path = 1; break;
 	case OPT_DELIVERED_TO: cfg->delivered_to = 1; break;
@@ -347,6 +352,25 @@ check_root_rule(const struct config *cfg)
 	if (geteuid() == 0 && !cfg->allow_root)
 		refuse("delivery commands would run as root; use --user or "
 		    "--allow-root", NULL);
+}
+
+/* load_aliases - --aliases: the file read and checked whole, with the
+ * privileges the session runs with; a file that cannot be honoured is
+ * refused (exit 78, naming FILE:LINE), memory running out is 75 */
+static void
+load_aliases(struct config *cfg)
+{
+	struct aliases *al;
+	char err[ALIASES_ERR_MAX];
+
+	if (cfg->aliases_file == NULL)
+		return;
+	if (aliases_load(cfg->aliases_file, &al, err, sizeof(err)) == -1) {
+		if (errno == ENOMEM)
+			startup_failed("cannot read --aliases");
+		refuse("--aliases", err);
+	}
+	cfg->aliases = al;	/* kept until exit, as cfg is */
 }
 
 /* ip_text - a launcher-given address, checked and normalised, or NULL */
@@ -533,10 +557,10 @@ default_signals(void)
 static void
 real_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
-    struct deliver_outcome *out)
+    const struct address *orig, struct deliver_outcome *out)
 {
 	(void)ctx;
-	deliver_one(cfg, msg, rcpt, out);
+	deliver_one(cfg, msg, rcpt, orig, out);
 }
 
 /* real_rcpt_check - the session's --rcpt-check: deliver_rcpt_check() */
@@ -567,6 +591,7 @@ main(int argc, char **argv)
 	log_open(cfg.log_stderr);
 	drop_privileges(&cfg);
 	check_root_rule(&cfg);
+	load_aliases(&cfg);
 	if (tls_from_env(&tls) == 1)
 		fds.tls = &tls;
 	fds.write_ms = (int)cfg.timeout * 1000;

@@ -566,6 +566,7 @@ run_setup(struct run_fixture *f, char **argv, const char *script)
 	f->msg.head.with = "ESMTP";
 	f->msg.head.queue_id = "QID1";
 	f->msg.head.nrcpt = 1;
+	f->msg.head.first = &f->rcpt;
 	f->msg.head.arrival = time(NULL);
 	ck_assert_ptr_nonnull(spool);
 	ck_assert_uint_eq(fwrite(msg, 1, sizeof(msg) - 1, spool),
@@ -622,11 +623,11 @@ START_TEST(test_delivery_unreaped_is_temporary)
 	char *argv[4];
 
 	run_setup(&f, argv, "cat >/dev/null");
-	deliver_one(&f.cfg, &f.msg, &f.rcpt, &out);
+	deliver_one(&f.cfg, &f.msg, &f.rcpt, &f.rcpt, &out);
 	ck_assert_int_eq(out.cls, OUT_DELIVERED);	/* the control */
 	ck_assert(signal(SIGCHLD, SIG_IGN) != SIG_ERR);
 	t0 = deadline_now();
-	deliver_one(&f.cfg, &f.msg, &f.rcpt, &out);
+	deliver_one(&f.cfg, &f.msg, &f.rcpt, &f.rcpt, &out);
 	ck_assert_int_eq(out.cls, OUT_TEMP);
 	ck_assert_str_eq(out.dsn, "4.3.0");
 	ck_assert_int_eq(out.status, DELIVER_UNSEEN);
