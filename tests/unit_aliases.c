@@ -112,85 +112,51 @@ assert_at(const char *err, int line, const char *word)
 	    word);
 }
 
-START_TEST(test_entries_and_lists)
+/* Files that load, and what names expand to ("-": no alias). */
+static const struct expand_case {
+	const char *what;
+	const char *text;
+	const char *want[6][2];		/* name, its targets */
+} expand_cases[] = {
+	{ "entries and lists",
+	  "alice: bob\nteam: carol, dave,erin ,\tfrank\nsolo:x\n",
+	  { { "alice", "bob" }, { "team", "carol dave erin frank" },
+	    { "solo", "x" }, { "bob", "-" }, { "nobody", "-" },
+	    { "", "-" } } },
+	{ "continuation lines and comments",
+	  "# the staff\nstaff: a,\n  b,\n# a comment inside the entry\n\n"
+	  "\tc # the last one\n   # an indented comment\n"
+	  "next:   # targets on the next line\n\td\r\ncrlf: e\r\n",
+	  { { "staff", "a b c" }, { "next", "d" }, { "crlf", "e" },
+	    { "#", "-" } } },
+	{ "case: names compare without it, the table keeps lower case",
+	  "Alice: Bob, CAROL\nbob: Dave\n",
+	  { { "alice", "dave carol" }, { "ALICE", "dave carol" },
+	    { "BOB", "dave" } } },
+	{ "chains, and duplicates folded",
+	  "a: b, x\nb: c, d\nc: e\ndup: y, z, y, Y\n"
+	  "diamond: l, r\nl: w\nr: w, v\n",
+	  { { "a", "e d x" }, { "b", "e d" }, { "dup", "y z" },
+	    { "diamond", "w v" } } },
+	{ "self-reference keeps the account: no loop",
+	  "alice: alice, bob\nme: me\nup: Alice\nboth: alice, bob, both\n",
+	  { { "alice", "alice bob" }, { "me", "me" }, { "up", "alice bob" },
+	    { "both", "alice bob both" } } },
+	{ "no entries at all: nothing is an alias",
+	  "# nothing yet\n\n", { { "postmaster", "-" } } },
+};
+
+START_TEST(test_expand)
 {
-	struct aliases *al = load_ok("alice: bob\n"
-	    "team: carol, dave,erin ,\tfrank\n"
-	    "solo:x\n");
+	const struct expand_case *c = &expand_cases[_i];
+	struct aliases *al = load_ok(c->text);
+	size_t i;
 
-	ck_assert_str_eq(expands(al, "alice"), "bob");
-	ck_assert_str_eq(expands(al, "team"), "carol dave erin frank");
-	ck_assert_str_eq(expands(al, "solo"), "x");
-	ck_assert_str_eq(expands(al, "bob"), "-");	/* a target only */
-	ck_assert_str_eq(expands(al, "nobody"), "-");
-	ck_assert_str_eq(expands(al, ""), "-");
-	aliases_free(al);
-}
-END_TEST
-
-START_TEST(test_continuation_and_comments)
-{
-	struct aliases *al = load_ok("# the staff\n"
-	    "staff: a,\n"
-	    "  b,\n"
-	    "# a comment inside the entry\n"
-	    "\n"
-	    "\tc # the last one\n"
-	    "   # an indented comment\n"
-	    "next:   # targets on the next line\n"
-	    "\td\r\n"
-	    "crlf: e\r\n");
-
-	ck_assert_str_eq(expands(al, "staff"), "a b c");
-	ck_assert_str_eq(expands(al, "next"), "d");
-	ck_assert_str_eq(expands(al, "crlf"), "e");
-	ck_assert_str_eq(expands(al, "#"), "-");
-	aliases_free(al);
-}
-END_TEST
-
-START_TEST(test_case)
-{
-	/* names compare without case; the table keeps lower case */
-	struct aliases *al = load_ok("Alice: Bob, CAROL\nbob: Dave\n");
-
-	ck_assert_str_eq(expands(al, "alice"), "dave carol");
-	ck_assert_str_eq(expands(al, "ALICE"), "dave carol");
-	ck_assert_str_eq(expands(al, "BOB"), "dave");
-	aliases_free(al);
-}
-END_TEST
-
-START_TEST(test_chains_and_duplicates)
-{
-	struct aliases *al = load_ok("a: b, x\n"
-	    "b: c, d\n"
-	    "c: e\n"
-	    "dup: y, z, y, Y\n"
-	    "diamond: l, r\n"
-	    "l: w\n"
-	    "r: w, v\n");
-
-	ck_assert_str_eq(expands(al, "a"), "e d x");
-	ck_assert_str_eq(expands(al, "b"), "e d");
-	ck_assert_str_eq(expands(al, "dup"), "y z");
-	ck_assert_str_eq(expands(al, "diamond"), "w v");
-	aliases_free(al);
-}
-END_TEST
-
-START_TEST(test_self_reference)
-{
-	/* "alice: alice, ..." keeps the account: no loop */
-	struct aliases *al = load_ok("alice: alice, bob\n"
-	    "me: me\n"
-	    "up: Alice\n"
-	    "both: alice, bob, both\n");
-
-	ck_assert_str_eq(expands(al, "alice"), "alice bob");
-	ck_assert_str_eq(expands(al, "me"), "me");
-	ck_assert_str_eq(expands(al, "up"), "alice bob");
-	ck_assert_str_eq(expands(al, "both"), "alice bob both");
+	for (i = 0; i < 6 && c->want[i][0] != NULL; i++)
+		ck_assert_msg(strcmp(expands(al, c->want[i][0]),
+		    c->want[i][1]) == 0, "%s: '%s' gives '%s', want '%s'",
+		    c->what, c->want[i][0], expands(al, c->want[i][0]),
+		    c->want[i][1]);
 	aliases_free(al);
 }
 END_TEST
@@ -313,16 +279,6 @@ START_TEST(test_missing_and_unreadable)
 }
 END_TEST
 
-START_TEST(test_empty_file)
-{
-	/* no entries at all is a table in which nothing is an alias */
-	struct aliases *al = load_ok("# nothing yet\n\n");
-
-	ck_assert_str_eq(expands(al, "postmaster"), "-");
-	aliases_free(al);
-}
-END_TEST
-
 START_TEST(test_large_list_and_max)
 {
 	/* a list of 1000 names, on continuation lines; a lookup past its
@@ -357,11 +313,8 @@ aliases_suite(void)
 	Suite *s = suite_create("aliases");
 	TCase *tc = tcase_create("aliases");
 
-	tcase_add_test(tc, test_entries_and_lists);
-	tcase_add_test(tc, test_continuation_and_comments);
-	tcase_add_test(tc, test_case);
-	tcase_add_test(tc, test_chains_and_duplicates);
-	tcase_add_test(tc, test_self_reference);
+	tcase_add_loop_test(tc, test_expand, 0,
+	    sizeof(expand_cases) / sizeof(expand_cases[0]));
 	tcase_add_test(tc, test_depth);
 	tcase_add_test(tc, test_loops);
 	tcase_add_test(tc, test_duplicate_names);
@@ -369,7 +322,6 @@ aliases_suite(void)
 	    sizeof(refused_cases) / sizeof(refused_cases[0]));
 	tcase_add_test(tc, test_refused_structure);
 	tcase_add_test(tc, test_missing_and_unreadable);
-	tcase_add_test(tc, test_empty_file);
 	tcase_add_test(tc, test_large_list_and_max);
 	suite_add_tcase(s, tc);
 	return s;
