@@ -13,7 +13,7 @@
  *
  * Entries are compact: an address is one short string, and a delivery
  * to the address its RCPT gave (no alias) keeps none of its own; the
- * outcome's text is kept only for a failure.  Memory grows by about 150
+ * outcome's text is kept only for a failure.  Memory grows by about 140
  * octets a plain recipient, not by a struct address.
  */
 #ifndef PIPESMTPD_RECIPIENTS_H
