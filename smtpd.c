@@ -7,10 +7,12 @@
  * Entry point: main().  Order matters and is fixed: descriptors made safe,
  * inherited signal state undone, options parsed and checked (exit 64 on
  * any doubt), identity taken from the launcher, logging opened,
- * privileges dropped, the uid 0 rule enforced (exit 78), and only then a
- * byte read from the client.  Every failure on the way leaves through
- * startup_fail(), which never writes the client more than one 421 line.
- * No DNS, no configuration file, no locale.
+ * privileges dropped, the uid 0 rule enforced (exit 78), the --aliases
+ * file read (exit 78 if it is refused), postmaster@ checked to reach an
+ * account, and only then a byte read from the client.  Every failure on
+ * the way leaves through startup_fail(), which never writes the client
+ * more than one 421 line.  No DNS, no configuration file but --aliases,
+ * no locale.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +32,7 @@
 
 #include "account.h"
 #include "address.h"
+#include "aliases.h"
 #include "config.h"
 #include "deliver.h"
 #include "fdio.h"
@@ -47,8 +50,8 @@ enum {
 	OPT_CRLF, OPT_NO_RETURN_PATH, OPT_DELIVERED_TO, OPT_STRICT_NEWLINES,
 	OPT_USER, OPT_ALLOW_ROOT, OPT_ENV, OPT_NULL_SENDER, OPT_GREET_PAUSE,
 	OPT_LOG_STDERR, OPT_LMTP, OPT_AS_RECIPIENT, OPT_POSTMASTER,
-	OPT_MIN_UID, OPT_LOCAL_USERS, OPT_REQUIRE_TLS, OPT_PROXY_PROTOCOL, OPT_HELP,
-	OPT_VERSION
+	OPT_MIN_UID, OPT_LOCAL_USERS, OPT_REQUIRE_TLS, OPT_PROXY_PROTOCOL,
+	OPT_ALIASES, OPT_HELP, OPT_VERSION
 };
 
 static const struct option options[] = {
@@ -64,6 +67,7 @@ static const struct option options[] = {
 	{ "max-hops", required_argument, NULL, OPT_MAX_HOPS },
 	{ "spool", required_argument, NULL, OPT_SPOOL },
 	{ "rcpt-check", required_argument, NULL, OPT_RCPT_CHECK },
+	{ "aliases", required_argument, NULL, OPT_ALIASES },
 	{ "crlf", no_argument, NULL, OPT_CRLF },
 	{ "no-return-path", no_argument, NULL, OPT_NO_RETURN_PATH },
 	{ "delivered-to", no_argument, NULL, OPT_DELIVERED_TO },
@@ -101,6 +105,7 @@ static const char usage_text[] =
 "  --max-hops N             Received: headers allowed (100)\n"
 "  --spool DIR              spool directory ($TMPDIR or /tmp)\n"
 "  --rcpt-check COMMAND     run at RCPT: 0 accept, 67 550, 75 450\n"
+"  --aliases FILE           aliases(5) file: local parts to local names\n"
 "  --crlf                   deliver with CRLF line ends\n"
 "  --no-return-path         do not prepend Return-Path:\n"
 "  --delivered-to           prepend Delivered-To:, refuse loops\n"
@@ -295,6 +300,7 @@ set_option(struct config *cfg, int opt, const char *arg)
 		break;
 	case OPT_SPOOL: cfg->spool = arg; break;
 	case OPT_RCPT_CHECK: cfg->rcpt_check = split_words(arg); break;
+	case OPT_ALIASES: cfg->aliases_file = arg; break;
 	case OPT_CRLF: cfg->crlf = 1; break;
 	case OPT_NO_RETURN_PATH: cfg->no_return_path = 1; break;
 	case OPT_DELIVERED_TO: cfg->delivered_to = 1; break;
@@ -351,31 +357,61 @@ parse_args(struct config *cfg, int argc, char **argv)
 	if (cfg->hostname == NULL)
 		cfg->hostname = system_hostname();
 	if (cfg->as_recipient && cfg->postmaster == NULL)
-		startup_fail(EX_USAGE, "--as-recipient needs --postmaster");
-	if (cfg->local_users && cfg->postmaster == NULL)
-		startup_fail(EX_USAGE, "--local-users needs --postmaster");
+	/* postmaster@ must reach someone: --postmaster, or (checked once
+	 * the file is read) an alias */
+	if ((cfg->as_recipient || cfg->local_users) &&
+	    cfg->postmaster == NULL && cfg->aliases_file == NULL)
+		startup_fail(EX_USAGE, "%s needs --postmaster",
+		    cfg->as_recipient ? "--as-recipient" : "--local-users");
 	if (cfg->as_recipient && cfg->user != NULL)
 		startup_fail(EX_USAGE, "--as-recipient needs root; --user "
 		    "gives it up");
 }
 
-/* check_postmaster - --local-users and --as-recipient: postmaster@ must
- * reach an account that can receive (under --as-recipient, not uid 0);
- * a failed lookup is temporary, not a configuration refused */
+/* postmaster_account - one account postmaster@ reaches must be able to
+ * receive (under --as-recipient, not uid 0); a failed lookup is
+ * temporary, not a configuration refused */
+static void
+postmaster_account(const struct config *cfg, const char *user)
+{
+	enum account_verdict v = account_find(cfg, user, NULL);
+
+	if (v == ACCOUNT_ERROR)
+		startup_fail(EX_TEMPFAIL, "--postmaster: account lookup "
+		    "failed: %s: %s", user, strerror(errno));
+	if (v == ACCOUNT_NONE)
+		startup_fail(EX_CONFIG, "%s: no such account%s: %s",
+		    cfg->postmaster != NULL && strcmp(user, cfg->postmaster) == 0
+		    ? "--postmaster" : "postmaster's alias target",
+		    cfg->as_recipient ? ", or uid 0" : "", user);
+}
+
+/* check_postmaster - --local-users and --as-recipient: postmaster@
+ * (RFC 5321 4.5.1) must reach accounts that can receive, through
+ * --aliases or else --postmaster; neither is a usage error */
 static void
 check_postmaster(const struct config *cfg)
 {
-	enum account_verdict v;
+	struct alias_targets x = { NULL, 0, 0 };
+	const char *mode = cfg->as_recipient ? "--as-recipient" :
+	    "--local-users";
+	size_t i;
 
 	if (!cfg->local_users && !cfg->as_recipient)
 		return;
-	v = account_find(cfg, cfg->postmaster, NULL);
-	if (v == ACCOUNT_ERROR)
-		startup_fail(EX_TEMPFAIL, "--postmaster: account lookup "
-		    "failed: %s: %s", cfg->postmaster, strerror(errno));
-	if (v == ACCOUNT_NONE)
-		startup_fail(EX_CONFIG, "--postmaster: no such account%s: %s",
-		    cfg->as_recipient ? ", or uid 0" : "", cfg->postmaster);
+	if (aliases_lookup(cfg->aliases, "postmaster", (size_t)-1, &x) == -1)
+		startup_fail(EX_TEMPFAIL, "--aliases: postmaster: %s",
+		    strerror(errno));
+	for (i = 0; i < (x.n > 0 ? x.n : 1); i++) {
+		const char *user = x.n > 0 ? x.v[i] : "postmaster";
+
+		if (strcmp(user, "postmaster") == 0 && cfg->postmaster == NULL)
+			startup_fail(EX_USAGE, "%s needs --postmaster (or "
+			    "postmaster in --aliases)", mode);
+		postmaster_account(cfg, strcmp(user, "postmaster") == 0 ?
+		    cfg->postmaster : user);
+	}
+	aliases_targets_free(&x);
 }
 
 /* check_root_rule - nothing a client triggers may run as uid 0 unless
@@ -394,6 +430,23 @@ check_root_rule(const struct config *cfg)
 	if (geteuid() == 0 && !cfg->allow_root)
 		startup_fail(EX_CONFIG, "delivery commands would run as root; "
 		    "use --user or --allow-root");
+}
+
+/* load_aliases - --aliases: the file read and checked whole, with the
+ * privileges the session runs with; a file that cannot be honoured is
+ * refused (exit 78, naming FILE:LINE), memory running out is 75 */
+static void
+load_aliases(struct config *cfg)
+{
+	struct aliases *al;
+	char err[ALIASES_ERR_MAX];
+
+	if (cfg->aliases_file == NULL)
+		return;
+	if (aliases_load(cfg->aliases_file, &al, err, sizeof(err)) == -1)
+		startup_fail(errno == ENOMEM ? EX_TEMPFAIL : EX_CONFIG,
+		    "--aliases: %s", err);
+	cfg->aliases = al;	/* kept until exit, as cfg is */
 }
 
 /* ip_text - a launcher-given address, checked and normalised, or NULL */
@@ -586,10 +639,10 @@ default_signals(void)
 static void
 real_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
-    struct deliver_outcome *out)
+    const struct address *orig, struct deliver_outcome *out)
 {
 	(void)ctx;
-	deliver_one(cfg, msg, rcpt, out);
+	deliver_one(cfg, msg, rcpt, orig, out);
 }
 
 /* real_rcpt_check - the session's --rcpt-check: deliver_rcpt_check() */
@@ -623,6 +676,7 @@ main(int argc, char **argv)
 	log_open(cfg.log_stderr);
 	drop_privileges(&cfg);
 	check_root_rule(&cfg);
+	load_aliases(&cfg);
 	check_postmaster(&cfg);
 	if (tls_from_env(&tls) == 1)
 		fds.tls = &tls;

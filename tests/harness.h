@@ -182,5 +182,6 @@ Suite *hostile_suite(void);
 Suite *transport_suite(void);
 Suite *tls_suite(void);
 Suite *proxy_suite(void);
+Suite *aliases_suite(void);
 
 #endif

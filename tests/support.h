@@ -64,6 +64,7 @@ struct support_conn {
 /* One delivery as the stub saw it. */
 struct support_call {
 	char addr[2 * ADDR_PART_MAX + 2];
+	char orig[2 * ADDR_PART_MAX + 2];	/* ORIGINAL_RECIPIENT */
 	char sender[2 * ADDR_PART_MAX + 2];
 	int sender_null;
 	char helo[512];
@@ -109,7 +110,7 @@ void support_stub_deliverer(struct support_stub *st,
     struct session_deliverer *d);
 void support_stub_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
-    struct deliver_outcome *out);
+    const struct address *orig, struct deliver_outcome *out);
 void support_stub_rcpt_check(void *ctx, const struct config *cfg,
     const struct deliver_vars *v, struct deliver_outcome *out);
 void support_stub_free(struct support_stub *st);

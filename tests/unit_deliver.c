@@ -574,6 +574,7 @@ run_setup(struct run_fixture *f, char **argv, const char *script)
 	f->msg.head.with = "ESMTP";
 	f->msg.head.queue_id = "QID1";
 	f->msg.head.nrcpt = 1;
+	f->msg.head.first = &f->rcpt;
 	f->msg.head.arrival = time(NULL);
 	ck_assert_ptr_nonnull(spool);
 	ck_assert_uint_eq(fwrite(msg, 1, sizeof(msg) - 1, spool),
@@ -630,11 +631,11 @@ START_TEST(test_delivery_unreaped_is_temporary)
 	char *argv[4];
 
 	run_setup(&f, argv, "cat >/dev/null");
-	deliver_one(&f.cfg, &f.msg, &f.rcpt, &out);
+	deliver_one(&f.cfg, &f.msg, &f.rcpt, &f.rcpt, &out);
 	ck_assert_int_eq(out.cls, OUT_DELIVERED);	/* the control */
 	ck_assert(signal(SIGCHLD, SIG_IGN) != SIG_ERR);
 	t0 = deadline_now();
-	deliver_one(&f.cfg, &f.msg, &f.rcpt, &out);
+	deliver_one(&f.cfg, &f.msg, &f.rcpt, &f.rcpt, &out);
 	ck_assert_int_eq(out.cls, OUT_TEMP);
 	ck_assert_str_eq(out.dsn, "4.3.0");
 	ck_assert_int_eq(out.status, DELIVER_UNSEEN);
@@ -741,7 +742,7 @@ START_TEST(test_deadline_passed_not_run)
 	snprintf(script, sizeof(script), "touch %s/ran", m.dir);
 	run_setup(&f, argv, script);
 	f.msg.deadline = deadline_now() - DEADLINE_SECOND;
-	deliver_one(&f.cfg, &f.msg, &f.rcpt, &out);
+	deliver_one(&f.cfg, &f.msg, &f.rcpt, &f.rcpt, &out);
 	log = marks_log(&m);
 	ck_assert_msg(!marks_has(&m, "ran"), "the command ran");
 	ck_assert_int_eq(out.cls, OUT_TEMP);
@@ -753,7 +754,7 @@ START_TEST(test_deadline_passed_not_run)
 	    "reached)\n") != NULL, "log: '%s'", log);
 	/* the control: with time left the same command runs */
 	f.msg.deadline = deadline_in(60);
-	deliver_one(&f.cfg, &f.msg, &f.rcpt, &out);
+	deliver_one(&f.cfg, &f.msg, &f.rcpt, &f.rcpt, &out);
 	ck_assert_int_eq(out.cls, OUT_DELIVERED);
 	ck_assert(marks_has(&m, "ran"));
 	marks_end(&m);
@@ -764,10 +765,10 @@ END_TEST
 static void
 real_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
-    struct deliver_outcome *out)
+    const struct address *orig, struct deliver_outcome *out)
 {
 	(void)ctx;
-	deliver_one(cfg, msg, rcpt, out);
+	deliver_one(cfg, msg, rcpt, orig, out);
 }
 
 START_TEST(test_deadline_in_session)

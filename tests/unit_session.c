@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "aliases.h"
 #include "config.h"
 #include "deliver.h"
 #include "session.h"
@@ -1653,6 +1654,59 @@ START_TEST(test_starttls_failed)
 END_TEST
 
 /* --require-tls: MAIL waits for TLS; without a TLS engine, a 421 */
+/* refuse_list - --rcpt-check refuses <list@mx.test>, accepts the rest */
+static void
+refuse_list(const struct deliver_vars *v, struct deliver_outcome *out)
+{
+	int no = strcmp(v->rcpt, "list@mx.test") == 0;
+
+	out->cls = no ? OUT_PERM : OUT_DELIVERED;
+	snprintf(out->dsn, sizeof(out->dsn), no ? "5.1.1" : "2.1.5");
+}
+
+START_TEST(test_aliases_rcpt_taken_back)
+{
+	/* an RCPT refused after its targets were added leaves nothing
+	 * behind; each delivery gets the RCPT that first asked for it as
+	 * orig, and one target shared by two RCPTs runs once */
+	static const char *const want[] = { W_GREETING, W_EHLO, "250 2.1.0",
+	    "550 5.1.1", "250 2.1.5", "250 2.1.5", "354", "250 2.0.0",
+	    "221 2.0.0", NULL };
+	static const char in[] = "EHLO c.test\r\nMAIL FROM:<s@x.test>\r\n"
+	    "RCPT TO:<list@mx.test>\r\nRCPT TO:<B@mx.test>\r\n"
+	    "RCPT TO:<List2@mx.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n";
+	char path[] = "/tmp/unit-session-aliases.XXXXXX", err[ALIASES_ERR_MAX];
+	static char check_word[] = "check";
+	char *check[] = { check_word, NULL };
+	const char *text = "list: a, b\nlist2: b, c\n";
+	struct aliases *al;
+	struct config cfg;
+	struct run r;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_msg(aliases_load(path, &al, err, sizeof(err)) == 0, "%s", err);
+	unlink(path);
+	test_config(&cfg);
+	cfg.aliases = al;
+	cfg.rcpt_check = check;
+	start(&r, in, sizeof(in) - 1, 0);
+	r.stub.rcpt_answer = refuse_list;
+	go(&cfg, &r);
+	expect(&r, want);
+	ck_assert_uint_eq(r.stub.ncalls, 2);
+	ck_assert_str_eq(r.calls[0].addr, "B@mx.test");
+	ck_assert_str_eq(r.calls[0].orig, "B@mx.test");
+	ck_assert_str_eq(r.calls[1].addr, "c@mx.test");
+	ck_assert_str_eq(r.calls[1].orig, "List2@mx.test");
+	ck_assert_uint_eq(r.calls[0].nrcpt, 2);
+	run_free(&r);
+	aliases_free(al);
+}
+END_TEST
+
 START_TEST(test_require_tls)
 {
 	static const char *const want[] = { W_GREETING, W_EHLO, "530 5.7.0",
@@ -1782,6 +1836,7 @@ commands_tcase(void)
 	tcase_add_test(tc, test_helo_names);
 	tcase_add_test(tc, test_with_utf8);
 	tcase_add_test(tc, test_postmaster_delivery);
+	tcase_add_test(tc, test_aliases_rcpt_taken_back);
 	tcase_add_test(tc, test_lmtp);
 	tcase_add_test(tc, test_lmtp_message_error);
 	return tc;
