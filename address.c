@@ -388,6 +388,27 @@ address_set_domain(struct address *a, const char *domain)
 	finish(a);
 }
 
+/* address_retarget - a delivered to name instead, keeping its
+ * +extension and domain: local "name+ext", user and addr to match.  -1
+ * (a unchanged) when that local part would not fit. */
+int
+address_retarget(struct address *a, const char *name)
+{
+	char local[ADDR_PART_MAX + 1];
+	int n = snprintf(local, sizeof(local), "%s%s%s", name,
+	    a->ext[0] ? "+" : "", a->ext);
+	const char *p;
+
+	if (n < 0 || (size_t)n >= sizeof(local))
+		return -1;
+	memcpy(a->local, local, (size_t)n + 1);
+	finish(a);
+	a->utf8 = 0;
+	for (p = a->addr; *p != '\0'; p++)
+		a->utf8 |= (unsigned char)*p >= 0x80;
+	return 0;
+}
+
 /* address_unsafe - a local part that must never reach a command: it could
  * be a path ('/'), a hidden or relative name ('.'), an option ('-'), or
  * an empty argv word ("") */

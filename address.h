@@ -41,6 +41,7 @@ enum address_error {
 enum address_error address_parse(const char *s, size_t len, unsigned flags,
     struct address *a, size_t *used);
 void address_set_domain(struct address *a, const char *domain);
+int address_retarget(struct address *a, const char *name);
 void address_join(struct address *a);
 int address_lower(int ch);
 int address_unsafe(const struct address *a);

@@ -21,6 +21,8 @@
  * start-up failure) and EX_CONFIG (a configuration refused).
  */
 
+struct aliases;		/* aliases.h */
+
 struct config {
 	const char *hostname;		/* greeting, Received, logs */
 	const char **domains;		/* accepted recipient domains */
@@ -38,6 +40,8 @@ struct config {
 	int lmtp;			/* speak LMTP (RFC 2033) */
 	const char *spool;		/* spool directory */
 	char **rcpt_check;		/* split --rcpt-check words, or NULL */
+	const char *aliases_file;	/* --aliases FILE, or NULL */
+	const struct aliases *aliases;	/* its table, read at start-up */
 	int crlf;			/* deliver with CRLF line ends */
 	int no_return_path;		/* omit Return-Path: */
 	int delivered_to;		/* add Delivered-To:, refuse loops */

@@ -69,6 +69,17 @@ set_text(struct deliver_outcome *out, enum deliver_class cls,
 	snprintf(out->text, sizeof(out->text), "%s", text);
 }
 
+/* deliver_outcome_init - how every outcome starts: a temporary failure,
+ * "not delivered", no command run.  Only deliver_map_status(), having
+ * seen an exit 0, makes it a delivery. */
+void
+deliver_outcome_init(struct deliver_outcome *out)
+{
+	memset(out, 0, sizeof(*out));
+	set_text(out, OUT_TEMP, "4.3.0", "not delivered");
+	out->status = DELIVER_NOT_RUN;
+}
+
 /* deliver_sanitise - the first line of in, printable ASCII only, cut */
 size_t
 deliver_sanitise(const char *in, size_t len, char *out, size_t cap)
@@ -115,7 +126,9 @@ void
 deliver_map_status(int status, const char *output, size_t len,
     struct deliver_outcome *out)
 {
-	static const char cls_digit[] = { '2', '4', '5' };
+	static const char cls_digit[] = {
+		[OUT_DELIVERED] = '2', [OUT_TEMP] = '4', [OUT_PERM] = '5'
+	};
 	const struct exit_map *m = exit_table;
 	char line[DELIVER_TEXT_MAX + 1];
 	size_t code;
@@ -209,6 +222,7 @@ deliver_vars_init(struct deliver_vars *v, const struct config *cfg,
 {
 	v->sender = sender->null ? cfg->null_sender : sender->addr;
 	v->rcpt = rcpt->addr;
+	v->orig = rcpt->addr;
 	v->user = rcpt->user;
 	v->local = rcpt->local;
 	v->ext = rcpt->ext;
@@ -323,10 +337,11 @@ static int
 build_env(struct cmdline *c, const struct config *cfg,
     const struct deliver_vars *v, const char *size, const char *home)
 {
-	const char *names[] = { "SENDER", "RECIPIENT", "LOCAL", "EXTENSION",
-	    "DOMAIN", "CLIENT_ADDRESS", "CLIENT_HELO", "QUEUE_ID" };
-	const char *values[] = { v->sender, v->rcpt, v->user, v->ext,
-	    v->domain, v->ip, v->helo, v->queue_id };
+	const char *names[] = { "SENDER", "RECIPIENT", "ORIGINAL_RECIPIENT",
+	    "LOCAL", "EXTENSION", "DOMAIN", "CLIENT_ADDRESS", "CLIENT_HELO",
+	    "QUEUE_ID" };
+	const char *values[] = { v->sender, v->rcpt, v->orig, v->user,
+	    v->ext, v->domain, v->ip, v->helo, v->queue_id };
 	size_t nnames = sizeof(names) / sizeof(names[0]), i;
 	int bad = 0;
 
@@ -454,15 +469,31 @@ execute(struct run *r, struct cmdline *c, struct deliver_outcome *out)
 	return 0;
 }
 
-/* log_delivery - the line administrators grep for */
+/* logged_path - an address as a log line shows it: quoted where RFC 5321
+ * needs it, then escaped */
+static const char *
+logged_path(const struct address *a, char *out, size_t cap)
+{
+	char path[RECEIVED_PATH_MAX];
+
+	received_path(a, path, sizeof(path));
+	return log_escape(path, out, cap);
+}
+
+/* log_delivery - the line administrators grep for; orig_to=<...> (as
+ * Postfix writes it) when --aliases delivered to another address than
+ * the client gave */
 static void
 log_delivery(const struct config *cfg, const struct deliver_msg *msg,
-    const struct address *rcpt, unsigned long long size,
-    const struct deliver_outcome *out)
+    const struct address *rcpt, const struct address *orig,
+    unsigned long long size, const struct deliver_outcome *out)
 {
-	static const char *status[] = { "sent", "deferred", "bounced" };
-	char path[RECEIVED_PATH_MAX], to[4 * RECEIVED_PATH_MAX];
-	char from[4 * RECEIVED_PATH_MAX];
+	static const char *const status[] = {
+		[OUT_DELIVERED] = "sent", [OUT_TEMP] = "deferred",
+		[OUT_PERM] = "bounced"
+	};
+	char to[4 * RECEIVED_PATH_MAX], from[4 * RECEIVED_PATH_MAX];
+	char given[4 * RECEIVED_PATH_MAX], orig_to[4 * RECEIVED_PATH_MAX + 16];
 	char how[64], text[4 * DELIVER_TEXT_MAX + 4];
 	char tls[2 * TLS_VALUE_MAX + 8] = "";
 	double delay;
@@ -478,16 +509,18 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
 	else
 		snprintf(how, sizeof(how), "not run");
 	log_escape(out->text, text, sizeof(text));
-	received_path(rcpt, path, sizeof(path));
-	log_escape(path, to, sizeof(to));
-	received_path(msg->head.sender, path, sizeof(path));
-	log_escape(path, from, sizeof(from));
+	logged_path(rcpt, to, sizeof(to));
+	logged_path(msg->head.sender, from, sizeof(from));
+	orig_to[0] = '\0';
+	if (strcmp(rcpt->addr, orig->addr) != 0)
+		snprintf(orig_to, sizeof(orig_to), ", orig_to=<%s>",
+		    logged_path(orig, given, sizeof(given)));
 	if (msg->head.tls != NULL)
 		snprintf(tls, sizeof(tls), ", tls=%s/%s",
 		    msg->head.tls->protocol, msg->head.tls->cipher);
-	log_info("%s: to=<%s>, from=<%s>, client=[%s]%s, size=%llu, "
-	    "delay=%.2f, status=%s (%s%s%s)", msg->head.queue_id, to, from,
-	    cfg->client_ip, tls, size, delay, status[out->cls], how,
+	log_info("%s: to=<%s>%s, from=<%s>, client=[%s]%s, size=%llu, "
+	    "delay=%.2f, status=%s (%s%s%s)", msg->head.queue_id, to, orig_to,
+	    from, cfg->client_ip, tls, size, delay, status[out->cls], how,
 	    out->cls == OUT_DELIVERED ? "" : ": ",
 	    out->cls == OUT_DELIVERED ? "" : text);
 }
@@ -509,7 +542,8 @@ loop_refused(const struct config *cfg, const struct deliver_msg *msg,
 /* feed_command - build argv and environment, then run with the message */
 static void
 feed_command(const struct config *cfg, const struct deliver_msg *msg,
-    const struct address *rcpt, struct run *r, struct deliver_outcome *out)
+    const struct address *rcpt, const struct address *orig, struct run *r,
+    struct deliver_outcome *out)
 {
 	struct cmdline c = { NULL, NULL, 0 };
 	struct deliver_vars v;
@@ -517,6 +551,7 @@ feed_command(const struct config *cfg, const struct deliver_msg *msg,
 
 	deliver_vars_init(&v, cfg, msg->head.sender, rcpt, msg->head.helo,
 	    msg->head.queue_id, msg->head.tls);
+	v.orig = orig->addr;
 	snprintf(size, sizeof(size), "%llu",
 	    (unsigned long long)r->headlen + msg->spool_len);
 	if (build_command(&c, cfg, cfg->command, &v, size,
@@ -595,19 +630,20 @@ refused(const struct config *cfg, const struct deliver_msg *msg,
 	return 1;
 }
 
-/* deliver_one - run the command for one recipient of a spooled message */
+/* deliver_one - run the command for one recipient of a spooled message:
+ * rcpt, which orig (the client's RCPT) asked for */
 void
 deliver_one(const struct config *cfg, const struct deliver_msg *msg,
-    const struct address *rcpt, struct deliver_outcome *out)
+    const struct address *rcpt, const struct address *orig,
+    struct deliver_outcome *out)
 {
 	char head[RECEIVED_HEADERS_MAX];
 	struct run_account acct;
 	struct run *r;
 	int hlen = 0;
 
-	memset(out, 0, sizeof(*out));
+	deliver_outcome_init(out);
 	memset(&acct, 0, sizeof(acct));
-	out->status = DELIVER_NOT_RUN;
 	/* headers shared by every recipient are in the spool already */
 	if (msg->body_off == 0)
 		hlen = received_headers(cfg, &msg->head, rcpt, head,
@@ -623,9 +659,9 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 		r->acct = cfg->as_recipient ? &acct : NULL;
 		r->head = head;
 		r->headlen = (size_t)hlen;
-		feed_command(cfg, msg, rcpt, r, out);
+		feed_command(cfg, msg, rcpt, orig, r, out);
 	}
-	log_delivery(cfg, msg, rcpt, (unsigned long long)(hlen > 0 ? hlen : 0)
+	log_delivery(cfg, msg, rcpt, orig, (unsigned long long)(hlen > 0 ? hlen : 0)
 	    + msg->spool_len, out);
 	account_free(&acct);
 	free(r);
@@ -640,8 +676,7 @@ deliver_rcpt_check(const struct config *cfg, const struct deliver_vars *v,
 	struct cmdline c = { NULL, NULL, 0 };
 	struct run *r = calloc(1, sizeof(*r));
 
-	memset(out, 0, sizeof(*out));
-	out->status = DELIVER_NOT_RUN;
+	deliver_outcome_init(out);
 	if (r == NULL) {
 		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL,
 		    ENOMEM);

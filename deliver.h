@@ -1,7 +1,8 @@
 /*
  * deliver.h - delivery of one spooled message to one recipient.
  *
- * deliver_one() expands the argv template, builds a clean environment,
+ * deliver_one() delivers to rcpt (an --aliases target, or the address
+ * the client gave: orig) and expands the argv template, builds a clean environment,
  * has run.h's runner start the command (fork/exec, never a shell) with
  * the per-recipient headers and the spool on its stdin, and maps how it
  * ended to an outcome through the exit table.  deliver_rcpt_check() does
@@ -18,10 +19,12 @@
 #include "config.h"
 #include "received.h"
 
+/* How a delivery ended.  The zero value is a temporary failure, so an
+ * outcome that no code path filled in never reads as delivered. */
 enum deliver_class {
-	OUT_DELIVERED,
-	OUT_TEMP,
-	OUT_PERM
+	OUT_TEMP,		/* try again later: 4xx */
+	OUT_PERM,		/* refused for good: 5xx */
+	OUT_DELIVERED		/* the command exited 0: 2xx */
 };
 
 #define DELIVER_TEXT_MAX	200	/* command text kept for replies */
@@ -57,6 +60,8 @@ struct deliver_msg {
 struct deliver_vars {
 	const char *sender;	/* %s */
 	const char *rcpt;	/* %r */
+	const char *orig;	/* ORIGINAL_RECIPIENT: as the client gave
+				   it, before --aliases */
 	const char *user;	/* %u */
 	const char *local;	/* %l */
 	const char *ext;	/* %e */
@@ -67,8 +72,10 @@ struct deliver_vars {
 	const struct tls_info *tls;	/* TLS_PROTOCOL, TLS_CIPHER; or NULL */
 };
 
+void deliver_outcome_init(struct deliver_outcome *out);
 void deliver_one(const struct config *cfg, const struct deliver_msg *msg,
-    const struct address *rcpt, struct deliver_outcome *out);
+    const struct address *rcpt, const struct address *orig,
+    struct deliver_outcome *out);
 void deliver_rcpt_check(const struct config *cfg,
     const struct deliver_vars *v, struct deliver_outcome *out);
 

@@ -72,7 +72,8 @@ clean_helo(const char *helo, char *out, size_t cap)
 	out[o] = '\0';
 }
 
-/* received_headers - Return-Path, Delivered-To and Received for rcpt */
+/* received_headers - Return-Path, Delivered-To and Received for rcpt;
+ * "for" names the one RCPT as the client gave it, m->first */
 int
 received_headers(const struct config *cfg, const struct received_msg *m,
     const struct address *rcpt, char *out, size_t cap)
@@ -86,7 +87,9 @@ received_headers(const struct config *cfg, const struct received_msg *m,
 	int ret, o = 0;
 
 	received_path(m->sender, sender, sizeof(sender));
-	received_path(rcpt, to, sizeof(to));
+	to[0] = '\0';
+	if (m->nrcpt == 1)
+		received_path(m->first, to, sizeof(to));
 	clean_helo(m->helo, helo, sizeof(helo));
 	if (strcmp(cfg->client_ip, "unknown") == 0)
 		ip[0] = '\0';

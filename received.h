@@ -2,8 +2,9 @@
  * received.h - the header block pipesmtpd adds to a message.
  *
  * received_headers() writes, for one recipient, Return-Path (unless
- * --no-return-path), Delivered-To (with --delivered-to) and the Received
- * line, with the line ends the command gets (--crlf).  The session calls
+ * --no-return-path), Delivered-To (with --delivered-to: the recipient
+ * delivered to) and the Received line (its "for": the address the client
+ * gave), with the line ends the command gets (--crlf).  The session calls
  * it once when the block is the same for every recipient and spools it
  * ahead of the message; deliver.c calls it per recipient otherwise.
  * received_path() writes an address as RFC 5321 does, for the headers
@@ -28,7 +29,9 @@ struct received_msg {
 	const char *helo;		/* client's HELO/EHLO/LHLO name */
 	const char *with;		/* SMTP, ESMTP, UTF8SMTP, LMTP... */
 	const char *queue_id;
-	size_t nrcpt;			/* recipients: "for <...>" if one */
+	size_t nrcpt;			/* RCPTs: "for <...>" if one */
+	const struct address *first;	/* the first RCPT as the client
+					   gave it, before --aliases */
 	time_t arrival;			/* for the Received date */
 	const struct tls_info *tls;	/* NULL when received without TLS */
 };

@@ -31,6 +31,7 @@
 
 #include "account.h"
 #include "address.h"
+#include "aliases.h"
 #include "data.h"
 #include "deadline.h"
 #include "log.h"
@@ -50,6 +51,9 @@
 /* 452 4.5.3 replies to recipients beyond --max-rcpt that are not errors
  * in one transaction (Postfix's smtpd_recipient_overshoot_limit) */
 #define RCPT_OVERSHOOT	1000
+/* deliveries one transaction may hold, unless --max-rcpt is larger: an
+ * alias list of 1000 names is fine, a transaction without end is not */
+#define DELIVERIES_MAX	10000
 
 /* Message errors latched while the data streams in, one reply at the end
  * (msg_err_stock[] says which). */
@@ -708,6 +712,7 @@ rcpt_checked(struct session *s, const struct address *a)
 		return 1;
 	deliver_vars_init(&v, s->cfg, &s->txn->sender, a, s->helo,
 	    s->txn->queue_id, s->tls_on ? &s->tls : NULL);
+	deliver_outcome_init(&out);	/* unfilled: not accepted */
 	s->del->rcpt_check(s->del->ctx, s->cfg, &v, &out);
 	if (out.cls == OUT_DELIVERED)
 		return 1;
@@ -729,33 +734,38 @@ domain_ok(const struct config *cfg, const char *domain)
 	return cfg->ndomains == 0 && address_domain_is(domain, cfg->hostname);
 }
 
-/* rcpt_account - --local-users (and --as-recipient): whether a names an
+/* rcpt_account - --local-users (and --as-recipient): whether t, a
+ * delivery of the client's rcpt (itself, or an --aliases target), is an
  * account that may receive (%u, or the --postmaster account for
- * postmaster: RFC 5321 4.5.1); 1 if so, else 0 and the reply: 550 5.1.1
- * for no such account, 451 4.3.0 when the lookup itself failed (a
- * directory outage must not bounce mail) */
+ * postmaster: RFC 5321 4.5.1); 1 if so, else 0 and the reply for rcpt:
+ * 550 5.1.1 for no such account, 451 4.3.0 when the lookup itself
+ * failed (a directory outage must not bounce mail) */
 static int
-rcpt_account(struct session *s, struct address *a)
+rcpt_account(struct session *s, const struct address *rcpt,
+    struct address *t)
 {
 	const struct config *cfg = s->cfg;
 	char user[4 * ADDR_PART_MAX + 4];
 
-	if (cfg->postmaster != NULL && strcmp(a->user, "postmaster") == 0)
-		snprintf(a->user, sizeof(a->user), "%s", cfg->postmaster);
+	if (cfg->postmaster != NULL && strcmp(t->user, "postmaster") == 0)
+		snprintf(t->user, sizeof(t->user), "%s", cfg->postmaster);
 	if (!cfg->local_users && !cfg->as_recipient)
 		return 1;
-	switch (account_find(cfg, a->user, NULL)) {
+	log_escape(t->user, user, sizeof(user));
+	switch (account_find(cfg, t->user, NULL)) {
 	case ACCOUNT_OK:
 		return 1;
 	case ACCOUNT_NONE:
+		if (strcmp(t->user, rcpt->user) != 0)	/* the file is wrong */
+			log_warn("%s: warning: alias target %s is no account "
+			    "that can receive", s->txn->queue_id, user);
 		return reply(s, 550, "5.1.1", "<%s>: Recipient address "
-		    "rejected: no such user", a->addr);
+		    "rejected: no such user", rcpt->addr);
 	default:
 		log_warn("%s: account lookup for %s failed: %s",
-		    s->txn->queue_id, log_escape(a->user, user, sizeof(user)),
-		    strerror(errno));
+		    s->txn->queue_id, user, strerror(errno));
 		return reply(s, 451, "4.3.0", "<%s>: Recipient address "
-		    "rejected: temporary lookup failure", a->addr);
+		    "rejected: temporary lookup failure", rcpt->addr);
 	}
 }
 
@@ -802,11 +812,63 @@ rcpt_check(struct session *s, char *arg, struct address *a)
 	if (address_unsafe(a))
 		return reply(s, 550, "5.1.3", "<%s>: Recipient address "
 		    "rejected: unsafe local part", a->addr);
-	if (recipients_has(&s->txn->rcpts, a))
-		return 1;	/* accepted before: delivered once, for both */
-	if (!rcpt_account(s, a))
-		return 0;
-	return rcpt_checked(s, a);
+	return 1;
+}
+
+/* delivery_bound - deliveries one transaction may hold */
+static size_t
+delivery_bound(const struct config *cfg)
+{
+	return cfg->max_rcpt > DELIVERIES_MAX ? cfg->max_rcpt : DELIVERIES_MAX;
+}
+
+/* rcpt_targets - the last RCPT's deliveries: each of its --aliases
+ * targets (x), or rcpt itself; each target checked on its own.  1, or
+ * 0 and the reply said. */
+static int
+rcpt_targets(struct session *s, const struct address *rcpt,
+    const struct alias_targets *x)
+{
+	struct recipients *l = &s->txn->rcpts;
+	struct address t;
+	size_t i;
+
+	for (i = 0; i < (x->n > 0 ? x->n : 1); i++) {
+		t = *rcpt;
+		if (x->n > 0 && address_retarget(&t, x->v[i]) == -1)
+			return reply(s, 550, "5.1.3", "<%s>: Recipient address "
+			    "rejected: too long for its alias", rcpt->addr);
+		if (!rcpt_account(s, rcpt, &t))
+			return 0;
+		if (recipients_add_target(l, &t) == -1)
+			return reply_stock(s, 1, STOCK_NOSPACE);
+		if (l->nd > delivery_bound(s->cfg))
+			return too_many_rcpts(s);
+	}
+	return 1;
+}
+
+/* rcpt_accept - a recipient new to the transaction: its local part
+ * (%u) looked up in --aliases, the RCPT added with its targets, then
+ * --rcpt-check (on the address the client gave).  1 when accepted; 0
+ * and the reply said, and nothing of it kept, when not. */
+static int
+rcpt_accept(struct session *s, const struct address *rcpt)
+{
+	struct recipients *l = &s->txn->rcpts;
+	struct alias_targets x = { NULL, 0, 0 };
+	int ok;
+
+	if (aliases_lookup(s->cfg->aliases, rcpt->user, delivery_bound(s->cfg),
+	    &x) == -1)
+		ok = errno == E2BIG ? too_many_rcpts(s) :
+		    reply_stock(s, 1, STOCK_NOSPACE);
+	else if (recipients_add(l, rcpt) == -1)
+		ok = reply_stock(s, 1, STOCK_NOSPACE);
+	else if (!(ok = rcpt_targets(s, rcpt, &x) && rcpt_checked(s, rcpt)))
+		recipients_drop_last(l);
+	aliases_targets_free(&x);
+	return ok;
 }
 
 static void
@@ -821,7 +883,11 @@ cmd_rcpt(struct session *s, char *arg)
 	}
 	if (!rcpt_check(s, arg, &a))
 		return;
-	if (recipients_add(&s->txn->rcpts, &a) == -1) {
+	if (!recipients_has(&s->txn->rcpts, &a)) {
+		if (!rcpt_accept(s, &a))
+			return;
+	} else if (recipients_add(&s->txn->rcpts, &a) == -1) {
+		/* accepted before: delivered once, for both */
 		reply_stock(s, 1, STOCK_NOSPACE);
 		return;
 	}
@@ -912,42 +978,18 @@ with_text(const struct session *s, const struct txn *t)
 	return names[t->smtputf8][s->tls_on];
 }
 
-/* tally - how many recipients were delivered (duplicates once), and the
- * first temporary failure in RCPT order, or else the first permanent
- * one: the failure that speaks for the message */
-static size_t
-tally(const struct txn *t, size_t *first_fail)
-{
-	const struct recipients *l = &t->rcpts;
-	size_t i, ok = 0, perm = l->n;
-	struct deliver_outcome o;
-
-	*first_fail = l->n;
-	for (i = 0; i < l->n; i++) {
-		if (recipients_first(l, i) != i)
-			continue;
-		recipients_outcome(l, i, &o);
-		if (o.cls == OUT_DELIVERED)
-			ok++;
-		else if (o.cls == OUT_TEMP && *first_fail == l->n)
-			*first_fail = i;
-		else if (o.cls == OUT_PERM && perm == l->n)
-			perm = i;
-	}
-	if (*first_fail == l->n)
-		*first_fail = perm;
-	return ok;
-}
-
-/* reply_rcpt - one RCPT's own reply (LMTP, PRDR): 250, 451 or 550; a
- * duplicate gets its first's */
+/* reply_rcpt - one RCPT's own reply (LMTP, PRDR): 250 if each of its
+ * targets was delivered, else 451 if one failed temporarily, else 550,
+ * from the first such failure; a duplicate gets its first's */
 static void
 reply_rcpt(struct session *s, const struct txn *t, size_t i)
 {
 	struct deliver_outcome o;
 	struct address a;
+	size_t speaker;
 
-	recipients_outcome(&t->rcpts, i, &o);
+	recipients_verdict(&t->rcpts, i, &speaker);
+	recipients_outcome(&t->rcpts, speaker, &o);
 	recipients_address(&t->rcpts, i, &a);
 	if (o.cls == OUT_DELIVERED)
 		reply_nocount(s, 250, o.dsn, "<%s>: delivered, id=%s", a.addr,
@@ -957,14 +999,17 @@ reply_rcpt(struct session *s, const struct txn *t, size_t i)
 		    "<%s>: %s, id=%s", a.addr, o.text, t->queue_id);
 }
 
-/* reply_summary - the one SMTP reply: 250 only if all were delivered;
- * else 451 if any failed temporarily, else 554; the first failure of
- * that class speaks.  Under PRDR the per-recipient replies have spoken,
- * so 250 means "at least one delivered".  Duplicates count once. */
+/* reply_summary - the one SMTP reply: 250 only if all deliveries were
+ * made; else 451 if any failed temporarily, else 554; the first failure
+ * of that class speaks, named by the RCPT that asked for it.  Under PRDR
+ * the per-recipient replies have spoken, so 250 means "at least one
+ * delivered".  The counts are of deliveries: after --aliases, each
+ * target once. */
 static void
 reply_summary(struct session *s, const struct txn *t, int prdr)
 {
-	size_t fail, ok = tally(t, &fail), all = t->rcpts.unique;
+	size_t fail, all = t->rcpts.nd;
+	size_t ok = recipients_verdict(&t->rcpts, RECIPIENTS_ALL, &fail);
 	struct deliver_outcome o;
 	struct address a;
 
@@ -974,7 +1019,8 @@ reply_summary(struct session *s, const struct txn *t, int prdr)
 		return;
 	}
 	recipients_outcome(&t->rcpts, fail, &o);
-	recipients_address(&t->rcpts, fail, &a);
+	recipients_address(&t->rcpts, recipients_target_rcpt(&t->rcpts, fail),
+	    &a);
 	reply_nocount(s, o.cls == OUT_TEMP ? 451 : 554, o.dsn,
 	    "<%s>: %s (delivered to %zu of %zu recipients, id=%s)", a.addr,
 	    o.text, ok, all, t->queue_id);
@@ -982,11 +1028,14 @@ reply_summary(struct session *s, const struct txn *t, int prdr)
 
 /* header_facts - what the added headers say about the transaction's
  * message: the one place these facts are gathered, for the block spooled
- * ahead of the message and for each delivery alike */
+ * ahead of the message and for each delivery alike; first holds the
+ * first RCPT, which m points at */
 static void
 header_facts(const struct session *s, const struct txn *t,
-    struct received_msg *m)
+    struct received_msg *m, struct address *first)
 {
+	recipients_address(&t->rcpts, 0, first);
+	m->first = first;
 	m->sender = &t->sender;
 	m->helo = s->helo;
 	m->with = with_text(s, t);
@@ -999,39 +1048,45 @@ header_facts(const struct session *s, const struct txn *t,
 /* msg_describe - the spooled message as the deliverer sees it */
 static void
 msg_describe(const struct session *s, const struct txn *t,
-    struct deliver_msg *msg)
+    struct deliver_msg *msg, struct address *first)
 {
 	memset(msg, 0, sizeof(*msg));
 	msg->spool_fd = t->spool.fd;
 	msg->spool_len = t->spool.len;
 	msg->body_off = t->body_off;
-	header_facts(s, t, &msg->head);
+	header_facts(s, t, &msg->head, first);
 }
 
-/* deliver_rcpt - one unique recipient's delivery, its outcome kept */
+/* deliver_target - delivery j, for the RCPT that first asked for it,
+ * its outcome kept */
 static void
-deliver_rcpt(struct session *s, struct txn *t, const struct deliver_msg *msg,
-    size_t i)
+deliver_target(struct session *s, struct txn *t,
+    const struct deliver_msg *msg, size_t j)
 {
 	struct deliver_outcome out;
-	struct address a;
+	struct address a, orig;
 
-	recipients_address(&t->rcpts, i, &a);
-	s->del->deliver(s->del->ctx, s->cfg, msg, &a, &out);
-	if (recipients_set_outcome(&t->rcpts, i, &out) == -1)
+	recipients_target(&t->rcpts, j, &a);
+	recipients_address(&t->rcpts, recipients_target_rcpt(&t->rcpts, j),
+	    &orig);
+	deliver_outcome_init(&out);	/* unfilled: not delivered */
+	s->del->deliver(s->del->ctx, s->cfg, msg, &a, &orig, &out);
+	if (recipients_set_outcome(&t->rcpts, j, &out) == -1)
 		log_error("%s: out of memory: a failure reply loses its "
 		    "text", t->queue_id);
 }
 
-/* deliver_all - every recipient's delivery in RCPT order; under LMTP and
- * PRDR each reply is sent as soon as its delivery has ended */
+/* deliver_all - every delivery in the order first asked for, which is
+ * RCPT order; under LMTP and PRDR each RCPT's reply is sent as soon as
+ * all of its deliveries have ended */
 static void
 deliver_all(struct session *s, struct txn *t, enum reply_mode mode)
 {
 	struct deliver_msg msg;
-	size_t i;
+	struct address first;
+	size_t i, j = 0, end;
 
-	msg_describe(s, t, &msg);
+	msg_describe(s, t, &msg, &first);
 	msg.start = deadline_now();
 	msg.deadline = msg.start + (long long)s->cfg->total_delivery_timeout *
 	    DEADLINE_SECOND;
@@ -1040,8 +1095,9 @@ deliver_all(struct session *s, struct txn *t, enum reply_mode mode)
 		flush(s);
 	}
 	for (i = 0; i < t->rcpts.n; i++) {
-		if (recipients_first(&t->rcpts, i) == i)
-			deliver_rcpt(s, t, &msg, i);
+		end = recipients_targets_end(&t->rcpts, i);
+		for (; j < end; j++)
+			deliver_target(s, t, &msg, j);
 		if (mode != REPLY_ONE) {
 			reply_rcpt(s, t, i);
 			flush(s);
@@ -1091,8 +1147,7 @@ spool_begin(struct session *s, struct txn *t)
 	}
 	if (s->cfg->delivered_to)
 		return MSG_OK;
-	header_facts(s, t, &m);
-	recipients_address(&t->rcpts, 0, &first);	/* "for" if only one */
+	header_facts(s, t, &m, &first);
 	n = received_headers(s->cfg, &m, &first, head, sizeof(head));
 	if (n < 0)
 		return MSG_ERR_SPOOL;
@@ -1165,7 +1220,9 @@ cmd_data(struct session *s, char *arg)
 }
 
 /* bdat_store - one piece of a chunk: counted, line ends converted in
- * place, spooled (RFC 3030: no unstuffing, no end-of-data scan) */
+ * place, spooled (RFC 3030: no unstuffing, no end-of-data scan).  Past
+ * --max-size nothing more is kept: the rest of the chunk is discarded
+ * and the chunk's reply is the 552. */
 static void
 bdat_store(struct session *s, struct txn *t, char *p, size_t n)
 {
@@ -1187,7 +1244,10 @@ bdat_last(struct session *s, struct txn *t)
 }
 
 /* read_chunk - exactly n octets of BDAT data, stored when t is set and
- * discarded otherwise, so the session stays in step either way */
+ * discarded otherwise (or once t has latched an error), so the session
+ * stays in step either way.  A refused chunk is read too, however large
+ * (RFC 3030 2: "accept and discard"): through the one input buffer,
+ * within the data deadline, never allocated by its size. */
 static enum read_result
 read_chunk(struct session *s, struct txn *t, unsigned long long n)
 {
@@ -1270,12 +1330,6 @@ cmd_bdat(struct session *s, char *arg)
 	if (!bdat_args(arg, &n, &last)) {
 		/* the chunk's end is unknown: the stream cannot be resynced */
 		reply(s, 501, "5.5.4", "Syntax: BDAT size [LAST]");
-		bdat_give_up(s);
-		return;
-	}
-	if (n > s->cfg->max_size) {
-		/* too large alone: not worth reading, however long it is */
-		reply_stock(s, 1, STOCK_SIZE);
 		bdat_give_up(s);
 		return;
 	}

@@ -7,8 +7,12 @@
  * Entry point: main().  Order matters and is fixed: descriptors made safe,
  * inherited signal state undone, options parsed and checked (exit 64 on
  * any doubt), identity taken from the launcher, logging opened,
- * privileges dropped, the uid 0 rule enforced (exit 78), and only then a
- * byte read from the client.  No DNS, no configuration file, no locale.
+ * privileges dropped, the uid 0 rule enforced (exit 78), the --aliases
+ * file read (exit 78 if it is refused), postmaster@ checked to reach an
+ * account, and only then a byte read from the client.  Every failure on
+ * the way leaves through startup_fail(), which never writes the client
+ * more than one 421 line.  No DNS, no configuration file but --aliases,
+ * no locale.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +23,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +32,7 @@
 
 #include "account.h"
 #include "address.h"
+#include "aliases.h"
 #include "config.h"
 #include "deliver.h"
 #include "fdio.h"
@@ -44,8 +50,8 @@ enum {
 	OPT_CRLF, OPT_NO_RETURN_PATH, OPT_DELIVERED_TO, OPT_STRICT_NEWLINES,
 	OPT_USER, OPT_ALLOW_ROOT, OPT_ENV, OPT_NULL_SENDER, OPT_GREET_PAUSE,
 	OPT_LOG_STDERR, OPT_LMTP, OPT_AS_RECIPIENT, OPT_POSTMASTER,
-	OPT_MIN_UID, OPT_LOCAL_USERS, OPT_REQUIRE_TLS, OPT_PROXY_PROTOCOL, OPT_HELP,
-	OPT_VERSION
+	OPT_MIN_UID, OPT_LOCAL_USERS, OPT_REQUIRE_TLS, OPT_PROXY_PROTOCOL,
+	OPT_ALIASES, OPT_HELP, OPT_VERSION
 };
 
 static const struct option options[] = {
@@ -61,6 +67,7 @@ static const struct option options[] = {
 	{ "max-hops", required_argument, NULL, OPT_MAX_HOPS },
 	{ "spool", required_argument, NULL, OPT_SPOOL },
 	{ "rcpt-check", required_argument, NULL, OPT_RCPT_CHECK },
+	{ "aliases", required_argument, NULL, OPT_ALIASES },
 	{ "crlf", no_argument, NULL, OPT_CRLF },
 	{ "no-return-path", no_argument, NULL, OPT_NO_RETURN_PATH },
 	{ "delivered-to", no_argument, NULL, OPT_DELIVERED_TO },
@@ -98,6 +105,7 @@ static const char usage_text[] =
 "  --max-hops N             Received: headers allowed (100)\n"
 "  --spool DIR              spool directory ($TMPDIR or /tmp)\n"
 "  --rcpt-check COMMAND     run at RCPT: 0 accept, 67 550, 75 450\n"
+"  --aliases FILE           aliases(5) file: local parts to local names\n"
 "  --crlf                   deliver with CRLF line ends\n"
 "  --no-return-path         do not prepend Return-Path:\n"
 "  --delivered-to           prepend Delivered-To:, refuse loops\n"
@@ -118,34 +126,69 @@ static const char usage_text[] =
 "  --help, --version\n"
 "Placeholders: %s %r %u %l %e %d %i %h %q %%\n";
 
-/* usage - the usage message on stderr, exit 64 */
-static void __attribute__((noreturn))
-usage(const char *why, const char *what)
+/* What startup_fail() may use of the options: set before the first is
+ * read, so --hostname and --log-stderr count once they are parsed. */
+static const struct config *startup_cfg;
+
+/* system_hostname - the --hostname default: the system's host name (one
+ * --hostname would refuse is localhost) */
+static const char *
+system_hostname(void)
 {
-	if (why != NULL)
-		fprintf(stderr, "pipesmtpd: %s%s%s\n", why, what ? ": " : "",
-		    what ? what : "");
-	fputs(usage_text, stderr);
-	exit(EX_USAGE);
+	static char host[256];
+
+	if (gethostname(host, sizeof(host) - 1) == -1 || host[0] == '\0' ||
+	    host[0] == '-')
+		snprintf(host, sizeof(host), "localhost");
+	return host;
 }
 
-/* refuse - a configuration pipesmtpd will not run with: exit 78 */
-static void __attribute__((noreturn))
-refuse(const char *why, const char *what)
+/* answer_unavailable - under a launcher, the client's one line before a
+ * start-up failure closes the connection: 421, so the sender keeps the
+ * mail.  The name is --hostname once parsed and checked, else the
+ * system's; never anything the client sent. */
+static int
+answer_unavailable(void)
 {
-	fprintf(stderr, "pipesmtpd: %s%s%s\n", why, what ? ": " : "",
-	    what ? what : "");
-	log_error("refusing to start: %s%s%s", why, what ? ": " : "",
-	    what ? what : "");
-	exit(EX_CONFIG);
+	const char *host = startup_cfg != NULL && startup_cfg->hostname !=
+	    NULL ? startup_cfg->hostname : system_hostname();
+
+	signal(SIGPIPE, SIG_IGN);	/* a client gone is EPIPE, not death */
+	return dprintf(1, "421 4.3.0 %s Service not available\r\n", host);
 }
 
-/* startup_failed - a temporary start-up failure: exit 75 */
-static void __attribute__((noreturn))
-startup_failed(const char *why)
+/* startup_fail - the one way out before the session: exit with code
+ * (64 usage, 78 configuration, 75 temporary, 70 internal).  By hand
+ * (stdout a terminal) the reason goes to stderr, with the usage text for
+ * 64.  Under a launcher stderr may be the client's socket (inetd): not a
+ * byte goes there but the log's under --log-stderr; the client gets one
+ * 421 (no stdout: /dev/null stands in, nobody hears it).  The reason is
+ * logged unless it was a usage error typed at a terminal.  Nothing is
+ * read from the client. */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+startup_fail(int code, const char *fmt, ...)
 {
-	fprintf(stderr, "pipesmtpd: %s: %s\n", why, strerror(errno));
-	exit(EX_TEMPFAIL);
+	int by_hand = isatty(1), told = 1;
+	char why[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(why, sizeof(why), fmt, ap) < 0)
+		snprintf(why, sizeof(why), "exit %d", code);
+	va_end(ap);
+	if (by_hand) {
+		fprintf(stderr, "pipesmtpd: %s\n", why);
+		if (code == EX_USAGE)
+			fputs(usage_text, stderr);
+	} else {
+		told = answer_unavailable() >= 0;
+	}
+	if (!by_hand || code != EX_USAGE) {
+		log_open(startup_cfg != NULL && startup_cfg->log_stderr);
+		log_error("cannot start: %s%s", why, told ? "" :
+		    " (the client was not told)");
+	}
+	exit(code);
 }
 
 /* number - a whole number in [min, max] or a usage error */
@@ -159,11 +202,9 @@ number(const char *opt, const char *s, unsigned long long min,
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v < min ||
-	    v > max) {
-		fprintf(stderr, "pipesmtpd: --%s: bad value '%s' "
-		    "(a number from %llu to %llu)\n", opt, s, min, max);
-		usage(NULL, NULL);
-	}
+	    v > max)
+		startup_fail(EX_USAGE, "--%s: bad value '%s' (a number from "
+		    "%llu to %llu)", opt, s, min, max);
 	return v;
 }
 
@@ -173,10 +214,8 @@ push(const char **list, size_t *n, const char *item)
 {
 	const char **l = realloc(list, (*n + 1) * sizeof(*l));
 
-	if (l == NULL) {
-		perror("pipesmtpd");
-		exit(EX_TEMPFAIL);
-	}
+	if (l == NULL)
+		startup_fail(EX_TEMPFAIL, "out of memory");
 	l[(*n)++] = item;
 	return l;
 }
@@ -191,15 +230,16 @@ split_words(const char *s)
 	size_t n = 0;
 
 	if (copy == NULL)
-		return NULL;
+		startup_fail(EX_TEMPFAIL, "out of memory");
 	for (w = strtok_r(copy, " \t", &save); w != NULL;
 	    w = strtok_r(NULL, " \t", &save)) {
 		if (!deliver_template_ok(w))
-			usage("unknown placeholder in --rcpt-check", w);
+			startup_fail(EX_USAGE, "unknown placeholder in "
+			    "--rcpt-check: %s", w);
 		words = push(words, &n, w);
 	}
 	if (n == 0)
-		usage("empty --rcpt-check", NULL);
+		startup_fail(EX_USAGE, "empty --rcpt-check");
 	words = push(words, &n, NULL);
 	return (char **)words;
 }
@@ -225,7 +265,11 @@ static void
 set_option(struct config *cfg, int opt, const char *arg)
 {
 	switch (opt) {
-	case OPT_HOSTNAME: cfg->hostname = arg; break;
+	case OPT_HOSTNAME:
+		if (arg[0] == '\0' || arg[0] == '-')
+			startup_fail(EX_USAGE, "bad --hostname: %s", arg);
+		cfg->hostname = arg;
+		break;
 	case OPT_DOMAIN:
 		cfg->domains = push(cfg->domains, &cfg->ndomains, arg);
 		break;
@@ -256,6 +300,7 @@ set_option(struct config *cfg, int opt, const char *arg)
 		break;
 	case OPT_SPOOL: cfg->spool = arg; break;
 	case OPT_RCPT_CHECK: cfg->rcpt_check = split_words(arg); break;
+	case OPT_ALIASES: cfg->aliases_file = arg; break;
 	case OPT_CRLF: cfg->crlf = 1; break;
 	case OPT_NO_RETURN_PATH: cfg->no_return_path = 1; break;
 	case OPT_DELIVERED_TO: cfg->delivered_to = 1; break;
@@ -264,7 +309,7 @@ set_option(struct config *cfg, int opt, const char *arg)
 	case OPT_ALLOW_ROOT: cfg->allow_root = 1; break;
 	case OPT_ENV:
 		if (!env_name_ok(arg))
-			usage("bad --env name", arg);
+			startup_fail(EX_USAGE, "bad --env name: %s", arg);
 		cfg->env = push(cfg->env, &cfg->nenv, arg);
 		break;
 	case OPT_NULL_SENDER: cfg->null_sender = arg; break;
@@ -285,19 +330,8 @@ set_option(struct config *cfg, int opt, const char *arg)
 	case OPT_VERSION:
 		puts("pipesmtpd " PIPESMTPD_VERSION);
 		exit(EX_OK);
-	default: usage(NULL, NULL);
+	default: startup_fail(EX_USAGE, "unknown option %d", opt);
 	}
-}
-
-/* system_hostname - the --hostname default: the system's host name */
-static const char *
-system_hostname(void)
-{
-	static char host[256];
-
-	if (gethostname(host, sizeof(host) - 1) == -1 || host[0] == '\0')
-		snprintf(host, sizeof(host), "localhost");
-	return host;
 }
 
 /* parse_args - options, then the command template */
@@ -309,45 +343,75 @@ parse_args(struct config *cfg, int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+", options, NULL)) != -1) {
 		if (opt == '?')
-			usage("unknown option or missing value",
-			    argv[optind - 1]);
+			startup_fail(EX_USAGE, "unknown option or missing "
+			    "value: %s", argv[optind - 1]);
 		set_option(cfg, opt, optarg);
 	}
 	if (optind >= argc)
-		usage("no delivery command given", NULL);
+		startup_fail(EX_USAGE, "no delivery command given");
 	cfg->command = argv + optind;
 	for (i = optind; i < argc; i++)
 		if (!deliver_template_ok(argv[i]))
-			usage("unknown placeholder in command", argv[i]);
+			startup_fail(EX_USAGE, "unknown placeholder in command: "
+			    "%s", argv[i]);
 	if (cfg->hostname == NULL)
 		cfg->hostname = system_hostname();
-	if (cfg->hostname[0] == '\0' || cfg->hostname[0] == '-')
-		usage("bad --hostname", cfg->hostname);
 	if (cfg->as_recipient && cfg->postmaster == NULL)
-		usage("--as-recipient needs --postmaster", NULL);
-	if (cfg->local_users && cfg->postmaster == NULL)
-		usage("--local-users needs --postmaster", NULL);
+	/* postmaster@ must reach someone: --postmaster, or (checked once
+	 * the file is read) an alias */
+	if ((cfg->as_recipient || cfg->local_users) &&
+	    cfg->postmaster == NULL && cfg->aliases_file == NULL)
+		startup_fail(EX_USAGE, "%s needs --postmaster",
+		    cfg->as_recipient ? "--as-recipient" : "--local-users");
 	if (cfg->as_recipient && cfg->user != NULL)
-		usage("--as-recipient needs root; --user gives it up", NULL);
+		startup_fail(EX_USAGE, "--as-recipient needs root; --user "
+		    "gives it up");
 }
 
-/* check_postmaster - --local-users and --as-recipient: postmaster@ must
- * reach an account that can receive (under --as-recipient, not uid 0);
- * a failed lookup is temporary, not a configuration refused */
+/* postmaster_account - one account postmaster@ reaches must be able to
+ * receive (under --as-recipient, not uid 0); a failed lookup is
+ * temporary, not a configuration refused */
+static void
+postmaster_account(const struct config *cfg, const char *user)
+{
+	enum account_verdict v = account_find(cfg, user, NULL);
+
+	if (v == ACCOUNT_ERROR)
+		startup_fail(EX_TEMPFAIL, "--postmaster: account lookup "
+		    "failed: %s: %s", user, strerror(errno));
+	if (v == ACCOUNT_NONE)
+		startup_fail(EX_CONFIG, "%s: no such account%s: %s",
+		    cfg->postmaster != NULL && strcmp(user, cfg->postmaster) == 0
+		    ? "--postmaster" : "postmaster's alias target",
+		    cfg->as_recipient ? ", or uid 0" : "", user);
+}
+
+/* check_postmaster - --local-users and --as-recipient: postmaster@
+ * (RFC 5321 4.5.1) must reach accounts that can receive, through
+ * --aliases or else --postmaster; neither is a usage error */
 static void
 check_postmaster(const struct config *cfg)
 {
-	enum account_verdict v;
+	struct alias_targets x = { NULL, 0, 0 };
+	const char *mode = cfg->as_recipient ? "--as-recipient" :
+	    "--local-users";
+	size_t i;
 
 	if (!cfg->local_users && !cfg->as_recipient)
 		return;
-	v = account_find(cfg, cfg->postmaster, NULL);
-	if (v == ACCOUNT_ERROR)
-		startup_failed("--postmaster: account lookup failed");
-	if (v == ACCOUNT_NONE)
-		refuse(cfg->as_recipient ? "--postmaster: no such account, "
-		    "or uid 0" : "--postmaster: no such account",
-		    cfg->postmaster);
+	if (aliases_lookup(cfg->aliases, "postmaster", (size_t)-1, &x) == -1)
+		startup_fail(EX_TEMPFAIL, "--aliases: postmaster: %s",
+		    strerror(errno));
+	for (i = 0; i < (x.n > 0 ? x.n : 1); i++) {
+		const char *user = x.n > 0 ? x.v[i] : "postmaster";
+
+		if (strcmp(user, "postmaster") == 0 && cfg->postmaster == NULL)
+			startup_fail(EX_USAGE, "%s needs --postmaster (or "
+			    "postmaster in --aliases)", mode);
+		postmaster_account(cfg, strcmp(user, "postmaster") == 0 ?
+		    cfg->postmaster : user);
+	}
+	aliases_targets_free(&x);
 }
 
 /* check_root_rule - nothing a client triggers may run as uid 0 unless
@@ -357,15 +421,32 @@ check_root_rule(const struct config *cfg)
 {
 	if (cfg->as_recipient) {
 		if (geteuid() != 0)
-			refuse("--as-recipient needs root", NULL);
+			startup_fail(EX_CONFIG, "--as-recipient needs root");
 		if (cfg->rcpt_check != NULL && !cfg->allow_root)
-			refuse("--rcpt-check would run as root; use "
-			    "--allow-root", NULL);
+			startup_fail(EX_CONFIG, "--rcpt-check would run as "
+			    "root; use --allow-root");
 		return;
 	}
 	if (geteuid() == 0 && !cfg->allow_root)
-		refuse("delivery commands would run as root; use --user or "
-		    "--allow-root", NULL);
+		startup_fail(EX_CONFIG, "delivery commands would run as root; "
+		    "use --user or --allow-root");
+}
+
+/* load_aliases - --aliases: the file read and checked whole, with the
+ * privileges the session runs with; a file that cannot be honoured is
+ * refused (exit 78, naming FILE:LINE), memory running out is 75 */
+static void
+load_aliases(struct config *cfg)
+{
+	struct aliases *al;
+	char err[ALIASES_ERR_MAX];
+
+	if (cfg->aliases_file == NULL)
+		return;
+	if (aliases_load(cfg->aliases_file, &al, err, sizeof(err)) == -1)
+		startup_fail(errno == ENOMEM ? EX_TEMPFAIL : EX_CONFIG,
+		    "--aliases: %s", err);
+	cfg->aliases = al;	/* kept until exit, as cfg is */
 }
 
 /* ip_text - a launcher-given address, checked and normalised, or NULL */
@@ -466,24 +547,26 @@ std_closed(void)
 	return closed;
 }
 
-/* safe_fds - 0, 1 and 2 open; everything inherited above them
- * close-on-exec, so a delivery command sees exactly 0, 1, 2 */
-static void
+/* safe_fds - 0, 1 and 2 open, a closed one as /dev/null (so nothing
+ * opened later takes its number); everything inherited above them
+ * close-on-exec, so a delivery command sees exactly 0, 1, 2.  Whether
+ * stdin or stdout was missing: a usage error, reported once the options
+ * say where */
+static int
 safe_fds(void)
 {
 	unsigned closed = std_closed();
 	int fd;
 
-	if (closed & 3u) {
-		fputs("pipesmtpd: stdin and stdout must be open\n", stderr);
-		exit(EX_USAGE);
-	}
-	if ((closed & 4u) && open("/dev/null", O_WRONLY) != 2)
-		exit(EX_TEMPFAIL);
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
-		return;
-	for (fd = 3; fd < 1024; fd++)
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	for (fd = 0; fd < 3; fd++)
+		if ((closed & (1u << fd)) &&
+		    open("/dev/null", O_RDWR) != fd)
+			startup_fail(EX_TEMPFAIL, "cannot open /dev/null: %s",
+			    strerror(errno));
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == -1)
+		for (fd = 3; fd < 1024; fd++)
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return (closed & 3u) != 0;
 }
 
 /* drop_privileges - --user: groups, gid, uid, in that order, verified */
@@ -496,22 +579,24 @@ drop_privileges(const struct config *cfg)
 		return;
 	errno = 0;
 	pw = getpwnam(cfg->user);
+	/* "not found" leaves errno 0 (glibc) or one of these (other
+	 * systems); any other errno is a directory that failed: temporary */
+	if (pw == NULL && errno != 0 && errno != ENOENT && errno != ESRCH &&
+	    errno != EBADF && errno != EPERM)
+		startup_fail(EX_TEMPFAIL, "--user: account lookup failed: %s: "
+		    "%s", cfg->user, strerror(errno));
 	if (pw == NULL)
-		refuse("--user: no such account", cfg->user);
+		startup_fail(EX_CONFIG, "--user: no such account: %s",
+		    cfg->user);
 	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
-	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
-		log_error("cannot drop privileges to %s: %s", cfg->user,
-		    strerror(errno));
-		fprintf(stderr, "pipesmtpd: cannot drop privileges to %s: "
-		    "%s\n", cfg->user, strerror(errno));
-		exit(EX_TEMPFAIL);
-	}
+	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)
+		startup_fail(EX_TEMPFAIL, "cannot drop privileges to %s: %s",
+		    cfg->user, strerror(errno));
 	if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
 	    getgid() != pw->pw_gid || getegid() != pw->pw_gid ||
-	    (pw->pw_uid != 0 && setuid(0) != -1)) {
-		log_error("privileges not dropped to %s", cfg->user);
-		exit(EX_SOFTWARE);
-	}
+	    (pw->pw_uid != 0 && setuid(0) != -1))
+		startup_fail(EX_SOFTWARE, "privileges not dropped to %s",
+		    cfg->user);
 }
 
 /* default_signals - what a launcher left us is not what we run with:
@@ -541,21 +626,23 @@ default_signals(void)
 		if (((old.sa_flags & SA_SIGINFO) != 0 ||
 		    (old.sa_handler != SIG_IGN && old.sa_handler != SIG_DFL)) &&
 		    sigaction(sig, &old, NULL) == -1)
-			startup_failed("cannot restore a signal handler");
+			startup_fail(EX_TEMPFAIL, "cannot restore a signal "
+			    "handler: %s", strerror(errno));
 	}
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
-		startup_failed("cannot unblock signals");
+		startup_fail(EX_TEMPFAIL, "cannot unblock signals: %s",
+		    strerror(errno));
 }
 
 /* real_deliver - the session's deliverer: deliver_one() */
 static void
 real_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
-    struct deliver_outcome *out)
+    const struct address *orig, struct deliver_outcome *out)
 {
 	(void)ctx;
-	deliver_one(cfg, msg, rcpt, out);
+	deliver_one(cfg, msg, rcpt, orig, out);
 }
 
 /* real_rcpt_check - the session's --rcpt-check: deliver_rcpt_check() */
@@ -576,16 +663,20 @@ main(int argc, char **argv)
 	struct tls_launcher tls;
 	struct session_io io;
 	struct session_deliverer del = { real_deliver, real_rcpt_check, NULL };
-	int status;
+	int status, std_missing;
 
-	safe_fds();
+	startup_cfg = &cfg;
+	std_missing = safe_fds();
 	default_signals();
 	config_defaults(&cfg);
 	parse_args(&cfg, argc, argv);
+	if (std_missing)
+		startup_fail(EX_USAGE, "stdin and stdout must be open");
 	client_identity(&cfg);
 	log_open(cfg.log_stderr);
 	drop_privileges(&cfg);
 	check_root_rule(&cfg);
+	load_aliases(&cfg);
 	check_postmaster(&cfg);
 	if (tls_from_env(&tls) == 1)
 		fds.tls = &tls;

@@ -2,13 +2,15 @@
  * e2e_chunking.c - the chunking suite: BDAT (RFC 3030).
  *
  * Chunk octets taken verbatim, line ends converted, sequence errors only
- * after the chunk is consumed, a malformed size closes the session,
- * limits across chunks, chunks split across reads, disconnects.  The
+ * after the chunk is consumed, a malformed size closes the session, a
+ * chunk over the size limit is read and discarded and the session goes
+ * on, limits across chunks, chunks split across reads, disconnects.  The
  * LMTP and PRDR suites are in tests/e2e_lmtp.c and tests/e2e_prdr.c;
  * the transaction builders they share with this one (h_bdat, h_rcpts,
  * ...) in tests/harness_txn.c.  Recipients' local parts choose the
  * recorder's behaviour; everything delivered is compared byte for byte.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -342,28 +344,124 @@ START_TEST(test_bdat_bad_size)
 }
 END_TEST
 
+/* Chunks that take the message over --max-size 100: alone, or only
+ * with the chunks before them; the refused chunk holds commands. */
+static const struct over_case {
+	const char *name;
+	const char *first;	/* a chunk before it, or NULL */
+	const char *size;	/* the refused chunk's size (and LAST) */
+} over_cases[] = {
+	{ "alone", NULL, "101" },
+	{ "alone, LAST", NULL, "101 LAST" },
+	{ "with an earlier chunk", "1234567890", "91" },
+	{ "with an earlier chunk, LAST", "1234567890", "91 LAST" },
+};
+
+/* over_chunk - BDAT with the over_case's size, then that many octets:
+ * commands that must never run, padded */
+static char *
+over_chunk(const struct over_case *c)
+{
+	const char *cmds = "QUIT\r\nMAIL FROM:<evil@x.example>\r\n"
+	    "RCPT TO:<evil@mx.example>\r\nBDAT 3 LAST\r\nbad";
+	size_t n = strtoul(c->size, NULL, 10);
+
+	return h_strf("%sBDAT %s\r\n%s%s", c->first != NULL ?
+	    h_bdat(c->first, 0) : "", c->size, cmds,
+	    h_repeat("x", n - strlen(cmds)));
+}
+
+/* assert_only_small - of the whole session, only the message "small"
+ * was delivered, once, to rcpt */
+static void
+assert_only_small(const char *rcpt)
+{
+	ck_assert_int_eq(h_count(h_dir), 1);
+	ck_assert_str_eq(h_env(h_dir, 1, "RECIPIENT"), rcpt);
+	ck_assert_str_eq(h_run_body(1), "small\n");
+}
+
 START_TEST(test_bdat_chunk_over_max_size)
 {
-	/* a chunk whose size alone is over --max-size is never read: 552,
-	 * then 421 and close at once, even with an 18-digit size and a
-	 * client that keeps its side open */
-	static const char *const sizes[] = { "101", "101 LAST",
-	    "999999999999999999", "999999999999999999 LAST" };
-	struct h_opts o = { .args = { "--max-size", "100" }, .keep_open = 1,
-	    .timeout_ms = 5000 };
+	/* RFC 3030 2: the chunk is read and discarded before its 552;
+	 * the transaction fails, the session goes on, and the next
+	 * transaction is delivered alone */
+	const struct over_case *c = &over_cases[_i];
+	struct h_opts o = { .args = { "--max-size", "100" } };
+	struct h_result r;
+
+	h_run(&r, &o, h_strf("EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<a@mx.example>\r\n%sNOOP\r\nRSET\r\n"
+	    "MAIL FROM:<s@x.example>\r\nRCPT TO:<b@mx.example>\r\n%s"
+	    "QUIT\r\n", over_chunk(c), h_bdat("small\r\n", 1)));
+	ck_assert_msg(strcmp(h_codes(r.out), h_strf("220|250|250 2.1.0|"
+	    "250 2.1.5|%s552 5.3.4|250 2.0.0|250 2.0.0|250 2.1.0|250 2.1.5|"
+	    "250 2.0.0|221 2.0.0", c->first != NULL ? "250 2.0.0|" : ""))
+	    == 0, "%s: '%s'", c->name, h_codes(r.out));
+	assert_only_small("b@mx.example");
+	ck_assert_int_eq(r.code, 0);
+}
+END_TEST
+
+START_TEST(test_bdat_chunk_over_max_size_lmtp)
+{
+	/* under LMTP a refused LAST chunk is a message-wide failure: one
+	 * 552 per recipient; a refused chunk before it, one 552 */
+	const struct over_case *c = &over_cases[_i];
+	struct h_opts o = { .args = { "--max-size", "100", "--lmtp" } };
+	int last = strstr(c->size, "LAST") != NULL;
+	struct h_result r;
+
+	h_run(&r, &o, h_strf("LHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<a@mx.example>\r\nRCPT TO:<b@mx.example>\r\n%s"
+	    "NOOP\r\nMAIL FROM:<s@x.example>\r\nRCPT TO:<c@mx.example>\r\n"
+	    "%sQUIT\r\n", over_chunk(c), h_bdat("small\r\n", 1)));
+	ck_assert_msg(strcmp(h_codes(r.out), h_strf("220|250|250 2.1.0|"
+	    "250 2.1.5|250 2.1.5|%s552 5.3.4|%s250 2.0.0|250 2.1.0|"
+	    "250 2.1.5|250 2.0.0|221 2.0.0", c->first != NULL ?
+	    "250 2.0.0|" : "", last ? "552 5.3.4|" : "")) == 0, "%s: '%s'",
+	    c->name, h_codes(r.out));
+	assert_only_small("c@mx.example");
+}
+END_TEST
+
+START_TEST(test_bdat_huge_chunk_stalls)
+{
+	/* an 18-digit chunk size, then a client that stops sending: the
+	 * chunk is read (never allocated) until the data deadline ends the
+	 * session with 421 4.4.2; nothing delivered */
+	static const char *const sizes[] = { "999999999999999999",
+	    "999999999999999999 LAST" };
+	struct h_opts o = { .args = { "--max-size", "100", "--timeout", "1" },
+	    .keep_open = 1, .timeout_ms = 8000 };
 	struct h_result r;
 	struct h_proc p;
 
 	h_start(&p, &o);
 	h_sends(&p, h_strf("EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
-	    "RCPT TO:<u@mx.example>\r\nBDAT %s\r\nabc\r\nNOOP\r\n",
-	    sizes[_i]));
+	    "RCPT TO:<u@mx.example>\r\nBDAT %s\r\n%s", sizes[_i],
+	    h_repeat("0123456789abcdef", 4096)));
 	h_finish(&p, &r);
 	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
-	    "552 5.3.4|421 4.5.0");
+	    "421 4.4.2");
 	ck_assert_int_eq(h_count(h_dir), 0);
 	ck_assert_int_eq(r.code, 0);
-	ck_assert_msg(r.ms < 3000, "closed after %ld ms", r.ms);
+	ck_assert_msg(r.ms >= 900 && r.ms < 4000, "took %ld ms", r.ms);
+}
+END_TEST
+
+START_TEST(test_bdat_over_max_size_no_mail)
+{
+	/* a chunk over --max-size with no transaction is out of sequence:
+	 * read, then 503, and the session goes on */
+	struct h_opts o = { .args = { "--max-size", "10" } };
+	struct h_result r;
+
+	h_run(&r, &o, h_strf("EHLO c.example\r\nBDAT 12\r\nQUIT\r\nRSET\r\n"
+	    "NOOP\r\nQUIT\r\n"));
+	ck_assert_str_eq(h_codes(r.out), "220|250|503 5.5.1|250 2.0.0|"
+	    "221 2.0.0");
+	ck_assert_int_eq(h_count(h_dir), 0);
 }
 END_TEST
 
@@ -829,9 +927,7 @@ START_TEST(test_bdat_file_size_limit)
 		    "250 2.1.5|452 4.3.1|250 2.0.0|250 2.1.0|250 2.1.5|"
 		    "250 2.0.0|221 2.0.0") == 0, "%s: '%s'", last ? "LAST" :
 		    "not LAST", h_codes(r.out));
-		ck_assert_int_eq(h_count(h_dir), 1);
-		ck_assert_str_eq(h_env(h_dir, 1, "RECIPIENT"), "b@mx.example");
-		ck_assert_str_eq(h_run_body(1), "small\n");
+		assert_only_small("b@mx.example");
 	}
 }
 END_TEST
@@ -872,7 +968,11 @@ chunking_suite(void)
 	tcase_add_loop_test(tc, test_bdat_strict_newlines, 0,
 	    sizeof(strict_cases) / sizeof(strict_cases[0]));
 	tcase_add_test(tc, test_bdat_size_limit);
-	tcase_add_loop_test(tc, test_bdat_chunk_over_max_size, 0, 4);
+	tcase_add_loop_test(tc, test_bdat_chunk_over_max_size, 0,
+	    sizeof(over_cases) / sizeof(over_cases[0]));
+	tcase_add_loop_test(tc, test_bdat_chunk_over_max_size_lmtp, 0,
+	    sizeof(over_cases) / sizeof(over_cases[0]));
+	tcase_add_test(tc, test_bdat_over_max_size_no_mail);
 	tcase_add_test(tc, test_bdat_bad_size_at_error_limit);
 	tcase_add_test(tc, test_bdat_hops);
 	tcase_add_test(tc, test_bdat_mixed_outcome);
@@ -896,6 +996,7 @@ chunking_suite(void)
 	tcase_add_loop_test(tc, test_bdat_large, 0, 3);
 	tcase_add_test(tc, test_bdat_pipelined_group);
 	tcase_add_test(tc, test_bdat_timeout);
+	tcase_add_loop_test(tc, test_bdat_huge_chunk_stalls, 0, 2);
 	tcase_add_loop_test(tc, test_bdat_disconnect, 0,
 	    sizeof(bdat_cuts) / sizeof(bdat_cuts[0]));
 	suite_add_tcase(s, tc);

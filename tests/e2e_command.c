@@ -134,11 +134,13 @@ START_TEST(test_environment)
 	    "RCPT TO:<User+Ext@mx.example>\r\nDATA\r\n" H_MSG ".\r\nQUIT\r\n");
 	ck_assert_str_eq(h_codes(r.out), h_want(1, "250 2.0.0"));
 	ck_assert_str_eq(env_names(1), "CLIENT_ADDRESS CLIENT_HELO DOMAIN "
-	    "EMPTY EQ EXTENSION FOO HOME LOCAL PATH QUEUE_ID RECIPIENT SENDER "
-	    "SIZE");
+	    "EMPTY EQ EXTENSION FOO HOME LOCAL ORIGINAL_RECIPIENT PATH QUEUE_ID "
+	    "RECIPIENT SENDER SIZE");
 	ck_assert_str_eq(h_env(h_dir, 1, "PATH"), "/usr/bin:/bin:/opt/x");
 	ck_assert_str_eq(h_env(h_dir, 1, "SENDER"), "s@x.example");
 	ck_assert_str_eq(h_env(h_dir, 1, "RECIPIENT"), "User+Ext@mx.example");
+	ck_assert_str_eq(h_env(h_dir, 1, "ORIGINAL_RECIPIENT"),
+	    "User+Ext@mx.example");		/* no --aliases: the same */
 	ck_assert_str_eq(h_env(h_dir, 1, "LOCAL"), "user");
 	ck_assert_str_eq(h_env(h_dir, 1, "EXTENSION"), "Ext");
 	ck_assert_str_eq(h_env(h_dir, 1, "DOMAIN"), "mx.example");
@@ -163,7 +165,8 @@ START_TEST(test_environment_minimal)
 
 	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<u@mx.example>", NULL));
 	ck_assert_str_eq(env_names(1), "CLIENT_ADDRESS CLIENT_HELO DOMAIN "
-	    "EXTENSION LOCAL PATH QUEUE_ID RECIPIENT SENDER SIZE");
+	    "EXTENSION LOCAL ORIGINAL_RECIPIENT PATH QUEUE_ID RECIPIENT SENDER "
+	    "SIZE");
 	ck_assert_str_eq(h_env(h_dir, 1, "CLIENT_ADDRESS"), "unknown");
 	ck_assert_str_eq(h_env(h_dir, 1, "CLIENT_HELO"), H_HELO);
 	ck_assert_str_eq(h_env(h_dir, 1, "EXTENSION"), "");

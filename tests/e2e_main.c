@@ -33,7 +33,8 @@ main(void)
 		protocol_suite, address_suite, data_suite, message_suite,
 		command_suite, outcome_suite, limits_suite, session_suite,
 		options_suite, lmtp_suite, chunking_suite, prdr_suite,
-		hostile_suite, transport_suite, tls_suite, proxy_suite
+		hostile_suite, transport_suite, tls_suite, proxy_suite,
+		aliases_suite
 	};
 	SRunner *sr;
 	size_t i;

@@ -1,70 +1,145 @@
 /*
  * e2e_options.c - the command line (pipesmtpd(8) OPTIONS, EXIT
- * STATUS): usage
- * errors exit 64 without a word of SMTP, uid 0 without --allow-root
- * exits 78, --help and --version, --user, and the process exit status of
- * orderly sessions; --as-recipient with the system's own accounts (root
- * only): --min-uid, a missing home, and which step of the switch failed.
+ * STATUS): usage errors exit 64, uid 0 without --allow-root exits 78,
+ * and under a launcher either is logged and answered with one 421 (by
+ * hand, from a terminal: the reason and usage on stderr); --help and
+ * --version, --user, and the process exit status of orderly sessions;
+ * --as-recipient with the system's own accounts (root only): --min-uid,
+ * a missing home, and which step of the switch failed.
  */
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "harness.h"
 
-/* Bad command lines: each row is the whole argument list ("@DIR" is the
- * test's record directory, so a wrong start would show as a record). */
-static const char *const usage_cases[][8] = {
-	{ "--bogus", "--", H_RECORDER, "@DIR" },
-	{ "--log-stderr" },
-	{ "--log-stderr", "--" },
-	{ "--max-size", "lots", H_RECORDER, "@DIR" },
-	{ "--max-size", "", H_RECORDER, "@DIR" },
-	{ "--max-size", "-1", H_RECORDER, "@DIR" },
-	{ "--max-size", "10k", H_RECORDER, "@DIR" },
-	{ "--max-rcpt", "x", H_RECORDER, "@DIR" },
-	{ "--max-errors", "3x", H_RECORDER, "@DIR" },
-	{ "--timeout", "soon", H_RECORDER, "@DIR" },
-	{ "--session-timeout", "1.5", H_RECORDER, "@DIR" },
-	{ "--delivery-timeout", "-5", H_RECORDER, "@DIR" },
-	{ "--max-hops", "many", H_RECORDER, "@DIR" },
-	{ "--greet-pause", "x", H_RECORDER, "@DIR" },
-	{ "--min-data-rate", "fast", H_RECORDER, "@DIR" },
-	{ "--min-data-rate", "0", H_RECORDER, "@DIR" },
-	{ "--hostname" },
-	{ "--timeout" },
-	{ "--max-size", "99999999999999999999999999", H_RECORDER, "@DIR" },
-	{ "--lmtp-typo", H_RECORDER, "@DIR" },
-	{ "--min-uid", "x", H_RECORDER, "@DIR" },
-	{ "--min-uid", "-1", H_RECORDER, "@DIR" },
-	{ "--min-uid", "", H_RECORDER, "@DIR" },
-	{ "--min-uid", "1e3", H_RECORDER, "@DIR" },
-	{ "--min-uid", "4294967295", H_RECORDER, "@DIR" },
-	{ "--min-uid" },
+/* The one line a client gets when the server cannot start. */
+#define UNAVAILABLE	"421 4.3.0 " H_HOST " Service not available\r\n"
+
+/* Bad command lines: each row is the whole argument list after
+ * --hostname ("@DIR" is the test's record directory, so a wrong start
+ * would show as a record) and what the failure's log line names. */
+struct usage_case {
+	const char *args[8];
+	const char *why;
 };
+
+static const struct usage_case usage_cases[] = {
+	{ { "--bogus", "--", H_RECORDER, "@DIR" },
+	  "unknown option or missing value: --bogus" },
+	{ { "--crlf" }, "no delivery command given" },
+	{ { "--crlf", "--" }, "no delivery command given" },
+	{ { "--max-size", "lots", H_RECORDER, "@DIR" },
+	  "--max-size: bad value 'lots'" },
+	{ { "--max-size", "", H_RECORDER, "@DIR" }, "--max-size: bad value" },
+	{ { "--max-size", "-1", H_RECORDER, "@DIR" }, "--max-size: bad value" },
+	{ { "--max-size", "10k", H_RECORDER, "@DIR" }, "--max-size: bad" },
+	{ { "--max-rcpt", "x", H_RECORDER, "@DIR" }, "--max-rcpt: bad value" },
+	{ { "--max-errors", "3x", H_RECORDER, "@DIR" }, "--max-errors: bad" },
+	{ { "--timeout", "soon", H_RECORDER, "@DIR" }, "--timeout: bad value" },
+	{ { "--session-timeout", "1.5", H_RECORDER, "@DIR" },
+	  "--session-timeout: bad value" },
+	{ { "--delivery-timeout", "-5", H_RECORDER, "@DIR" },
+	  "--delivery-timeout: bad value" },
+	{ { "--max-hops", "many", H_RECORDER, "@DIR" }, "--max-hops: bad" },
+	{ { "--greet-pause", "x", H_RECORDER, "@DIR" }, "--greet-pause: bad" },
+	{ { "--min-data-rate", "fast", H_RECORDER, "@DIR" },
+	  "--min-data-rate: bad" },
+	{ { "--min-data-rate", "0", H_RECORDER, "@DIR" },
+	  "--min-data-rate: bad value '0' (a number from 1 to 1000000000)" },
+	{ { "--hostname" }, "unknown option or missing value: --hostname" },
+	{ { "--timeout" }, "unknown option or missing value: --timeout" },
+	{ { "--max-size", "99999999999999999999999999", H_RECORDER, "@DIR" },
+	  "--max-size: bad value" },
+	{ { "--lmtp-typo", H_RECORDER, "@DIR" },
+	  "unknown option or missing value: --lmtp-typo" },
+	{ { "--min-uid", "x", H_RECORDER, "@DIR" }, "--min-uid: bad value" },
+	{ { "--min-uid", "-1", H_RECORDER, "@DIR" }, "--min-uid: bad value" },
+	{ { "--min-uid", "", H_RECORDER, "@DIR" }, "--min-uid: bad value" },
+	{ { "--min-uid", "1e3", H_RECORDER, "@DIR" }, "--min-uid: bad value" },
+	{ { "--min-uid", "4294967295", H_RECORDER, "@DIR" },
+	  "--min-uid: bad value" },
+	{ { "--min-uid" }, "unknown option or missing value: --min-uid" },
+	{ { "--as-recipient", H_RECORDER, "@DIR" },
+	  "--as-recipient needs --postmaster" },
+	{ { "--env", "1X", H_RECORDER, "@DIR" }, "bad --env name: 1X" },
+	{ { "--rcpt-check", "x %z", H_RECORDER, "@DIR" },
+	  "unknown placeholder in --rcpt-check: %z" },
+	{ { "--", H_RECORDER, "%z" }, "unknown placeholder in command: %z" },
+};
+
+/* put_args - up to max words of args into o's options from n on, "@DIR"
+ * as the test's record directory; the new count */
+static int
+put_args(struct h_opts *o, int n, const char *const *args, int max)
+{
+	int i;
+
+	for (i = 0; i < max && args[i] != NULL; i++)
+		o->args[n++] = strcmp(args[i], "@DIR") == 0 ? h_dir : args[i];
+	return n;
+}
+
+/* usage_opts - o with case c after --hostname (and --allow-root as
+ * root, so that 78 cannot be the answer); log_first puts --log-stderr
+ * before them all */
+static void
+usage_opts(struct h_opts *o, const struct usage_case *c, int log_first)
+{
+	int n = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->bare = 1;
+	if (log_first)
+		o->args[n++] = "--log-stderr";
+	o->args[n++] = "--hostname";
+	o->args[n++] = H_HOST;
+	if (h_root())
+		o->args[n++] = "--allow-root";
+	put_args(o, n, c->args, 8);
+}
+
+/* assert_unavailable - the client got the one 421 line and nothing else,
+ * the exit code is code and nothing was delivered */
+static void
+assert_unavailable(const struct h_result *r, int code, const char *what)
+{
+	ck_assert_msg(r->code == code, "%s: exit %d, want %d", what, r->code,
+	    code);
+	ck_assert_msg(strcmp(r->out, UNAVAILABLE) == 0 &&
+	    r->outlen == strlen(UNAVAILABLE), "%s: the client got '%s'", what,
+	    r->out);
+	ck_assert_int_eq(h_count(h_dir), 0);
+}
 
 START_TEST(test_usage_errors)
 {
-	struct h_opts o = { .bare = 1 };
+	/* under a launcher: one 421, and the usage text nowhere.  Without
+	 * --log-stderr first the log is syslog, so stderr stays empty; with
+	 * it, the log line names the failure */
+	const struct usage_case *c = &usage_cases[_i];
+	struct h_opts o;
 	struct h_result r;
-	int i, n = 0;
+	int log_first;
 
-	if (h_root())		/* so that 78 cannot be the answer */
-		o.args[n++] = "--allow-root";
-	for (i = 0; i < 8 && usage_cases[_i][i] != NULL; i++)
-		o.args[n++] = strcmp(usage_cases[_i][i], "@DIR") == 0 ? h_dir :
-		    usage_cases[_i][i];
-	h_run(&r, &o, "EHLO c.example\r\nQUIT\r\n");
-	ck_assert_msg(r.code == 64, "case %d (%s): exit %d", _i,
-	    usage_cases[_i][0], r.code);
-	ck_assert_msg(r.outlen == 0, "case %d: spoke on the socket: '%s'", _i,
-	    r.out);
-	ck_assert_msg(r.loglen > 0, "case %d: no usage message", _i);
-	ck_assert_int_eq(h_count(h_dir), 0);
+	for (log_first = 0; log_first < 2; log_first++) {
+		usage_opts(&o, c, log_first);
+		h_run(&r, &o, "EHLO c.example\r\nQUIT\r\n");
+		assert_unavailable(&r, 64, c->args[0]);
+		if (!log_first)
+			ck_assert_msg(r.loglen == 0, "case %d: on stderr: "
+			    "'%s'", _i, r.log);
+		else
+			ck_assert_msg(strstr(r.log, c->why) != NULL &&
+			    strstr(r.log, "usage:") == NULL, "case %d: want "
+			    "'%s' in the log '%s'", _i, c->why, r.log);
+	}
 }
 END_TEST
 
@@ -75,9 +150,33 @@ START_TEST(test_usage_errors_as_root_too)
 	struct h_result r;
 
 	h_run(&r, &o, "QUIT\r\n");
-	ck_assert_int_eq(r.code, 64);
-	ck_assert_int_eq(r.outlen, 0);
-	ck_assert_int_eq(h_count(h_dir), 0);
+	assert_unavailable(&r, 64, "--max-size lots");
+	ck_assert_msg(strstr(r.log, "--max-size: bad value 'lots'") != NULL,
+	    "'%s'", r.log);
+}
+END_TEST
+
+START_TEST(test_bad_hostname)
+{
+	/* a bad --hostname is not the 421's: the system's name is */
+	static const char *const names[] = { "", "-mx.example" };
+	char host[256] = "";
+	size_t i;
+
+	ck_assert_int_eq(gethostname(host, sizeof(host) - 1), 0);
+	for (i = 0; i < 2; i++) {
+		struct h_opts o = { .bare = 1, .args = { "--log-stderr",
+		    "--hostname", names[i], "--allow-root", "--", H_RECORDER,
+		    h_dir } };
+		struct h_result r;
+
+		h_run(&r, &o, "QUIT\r\n");
+		ck_assert_int_eq(r.code, 64);
+		ck_assert_str_eq(r.out, h_strf("421 4.3.0 %s Service not "
+		    "available\r\n", host));
+		ck_assert_msg(strstr(r.log, "bad --hostname") != NULL, "'%s'",
+		    r.log);
+	}
 }
 END_TEST
 
@@ -92,10 +191,127 @@ START_TEST(test_root_needs_allow_root)
 		ck_assert_str_eq(h_codes(r.out), h_want(1, "250 2.0.0"));
 		return;
 	}
+	assert_unavailable(&r, 78, "root without --allow-root");
+	ck_assert_msg(strstr(r.log, "delivery commands would run as root") !=
+	    NULL, "'%s'", r.log);
+}
+END_TEST
+
+START_TEST(test_drop_failure_tempfail)
+{
+	/* --user cannot be honoured (no CAP_SETGID left): a temporary
+	 * failure, 75, answered and logged the same way */
+	struct h_opts o = { .no_allow_root = 1, .wrap = { "setpriv",
+	    "--bounding-set", "-setgid" }, .args = { "--user", "nobody" } };
+	struct h_result r;
+
+	if (!h_root() || getpwnam("nobody") == NULL ||
+	    system("setpriv --bounding-set -setgid true 2>/dev/null") != 0)
+		return;
+	h_run(&r, &o, "QUIT\r\n");
+	assert_unavailable(&r, 75, "--user nobody without CAP_SETGID");
+	ck_assert_msg(strstr(r.log, "cannot start: cannot drop privileges to "
+	    "nobody: Operation not permitted") != NULL, "'%s'", r.log);
+}
+END_TEST
+
+/* Start-ups that cannot work, with fd 2 the client's socket as inetd
+ * and xinetd make it: 64 and, as root, 78 (no --allow-root). */
+static const char *const inetd_cases[][6] = {
+	{ "--bogus", "--", H_RECORDER, "@DIR" },
+	{ "--as-recipient", "--", H_RECORDER, "@DIR" },
+	{ "--max-size", "lots", "--", H_RECORDER, "@DIR" },
+	{ "--" },
+	{ "--", H_RECORDER, "@DIR" },
+};
+
+START_TEST(test_inetd_stderr_is_socket)
+{
+	/* the usage text and the error go nowhere near the client: one 421
+	 * line, whatever the failure */
+	struct h_opts o = { .bare = 1, .stderr_sock = 1, .args = {
+	    "--hostname", H_HOST } };
+	struct h_result r;
+
+	put_args(&o, 2, inetd_cases[_i], 6);
+	if (_i == 4 && !h_root())
+		return;		/* the 78 case: only root is refused */
+	h_run(&r, &o, "EHLO c.example\r\nQUIT\r\n");
+	assert_unavailable(&r, _i == 4 ? 78 : 64, inetd_cases[_i][0]);
+}
+END_TEST
+
+START_TEST(test_terminal_usage)
+{
+	/* run by hand (stdout a terminal): the reason and the usage text on
+	 * stderr, nothing on the terminal's stdout, exit 64 */
+	struct h_opts o = { .bare = 1, .tty_out = 1, .args = { "--hostname",
+	    H_HOST, "--bogus", "--", H_RECORDER, h_dir } };
+	struct h_result r;
+
+	h_run(&r, &o, "");
+	ck_assert_int_eq(r.code, 64);
+	ck_assert_msg(r.outlen == 0, "on the terminal: '%s'", r.out);
+	ck_assert_msg(strstr(r.log, "pipesmtpd: unknown option or missing "
+	    "value: --bogus\nusage: pipesmtpd [options]") != NULL, "'%s'",
+	    r.log);
+	ck_assert_msg(strstr(r.log, "--postmaster USER") != NULL, "no usage "
+	    "text: '%s'", r.log);
+}
+END_TEST
+
+START_TEST(test_terminal_refusal)
+{
+	/* by hand as root without --allow-root: the reason on stderr, no
+	 * usage text, nothing on stdout, exit 78 */
+	struct h_opts o = { .bare = 1, .tty_out = 1, .args = { "--hostname",
+	    H_HOST, "--", H_RECORDER, h_dir } };
+	struct h_result r;
+
+	if (!h_root())
+		return;
+	h_run(&r, &o, "");
 	ck_assert_int_eq(r.code, 78);
-	ck_assert_msg(r.outlen == 0, "spoke SMTP: '%s'", r.out);
-	ck_assert_msg(r.loglen > 0, "no message on stderr");
-	ck_assert_int_eq(h_count(h_dir), 0);
+	ck_assert_msg(r.outlen == 0, "on the terminal: '%s'", r.out);
+	ck_assert_msg(strstr(r.log, "pipesmtpd: delivery commands would run "
+	    "as root") != NULL, "'%s'", r.log);
+	ck_assert_ptr_null(strstr(r.log, "usage:"));
+}
+END_TEST
+
+START_TEST(test_startup_failure_syslog)
+{
+	/* without --log-stderr the failure goes to syslog: a socket of the
+	 * test's own is /dev/log in the server's mount namespace */
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct h_opts o = { .bare = 1, .args = { "--hostname", H_HOST,
+	    "--allow-root", "--bogus", "--", H_RECORDER, h_dir } };
+	struct h_result r;
+	char dgram[2048];
+	ssize_t n;
+	int s;
+
+	if (!h_can_unshare())
+		return;
+	o.dev_log = h_subdir("log");
+	ck_assert_uint_lt(strlen(o.dev_log), sizeof(a.sun_path));
+	strcpy(a.sun_path, o.dev_log);
+	s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(s, 0);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	h_run(&r, &o, "QUIT\r\n");
+	assert_unavailable(&r, 64, "--bogus");
+	ck_assert_msg(r.loglen == 0, "on stderr: '%s'", r.log);
+	/* syslog() sent it before the exit the harness waited for */
+	n = recv(s, dgram, sizeof(dgram) - 1, MSG_DONTWAIT);
+	ck_assert_msg(n > 0, "nothing on /dev/log");
+	dgram[n] = '\0';
+	close(s);
+	/* <19>: facility mail (2 * 8), priority err (3) */
+	ck_assert_msg(strncmp(dgram, "<19>", 4) == 0 &&
+	    strstr(dgram, " pipesmtpd[") != NULL &&
+	    strstr(dgram, "unknown option or missing value: --bogus") != NULL,
+	    "'%s'", dgram);
 }
 END_TEST
 
@@ -178,9 +394,9 @@ START_TEST(test_user_unknown)
 	struct h_result r;
 
 	h_run(&r, &o, "QUIT\r\n");
-	ck_assert_msg(r.code == 78 || r.code == 64 || r.code == 75,
-	    "exit %d", r.code);
-	ck_assert_int_eq(r.outlen, 0);
+	assert_unavailable(&r, 78, "--user no-such-user-e2e");
+	ck_assert_msg(strstr(r.log, "--user: no such account: "
+	    "no-such-user-e2e") != NULL, "'%s'", r.log);
 }
 END_TEST
 
@@ -327,8 +543,7 @@ START_TEST(test_local_users_needs_postmaster)
 	struct h_result r;
 
 	h_run(&r, &o, "QUIT\r\n");
-	ck_assert_int_eq(r.code, 64);
-	ck_assert_ptr_null(strstr(r.out, "220 "));
+	assert_unavailable(&r, 64, "--local-users");
 }
 END_TEST
 
@@ -370,6 +585,34 @@ START_TEST(test_lookup_error_rcpt)
 	o.args[0] = "--as-recipient";
 	ck_assert_str_eq(rcpt_codes(&o, names), "220|250|250 2.1.0|"
 	    "451 4.3.0|550 5.1.1|221 2.0.0");
+}
+END_TEST
+
+START_TEST(test_lookup_error_startup)
+{
+	/* the directory failing for --user's or --postmaster's account at
+	 * start-up is temporary (75), not "no such account" (78) */
+	struct h_opts o = { .args = { "--local-users", "--postmaster",
+	    "nobody" } };
+	struct h_result r;
+
+	if (getpwnam("nobody") == NULL || getpwnam("nobody")->pw_uid < 1000)
+		return;
+	nss_fails(&o, "0");
+	h_run(&r, &o, "QUIT\r\n");
+	assert_unavailable(&r, 75, "--postmaster nobody");
+	ck_assert_msg(strstr(r.log, "--postmaster: account lookup failed: "
+	    "nobody: Input/output error") != NULL, "'%s'", r.log);
+	if (!h_root())
+		return;
+	o.no_allow_root = 1;
+	o.args[0] = "--user";
+	o.args[1] = "nobody";
+	o.args[2] = NULL;
+	h_run(&r, &o, "QUIT\r\n");
+	assert_unavailable(&r, 75, "--user nobody");
+	ck_assert_msg(strstr(r.log, "--user: account lookup failed: "
+	    "nobody: Input/output error") != NULL, "'%s'", r.log);
 }
 END_TEST
 
@@ -502,7 +745,14 @@ options_suite(void)
 	tcase_add_loop_test(tc, test_usage_errors, 0,
 	    sizeof(usage_cases) / sizeof(usage_cases[0]));
 	tcase_add_test(tc, test_usage_errors_as_root_too);
+	tcase_add_test(tc, test_bad_hostname);
 	tcase_add_test(tc, test_root_needs_allow_root);
+	tcase_add_test(tc, test_drop_failure_tempfail);
+	tcase_add_loop_test(tc, test_inetd_stderr_is_socket, 0,
+	    sizeof(inetd_cases) / sizeof(inetd_cases[0]));
+	tcase_add_test(tc, test_terminal_usage);
+	tcase_add_test(tc, test_terminal_refusal);
+	tcase_add_test(tc, test_startup_failure_syslog);
 	tcase_add_test(tc, test_help_version);
 	tcase_add_test(tc, test_version_names_program);
 	tcase_add_test(tc, test_user_nobody);
@@ -517,6 +767,7 @@ options_suite(void)
 	tcase_add_test(tc, test_local_users_rcpt);
 	tcase_add_test(tc, test_local_users_needs_postmaster);
 	tcase_add_test(tc, test_lookup_error_rcpt);
+	tcase_add_test(tc, test_lookup_error_startup);
 	tcase_add_test(tc, test_lookup_error_delivery);
 	tcase_add_test(tc, test_as_recipient_no_home);
 	tcase_add_loop_test(tc, test_as_recipient_steps, 0,

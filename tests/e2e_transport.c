@@ -166,8 +166,8 @@ END_TEST
 static int
 run_closed(int closed, const char *input, char *out, size_t cap)
 {
-	const char *argv[] = { H_BIN, "--hostname", H_HOST, "--allow-root",
-	    "--", "/bin/true", NULL };
+	const char *argv[] = { H_BIN, "--log-stderr", "--hostname", H_HOST,
+	    "--allow-root", "--", "/bin/true", NULL };
 	int in[2], res[2], status, fd;
 	size_t len = 0;
 	pid_t pid;
@@ -205,8 +205,12 @@ run_closed(int closed, const char *input, char *out, size_t cap)
 
 START_TEST(test_closed_std_fds)
 {
-	/* no stdin or no stdout: a usage error, before any SMTP */
-	char out[4096];
+	/* no stdin or no stdout: a usage error, logged (here to stderr),
+	 * before any SMTP; a client on stdout gets one 421 (no stdout: no
+	 * answer), and the usage text is never written */
+	static const char unavailable[] = "421 4.3.0 " H_HOST " Service not "
+	    "available\r\n";
+	char out[4096], *at;
 	int fd;
 
 	for (fd = 0; fd < 2; fd++) {
@@ -214,6 +218,15 @@ START_TEST(test_closed_std_fds)
 		    64);
 		ck_assert_msg(strstr(out, "stdin and stdout must be open") !=
 		    NULL, "fd %d closed: '%s'", fd, out);
+		at = strstr(out, "421 ");
+		if (fd == 0)
+			ck_assert_msg(at != NULL && strncmp(at, unavailable,
+			    strlen(unavailable)) == 0 &&
+			    strstr(at + 1, "421 ") == NULL, "fd 0 closed: "
+			    "'%s'", out);
+		else
+			ck_assert_msg(at == NULL, "fd 1 closed: '%s'", out);
+		ck_assert_ptr_null(strstr(out, "usage:"));
 		ck_assert_ptr_null(strstr(out, "220 "));
 	}
 	/* no stderr: the session runs (fd 2 becomes /dev/null) */

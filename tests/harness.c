@@ -17,12 +17,15 @@
 #include <ftw.h>
 #include <grp.h>
 #include <poll.h>
+#include <pty.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -336,9 +339,91 @@ limit_child(const struct h_opts *o)
 	return 0;
 }
 
+/* private_mount_ns - in the child: a mount namespace of its own, whose
+ * mounts never propagate back; -1 if the system will not give one */
+static int
+private_mount_ns(void)
+{
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+/* h_can_unshare - whether dev_log can work here: root, and a private
+ * mount namespace to be had (a confined container may refuse it) */
+int
+h_can_unshare(void)
+{
+	int status;
+	pid_t pid;
+
+	if (!h_root())
+		return 0;
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0)
+		_exit(private_mount_ns() == 0 ? 0 : 1);
+	ck_assert(waitpid(pid, &status, 0) == pid);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* bind_onto - in the child: src bind-mounted over /dev/name, made */
+static int
+bind_onto(const char *src, const char *name)
+{
+	char dst[64];
+	int fd;
+
+	snprintf(dst, sizeof(dst), "/dev/%s", name);
+	fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0 || close(fd) == -1)
+		return -1;
+	return mount(src, dst, NULL, MS_BIND, NULL);
+}
+
+/* private_dev_log - in the child: a fresh /dev in a mount namespace of
+ * its own, holding the devices a server may open and, as log, the
+ * test's socket, so what it sends to syslog comes to the test */
+static int
+private_dev_log(const char *sock)
+{
+	static const char *const devs[] = { "null", "zero", "urandom" };
+	int fd[3];
+	char src[64];
+	size_t i;
+
+	if (private_mount_ns() == -1)
+		return -1;
+	for (i = 0; i < 3; i++) {
+		snprintf(src, sizeof(src), "/dev/%s", devs[i]);
+		if ((fd[i] = open(src, O_PATH | O_CLOEXEC)) < 0)
+			return -1;
+	}
+	if (mount("tmpfs", "/dev", "tmpfs", 0, "mode=0755") == -1)
+		return -1;
+	for (i = 0; i < 3; i++) {
+		snprintf(src, sizeof(src), "/proc/self/fd/%d", fd[i]);
+		if (bind_onto(src, devs[i]) == -1)
+			return -1;
+	}
+	return bind_onto(sock, "log");
+}
+
+/* tty_pair - out[0] our end of a pty (the master), out[1] the terminal
+ * the server gets as its stdout, both close-on-exec */
+static void
+tty_pair(int out[2])
+{
+	ck_assert(openpty(&out[0], &out[1], NULL, NULL, NULL) == 0);
+	ck_assert(fcntl(out[0], F_SETFD, FD_CLOEXEC) == 0);
+	ck_assert(fcntl(out[1], F_SETFD, FD_CLOEXEC) == 0);
+}
+
 /* std_pipes - under pipes: sv[0] our write end of the server's stdin,
  * sv[1] its read end; out[0] our read end of its stdout, out[1] its
- * write end.  Otherwise sv is the connection and out repeats sv. */
+ * write end.  Under tty_out: sv the connection, out a pty.  Otherwise
+ * sv is the connection and out repeats sv. */
 static void
 std_pipes(const struct h_opts *o, int sv[2], int out[2])
 {
@@ -352,6 +437,8 @@ std_pipes(const struct h_opts *o, int sv[2], int out[2])
 			    SOCK_CLOEXEC, 0, sv) == 0);
 		out[0] = sv[0];
 		out[1] = sv[1];
+		if (o->tty_out)
+			tty_pair(out);
 		return;
 	}
 	ck_assert(pipe2(in, O_CLOEXEC) == 0);
@@ -372,7 +459,8 @@ exec_server(const struct h_opts *o, const char **argv, char **envp,
 	sigset_t all;
 	int fd;
 
-	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
+	    dup2(o->stderr_sock ? in : err, 2) < 0)
 		_exit(126);
 	for (fd = 3; fd < 1024; fd++)
 		close(fd);
@@ -381,7 +469,8 @@ exec_server(const struct h_opts *o, const char **argv, char **envp,
 		if (fd < 0 || dup2(fd, 5) < 0 || dup2(fd, 9) < 0)
 			_exit(126);
 	}
-	if (limit_child(o) == -1)
+	if (limit_child(o) == -1 ||
+	    (o->dev_log != NULL && private_dev_log(o->dev_log) == -1))
 		_exit(126);
 	signal(SIGPIPE, SIG_DFL);
 	if (o->sigchld_ignored && signal(SIGCHLD, SIG_IGN) == SIG_ERR)
@@ -425,12 +514,13 @@ h_start(struct h_proc *p, const struct h_opts *o)
 	if (p->pid == 0)
 		exec_server(o, argv, envp, sv[1], out[1], ep[1]);
 	close(sv[1]);
-	if (o->pipes)
+	if (o->pipes || o->tty_out)
 		close(out[1]);
 	close(ep[1]);
 	p->sock = sv[0];
 	p->rd = out[0];
 	p->pipes = o->pipes;
+	p->split = o->pipes || o->tty_out;
 	p->err = ep[0];
 	fcntl(p->sock, F_SETFL, O_NONBLOCK);
 	fcntl(p->rd, F_SETFL, O_NONBLOCK);
@@ -547,7 +637,7 @@ io(struct h_proc *p, const char *buf, size_t len, enum until u, long wait_ms)
 			ri = nf;
 			f[nf++] = (struct pollfd){ p->rd, POLLIN, 0 };
 		}
-		if (done < len && ri >= 0 && !p->pipes) {
+		if (done < len && ri >= 0 && !p->split) {
 			wi = ri;		/* one socket both ways */
 			f[wi].events |= POLLOUT;
 		} else if (done < len) {
@@ -708,7 +798,7 @@ h_finish(struct h_proc *p, struct h_result *r)
 	io(p, NULL, 0, UNTIL_EOF, 200);
 	if (p->sock >= 0)
 		close(p->sock);
-	if (p->pipes)
+	if (p->split)
 		close(p->rd);
 	close(p->err);
 	r->ms = h_elapsed(p);

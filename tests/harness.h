@@ -56,6 +56,12 @@ struct h_opts {
 	int leak_fds;		/* the server inherits fds 5 and 9 too */
 	int tcp;		/* a loopback TCP connection, not a socketpair */
 	int pipes;		/* fd 0 and fd 1 are two pipes, not a socket */
+	int stderr_sock;	/* fd 2 is the client's socket too, as inetd
+				   makes it (the log pipe stays empty) */
+	int tty_out;		/* fd 1 is a terminal (a pty), as when run
+				   by hand; replies are what it shows */
+	const char *dev_log;	/* as root: run it in a mount namespace of
+				   its own where /dev/log is this socket */
 	long fsize;		/* RLIMIT_FSIZE for the server, if > 0 */
 	long nofile;		/* RLIMIT_NOFILE for the server, if > 0 */
 	int no_fork;		/* RLIMIT_NPROC 0: it cannot fork (root is
@@ -87,6 +93,8 @@ struct h_proc {
 	int rd;			/* where replies come from: sock, or the read
 				   end of the server's stdout */
 	int pipes;		/* started with h_opts pipes */
+	int split;		/* rd is not sock: replies come from a pipe
+				   or a pty */
 	int err;		/* read end of its stderr */
 	int out_eof, err_eof;
 	char *out;		/* replies so far */
@@ -108,6 +116,7 @@ long h_scaled(long ms);
 
 /* sessions */
 void h_nulltls(struct h_opts *o, const char *opt, const char *val);
+int h_can_unshare(void);
 void h_start(struct h_proc *p, const struct h_opts *o);
 void h_send(struct h_proc *p, const void *buf, size_t len);
 void h_sends(struct h_proc *p, const char *s);
@@ -173,5 +182,6 @@ Suite *hostile_suite(void);
 Suite *transport_suite(void);
 Suite *tls_suite(void);
 Suite *proxy_suite(void);
+Suite *aliases_suite(void);
 
 #endif

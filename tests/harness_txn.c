@@ -24,8 +24,8 @@ h_bdat(const char *data, int last)
 }
 
 /* h_bdat_halves - data in two chunks, the second one LAST: a message
- * over --max-size whose chunks are each within it (a chunk over it
- * alone ends the session) */
+ * over --max-size whose chunks are each within it, so the limit is
+ * crossed only by their sum */
 char *
 h_bdat_halves(const char *data)
 {

@@ -178,10 +178,11 @@ read_spool(const struct deliver_msg *msg, struct support_call *c)
 /* record - what the session handed the deliverer for this recipient */
 static void
 record(const struct deliver_msg *msg, const struct address *rcpt,
-    struct support_call *c)
+    const struct address *orig, struct support_call *c)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->addr, sizeof(c->addr), "%s", rcpt->addr);
+	snprintf(c->orig, sizeof(c->orig), "%s", orig->addr);
 	snprintf(c->sender, sizeof(c->sender), "%s", msg->head.sender->addr);
 	c->sender_null = msg->head.sender->null;
 	snprintf(c->helo, sizeof(c->helo), "%s", msg->head.helo);
@@ -200,19 +201,19 @@ record(const struct deliver_msg *msg, const struct address *rcpt,
 void
 support_stub_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
-    struct deliver_outcome *out)
+    const struct address *orig, struct deliver_outcome *out)
 {
 	struct support_stub *st = ctx;
 	struct support_call spare, *c;
 
 	c = st->ncalls < st->max ? &st->calls[st->ncalls] : &spare;
-	record(msg, rcpt, c);
+	record(msg, rcpt, orig, c);
 	st->ncalls++;
 	if (st->check != NULL)
 		st->check(st, cfg, msg, rcpt, c);
 	if (c == &spare)
 		free(spare.data);
-	memset(out, 0, sizeof(*out));
+	deliver_outcome_init(out);
 	if (st->answer != NULL) {
 		st->answer(rcpt, out);
 	} else {
@@ -230,7 +231,7 @@ support_stub_rcpt_check(void *ctx, const struct config *cfg,
 	struct support_stub *st = ctx;
 
 	(void)cfg;
-	memset(out, 0, sizeof(*out));
+	deliver_outcome_init(out);
 	if (st->rcpt_answer != NULL) {
 		st->rcpt_answer(v, out);
 	} else {

@@ -64,6 +64,7 @@ struct support_conn {
 /* One delivery as the stub saw it. */
 struct support_call {
 	char addr[2 * ADDR_PART_MAX + 2];
+	char orig[2 * ADDR_PART_MAX + 2];	/* ORIGINAL_RECIPIENT */
 	char sender[2 * ADDR_PART_MAX + 2];
 	int sender_null;
 	char helo[512];
@@ -78,7 +79,8 @@ struct support_call {
 };
 
 /* The deliverer: the test's part is check (look at a call; it may
- * change c) and the answers (out is zeroed before). */
+ * change c) and the answers (out starts as deliver_outcome_init()'s
+ * undelivered outcome). */
 struct support_stub {
 	struct support_call *calls;	/* the test's array */
 	size_t max;			/* its size: later calls are checked
@@ -108,7 +110,7 @@ void support_stub_deliverer(struct support_stub *st,
     struct session_deliverer *d);
 void support_stub_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
-    struct deliver_outcome *out);
+    const struct address *orig, struct deliver_outcome *out);
 void support_stub_rcpt_check(void *ctx, const struct config *cfg,
     const struct deliver_vars *v, struct deliver_outcome *out);
 void support_stub_free(struct support_stub *st);

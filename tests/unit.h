@@ -3,11 +3,13 @@
  *
  * Each tests/unit_*.c file builds one suite from the public interface of
  * its module (address.h, data.h, deliver.h, received.h, run.h, spool.h,
- * session.h, fdio.h, deadline.h, log.h, recipients.h, tls.h, proxy.h)
+ * session.h, fdio.h, deadline.h, log.h, recipients.h, tls.h, proxy.h,
+ * aliases.h)
  * and the documented behaviour; tests/unit_main.c runs them all.  No
  * test opens a network port or runs a delivery command (except /bin/sh
- * one-liners: in the run suite, and under an ignored SIGCHLD in the
- * deliver suite): sessions run over scripted I/O with a stub deliverer,
+ * one-liners: in the run suite, and under an ignored SIGCHLD and for the
+ * end-of-delivery deadline in the deliver suite): sessions run over
+ * scripted I/O with a stub deliverer (the deadline's with the real one),
  * the descriptor I/O over socketpairs and pipes, and the TLS engine is a
  * forked stand-in.
  */
@@ -29,5 +31,6 @@ Suite *deadline_suite(void);
 Suite *recipients_suite(void);
 Suite *tls_suite(void);
 Suite *proxy_suite(void);
+Suite *aliases_suite(void);
 
 #endif

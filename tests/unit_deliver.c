@@ -2,11 +2,14 @@
  * unit_deliver.c - the delivery policy (deliver.h): placeholder
  * expansion and template checks, the exit-status table (the sysexits as
  * Postfix's pipe(8) maps them), the output sanitiser, how the end of a
- * run maps to an outcome, and which accounts get mail.  The added
- * headers are tested in unit_received.c, the runner in unit_run.c.  No
- * command is run here except children forked by the test itself to
- * produce real wait statuses, and /bin/sh one-liners run where SIGCHLD
- * is ignored, so that waitpid() fails.
+ * run maps to an outcome, that an outcome starts as a failure, the
+ * end-of-delivery deadline (alone and through a whole session), and
+ * which accounts get mail.  The added headers are tested in
+ * unit_received.c, the runner in unit_run.c.  No command is run here
+ * except children forked by the test itself to produce real wait
+ * statuses, /bin/sh one-liners run where SIGCHLD is ignored, so that
+ * waitpid() fails, and the deadline tests' one-liners, which leave a
+ * file behind to prove they ran.
  */
 #include <errno.h>
 #include <grp.h>
@@ -25,7 +28,10 @@
 #include "config.h"
 #include "deliver.h"
 #include "deadline.h"
+#include "log.h"
 #include "run.h"
+#include "session.h"
+#include "support.h"
 #include "unit.h"
 
 #ifndef W_EXITCODE
@@ -568,6 +574,7 @@ run_setup(struct run_fixture *f, char **argv, const char *script)
 	f->msg.head.with = "ESMTP";
 	f->msg.head.queue_id = "QID1";
 	f->msg.head.nrcpt = 1;
+	f->msg.head.first = &f->rcpt;
 	f->msg.head.arrival = time(NULL);
 	ck_assert_ptr_nonnull(spool);
 	ck_assert_uint_eq(fwrite(msg, 1, sizeof(msg) - 1, spool),
@@ -624,17 +631,209 @@ START_TEST(test_delivery_unreaped_is_temporary)
 	char *argv[4];
 
 	run_setup(&f, argv, "cat >/dev/null");
-	deliver_one(&f.cfg, &f.msg, &f.rcpt, &out);
+	deliver_one(&f.cfg, &f.msg, &f.rcpt, &f.rcpt, &out);
 	ck_assert_int_eq(out.cls, OUT_DELIVERED);	/* the control */
 	ck_assert(signal(SIGCHLD, SIG_IGN) != SIG_ERR);
 	t0 = deadline_now();
-	deliver_one(&f.cfg, &f.msg, &f.rcpt, &out);
+	deliver_one(&f.cfg, &f.msg, &f.rcpt, &f.rcpt, &out);
 	ck_assert_int_eq(out.cls, OUT_TEMP);
 	ck_assert_str_eq(out.dsn, "4.3.0");
 	ck_assert_int_eq(out.status, DELIVER_UNSEEN);
 	ck_assert_msg(strstr(out.text, strerror(ECHILD)) != NULL, "'%s'",
 	    out.text);
 	ck_assert_msg(ms_since(t0) < 1000, "%ld ms", ms_since(t0));
+}
+END_TEST
+
+/* ---- every outcome starts as a failure ---- */
+
+START_TEST(test_outcome_starts_undelivered)
+{
+	/* an outcome no code path fills says "not delivered": neither its
+	 * zero value nor the initialiser's is a delivery */
+	struct deliver_outcome out;
+
+	memset(&out, 0, sizeof(out));
+	ck_assert_msg(out.cls != OUT_DELIVERED, "a zeroed outcome is "
+	    "delivered");
+	memset(&out, 'Z', sizeof(out));
+	deliver_outcome_init(&out);
+	ck_assert_int_eq(out.cls, OUT_TEMP);
+	ck_assert_str_eq(out.dsn, "4.3.0");
+	ck_assert_str_eq(out.text, "not delivered");
+	ck_assert_int_eq(out.status, DELIVER_NOT_RUN);
+}
+END_TEST
+
+/* ---- the end-of-delivery deadline ---- */
+
+/* A directory of marker files, and the log lines, of one test. */
+struct marks {
+	char dir[64];		/* the commands touch files here */
+	FILE *log;		/* stderr while logging goes there */
+	int saved;		/* the real stderr */
+};
+
+/* marks_start - an empty directory, and the log to a file */
+static void
+marks_start(struct marks *m)
+{
+	snprintf(m->dir, sizeof(m->dir), "/tmp/unit-deliver-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(m->dir));
+	m->log = tmpfile();
+	ck_assert_ptr_nonnull(m->log);
+	m->saved = dup(2);
+	ck_assert_int_ge(m->saved, 0);
+	ck_assert_int_eq(dup2(fileno(m->log), 2), 2);
+	log_open(1);
+}
+
+/* marks_log - everything logged so far; stderr is the real one again */
+static char *
+marks_log(struct marks *m)
+{
+	static char buf[8192];
+	size_t n;
+
+	ck_assert_int_eq(dup2(m->saved, 2), 2);
+	rewind(m->log);
+	n = fread(buf, 1, sizeof(buf) - 1, m->log);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* marks_has - whether a command touched name */
+static int
+marks_has(const struct marks *m, const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", m->dir, name);
+	return access(path, F_OK) == 0;
+}
+
+/* marks_end - the directory and its files gone */
+static void
+marks_end(struct marks *m)
+{
+	static const char *const names[] = { "ran", "a", "b", "c" };
+	char path[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", m->dir, names[i]);
+		unlink(path);
+	}
+	rmdir(m->dir);
+	fclose(m->log);
+	close(m->saved);
+}
+
+START_TEST(test_deadline_passed_not_run)
+{
+	/* once the end of all deliveries has passed, no command starts:
+	 * the recipient fails temporarily, and the log line says why */
+	struct run_fixture f;
+	struct deliver_outcome out;
+	struct marks m;
+	char *argv[4], script[128], *log;
+
+	marks_start(&m);
+	snprintf(script, sizeof(script), "touch %s/ran", m.dir);
+	run_setup(&f, argv, script);
+	f.msg.deadline = deadline_now() - DEADLINE_SECOND;
+	deliver_one(&f.cfg, &f.msg, &f.rcpt, &f.rcpt, &out);
+	log = marks_log(&m);
+	ck_assert_msg(!marks_has(&m, "ran"), "the command ran");
+	ck_assert_int_eq(out.cls, OUT_TEMP);
+	ck_assert_str_eq(out.dsn, "4.3.0");
+	ck_assert_str_eq(out.text, "delivery time limit reached");
+	ck_assert_int_eq(out.status, DELIVER_NOT_RUN);
+	ck_assert_msg(strstr(log, "QID1: to=<r@mx.test>, ") != NULL &&
+	    strstr(log, "status=deferred (not run: delivery time limit "
+	    "reached)\n") != NULL, "log: '%s'", log);
+	/* the control: with time left the same command runs */
+	f.msg.deadline = deadline_in(60);
+	deliver_one(&f.cfg, &f.msg, &f.rcpt, &f.rcpt, &out);
+	ck_assert_int_eq(out.cls, OUT_DELIVERED);
+	ck_assert(marks_has(&m, "ran"));
+	marks_end(&m);
+}
+END_TEST
+
+/* real_deliver - deliver_one() as the session's deliverer */
+static void
+real_deliver(void *ctx, const struct config *cfg,
+    const struct deliver_msg *msg, const struct address *rcpt,
+    const struct address *orig, struct deliver_outcome *out)
+{
+	(void)ctx;
+	deliver_one(cfg, msg, rcpt, orig, out);
+}
+
+START_TEST(test_deadline_in_session)
+{
+	/* three recipients, the end of all deliveries 1 s after the dot:
+	 * a is delivered, b's command outlives it and is killed, c's never
+	 * starts; the reply is never 250 (under LMTP: 250, 451, 451) */
+	static const char in[] = "%s c\r\nMAIL FROM:<s@x.org>\r\n"
+	    "RCPT TO:<a@mx.test>\r\nRCPT TO:<b@mx.test>\r\n"
+	    "RCPT TO:<c@mx.test>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n"
+	    "QUIT\r\n";
+	static const char *domains[] = { "mx.test" };
+	static char sh[] = "/bin/sh", c[] = "-c";
+	struct session_deliverer d = { real_deliver, NULL, NULL };
+	char script[160], dialogue[512], *argv[] = { sh, c, script, NULL };
+	struct support_conn conn;
+	struct session_io io;
+	struct config cfg;
+	struct marks m;
+	char *log;
+	int lmtp;
+
+	for (lmtp = 0; lmtp < 2; lmtp++) {
+		marks_start(&m);
+		snprintf(script, sizeof(script), "touch %s/%%u; "
+		    "[ %%u != b ] || exec sleep 5", m.dir);
+		config_defaults(&cfg);
+		cfg.hostname = "mx.test";
+		cfg.domains = domains;
+		cfg.ndomains = 1;
+		cfg.command = argv;
+		cfg.client_ip = "192.0.2.1";
+		cfg.client_host = "unknown";
+		cfg.lmtp = lmtp;
+		cfg.total_delivery_timeout = 1;
+		snprintf(dialogue, sizeof(dialogue), in, lmtp ? "LHLO" :
+		    "EHLO");
+		support_conn_start(&conn, dialogue, strlen(dialogue), 0);
+		support_conn_io(&conn, &io);
+		ck_assert_int_eq(session_run(&cfg, &io, &d), 0);
+		log = marks_log(&m);
+		ck_assert_ptr_nonnull(conn.out.buf);
+		if (lmtp)
+			ck_assert_msg(strstr(conn.out.buf, "\r\n250 2.0.0 <a@"
+			    "mx.test>: delivered") != NULL &&
+			    strstr(conn.out.buf, "\r\n451 4.3.0 <b@mx.test>: "
+			    "delivery command timed out") != NULL &&
+			    strstr(conn.out.buf, "\r\n451 4.3.0 <c@mx.test>: "
+			    "delivery time limit reached") != NULL,
+			    "replies:\n%s", conn.out.buf);
+		else
+			ck_assert_msg(strstr(conn.out.buf, "\r\n451 4.3.0 <b@"
+			    "mx.test>: delivery command timed out "
+			    "(delivered to 1 of 3 recipients") != NULL,
+			    "replies:\n%s", conn.out.buf);
+		ck_assert_msg(strstr(conn.out.buf, "\r\n250 2.0.0 Ok: "
+		    "delivered") == NULL, "replies:\n%s", conn.out.buf);
+		ck_assert(marks_has(&m, "a") && marks_has(&m, "b"));
+		ck_assert_msg(!marks_has(&m, "c"), "c's command ran");
+		ck_assert_msg(strstr(log, "to=<c@mx.test>, ") != NULL &&
+		    strstr(log, "status=deferred (not run: delivery time "
+		    "limit reached)\n") != NULL, "log: '%s'", log);
+		support_conn_free(&conn);
+		marks_end(&m);
+	}
 }
 END_TEST
 
@@ -739,6 +938,16 @@ deliver_suite(void)
 	tcase_add_loop_test(tc, test_sanitise_table, 0,
 	    (int)(sizeof(sanitise_cases) / sizeof(sanitise_cases[0])));
 	tcase_add_test(tc, test_sanitise_only_len);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("outcome");
+	tcase_add_test(tc, test_outcome_starts_undelivered);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("deadline");
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_deadline_passed_not_run);
+	tcase_add_test(tc, test_deadline_in_session);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("accounts");

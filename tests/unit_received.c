@@ -42,6 +42,7 @@ hdr_setup(struct hdr_fixture *f)
 	f->msg.with = "ESMTP";
 	f->msg.queue_id = "QID1";
 	f->msg.nrcpt = 1;
+	f->msg.first = &f->rcpt;
 	f->msg.arrival = 1700000000;	/* Tue, 14 Nov 2023 22:13:20 +0000 */
 }
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "aliases.h"
 #include "config.h"
 #include "deliver.h"
 #include "session.h"
@@ -948,13 +949,33 @@ START_TEST(test_bare_newlines)
 }
 END_TEST
 
+/* expect_every_split - in, fed whole and in 1-, 2- and 40-octet reads,
+ * gets want each time, and delivers nothing (data NULL) or data once */
+static void
+expect_every_split(const struct config *cfg, const char *in, size_t n,
+    const char *const *want, const char *data)
+{
+	static const long chunks[] = { 0, 1, 2, 40 };
+	struct run r;
+	size_t i;
+
+	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		run(cfg, in, n, chunks[i], &r);
+		expect(&r, want);
+		ck_assert_int_eq(r.stub.ncalls, data != NULL);
+		if (data != NULL)
+			ck_assert_str_eq(r.stub.calls[0].data, data);
+		run_free(&r);
+	}
+}
+
 START_TEST(test_error_order_fixed)
 {
 	/* a message both over the size limit and with a bare LF (under
 	 * --strict-newlines) gets the same reply however it is split into
 	 * reads: size first.  (Found by tests/fuzz/fuzz_session.)  BDAT
-	 * in two chunks, each within the limit: a chunk over it alone
-	 * would end the session. */
+	 * in two chunks, each within the limit: only their sum crosses
+	 * it. */
 	static const char in[] = "EHLO c\r\nMAIL FROM:<s@x.org>\r\n"
 	    "RCPT TO:<r@mx.test>\r\nDATA\r\na\nbcdefghijklmnop\r\n.\r\n"
 	    "MAIL FROM:<s@x.org>\r\nRCPT TO:<r@mx.test>\r\n"
@@ -962,20 +983,55 @@ START_TEST(test_error_order_fixed)
 	const char *want[] = { W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5",
 	    "354 ", "552 5.3.4", "250 2.1.0", "250 2.1.5", "250 2.0.0",
 	    "552 5.3.4", "221 2.0.0", NULL };
-	const long chunks[] = { 0, 1, 2, 40 };
 	struct config cfg;
-	struct run r;
-	size_t i;
 
 	test_config(&cfg);
 	cfg.max_size = 10;
 	cfg.strict_newlines = 1;
-	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
-		run(&cfg, in, sizeof(in) - 1, chunks[i], &r);
-		expect(&r, want);
-		ck_assert_int_eq(r.stub.ncalls, 0);
-		run_free(&r);
-	}
+	expect_every_split(&cfg, in, sizeof(in) - 1, want, NULL);
+}
+END_TEST
+
+START_TEST(test_bdat_over_size_discarded)
+{
+	/* a chunk over --max-size is read and thrown away (its commands
+	 * never run) before its 552, however it is split into reads; the
+	 * next transaction is delivered alone */
+	static const char in[] = "EHLO c\r\nMAIL FROM:<s@x.org>\r\n"
+	    "RCPT TO:<r@mx.test>\r\nBDAT 12\r\nQUIT\r\nRSET\r\n"
+	    "NOOP\r\nMAIL FROM:<s@x.org>\r\nRCPT TO:<r@mx.test>\r\n"
+	    "BDAT 3 LAST\r\nabcQUIT\r\n";
+	const char *want[] = { W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5",
+	    "552 5.3.4", "250 2.0.0", "250 2.1.0", "250 2.1.5", "250 2.0.0",
+	    "221 2.0.0", NULL };
+	struct config cfg;
+
+	test_config(&cfg);
+	cfg.max_size = 10;
+	expect_every_split(&cfg, in, sizeof(in) - 1, want, "abc");
+}
+END_TEST
+
+START_TEST(test_bdat_huge_size_times_out)
+{
+	/* an 18-digit size, a few octets, then silence: the data deadline
+	 * ends it with 421 4.4.2, not a 552 before the chunk is read */
+	static const char in[] = "EHLO c\r\nMAIL FROM:<s@x.org>\r\n"
+	    "RCPT TO:<r@mx.test>\r\nBDAT 999999999999999999 LAST\r\nabc";
+	const char *want[] = { W_GREETING, W_EHLO, "250 2.1.0", "250 2.1.5",
+	    "421 4.4.2", NULL };
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	cfg.max_size = 10;
+	start(&r, LIT(in), 0);
+	r.conn.in.end_timeout = 1;
+	go(&cfg, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.stub.ncalls, 0);
+	ck_assert_int_eq(r.ret, 0);
+	run_free(&r);
 }
 END_TEST
 
@@ -1392,26 +1448,44 @@ END_TEST
 
 START_TEST(test_lmtp_message_error)
 {
-	/* a message-wide failure is repeated once per recipient */
-	static const char in[] =
-	    "LHLO c\r\nMAIL FROM:<s@x.org>\r\n"
-	    "RCPT TO:<a@mx.test>\r\nRCPT TO:<b@mx.test>\r\n"
-	    "DATA\r\n0123456789\r\n.\r\nQUIT\r\n";
-	static const char *const want[] = {
-		"220 mx.test LMTP pipesmtpd", W_EHLO, "250 2.1.0", "250 2.1.5",
-		"250 2.1.5", "354 ", "552 5.3.4", "552 5.3.4", "221 2.0.0",
-		NULL
+	/* a message-wide failure is repeated once per recipient; a BDAT
+	 * LAST chunk over the limit is read first (its commands never
+	 * run), and the session goes on */
+	static const struct {
+		const char *data;	/* after the two RCPTs */
+		const char *want[4];	/* the replies to it */
+	} cases[] = {
+		{ "DATA\r\n0123456789\r\n.\r\n",
+		  { "354 ", "552 5.3.4", "552 5.3.4", NULL } },
+		{ "BDAT 12 LAST\r\nQUIT\r\nRSET\r\n",
+		  { "552 5.3.4", "552 5.3.4", NULL } },
 	};
 	struct config cfg;
 	struct run r;
+	char in[256];
+	size_t k, i;
 
 	test_config(&cfg);
 	cfg.lmtp = 1;
 	cfg.max_size = 5;
-	run(&cfg, LIT(in), 0, &r);
-	expect(&r, want);
-	ck_assert_int_eq(r.stub.ncalls, 0);
-	run_free(&r);
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const char *want[12] = { "220 mx.test LMTP pipesmtpd",
+		    W_EHLO, "250 2.1.0", "250 2.1.5", "250 2.1.5" };
+		int n = snprintf(in, sizeof(in), "LHLO c\r\n"
+		    "MAIL FROM:<s@x.org>\r\nRCPT TO:<a@mx.test>\r\n"
+		    "RCPT TO:<b@mx.test>\r\n%sNOOP\r\nQUIT\r\n",
+		    cases[k].data);
+
+		ck_assert(n > 0 && (size_t)n < sizeof(in));
+		for (i = 0; cases[k].want[i] != NULL; i++)
+			want[5 + i] = cases[k].want[i];
+		want[5 + i] = "250 2.0.0";
+		want[6 + i] = "221 2.0.0";
+		run(&cfg, in, (size_t)n, 0, &r);
+		expect(&r, want);
+		ck_assert_int_eq(r.stub.ncalls, 0);
+		run_free(&r);
+	}
 }
 END_TEST
 
@@ -1580,6 +1654,59 @@ START_TEST(test_starttls_failed)
 END_TEST
 
 /* --require-tls: MAIL waits for TLS; without a TLS engine, a 421 */
+/* refuse_list - --rcpt-check refuses <list@mx.test>, accepts the rest */
+static void
+refuse_list(const struct deliver_vars *v, struct deliver_outcome *out)
+{
+	int no = strcmp(v->rcpt, "list@mx.test") == 0;
+
+	out->cls = no ? OUT_PERM : OUT_DELIVERED;
+	snprintf(out->dsn, sizeof(out->dsn), no ? "5.1.1" : "2.1.5");
+}
+
+START_TEST(test_aliases_rcpt_taken_back)
+{
+	/* an RCPT refused after its targets were added leaves nothing
+	 * behind; each delivery gets the RCPT that first asked for it as
+	 * orig, and one target shared by two RCPTs runs once */
+	static const char *const want[] = { W_GREETING, W_EHLO, "250 2.1.0",
+	    "550 5.1.1", "250 2.1.5", "250 2.1.5", "354", "250 2.0.0",
+	    "221 2.0.0", NULL };
+	static const char in[] = "EHLO c.test\r\nMAIL FROM:<s@x.test>\r\n"
+	    "RCPT TO:<list@mx.test>\r\nRCPT TO:<B@mx.test>\r\n"
+	    "RCPT TO:<List2@mx.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n";
+	char path[] = "/tmp/unit-session-aliases.XXXXXX", err[ALIASES_ERR_MAX];
+	static char check_word[] = "check";
+	char *check[] = { check_word, NULL };
+	const char *text = "list: a, b\nlist2: b, c\n";
+	struct aliases *al;
+	struct config cfg;
+	struct run r;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_msg(aliases_load(path, &al, err, sizeof(err)) == 0, "%s", err);
+	unlink(path);
+	test_config(&cfg);
+	cfg.aliases = al;
+	cfg.rcpt_check = check;
+	start(&r, in, sizeof(in) - 1, 0);
+	r.stub.rcpt_answer = refuse_list;
+	go(&cfg, &r);
+	expect(&r, want);
+	ck_assert_uint_eq(r.stub.ncalls, 2);
+	ck_assert_str_eq(r.calls[0].addr, "B@mx.test");
+	ck_assert_str_eq(r.calls[0].orig, "B@mx.test");
+	ck_assert_str_eq(r.calls[1].addr, "c@mx.test");
+	ck_assert_str_eq(r.calls[1].orig, "List2@mx.test");
+	ck_assert_uint_eq(r.calls[0].nrcpt, 2);
+	run_free(&r);
+	aliases_free(al);
+}
+END_TEST
+
 START_TEST(test_require_tls)
 {
 	static const char *const want[] = { W_GREETING, W_EHLO, "530 5.7.0",
@@ -1670,6 +1797,8 @@ limits_tcase(void)
 	tcase_add_test(tc, test_nul_in_line);
 	tcase_add_test(tc, test_max_rcpt);
 	tcase_add_test(tc, test_max_size);
+	tcase_add_test(tc, test_bdat_over_size_discarded);
+	tcase_add_test(tc, test_bdat_huge_size_times_out);
 	tcase_add_test(tc, test_error_order_fixed);
 	tcase_add_test(tc, test_max_hops);
 	tcase_add_test(tc, test_bare_newlines);
@@ -1707,6 +1836,7 @@ commands_tcase(void)
 	tcase_add_test(tc, test_helo_names);
 	tcase_add_test(tc, test_with_utf8);
 	tcase_add_test(tc, test_postmaster_delivery);
+	tcase_add_test(tc, test_aliases_rcpt_taken_back);
 	tcase_add_test(tc, test_lmtp);
 	tcase_add_test(tc, test_lmtp_message_error);
 	return tc;
