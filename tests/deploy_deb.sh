@@ -328,8 +328,13 @@ else
 	fail "man 8 pipesmtpd"
 fi
 # FILES names where the package put things (make install's /usr/local
-# only as the second choice, each time next to "make install")
-MANWIDTH=80 timeout 30 man 8 pipesmtpd 2>/dev/null |
+# only as the second choice, each time next to "make install"); the page
+# man finds, formatted now (man-db's cat page of an earlier install, newer
+# than the package's reproducible timestamp, would be shown instead)
+page=$(man -w 8 pipesmtpd 2>/dev/null)
+[ "$page" = /usr/share/man/man8/pipesmtpd.8.gz ] ||
+	echo "# man -w 8 pipesmtpd: $page"
+MANWIDTH=80 timeout 30 man -l "$page" 2>/dev/null |
 	sed -n '/^FILES/,/^EXAMPLES/p' | tr -s ' \n' '  ' > "$tmp/man.files"
 ok=1
 for f in /usr/sbin/pipesmtpd /etc/default/pipesmtpd /etc/aliases \
@@ -338,7 +343,8 @@ for f in /usr/sbin/pipesmtpd /etc/default/pipesmtpd /etc/aliases \
 		{ ok=0; echo "# FILES does not name $f"; }
 	[ -e "$f" ] || { ok=0; echo "# $f is not installed"; }
 done
-if [ "$ok" = 1 ] && timeout 10 python3 -c '
+if [ "$ok" = 1 ] && [ "$page" = /usr/share/man/man8/pipesmtpd.8.gz ] &&
+    timeout 10 python3 -c '
 import re, sys
 t = open(sys.argv[1]).read()
 for m in re.finditer(r"/usr/local", t):
