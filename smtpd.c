@@ -18,10 +18,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,6 +36,7 @@
 #include "fdio.h"
 #include "log.h"
 #include "proxy.h"
+#include "run.h"
 #include "session.h"
 #include "tls.h"
 
@@ -569,32 +568,35 @@ safe_fds(void)
 	return (closed & 3u) != 0;
 }
 
-/* drop_privileges - --user: groups, gid, uid, in that order, verified */
+/* drop_privileges - --user: the account's groups, gid and uid, in that
+ * order, each verified and uid 0 verified gone (run_become()).  A lookup
+ * or a call that fails is temporary; ids that are not the account's
+ * after calls that succeeded are an internal failure. */
 static void
 drop_privileges(const struct config *cfg)
 {
-	struct passwd *pw;
+	struct run_account a;
+	enum account_verdict v;
+	enum run_step step = RUN_STEP_NONE;
+	int err;
 
 	if (cfg->user == NULL)
 		return;
-	errno = 0;
-	pw = getpwnam(cfg->user);
-	/* "not found" leaves errno 0 (glibc) or one of these (other
-	 * systems); any other errno is a directory that failed: temporary */
-	if (pw == NULL && errno != 0 && errno != ENOENT && errno != ESRCH &&
-	    errno != EBADF && errno != EPERM)
+	v = account_find_any(cfg->user, &a);
+	if (v == ACCOUNT_OK)
+		step = run_become(&a);
+	err = errno;
+	account_free(&a);
+	if (v == ACCOUNT_ERROR)
 		startup_fail(EX_TEMPFAIL, "--user: account lookup failed: %s: "
-		    "%s", cfg->user, strerror(errno));
-	if (pw == NULL)
+		    "%s", cfg->user, strerror(err));
+	if (v == ACCOUNT_NONE)
 		startup_fail(EX_CONFIG, "--user: no such account: %s",
 		    cfg->user);
-	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
-	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)
+	if (step != RUN_STEP_NONE && err != 0)
 		startup_fail(EX_TEMPFAIL, "cannot drop privileges to %s: %s",
-		    cfg->user, strerror(errno));
-	if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
-	    getgid() != pw->pw_gid || getegid() != pw->pw_gid ||
-	    (pw->pw_uid != 0 && setuid(0) != -1))
+		    cfg->user, strerror(err));
+	if (step != RUN_STEP_NONE)
 		startup_fail(EX_SOFTWARE, "privileges not dropped to %s",
 		    cfg->user);
 }

@@ -215,6 +215,26 @@ START_TEST(test_drop_failure_tempfail)
 }
 END_TEST
 
+START_TEST(test_drop_uid0_regained)
+{
+	/* setuid() that keeps the capabilities (the no_setuid_fixup
+	 * secure bit): uid 0 could be taken back, so the drop did not
+	 * happen: 70, answered and logged like every start-up failure */
+	struct h_opts o = { .no_allow_root = 1, .wrap = { "setpriv",
+	    "--securebits", "+no_setuid_fixup" }, .args = { "--user",
+	    "nobody" } };
+	struct h_result r;
+
+	if (!h_root() || getpwnam("nobody") == NULL || system("setpriv "
+	    "--securebits +no_setuid_fixup true 2>/dev/null") != 0)
+		return;
+	h_run(&r, &o, "QUIT\r\n");
+	assert_unavailable(&r, 70, "--user nobody, uid 0 regained");
+	ck_assert_msg(strstr(r.log, "cannot start: privileges not dropped to "
+	    "nobody") != NULL, "'%s'", r.log);
+}
+END_TEST
+
 /* Start-ups that cannot work, with fd 2 the client's socket as inetd
  * and xinetd make it: 64 and, as root, 78 (no --allow-root). */
 static const char *const inetd_cases[][6] = {
@@ -346,11 +366,14 @@ START_TEST(test_version_names_program)
 }
 END_TEST
 
+/* --user accounts: system accounts both, whatever --min-uid says */
+static const char *const user_names[] = { "nobody", "mail" };
+
 START_TEST(test_user_nobody)
 {
-	struct passwd *pw = getpwnam("nobody");
-	struct h_opts o = { .no_allow_root = 1, .args = { "--user",
-	    "nobody" } };
+	const char *name = user_names[_i];
+	struct passwd *pw = getpwnam(name);
+	struct h_opts o = { .no_allow_root = 1, .args = { "--user", name } };
 	gid_t groups[64];
 	int ngroups = 64, i;
 	char *ids, *want;
@@ -364,7 +387,7 @@ START_TEST(test_user_nobody)
 	    "'%s' log '%s'", r.out, r.log);
 	ids = h_file(h_dir, 1, "ids", NULL);
 	ck_assert_ptr_nonnull(ids);
-	ck_assert(getgrouplist("nobody", pw->pw_gid, groups, &ngroups) >= 0);
+	ck_assert(getgrouplist(name, pw->pw_gid, groups, &ngroups) >= 0);
 	want = h_strf("uid %u\neuid %u\ngid %u\negid %u\ngroups",
 	    (unsigned)pw->pw_uid, (unsigned)pw->pw_uid, (unsigned)pw->pw_gid,
 	    (unsigned)pw->pw_gid);
@@ -748,6 +771,7 @@ options_suite(void)
 	tcase_add_test(tc, test_bad_hostname);
 	tcase_add_test(tc, test_root_needs_allow_root);
 	tcase_add_test(tc, test_drop_failure_tempfail);
+	tcase_add_test(tc, test_drop_uid0_regained);
 	tcase_add_loop_test(tc, test_inetd_stderr_is_socket, 0,
 	    sizeof(inetd_cases) / sizeof(inetd_cases[0]));
 	tcase_add_test(tc, test_terminal_usage);
@@ -755,7 +779,8 @@ options_suite(void)
 	tcase_add_test(tc, test_startup_failure_syslog);
 	tcase_add_test(tc, test_help_version);
 	tcase_add_test(tc, test_version_names_program);
-	tcase_add_test(tc, test_user_nobody);
+	tcase_add_loop_test(tc, test_user_nobody, 0,
+	    sizeof(user_names) / sizeof(user_names[0]));
 	tcase_add_test(tc, test_user_unknown);
 	tcase_add_test(tc, test_exit_status_orderly);
 	tcase_add_test(tc, test_default_hostname);
