@@ -2,14 +2,14 @@
  * account.c - the account database, asked so that an outage is never
  * mistaken for "no such user".
  *
- * Entry points: account_find(), account_find_any() (the same without
- * the receiving rules, for --user), account_free().  getpwnam_r() tells "no
+ * Entry points: account_find(), account_find_any() (the same without the
+ * receiving rules, for --user), account_free().  getpwnam_r() tells "no
  * such entry" (0 and no result) apart from a failed lookup (an error
  * number); getpwnam() cannot, since its errno for "not found" differs
  * between systems.  The supplementary groups are read into a buffer that
- * grows to what the account has, so an account in many groups is
- * delivered like any other, never refused or cut short.  This module
- * reads the database and nothing else.
+ * grows to what the account has, so an account in many groups is delivered
+ * like any other, never refused or cut short.  This module reads the
+ * database and nothing else.
  */
 #include <errno.h>
 #include <grp.h>

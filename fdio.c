@@ -5,12 +5,12 @@
  * and fd_write() over a struct fdio.  Every wait for the client is a
  * deadline_poll() (deadline.c), never a blocking read or write: the
  * launcher's descriptors are shared with it, so they cannot be made
- * non-blocking, and a client that stops reading or writing must not hold the session
- * past --timeout.  Each call below first tries what cannot block when it
- * is likely to succeed, so the common case costs one system call instead
- * of poll and then read or write.  A descriptor that turns out not to be
- * a socket (a pipe or a file: ENOTSOCK) is remembered and gets plain poll
- * and read or write.
+ * non-blocking, and a client that stops reading or writing must not hold
+ * the session past --timeout.  Each call below first tries what cannot
+ * block when it is likely to succeed, so the common case costs one system
+ * call instead of poll and then read or write.  A descriptor that turns
+ * out not to be a socket (a pipe or a file: ENOTSOCK) is remembered and
+ * gets plain poll and read or write.
  *
  * This module knows nothing of SMTP (no lines, no replies) and keeps no
  * deadline across calls: the session says how long each read may wait,

@@ -2,18 +2,18 @@
  * run.c - start, feed, time and reap one command.
  *
  * Entry points: run_command(), run_resolve() (argv[0] found in PATH),
- * run_become() (an account's ids, taken and checked: the command's
- * child and smtpd.c's --user both switch with it), run_step_name() and
+ * run_become() (an account's ids, taken and checked: the command's child
+ * and smtpd.c's --user both switch with it), run_step_name() and
  * run_step_object() (a failed start in words); its deadline is a
  * deadline.h one.  The command is started with posix_spawn(), or fork()
- * and execve() when it must switch accounts first, never through a
- * shell, in its own process group so a timeout kills its children too.  Its stdin is /dev/null, the spool
- * itself reopened read-only through /proc (headers shared by all
- * recipients are at its head), or a pipe fed with the caller's headers
- * and the spool; never a descriptor it could write to or share an offset
- * through.  The child's only descriptors are 0, 1 and 2 (everything else
- * is close-on-exec).  This module never decides what a run means: the
- * caller maps struct run_end to an outcome.
+ * and execve() when it must switch accounts first, never through a shell,
+ * in its own process group so a timeout kills its children too.  Its stdin
+ * is /dev/null, the spool itself reopened read-only through /proc (headers
+ * shared by all recipients are at its head), or a pipe fed with the
+ * caller's headers and the spool; never a descriptor it could write to or
+ * share an offset through.  The child's only descriptors are 0, 1 and 2
+ * (everything else is close-on-exec).  This module never decides what a
+ * run means: the caller maps struct run_end to an outcome.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,10 +1,10 @@
 /*
  * unit_deadline.c - deadline.h: a deadline seconds ahead is that far on
- * the monotonic clock, and the time left until one is about that much,
- * 0 once it has passed, and capped.  deadline_poll() on a pipe: ready
- * at once, a hung-up writer or a closed descriptor is ready too, nothing there waits until the
- * deadline and not past it, and a signal neither ends the wait nor
- * starts it over.
+ * the monotonic clock, and the time left until one is about that much, 0
+ * once it has passed, and capped.  deadline_poll() on a pipe: ready at
+ * once, a hung-up writer or a closed descriptor is ready too, nothing
+ * there waits until the deadline and not past it, and a signal neither
+ * ends the wait nor starts it over.
  */
 #include <errno.h>
 #include <fcntl.h>
