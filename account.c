@@ -2,13 +2,14 @@
  * account.c - the account database, asked so that an outage is never
  * mistaken for "no such user".
  *
- * Entry points: account_find(), account_free().  getpwnam_r() tells "no
+ * Entry points: account_find(), account_find_any() (the same without the
+ * receiving rules, for --user), account_free().  getpwnam_r() tells "no
  * such entry" (0 and no result) apart from a failed lookup (an error
  * number); getpwnam() cannot, since its errno for "not found" differs
  * between systems.  The supplementary groups are read into a buffer that
- * grows to what the account has, so an account in many groups is
- * delivered like any other, never refused or cut short.  This module
- * reads the database and nothing else.
+ * grows to what the account has, so an account in many groups is delivered
+ * like any other, never refused or cut short.  This module reads the
+ * database and nothing else.
  */
 #include <errno.h>
 #include <grp.h>
@@ -51,11 +52,14 @@ lookup(const char *user, struct passwd *ent, char **buf, struct passwd **pw)
 	return -1;
 }
 
-/* usable - not uid 0, and not a system account (uid below --min-uid)
- * unless it is the --postmaster account */
+/* usable - any account without cfg (--user); else not uid 0, and not a
+ * system account (uid below --min-uid) unless it is the --postmaster
+ * account */
 static int
 usable(const struct config *cfg, const struct passwd *pw)
 {
+	if (cfg == NULL)
+		return 1;
 	if (pw->pw_uid == 0)
 		return cfg->postmaster != NULL && !cfg->as_recipient &&
 		    strcmp(pw->pw_name, cfg->postmaster) == 0;
@@ -89,12 +93,10 @@ read_groups(const struct passwd *pw, struct run_account *acct)
 	return 0;
 }
 
-/* account_find - whether user may receive mail, and (acct not NULL) the
- * ids, groups and home its commands run with; account_free() releases
- * acct whatever the verdict */
-enum account_verdict
-account_find(const struct config *cfg, const char *user,
-    struct run_account *acct)
+/* find - user's account, usable() under cfg's rules, and (acct not
+ * NULL) its ids, groups and home */
+static enum account_verdict
+find(const struct config *cfg, const char *user, struct run_account *acct)
 {
 	enum account_verdict v = ACCOUNT_ERROR;
 	struct passwd ent, *pw;
@@ -116,6 +118,25 @@ account_find(const struct config *cfg, const char *user,
 	free(buf);
 	errno = err;
 	return v;
+}
+
+/* account_find - whether user may receive mail, and (acct not NULL) the
+ * ids, groups and home its commands run with; account_free() releases
+ * acct whatever the verdict */
+enum account_verdict
+account_find(const struct config *cfg, const char *user,
+    struct run_account *acct)
+{
+	return find(cfg, user, acct);
+}
+
+/* account_find_any - user's account whatever its uid (--user runs as
+ * system accounts such as mail or nobody), with its ids and groups in
+ * acct; account_free() releases acct whatever the verdict */
+enum account_verdict
+account_find_any(const char *user, struct run_account *acct)
+{
+	return find(NULL, user, acct);
 }
 
 /* account_free - what account_find() allocated */

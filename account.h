@@ -6,7 +6,8 @@
  * the account is usable (it exists, is not uid 0, and its uid is at least
  * --min-uid unless it is the --postmaster account); there is no such
  * usable account (a bounce: 550 5.1.1); or the lookup itself failed (NSS,
- * LDAP or sssd down: 451 4.3.0, never a bounce).
+ * LDAP or sssd down: 451 4.3.0, never a bounce).  account_find_any()
+ * is the same lookup for the account --user names, any uid allowed.
  */
 #ifndef PIPESMTPD_ACCOUNT_H
 #define PIPESMTPD_ACCOUNT_H
@@ -22,6 +23,8 @@ enum account_verdict {
 
 enum account_verdict account_find(const struct config *cfg,
     const char *user, struct run_account *acct);
+enum account_verdict account_find_any(const char *user,
+    struct run_account *acct);
 void account_free(struct run_account *acct);
 
 #endif

@@ -3,18 +3,18 @@
  *
  * Entry point: fdio_init(), which points a struct session_io at fd_read()
  * and fd_write() over a struct fdio.  Every wait for the client is a
- * poll() with a limit, never a blocking read or write: the launcher's
- * descriptors are shared with it, so they cannot be made non-blocking,
- * and a client that stops reading or writing must not hold the session
- * past --timeout.  Each call below first tries what cannot block when it
- * is likely to succeed, so the common case costs one system call instead
- * of poll and then read or write.  A descriptor that turns out not to be
- * a socket (a pipe or a file: ENOTSOCK) is remembered and gets plain poll
- * and read or write.
+ * deadline_poll() (deadline.c), never a blocking read or write: the
+ * launcher's descriptors are shared with it, so they cannot be made
+ * non-blocking, and a client that stops reading or writing must not hold
+ * the session past --timeout.  Each call below first tries what cannot
+ * block when it is likely to succeed, so the common case costs one system
+ * call instead of poll and then read or write.  A descriptor that turns
+ * out not to be a socket (a pipe or a file: ENOTSOCK) is remembered and
+ * gets plain poll and read or write.
  *
  * This module knows nothing of SMTP (no lines, no replies) and keeps no
- * clock: the session says how long each read may wait, write_ms how long
- * a write may.
+ * deadline across calls: the session says how long each read may wait,
+ * write_ms how long a write may.
  */
 #include <errno.h>
 #include <limits.h>
@@ -22,25 +22,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "fdio.h"
 #include "session.h"
 #include "tls.h"
 
 #define STREAM_READ	16384	/* a read this large: the client streams */
-
-/* wait_fd - poll one descriptor for events; 1 ready, 0 timed out, -1 */
-static int
-wait_fd(int fd, short events, int timeout_ms)
-{
-	struct pollfd p = { fd, events, 0 };
-
-	for (;;) {
-		int r = poll(&p, 1, timeout_ms);
-
-		if (r >= 0 || errno != EINTR)
-			return r < 0 ? -1 : r;
-	}
-}
 
 /* fd_read_try - while the client streams, a recv that cannot block: the
  * data is most likely there already; -1 with errno EAGAIN if not */
@@ -75,7 +62,8 @@ fd_read(void *ctx, void *buf, size_t len, int timeout_ms)
 			return -1;
 	}
 	while (n < 0) {
-		int r = wait_fd(f->in, POLLIN, timeout_ms);
+		int r = deadline_poll(f->in, POLLIN,
+		    deadline_in_ms(timeout_ms));
 
 		if (r < 0)
 			return -1;
@@ -113,7 +101,8 @@ fd_write(void *ctx, const void *buf, size_t len)
 			else if (errno != EAGAIN && errno != EINTR)
 				return -1;
 		}
-		if (wait_fd(f->out, POLLOUT, f->write_ms) <= 0)
+		if (deadline_poll(f->out, POLLOUT,
+		    deadline_in_ms(f->write_ms)) <= 0)
 			return -1;
 		if (f->out_notsock) {
 			n = write(f->out, buf, len < PIPE_BUF ? len : PIPE_BUF);

@@ -17,7 +17,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -288,24 +287,6 @@ proxy_parse(const unsigned char *buf, size_t len, struct proxy_header *h)
 	return parse_v1(buf, len, h);
 }
 
-/* wait_input - poll fd until it is readable or end passes: 1 readable,
- * 0 out of time, -1 error */
-static int
-wait_input(int fd, long long end)
-{
-	struct pollfd p = { fd, POLLIN, 0 };
-	int r;
-
-	do {
-		int ms = deadline_ms_left(end, INT_MAX);
-
-		if (ms == 0)
-			return 0;
-		r = poll(&p, 1, ms);
-	} while (r < 0 && errno == EINTR);
-	return r < 0 ? -1 : r;
-}
-
 /* take - read n octets that are known to be there (just peeked) */
 static ssize_t
 take(int fd, unsigned char *buf, size_t n)
@@ -373,7 +354,7 @@ int
 proxy_read(int fd, int timeout_ms, unsigned char *buf, size_t cap,
     struct proxy_header *h)
 {
-	long long end = deadline_now() + (long long)timeout_ms * 1000;
+	long long end = deadline_in_ms(timeout_ms);
 	size_t have = 0;
 	int notsock = 0;
 
@@ -389,7 +370,7 @@ proxy_read(int fd, int timeout_ms, unsigned char *buf, size_t cap,
 			return -1;
 		if (have == cap)
 			return give_up(h, "header longer than the buffer");
-		r = wait_input(fd, end);
+		r = deadline_poll(fd, POLLIN, end);
 		if (r <= 0)
 			return give_up(h, r == 0 ? "no complete header in time" :
 			    "cannot wait for the header");

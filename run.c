@@ -2,17 +2,18 @@
  * run.c - start, feed, time and reap one command.
  *
  * Entry points: run_command(), run_resolve() (argv[0] found in PATH),
- * run_step_name() and run_step_object() (a failed start in words); its
- * deadline is a deadline.h one.  The command
- * is started with posix_spawn(), or fork() and execve() when it must
- * switch accounts first, never through a shell, in its own process group
- * so a timeout kills its children too.  Its stdin is /dev/null, the spool
- * itself reopened read-only through /proc (headers shared by all
- * recipients are at its head), or a pipe fed with the caller's headers
- * and the spool; never a descriptor it could write to or share an offset
- * through.  The child's only descriptors are 0, 1 and 2 (everything else
- * is close-on-exec).  This module never decides what a run means: the
- * caller maps struct run_end to an outcome.
+ * run_become() (an account's ids, taken and checked: the command's child
+ * and smtpd.c's --user both switch with it), run_step_name() and
+ * run_step_object() (a failed start in words); its deadline is a
+ * deadline.h one.  The command is started with posix_spawn(), or fork()
+ * and execve() when it must switch accounts first, never through a shell,
+ * in its own process group so a timeout kills its children too.  Its stdin
+ * is /dev/null, the spool itself reopened read-only through /proc (headers
+ * shared by all recipients are at its head), or a pipe fed with the
+ * caller's headers and the spool; never a descriptor it could write to or
+ * share an offset through.  The child's only descriptors are 0, 1 and 2
+ * (everything else is close-on-exec).  This module never decides what a
+ * run means: the caller maps struct run_end to an outcome.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,21 +106,40 @@ child_fail(int status_fd, enum run_step step, int err)
 	_exit(EX_TEMPFAIL);
 }
 
-/* switch_account - in the child: groups, gid, uid, in that order, each
- * checked; then the home, or / when it is missing (HOME still names it) */
+/* run_become - take account a's groups, gid and uid, in that order,
+ * each checked, and uid 0 checked gone for good unless a is uid 0:
+ * RUN_STEP_NONE, or the step that failed, with errno the call's error,
+ * or 0 when the call succeeded but the ids are not a's (or uid 0 can be
+ * taken back).  No allocation, no lock: safe in a child after fork(). */
+enum run_step
+run_become(const struct run_account *a)
+{
+	if (setgroups((size_t)a->ngroups, a->groups) == -1)
+		return RUN_STEP_SETGROUPS;
+	if (setgid(a->gid) == -1)
+		return RUN_STEP_SETGID;
+	errno = 0;
+	if (getgid() != a->gid || getegid() != a->gid)
+		return RUN_STEP_SETGID;
+	if (setuid(a->uid) == -1)
+		return RUN_STEP_SETUID;
+	errno = 0;
+	if (getuid() != a->uid || geteuid() != a->uid ||
+	    (a->uid != 0 && setuid(0) != -1))
+		return RUN_STEP_SETUID;
+	return RUN_STEP_NONE;
+}
+
+/* switch_account - in the child: the account's ids (run_become()), a
+ * wrong id reported as EPERM; then the home, or / when it is missing
+ * (HOME still names it) */
 static void
 switch_account(const struct run_account *a, int status_fd)
 {
-	if (setgroups((size_t)a->ngroups, a->groups) == -1)
-		child_fail(status_fd, RUN_STEP_SETGROUPS, errno);
-	if (setgid(a->gid) == -1)
-		child_fail(status_fd, RUN_STEP_SETGID, errno);
-	if (getgid() != a->gid || getegid() != a->gid)
-		child_fail(status_fd, RUN_STEP_SETGID, EPERM);
-	if (setuid(a->uid) == -1)
-		child_fail(status_fd, RUN_STEP_SETUID, errno);
-	if (getuid() != a->uid || geteuid() != a->uid)
-		child_fail(status_fd, RUN_STEP_SETUID, EPERM);
+	enum run_step step = run_become(a);
+
+	if (step != RUN_STEP_NONE)
+		child_fail(status_fd, step, errno != 0 ? errno : EPERM);
 	if (chdir(a->home_missing ? "/" : a->home) == -1)
 		child_fail(status_fd, RUN_STEP_CHDIR, errno);
 }

@@ -6,8 +6,9 @@
  * own, feeds its stdin, keeps the first RUN_CAPTURE_MAX octets of what it
  * writes, kills the group at the deadline and reaps it.  It reports how
  * the run ended (struct run_end) or which start-up step failed (struct
- * run_report).  What to run, and what the end means for a message, is
- * the caller's business (deliver.c).
+ * run_report).  run_become() is the one account switch, the command's
+ * and --user's (smtpd.c).  What to run, and what the end means for a
+ * message, is the caller's business (deliver.c).
  */
 #ifndef PIPESMTPD_RUN_H
 #define PIPESMTPD_RUN_H
@@ -26,7 +27,8 @@ struct run_end {
 	int short_input;	/* the spool ended early */
 };
 
-/* The account a command runs as (--as-recipient). */
+/* The account a command runs as (--as-recipient), or the server
+ * (--user: home unused). */
 struct run_account {
 	uid_t uid;
 	gid_t gid;
@@ -85,6 +87,7 @@ struct run {
 
 int run_command(struct run *r);
 int run_resolve(const char *name, const char *path, char *out, size_t cap);
+enum run_step run_become(const struct run_account *a);
 const char *run_step_name(enum run_step step);
 const char *run_step_object(const struct run *r);
 

@@ -18,12 +18,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +37,7 @@
 #include "fdio.h"
 #include "log.h"
 #include "proxy.h"
+#include "run.h"
 #include "session.h"
 #include "tls.h"
 
@@ -88,6 +88,35 @@ static const struct option options[] = {
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
+};
+
+/* An option whose value is a whole number in [min, max], stored in the
+ * struct config member at offset, size octets wide (an unsigned, an
+ * unsigned long or an unsigned long long). */
+struct numeric_option {
+	int id;				/* its OPT_ value */
+	const char *name;		/* without the dashes */
+	unsigned long long min, max;
+	size_t offset, size;		/* the member it sets */
+};
+
+#define NUMERIC(id, name, min, max, member) { id, name, min, max, \
+	offsetof(struct config, member), sizeof(((struct config *)0)->member) }
+
+static const struct numeric_option numeric_options[] = {
+	NUMERIC(OPT_MAX_SIZE, "max-size", 1, ULLONG_MAX / 4, max_size),
+	NUMERIC(OPT_MAX_RCPT, "max-rcpt", 1, 100000, max_rcpt),
+	NUMERIC(OPT_MAX_ERRORS, "max-errors", 1, 100000, max_errors),
+	NUMERIC(OPT_TIMEOUT, "timeout", 1, 86400, timeout),
+	NUMERIC(OPT_MIN_DATA_RATE, "min-data-rate", 1, 1000000000,
+	    min_data_rate),
+	NUMERIC(OPT_SESSION_TIMEOUT, "session-timeout", 1, 604800,
+	    session_timeout),
+	NUMERIC(OPT_DELIVERY_TIMEOUT, "delivery-timeout", 1, 86400,
+	    delivery_timeout),
+	NUMERIC(OPT_MAX_HOPS, "max-hops", 0, 100000, max_hops),
+	NUMERIC(OPT_GREET_PAUSE, "greet-pause", 0, 300, greet_pause),
+	NUMERIC(OPT_MIN_UID, "min-uid", 0, MAX_UID, min_uid),
 };
 
 static const char usage_text[] =
@@ -208,6 +237,39 @@ number(const char *opt, const char *s, unsigned long long min,
 	return v;
 }
 
+/* numeric_option - opt's row of numeric_options, or NULL */
+static const struct numeric_option *
+numeric_option(int opt)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(numeric_options) / sizeof(numeric_options[0]);
+	    i++)
+		if (numeric_options[i].id == opt)
+			return &numeric_options[i];
+	return NULL;
+}
+
+/* store_number - v into the member of cfg that n names, at its width
+ * (v is within n's range, which the member's type holds) */
+static void
+store_number(struct config *cfg, const struct numeric_option *n,
+    unsigned long long v)
+{
+	char *member = (char *)cfg + n->offset;
+	unsigned long ul = (unsigned long)v;
+	unsigned u = (unsigned)v;
+
+	if (n->size == sizeof(v))
+		memcpy(member, &v, sizeof(v));
+	else if (n->size == sizeof(ul))
+		memcpy(member, &ul, sizeof(ul));
+	else if (n->size == sizeof(u))
+		memcpy(member, &u, sizeof(u));
+	else
+		startup_fail(EX_SOFTWARE, "--%s: no such width", n->name);
+}
+
 /* push - append to a growing array of strings */
 static const char **
 push(const char **list, size_t *n, const char *item)
@@ -260,10 +322,17 @@ env_name_ok(const char *e)
 	return 1;
 }
 
-/* set_option - one parsed option into the configuration */
+/* set_option - one parsed option into the configuration: a numeric one
+ * through numeric_options, the others here */
 static void
 set_option(struct config *cfg, int opt, const char *arg)
 {
+	const struct numeric_option *n = numeric_option(opt);
+
+	if (n != NULL) {
+		store_number(cfg, n, number(n->name, arg, n->min, n->max));
+		return;
+	}
 	switch (opt) {
 	case OPT_HOSTNAME:
 		if (arg[0] == '\0' || arg[0] == '-')
@@ -272,31 +341,6 @@ set_option(struct config *cfg, int opt, const char *arg)
 		break;
 	case OPT_DOMAIN:
 		cfg->domains = push(cfg->domains, &cfg->ndomains, arg);
-		break;
-	case OPT_MAX_SIZE:
-		cfg->max_size = number("max-size", arg, 1, ULLONG_MAX / 4);
-		break;
-	case OPT_MAX_RCPT:
-		cfg->max_rcpt = number("max-rcpt", arg, 1, 100000);
-		break;
-	case OPT_MAX_ERRORS:
-		cfg->max_errors = number("max-errors", arg, 1, 100000);
-		break;
-	case OPT_TIMEOUT: cfg->timeout = number("timeout", arg, 1, 86400); break;
-	case OPT_MIN_DATA_RATE:
-		cfg->min_data_rate = number("min-data-rate", arg, 1,
-		    1000000000);
-		break;
-	case OPT_SESSION_TIMEOUT:
-		cfg->session_timeout = number("session-timeout", arg, 1,
-		    604800);
-		break;
-	case OPT_DELIVERY_TIMEOUT:
-		cfg->delivery_timeout = number("delivery-timeout", arg, 1,
-		    86400);
-		break;
-	case OPT_MAX_HOPS:
-		cfg->max_hops = number("max-hops", arg, 0, 100000);
 		break;
 	case OPT_SPOOL: cfg->spool = arg; break;
 	case OPT_RCPT_CHECK: cfg->rcpt_check = split_words(arg); break;
@@ -313,18 +357,12 @@ set_option(struct config *cfg, int opt, const char *arg)
 		cfg->env = push(cfg->env, &cfg->nenv, arg);
 		break;
 	case OPT_NULL_SENDER: cfg->null_sender = arg; break;
-	case OPT_GREET_PAUSE:
-		cfg->greet_pause = number("greet-pause", arg, 0, 300);
-		break;
 	case OPT_LOG_STDERR: cfg->log_stderr = 1; break;
 	case OPT_LMTP: cfg->lmtp = 1; break;
 	case OPT_REQUIRE_TLS: cfg->require_tls = 1; break;
 	case OPT_AS_RECIPIENT: cfg->as_recipient = 1; break;
 	case OPT_POSTMASTER: cfg->postmaster = arg; break;
 	case OPT_LOCAL_USERS: cfg->local_users = 1; break;
-	case OPT_MIN_UID:
-		cfg->min_uid = number("min-uid", arg, 0, MAX_UID);
-		break;
 	case OPT_PROXY_PROTOCOL: cfg->proxy_protocol = 1; break;
 	case OPT_HELP: fputs(usage_text, stdout); exit(EX_OK);
 	case OPT_VERSION:
@@ -569,32 +607,35 @@ safe_fds(void)
 	return (closed & 3u) != 0;
 }
 
-/* drop_privileges - --user: groups, gid, uid, in that order, verified */
+/* drop_privileges - --user: the account's groups, gid and uid, in that
+ * order, each verified and uid 0 verified gone (run_become()).  A lookup
+ * or a call that fails is temporary; ids that are not the account's
+ * after calls that succeeded are an internal failure. */
 static void
 drop_privileges(const struct config *cfg)
 {
-	struct passwd *pw;
+	struct run_account a;
+	enum account_verdict v;
+	enum run_step step = RUN_STEP_NONE;
+	int err;
 
 	if (cfg->user == NULL)
 		return;
-	errno = 0;
-	pw = getpwnam(cfg->user);
-	/* "not found" leaves errno 0 (glibc) or one of these (other
-	 * systems); any other errno is a directory that failed: temporary */
-	if (pw == NULL && errno != 0 && errno != ENOENT && errno != ESRCH &&
-	    errno != EBADF && errno != EPERM)
+	v = account_find_any(cfg->user, &a);
+	if (v == ACCOUNT_OK)
+		step = run_become(&a);
+	err = errno;
+	account_free(&a);
+	if (v == ACCOUNT_ERROR)
 		startup_fail(EX_TEMPFAIL, "--user: account lookup failed: %s: "
-		    "%s", cfg->user, strerror(errno));
-	if (pw == NULL)
+		    "%s", cfg->user, strerror(err));
+	if (v == ACCOUNT_NONE)
 		startup_fail(EX_CONFIG, "--user: no such account: %s",
 		    cfg->user);
-	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
-	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)
+	if (step != RUN_STEP_NONE && err != 0)
 		startup_fail(EX_TEMPFAIL, "cannot drop privileges to %s: %s",
-		    cfg->user, strerror(errno));
-	if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
-	    getgid() != pw->pw_gid || getegid() != pw->pw_gid ||
-	    (pw->pw_uid != 0 && setuid(0) != -1))
+		    cfg->user, strerror(err));
+	if (step != RUN_STEP_NONE)
 		startup_fail(EX_SOFTWARE, "privileges not dropped to %s",
 		    cfg->user);
 }

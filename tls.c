@@ -89,7 +89,7 @@ close_fd(int *fd)
 static int
 reap(int timeout_ms, int *status)
 {
-	long long end = deadline_now() + (long long)timeout_ms * 1000;
+	long long end = deadline_in_ms(timeout_ms);
 	struct timespec step = { 0, REAP_STEP_MS * 1000000L };
 
 	for (;;) {
@@ -150,19 +150,15 @@ parse_report(const char *buf, size_t len, struct tls_info *info)
 static int
 read_report(int fd, int timeout_ms, struct tls_info *info)
 {
-	long long end = deadline_now() + (long long)timeout_ms * 1000;
+	long long end = deadline_in_ms(timeout_ms);
 	char buf[REPORT_MAX];
 	size_t len = 0;
 
 	for (;;) {
-		struct pollfd p = { fd, POLLIN, 0 };
 		ssize_t n;
-		int r = poll(&p, 1, deadline_ms_left(end, timeout_ms));
 
-		if (r == 0 || (r < 0 && errno != EINTR))
+		if (deadline_poll(fd, POLLIN, end) <= 0)
 			return -1;
-		if (r < 0)
-			continue;
 		n = read(fd, buf + len, sizeof(buf) - len);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;

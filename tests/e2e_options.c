@@ -64,7 +64,32 @@ static const struct usage_case usage_cases[] = {
 	{ { "--min-uid", "", H_RECORDER, "@DIR" }, "--min-uid: bad value" },
 	{ { "--min-uid", "1e3", H_RECORDER, "@DIR" }, "--min-uid: bad value" },
 	{ { "--min-uid", "4294967295", H_RECORDER, "@DIR" },
-	  "--min-uid: bad value" },
+	  "--min-uid: bad value '4294967295' (a number from 0 to "
+	  "4294967294)" },
+	/* every numeric option's range, one past an end */
+	{ { "--max-size", "0", H_RECORDER, "@DIR" }, "--max-size: bad value "
+	  "'0' (a number from 1 to 4611686018427387903)" },
+	{ { "--max-size", "4611686018427387904", H_RECORDER, "@DIR" },
+	  "--max-size: bad value '4611686018427387904' (a number from 1 to "
+	  "4611686018427387903)" },
+	{ { "--max-rcpt", "100001", H_RECORDER, "@DIR" }, "--max-rcpt: bad "
+	  "value '100001' (a number from 1 to 100000)" },
+	{ { "--max-errors", "0", H_RECORDER, "@DIR" }, "--max-errors: bad "
+	  "value '0' (a number from 1 to 100000)" },
+	{ { "--timeout", "86401", H_RECORDER, "@DIR" }, "--timeout: bad "
+	  "value '86401' (a number from 1 to 86400)" },
+	{ { "--min-data-rate", "1000000001", H_RECORDER, "@DIR" },
+	  "--min-data-rate: bad value '1000000001' (a number from 1 to "
+	  "1000000000)" },
+	{ { "--session-timeout", "0", H_RECORDER, "@DIR" },
+	  "--session-timeout: bad value '0' (a number from 1 to 604800)" },
+	{ { "--delivery-timeout", "86401", H_RECORDER, "@DIR" },
+	  "--delivery-timeout: bad value '86401' (a number from 1 to "
+	  "86400)" },
+	{ { "--max-hops", "100001", H_RECORDER, "@DIR" }, "--max-hops: bad "
+	  "value '100001' (a number from 0 to 100000)" },
+	{ { "--greet-pause", "301", H_RECORDER, "@DIR" }, "--greet-pause: "
+	  "bad value '301' (a number from 0 to 300)" },
 	{ { "--min-uid" }, "unknown option or missing value: --min-uid" },
 	{ { "--as-recipient", H_RECORDER, "@DIR" },
 	  "--as-recipient needs --postmaster" },
@@ -215,6 +240,26 @@ START_TEST(test_drop_failure_tempfail)
 }
 END_TEST
 
+START_TEST(test_drop_uid0_regained)
+{
+	/* setuid() that keeps the capabilities (the no_setuid_fixup
+	 * secure bit): uid 0 could be taken back, so the drop did not
+	 * happen: 70, answered and logged like every start-up failure */
+	struct h_opts o = { .no_allow_root = 1, .wrap = { "setpriv",
+	    "--securebits", "+no_setuid_fixup" }, .args = { "--user",
+	    "nobody" } };
+	struct h_result r;
+
+	if (!h_root() || getpwnam("nobody") == NULL || system("setpriv "
+	    "--securebits +no_setuid_fixup true 2>/dev/null") != 0)
+		return;
+	h_run(&r, &o, "QUIT\r\n");
+	assert_unavailable(&r, 70, "--user nobody, uid 0 regained");
+	ck_assert_msg(strstr(r.log, "cannot start: privileges not dropped to "
+	    "nobody") != NULL, "'%s'", r.log);
+}
+END_TEST
+
 /* Start-ups that cannot work, with fd 2 the client's socket as inetd
  * and xinetd make it: 64 and, as root, 78 (no --allow-root). */
 static const char *const inetd_cases[][6] = {
@@ -346,11 +391,14 @@ START_TEST(test_version_names_program)
 }
 END_TEST
 
+/* --user accounts: system accounts both, whatever --min-uid says */
+static const char *const user_names[] = { "nobody", "mail" };
+
 START_TEST(test_user_nobody)
 {
-	struct passwd *pw = getpwnam("nobody");
-	struct h_opts o = { .no_allow_root = 1, .args = { "--user",
-	    "nobody" } };
+	const char *name = user_names[_i];
+	struct passwd *pw = getpwnam(name);
+	struct h_opts o = { .no_allow_root = 1, .args = { "--user", name } };
 	gid_t groups[64];
 	int ngroups = 64, i;
 	char *ids, *want;
@@ -364,7 +412,7 @@ START_TEST(test_user_nobody)
 	    "'%s' log '%s'", r.out, r.log);
 	ids = h_file(h_dir, 1, "ids", NULL);
 	ck_assert_ptr_nonnull(ids);
-	ck_assert(getgrouplist("nobody", pw->pw_gid, groups, &ngroups) >= 0);
+	ck_assert(getgrouplist(name, pw->pw_gid, groups, &ngroups) >= 0);
 	want = h_strf("uid %u\neuid %u\ngid %u\negid %u\ngroups",
 	    (unsigned)pw->pw_uid, (unsigned)pw->pw_uid, (unsigned)pw->pw_gid,
 	    (unsigned)pw->pw_gid);
@@ -450,6 +498,44 @@ START_TEST(test_min_uid_values)
 		    r.code);
 		ck_assert_str_eq(h_codes(r.out), "220|221 2.0.0");
 	}
+}
+END_TEST
+
+/* The ends of every numeric option's range, each accepted. */
+static const char *const numeric_ends[][2] = {
+	{ "--max-size", "1" }, { "--max-size", "4611686018427387903" },
+	{ "--max-rcpt", "1" }, { "--max-rcpt", "100000" },
+	{ "--max-errors", "1" }, { "--max-errors", "100000" },
+	{ "--timeout", "1" }, { "--timeout", "86400" },
+	{ "--min-data-rate", "1" }, { "--min-data-rate", "1000000000" },
+	{ "--session-timeout", "1" }, { "--session-timeout", "604800" },
+	{ "--delivery-timeout", "1" }, { "--delivery-timeout", "86400" },
+	{ "--max-hops", "0" }, { "--max-hops", "100000" },
+	{ "--greet-pause", "0" },
+};
+
+START_TEST(test_numeric_ends)
+{
+	struct h_opts o = { .args = { numeric_ends[_i][0],
+	    numeric_ends[_i][1] } };
+	struct h_result r;
+
+	h_run(&r, &o, "QUIT\r\n");
+	ck_assert_msg(r.code == 0, "%s %s: exit %d", numeric_ends[_i][0],
+	    numeric_ends[_i][1], r.code);
+	ck_assert_str_eq(h_codes(r.out), "220|221 2.0.0");
+}
+END_TEST
+
+START_TEST(test_max_size_wide)
+{
+	/* --max-size keeps all 64 bits: EHLO's SIZE says what was given */
+	struct h_opts o = { .args = { "--max-size", "4611686018427387903" } };
+	struct h_result r;
+
+	h_run(&r, &o, "EHLO c.example\r\nQUIT\r\n");
+	ck_assert_msg(strstr(r.out, "250-SIZE 4611686018427387903\r\n") !=
+	    NULL, "'%s'", r.out);
 }
 END_TEST
 
@@ -748,6 +834,7 @@ options_suite(void)
 	tcase_add_test(tc, test_bad_hostname);
 	tcase_add_test(tc, test_root_needs_allow_root);
 	tcase_add_test(tc, test_drop_failure_tempfail);
+	tcase_add_test(tc, test_drop_uid0_regained);
 	tcase_add_loop_test(tc, test_inetd_stderr_is_socket, 0,
 	    sizeof(inetd_cases) / sizeof(inetd_cases[0]));
 	tcase_add_test(tc, test_terminal_usage);
@@ -755,11 +842,15 @@ options_suite(void)
 	tcase_add_test(tc, test_startup_failure_syslog);
 	tcase_add_test(tc, test_help_version);
 	tcase_add_test(tc, test_version_names_program);
-	tcase_add_test(tc, test_user_nobody);
+	tcase_add_loop_test(tc, test_user_nobody, 0,
+	    sizeof(user_names) / sizeof(user_names[0]));
 	tcase_add_test(tc, test_user_unknown);
 	tcase_add_test(tc, test_exit_status_orderly);
 	tcase_add_test(tc, test_default_hostname);
 	tcase_add_test(tc, test_min_uid_values);
+	tcase_add_loop_test(tc, test_numeric_ends, 0,
+	    sizeof(numeric_ends) / sizeof(numeric_ends[0]));
+	tcase_add_test(tc, test_max_size_wide);
 	suite_add_tcase(s, tc);
 
 	tc = h_tcase("accounts");

@@ -4,12 +4,18 @@
  * the spool itself), the output kept up to RUN_CAPTURE_MAX, a spool that
  * ends early, a command that cannot start, and the deadline that kills
  * the command's whole process group.  The commands are /bin/sh
- * one-liners.
+ * one-liners.  As root, in a forked child: the switch to the nobody
+ * account (ids, groups, uid 0 gone for good), and a command whose
+ * account switch could take uid 0 back never starts.
  */
 #include <errno.h>
+#include <grp.h>
+#include <linux/securebits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -164,6 +170,157 @@ START_TEST(test_cannot_start)
 }
 END_TEST
 
+/* nobody - the nobody account, its groups in groups (cap of them), as
+ * a command would run as it; 0 if there is no such account */
+static int
+nobody(struct run_account *a, gid_t *groups, int cap)
+{
+	struct passwd *pw = getpwnam("nobody");
+
+	memset(a, 0, sizeof(*a));
+	if (pw == NULL)
+		return 0;
+	a->uid = pw->pw_uid;
+	a->gid = pw->pw_gid;
+	a->ngroups = cap;
+	ck_assert_int_ge(getgrouplist("nobody", pw->pw_gid, groups,
+	    &a->ngroups), 0);
+	a->groups = groups;
+	snprintf(a->home, sizeof(a->home), "/");
+	return 1;
+}
+
+/* has_gid - whether gid is one of the n in list */
+static int
+has_gid(const gid_t *list, int n, gid_t gid)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (list[i] == gid)
+			return 1;
+	return 0;
+}
+
+/* child_status - fork, run fn in the child, which exits with a status;
+ * the exit status, or -1 if it did not exit */
+static int
+child_status(int (*fn)(void))
+{
+	pid_t pid = fork();
+	int status;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(fn());
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* become_nobody - as root: switch to nobody with run_become(); 0 when
+ * every id and group is nobody's and uid 0 cannot be taken back, else
+ * the number of the check that failed */
+static int
+become_nobody(void)
+{
+	gid_t want[64], got[64];
+	struct run_account a;
+	int n, i;
+
+	if (!nobody(&a, want, 64))
+		return 77;
+	if (run_become(&a) != RUN_STEP_NONE)
+		return 1;
+	if (getuid() != a.uid || geteuid() != a.uid || getgid() != a.gid ||
+	    getegid() != a.gid)
+		return 2;
+	n = getgroups(64, got);
+	if (n != a.ngroups)
+		return 3;
+	for (i = 0; i < n; i++)
+		if (!has_gid(want, n, got[i]))
+			return 4;
+	if (setuid(0) != -1 || errno != EPERM || getuid() != a.uid)
+		return 5;
+	return 0;
+}
+
+/* become_root_again - from nobody (as root: switched to first), asking
+ * for uid 0 fails at the first step, setgroups, with EPERM: 0, or the
+ * number of the check that failed */
+static int
+become_root_again(void)
+{
+	gid_t groups[64], root_group = 0;
+	struct run_account a, root;
+	enum run_step step;
+
+	if (geteuid() == 0 && (!nobody(&a, groups, 64) ||
+	    run_become(&a) != RUN_STEP_NONE))
+		return 1;
+	memset(&root, 0, sizeof(root));
+	root.groups = &root_group;
+	root.ngroups = 1;
+	step = run_become(&root);
+	if (step != RUN_STEP_SETGROUPS)
+		return 2;
+	if (errno != EPERM)
+		return 3;
+	return getuid() != 0 && geteuid() != 0 ? 0 : 4;
+}
+
+START_TEST(test_become_nobody)
+{
+	int st;
+
+	if (geteuid() != 0)
+		return;		/* only root switches accounts */
+	st = child_status(become_nobody);
+	ck_assert_msg(st == 0 || st == 77, "failed check %d", st);
+}
+END_TEST
+
+START_TEST(test_become_refused)
+{
+	ck_assert_int_eq(child_status(become_root_again), 0);
+}
+END_TEST
+
+/* run_keeping_caps - as root, with the secure bit that keeps the
+ * capabilities through setuid(): a command as nobody, which could take
+ * uid 0 back, must not start.  0 refused at setuid, 1 it started, 2
+ * another failure, 77 the bit cannot be set here */
+static int
+run_keeping_caps(void)
+{
+	gid_t groups[64];
+	struct run_account a;
+	struct run_fixture f;
+
+	if (prctl(PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP, 0, 0, 0) == -1)
+		return 77;
+	if (!nobody(&a, groups, 64))
+		return 77;
+	sh_setup(&f, "exit 0", RUN_IN_NULL, 10);
+	f.run.acct = &a;
+	run_command(&f.run);
+	if (f.run.failed.step == RUN_STEP_NONE)
+		return 1;
+	return f.run.failed.step == RUN_STEP_SETUID ? 0 : 2;
+}
+
+START_TEST(test_account_uid0_regained)
+{
+	int st;
+
+	if (geteuid() != 0)
+		return;		/* only root switches accounts */
+	st = child_status(run_keeping_caps);
+	ck_assert_msg(st == 0 || st == 77, "child exit %d: %s", st,
+	    st == 1 ? "started, uid 0 could be regained" : "wrong step");
+}
+END_TEST
+
 /* gone - whether process pid has ended (a zombie counts): its /proc
  * entry is missing or in state Z or X; -1 without /proc */
 static int
@@ -224,6 +381,9 @@ run_suite(void)
 	tcase_add_test(tc, test_short_spool);
 	tcase_add_test(tc, test_cannot_start);
 	tcase_add_test(tc, test_deadline_kills_group);
+	tcase_add_test(tc, test_account_uid0_regained);
+	tcase_add_test(tc, test_become_nobody);
+	tcase_add_test(tc, test_become_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
