@@ -339,7 +339,8 @@ sort_names(struct aliases *al)
 		free(sorted);
 		return -1;
 	}
-	memcpy(sorted, al->strs, al->nstrs * sizeof(*sorted));
+	if (al->nstrs > 0)	/* an empty file has no strings at all */
+		memcpy(sorted, al->strs, al->nstrs * sizeof(*sorted));
 	qsort(sorted, al->nstrs, sizeof(*sorted), cmp_str);
 	for (i = 0; i < al->nstrs; i++)
 		if (al->nnames == 0 ||
