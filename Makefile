@@ -170,11 +170,17 @@ fuzz-run: fuzz
 demo: pipesmtpd
 	sh examples/demo.sh
 
-# examples/ is installed whole, subdirectories (fail2ban/) included.
+# examples/ is installed whole, subdirectories (fail2ban/) included; the
+# guides go to doc/ beside README.md, so the README's links hold there.
+GUIDES = $(wildcard doc/*.md)
+
 install: pipesmtpd
-	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DOCDIR)/doc
 	$(INSTALL) -m 755 pipesmtpd $(DESTDIR)$(SBINDIR)/pipesmtpd
 	$(INSTALL) -m 644 pipesmtpd.8 $(DESTDIR)$(MANDIR)/man8/pipesmtpd.8
+	$(INSTALL) -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	$(INSTALL) -m 644 $(GUIDES) $(DESTDIR)$(DOCDIR)/doc
 	for d in $$(cd examples && find . -type d); do \
 		$(INSTALL) -d "$(DESTDIR)$(DOCDIR)/examples/$$d" || exit 1; \
 	done

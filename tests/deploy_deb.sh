@@ -24,7 +24,8 @@
 # hardening is not applied).
 #
 #  1. Install: apt-get installs the package: /usr/sbin/pipesmtpd,
-#     pipesmtpd(8), README.md, every file of examples/, the units
+#     pipesmtpd(8), README.md and the guides doc/*.md uncompressed (their
+#     links hold there), every file of examples/, the units
 #     (systemd-analyze verify is silent), the conffile; nothing enabled
 #     or started by the maintainer scripts.  /etc/aliases (moved aside for
 #     the test, put back at the end) is created, mode 0644, with the
@@ -282,21 +283,26 @@ for f in /usr/sbin/pipesmtpd /usr/share/man/man8/pipesmtpd.8.gz \
     /usr/share/doc/pipesmtpd/copyright; do
 	[ -f "$f" ] || { ok=0; echo "# missing: $f"; }
 done
-if [ -f /usr/share/doc/pipesmtpd/README.md.gz ]; then
-	zcat /usr/share/doc/pipesmtpd/README.md.gz | cmp -s - README.md ||
-		{ ok=0; echo "# README.md.gz is not README.md"; }
-else
-	cmp -s README.md /usr/share/doc/pipesmtpd/README.md ||
-		{ ok=0; echo "# README.md missing or different"; }
-fi
+for f in README.md doc/*.md; do
+	cmp -s "$f" "/usr/share/doc/pipesmtpd/$f" ||
+		{ ok=0; echo "# $f missing, compressed or different"; }
+done
 for f in $(cd examples && find . -type f); do
 	cmp -s "examples/$f" "/usr/share/doc/pipesmtpd/examples/${f#./}" ||
 		{ ok=0; echo "# example missing or different: $f"; }
 done
 if [ "$ok" = 1 ]; then
-	pass "binary, man page, units, conffile, README.Debian, README.md and all $(find examples -type f | wc -l) example files installed"
+	pass "binary, man page, units, conffile, README.Debian, README.md, the $(ls doc/*.md | wc -l) guides in doc/ (uncompressed) and all $(find examples -type f | wc -l) example files installed"
 else
 	fail "installed files"
+fi
+installed_dead_links /usr/share/doc/pipesmtpd > "$tmp/dead"
+grep '^#' "$tmp/dead"
+if ! grep -q -v '^#' "$tmp/dead"; then
+	pass "every relative link of the installed README.md and guides holds in /usr/share/doc/pipesmtpd"
+else
+	fail "links of the installed README.md and guides that name nothing:"
+	grep -v '^#' "$tmp/dead"
 fi
 
 # /etc/aliases: made by postinst, the lines README.Debian lists, not the

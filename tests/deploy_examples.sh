@@ -9,10 +9,12 @@
 # inetd.conf line has the seven fields; xinetd.conf has the attributes
 # xinetd needs for a stream service; the MTA snippets (.txt) still carry
 # their key lines; systemd-analyze verify accepts every unit.  Every
-# procmail command line in README.md, pipesmtpd.8, debian/README.Debian,
-# debian/pipesmtpd.default and examples/ is "procmail -f %s -d %u" (the
-# envelope sender on its From_ line) with --null-sender MAILER-DAEMON in
-# the options that go with it (or <> would leave an empty field there);
+# procmail command line in README.md, the guides doc/*.md, pipesmtpd.8,
+# debian/README.Debian, debian/pipesmtpd.default and examples/ is
+# "procmail -f %s -d %u" (the envelope sender on its From_ line) with
+# --null-sender MAILER-DAEMON in the options that go with it (or <> would
+# leave an empty field there); every relative link in README.md and the
+# guides names a file of the tree (and a heading there, for a #anchor);
 # the package's unit sandboxes the file system as the example does.
 #
 # Needs swaks (demo.sh), systemd (systemd-analyze).  Prints
@@ -126,7 +128,7 @@ fi
 # page, indented "--" lines); its options are the same line's, or for a
 # PIPESMTPD_COMMAND= line the nearest PIPESMTPD_OPTIONS= line above it.
 # shellcheck disable=SC2046 # one word per file name
-timeout 30 python3 - README.md pipesmtpd.8 debian/README.Debian \
+timeout 30 python3 - README.md doc/*.md pipesmtpd.8 debian/README.Debian \
     debian/pipesmtpd.default $(find examples -type f | sort) \
     > "$tmp/procmail.out" <<'EOF'
 import re, sys
@@ -155,6 +157,16 @@ elif [ "$(grep -c '^ok ' "$tmp/procmail.out")" -ge 10 ]; then
 else
 	fail "fewer procmail command lines found than are written"
 	cat "$tmp/procmail.out"
+fi
+
+# ---- the README's and the guides' links ----------------------------------
+dead_links . README.md doc/*.md > "$tmp/dead" ||
+	echo "dead_links failed" >> "$tmp/dead"
+if [ ! -s "$tmp/dead" ]; then
+	pass "every relative link in README.md and $(ls doc/*.md | wc -l) guides names a file (and a heading)"
+else
+	fail "links in README.md and the guides that name nothing:"
+	cat "$tmp/dead"
 fi
 
 # ---- the package's unit sandboxes the file system as the example does --

@@ -3,10 +3,14 @@
 #
 # What it proves: "make install DESTDIR=D PREFIX=/usr/local" installs
 # exactly the binary (mode 755) in $PREFIX/sbin, the man page (644) in
-# $PREFIX/share/man/man8 and every file of examples/, subdirectories
-# included (644, identical), in $PREFIX/share/doc/pipesmtpd/examples, and
-# nothing else (the list is
-# printed); the installed binary runs and the installed man page renders
+# $PREFIX/share/man/man8, README.md (644, identical) in
+# $PREFIX/share/doc/pipesmtpd, the guides doc/*.md (644, identical) in its
+# doc/ and every file of examples/, subdirectories included (644,
+# identical), in its examples/, and nothing else (the list is printed);
+# every relative link of the installed README.md and guides names an
+# installed file (and a heading there, for a #anchor), but the man page
+# (installed in man8) and third_party/ (never installed); the installed
+# binary runs and the installed man page renders
 # with man and passes "mandoc -Tlint" without a message; "make uninstall"
 # with the same variables leaves no file behind (only the generic
 # directories install created, listed); SBINDIR, MANDIR and DOCDIR given
@@ -50,6 +54,9 @@ fi
 {
 	echo "755 usr/local/sbin/pipesmtpd"
 	echo "644 usr/local/share/man/man8/pipesmtpd.8"
+	for f in README.md doc/*.md; do
+		echo "644 usr/local/share/doc/pipesmtpd/$f"
+	done
 	for f in $(find examples -type f); do
 		echo "644 usr/local/share/doc/pipesmtpd/examples/${f#examples/}"
 	done
@@ -58,7 +65,7 @@ listing "$d" > "$tmp/got"
 echo "# installed:"
 sed 's/^/#   /' "$tmp/got"
 if cmp -s "$tmp/want" "$tmp/got"; then
-	pass "exactly the binary, the man page and the $(find examples -type f | wc -l) example files, with their modes"
+	pass "exactly the binary, the man page, README.md, the $(ls doc/*.md | wc -l) guides and the $(find examples -type f | wc -l) example files, with their modes"
 else
 	fail "installed files differ from the expected list"
 	diff "$tmp/want" "$tmp/got"
@@ -67,11 +74,23 @@ ok=1
 for f in $(find examples -type f); do
 	cmp -s "$f" "$d/usr/local/share/doc/pipesmtpd/examples/${f#examples/}" || ok=0
 done
+for f in README.md doc/*.md; do
+	cmp -s "$f" "$d/usr/local/share/doc/pipesmtpd/$f" || ok=0
+done
 cmp -s pipesmtpd.8 "$d/usr/local/share/man/man8/pipesmtpd.8" || ok=0
 if [ "$ok" = 1 ]; then
-	pass "installed man page and examples identical to the sources"
+	pass "installed man page, README.md, guides and examples identical to the sources"
 else
 	fail "an installed file differs from its source"
+fi
+installed_dead_links "$d/usr/local/share/doc/pipesmtpd" > "$tmp/dead"
+grep '^#' "$tmp/dead"
+grep -v '^#' "$tmp/dead" > "$tmp/dead.bad"
+if [ ! -s "$tmp/dead.bad" ]; then
+	pass "every relative link of the installed README.md and guides holds there"
+else
+	fail "links of the installed README.md and guides that name nothing:"
+	cat "$tmp/dead.bad"
 fi
 if v=$("$d/usr/local/sbin/pipesmtpd" --version 2>&1) && [ -n "$v" ]; then
 	pass "the installed binary runs: $v"
@@ -119,9 +138,11 @@ d=$tmp/dest2
 vars="PREFIX=/opt/psm SBINDIR=/opt/psm/libexec MANDIR=/opt/psm/man DOCDIR=/opt/psm/doc"
 # shellcheck disable=SC2086 # $vars is a list of assignments
 if timeout 300 make -s install DESTDIR="$d" $vars > "$tmp/install2.out" 2>&1 &&
-    [ "$(listing "$d" | grep -c .)" = $(($(find examples -type f | wc -l) + 2)) ] &&
+    [ "$(listing "$d" | grep -c .)" = $(($(find examples -type f | wc -l) + $(ls doc/*.md | wc -l) + 3)) ] &&
     [ -x "$d/opt/psm/libexec/pipesmtpd" ] &&
     [ -f "$d/opt/psm/man/man8/pipesmtpd.8" ] &&
+    [ -f "$d/opt/psm/doc/README.md" ] &&
+    [ -f "$d/opt/psm/doc/doc/starttls.md" ] &&
     [ -f "$d/opt/psm/doc/examples/xinetd.conf" ]; then
 	pass "install honours SBINDIR, MANDIR and DOCDIR"
 else

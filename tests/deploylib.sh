@@ -12,6 +12,16 @@
 #   add_user NAME HOME a throwaway account, deleted on exit
 #   install_root       make install DESTDIR=$tmp/root PREFIX=/usr/local;
 #                      sets ibin to the installed binary
+#   dead_links ROOT FILE...
+#                      the relative Markdown links in each FILE (a path
+#                      under ROOT) that name nothing there, or a #anchor
+#                      no heading of the named .md file makes: one line
+#                      "FILE TARGET" each, TARGET relative to ROOT
+#   installed_dead_links DOCDIR
+#                      dead_links of README.md and doc/*.md installed in
+#                      DOCDIR, but those to the man page (installed in
+#                      man8) and third_party/ (never installed), which it
+#                      lists as comments; "dead_links failed" if it did
 # Everything runs under timeout; only loopback addresses are used.
 
 SUITE=deploy-$NAME
@@ -98,4 +108,48 @@ install_root() {
 # continuation lines)
 header() {
 	sed -n "/^\$/q; s/^$2: //p" "$1" | head -n 1
+}
+
+# dead_links ROOT FILE... - see above; an anchor is a heading as GitHub
+# makes it (lower case, punctuation dropped, blanks to hyphens)
+dead_links() {
+	(cd "$1" && shift && timeout 30 python3 - "$@") <<'EOF'
+import os, re, sys
+
+def text(path):
+    t = open(path, errors="replace").read()
+    t = re.sub(r"(?ms)^```.*?^```", "", t)
+    return re.sub(r"`[^`\n]*`", "", t)
+
+def anchors(path):
+    found = set()
+    for h in re.findall(r"(?m)^#+ +(.*)$", open(path).read()):
+        s = re.sub(r"[^\w\- ]", "", h.strip().lower())
+        found.add(s.replace(" ", "-"))
+    return found
+
+for f in sys.argv[1:]:
+    for link in re.findall(r"\]\(([^)\s]+)\)", text(f)):
+        if re.match(r"[a-z]+:", link):
+            continue
+        path, _, anchor = link.partition("#")
+        target = os.path.normpath(os.path.join(os.path.dirname(f), path)) \
+            if path else f
+        ok = os.path.exists(target)
+        if ok and anchor:
+            ok = target.endswith(".md") and anchor in anchors(target)
+        if not ok:
+            print(f, target + ("#" + anchor if anchor else ""))
+EOF
+}
+
+# installed_dead_links DOCDIR - see above
+installed_dead_links() {
+	if dead_links "$1" README.md doc/*.md > "$tmp/dead.all"; then
+		grep ' \(pipesmtpd\.8\|third_party/.*\)$' "$tmp/dead.all" |
+			sed 's/^/# a link to a file not installed beside it: /'
+		grep -v ' \(pipesmtpd\.8\|third_party/.*\)$' "$tmp/dead.all"
+	else
+		echo "dead_links failed"
+	fi
 }
