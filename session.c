@@ -1,22 +1,22 @@
 /*
  * session.c - the SMTP protocol for one session.
  *
- * Entry point: session_run(), over the struct session_io it is given
+ * Entry point: session_run(), over the struct chat_io it is given
  * (fdio.c's on the launcher's descriptors; a script in the tests).
- * Data flows one way: io->read fills the input buffer, lines become
- * commands, commands build the transaction (envelope), DATA streams into
- * the spool through the data machine, the deliverer runs once per
+ * Data flows one way: chat.c reads lines, lines become commands,
+ * commands build the transaction (envelope), DATA streams into the
+ * spool through the data machine, the deliverer runs once per
  * recipient, and one reply reports the outcome.
  *
- * Two rules carry the protocol's correctness.  Replies are buffered and
- * flushed only when the server is about to wait for input, which is what
- * PIPELINING needs and what keeps a lock-step client from ever waiting.
- * And a transaction is "in progress" exactly when s->txn is set; the one
- * place it is cleared is txn_reset().
+ * This module owns dispatch, the transaction, DATA and BDAT intake and
+ * STARTTLS.  A transaction is "in progress" exactly when s->txn is set;
+ * the one place it is cleared is txn_reset().  Replies go through
+ * reply(), which counts errors towards --max-errors; chat.c buffers them
+ * and flushes before every wait, which is what PIPELINING needs.
  *
  * This module never runs a command and never touches a file other than
  * the spool: delivery is the deliverer's job.  It never polls, reads or
- * writes the client's descriptors either: that is io's job.
+ * writes the client's descriptors either: that is chat.c's and io's.
  */
 #include <errno.h>
 #include <limits.h>
@@ -40,12 +40,6 @@
 #include "session.h"
 #include "spool.h"
 
-/* The input buffer, which DATA is also unstuffed in: large enough for
- * the largest read a Unix socket gives by default (about 214 KiB queued),
- * small enough that a 1 GiB message peaks within 256 KiB of a 1 KB one. */
-#define IN_MAX		(224 * 1024)
-#define LINE_LIMIT	2048	/* command line octets with CRLF */
-#define OUT_MAX		8192	/* pending replies */
 #define HELO_MAX	255	/* longest HELO name accepted */
 #define QUEUE_ID_MAX	32
 /* 452 4.5.3 replies to recipients beyond --max-rcpt that are not errors
@@ -86,15 +80,6 @@ enum reply_mode {
 	REPLY_PRDR		/* PRDR: 353, one per recipient, a final one */
 };
 
-/* How a read for a line or data ended. */
-enum read_result {
-	READ_OK,
-	READ_TOOLONG,		/* a line over LINE_LIMIT, skipped */
-	READ_EOF,
-	READ_TIMEOUT,
-	READ_ERROR
-};
-
 /* One transaction: MAIL to the reply after the data (or RSET). */
 struct txn {
 	struct address sender;
@@ -115,12 +100,8 @@ struct txn {
 /* The whole connection. */
 struct session {
 	const struct config *cfg;
-	const struct session_io *io;
 	const struct session_deliverer *del;
-	char in[IN_MAX];		/* unread input is in[start, end) */
-	size_t start, end;
-	char out[OUT_MAX];		/* replies not yet written */
-	size_t outlen;
+	struct chat chat;		/* the client: buffers, deadlines */
 	char helo[HELO_MAX + 1];	/* last HELO/EHLO/LHLO argument */
 	int greeted;			/* 0, or 1 HELO, 2 EHLO/LHLO */
 	int tls_on;			/* STARTTLS has succeeded */
@@ -134,8 +115,6 @@ struct session {
 	unsigned long commands, messages, serial;
 	char eod_id[QUEUE_ID_MAX];	/* the message whose end-of-data
 					   reply is the last thing said */
-	long long session_end;		/* --session-timeout, a deadline */
-	long long read_end;		/* the line's or the data's end */
 	struct txn *txn;		/* set while a transaction runs */
 	struct txn txn_mem;
 };
@@ -151,8 +130,6 @@ struct command {
 	void (*handler)(struct session *s, char *arg);
 	unsigned flags;
 };
-
-static void flush(struct session *s);
 
 /* ---- replies ---- */
 
@@ -194,48 +171,36 @@ static const enum stock_reply msg_err_stock[] = {
 	[MSG_ERR_SPOOL] = STOCK_LOCAL
 };
 
-/* out_append - one whole reply line into the reply buffer, flushing the
- * buffer first when the line would not fit: no reply is ever dropped */
-static void
-out_append(struct session *s, const char *line, size_t n)
+/* ending - whether the session is over: QUIT, a limit, a timeout, or
+ * the client gone (a write failed) */
+static int
+ending(const struct session *s)
 {
-	if (s->outlen + n > sizeof(s->out))
-		flush(s);
-	memcpy(s->out + s->outlen, line, n);
-	s->outlen += n;
+	return s->closing || s->chat.gone;
 }
 
-/* vreply - format one reply line; counts errors toward --max-errors */
+/* flush - write every pending reply; a write failure ends the session */
+static void
+flush(struct session *s)
+{
+	if (chat_flush(&s->chat) == -1)
+		s->closing = 1;		/* the client is gone */
+}
+
+/* vreply - one reply line; counts errors toward --max-errors and says
+ * the 421 at the limit (the protocol's policy: chat.c only buffers) */
 static void __attribute__((format(printf, 6, 0)))
 vreply(struct session *s, int count, int more, int code, const char *dsn,
     const char *fmt, va_list ap)
 {
-	char line[1024];
-	int n, m;
-
-	if (dsn != NULL && dsn[0] - '0' != code / 100)
-		log_error("internal: reply %d with enhanced code %s", code,
-		    dsn);
-	n = snprintf(line, sizeof(line), "%d%c%s%s", code, more ? '-' : ' ',
-	    dsn ? dsn : "", dsn ? " " : "");
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 2, fmt, ap);
-	if (m < 0)
-		m = 0;
-	if ((size_t)m >= sizeof(line) - (size_t)n - 2)
-		m = (int)(sizeof(line) - (size_t)n - 3);	/* cut */
-	n += m;
-	line[n++] = '\r';
-	line[n++] = '\n';
-	out_append(s, line, (size_t)n);
-	if (!count || code < 400 || s->closing)
+	chat_vreply(&s->chat, more, code, dsn, fmt, ap);
+	if (!count || code < 400 || ending(s))
 		return;
 	if (++s->errors >= s->cfg->max_errors) {
 		s->closing = 1;		/* the 421 below must not recurse */
 		s->ended_by = "errors";
-		n = snprintf(line, sizeof(line), "421 4.7.0 %s Error: too "
-		    "many errors\r\n", s->cfg->hostname);
-		if (n > 0 && (size_t)n < sizeof(line))
-			out_append(s, line, (size_t)n);
+		chat_reply(&s->chat, 0, 421, "4.7.0", "%s Error: too many "
+		    "errors", s->cfg->hostname);
 	}
 }
 
@@ -308,161 +273,6 @@ reply_timeout(struct session *s)
 {
 	s->ended_by = "timeout";
 	reply_stock(s, 0, STOCK_TIMEOUT);
-}
-
-/* flush - write every pending reply; a write failure ends the session */
-static void
-flush(struct session *s)
-{
-	size_t done = 0;
-
-	while (done < s->outlen) {
-		ssize_t n = s->io->write(s->io->ctx, s->out + done,
-		    s->outlen - done);
-
-		if (n <= 0) {
-			s->closing = 1;		/* the client is gone */
-			break;
-		}
-		done += (size_t)n;
-	}
-	s->outlen = 0;
-}
-
-/* ---- input ---- */
-
-/*
- * Deadlines.  --timeout bounds a whole command line from its first octet,
- * not each read, so a client sending an octet a second cannot hold the
- * session for an hour.  In DATA and BDAT the deadline starts --timeout
- * ahead and each read of N octets moves it N / --min-data-rate seconds
- * later, never more than --timeout ahead of now (Postfix's
- * smtpd_per_record_deadline and smtpd_min_data_rate).  --session-timeout
- * caps everything.  Deadlines are deadline.h's.
- */
-
-/* deadline_restart - the next read may wait at most --timeout from now */
-static void
-deadline_restart(struct session *s)
-{
-	s->read_end = deadline_in(s->cfg->timeout);
-}
-
-/* deadline_extend - n octets of message data arrived: n / rate seconds
- * more, but never more than --timeout ahead */
-static void
-deadline_extend(struct session *s, size_t n)
-{
-	long long most = deadline_in(s->cfg->timeout);
-
-	s->read_end += (long long)n * DEADLINE_SECOND / s->cfg->min_data_rate;
-	if (s->read_end > most)
-		s->read_end = most;
-}
-
-/* read_ms - how long the next read may wait: the read's deadline and
- * the session's, whichever comes first */
-static int
-read_ms(const struct session *s)
-{
-	return deadline_ms_left(s->read_end < s->session_end ? s->read_end :
-	    s->session_end, INT_MAX);
-}
-
-/* fill - flush replies (the server is about to wait), then read more */
-static enum read_result
-fill(struct session *s)
-{
-	ssize_t n;
-
-	flush(s);
-	if (s->closing)
-		return READ_ERROR;
-	if (s->start > 0) {
-		memmove(s->in, s->in + s->start, s->end - s->start);
-		s->end -= s->start;
-		s->start = 0;
-	}
-	if (s->end == sizeof(s->in))
-		return READ_OK;
-	n = s->io->read(s->io->ctx, s->in + s->end, sizeof(s->in) - s->end,
-	    read_ms(s));
-	if (n == SESSION_IO_TIMEOUT)
-		return READ_TIMEOUT;
-	if (n == 0)
-		return READ_EOF;
-	if (n < 0)
-		return READ_ERROR;
-	s->end += (size_t)n;
-	return READ_OK;
-}
-
-/* fill_data - fill() for message data: what arrives moves the deadline */
-static enum read_result
-fill_data(struct session *s)
-{
-	size_t before = s->end - s->start;
-	enum read_result r = fill(s);
-
-	if (r == READ_OK)
-		deadline_extend(s, s->end - s->start - before);
-	return r;
-}
-
-/* skip_line - discard the rest of an over-long line, up to its LF, so its
- * tail is never read as a command */
-static enum read_result
-skip_line(struct session *s)
-{
-	for (;;) {
-		char *lf = memchr(s->in + s->start, '\n', s->end - s->start);
-		enum read_result r;
-
-		if (lf != NULL) {
-			s->start = (size_t)(lf - s->in) + 1;
-			return READ_TOOLONG;
-		}
-		s->start = s->end;
-		r = fill(s);
-		if (r != READ_OK)
-			return r;
-	}
-}
-
-/* read_line - the next command line, without its line end, within
- * --timeout of waiting for it and --timeout from its first octet */
-static enum read_result
-read_line(struct session *s, char **line, size_t *len)
-{
-	int begun = s->end > s->start;
-
-	deadline_restart(s);
-	for (;;) {
-		size_t avail = s->end - s->start;
-		size_t look = avail < LINE_LIMIT ? avail : LINE_LIMIT;
-		char *p = s->in + s->start;
-		char *lf = memchr(p, '\n', look);
-		enum read_result r;
-
-		if (lf != NULL) {
-			*line = p;
-			*len = (size_t)(lf - p);
-			s->start += *len + 1;
-			if (*len > 0 && p[*len - 1] == '\r')
-				(*len)--;
-			p[*len] = '\0';
-			return READ_OK;
-		}
-		if (avail >= LINE_LIMIT)
-			return skip_line(s);
-		r = fill(s);
-		if (r != READ_OK)
-			return r;
-		if (!begun) {		/* its first octet is here */
-			begun = 1;
-			deadline_restart(s);
-		}
-	}
 }
 
 /* ---- transaction ---- */
@@ -543,7 +353,7 @@ cmd_helo(struct session *s, char *arg)
 static int
 tls_offered(const struct session *s)
 {
-	return s->io->starttls != NULL && !s->tls_on;
+	return chat_tls_possible(&s->chat) && !s->tls_on;
 }
 
 static void
@@ -928,20 +738,21 @@ data_verdict(struct session *s, struct txn *t, unsigned long long size,
 
 /* read_data - stream the data through the machine into the spool; the
  * machine works in the input buffer itself */
-static enum read_result
+static enum chat_read
 read_data(struct session *s, struct txn *t, struct data_machine *m)
 {
-	enum read_result r;
+	enum chat_read r;
+	char *p;
+	size_t n;
 
-	deadline_restart(s);
+	chat_data_begin(&s->chat);
 	for (;;) {
-		if (s->start == s->end && (r = fill_data(s)) != READ_OK)
+		if ((r = chat_data(&s->chat, &p, &n)) != CHAT_OK)
 			return r;
-		s->start += data_run(m, s->in + s->start, s->end - s->start,
-		    spool_piece, t);
+		chat_take(&s->chat, data_run(m, p, n, spool_piece, t));
 		data_verdict(s, t, m->size, m->bare);
 		if (m->state == DATA_END)
-			return READ_OK;
+			return CHAT_OK;
 	}
 }
 
@@ -1184,9 +995,9 @@ data_refused(const struct txn *t)
 /* input_lost - the client vanished or timed out inside a message: nothing
  * of it is delivered, and the session ends */
 static void
-input_lost(struct session *s, enum read_result r)
+input_lost(struct session *s, enum chat_read r)
 {
-	if (r == READ_TIMEOUT)
+	if (r == CHAT_TIMEOUT)
 		reply_timeout(s);
 	s->closing = 1;
 	txn_reset(s);
@@ -1198,7 +1009,7 @@ cmd_data(struct session *s, char *arg)
 	struct txn *t = s->txn;
 	const char *why = data_refused(t);
 	struct data_machine m;
-	enum read_result r;
+	enum chat_read r;
 
 	(void)arg;
 	if (why == NULL && t->bdat)
@@ -1212,7 +1023,7 @@ cmd_data(struct session *s, char *arg)
 	reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 	data_init(&m, s->cfg->crlf, 0);
 	r = read_data(s, t, &m);
-	if (r != READ_OK) {
+	if (r != CHAT_OK) {
 		input_lost(s, r);
 		return;
 	}
@@ -1248,27 +1059,25 @@ bdat_last(struct session *s, struct txn *t)
  * stays in step either way.  A refused chunk is read too, however large
  * (RFC 3030 2: "accept and discard"): through the one input buffer,
  * within the data deadline, never allocated by its size. */
-static enum read_result
+static enum chat_read
 read_chunk(struct session *s, struct txn *t, unsigned long long n)
 {
-	deadline_restart(s);
+	chat_data_begin(&s->chat);
 	while (n > 0) {
-		size_t take = s->end - s->start;
-		enum read_result r;
+		size_t take;
+		char *p;
+		enum chat_read r = chat_data(&s->chat, &p, &take);
 
-		if (take == 0) {
-			if ((r = fill_data(s)) != READ_OK)
-				return r;
-			continue;
-		}
+		if (r != CHAT_OK)
+			return r;
 		if (take > n)
 			take = (size_t)n;
 		if (t != NULL)
-			bdat_store(s, t, s->in + s->start, take);
-		s->start += take;
+			bdat_store(s, t, p, take);
+		chat_take(&s->chat, take);
 		n -= take;
 	}
-	return READ_OK;
+	return CHAT_OK;
 }
 
 /* bdat_args - "n" or "n LAST"; 0 when n is not a number */
@@ -1294,9 +1103,9 @@ static void
 bdat_refused(struct session *s, const char *why, unsigned long long n,
     int last)
 {
-	enum read_result r = read_chunk(s, NULL, n);
+	enum chat_read r = read_chunk(s, NULL, n);
 
-	if (r != READ_OK) {
+	if (r != CHAT_OK) {
 		input_lost(s, r);
 	} else if (s->cfg->lmtp && last && s->txn != NULL) {
 		txn_reset(s);
@@ -1311,7 +1120,7 @@ bdat_refused(struct session *s, const char *why, unsigned long long n,
 static void
 bdat_give_up(struct session *s)
 {
-	if (!s->closing)
+	if (!ending(s))
 		reply_nocount(s, 421, "4.5.0", "%s Error: lost sync with the "
 		    "client", s->cfg->hostname);
 	s->closing = 1;
@@ -1324,7 +1133,7 @@ cmd_bdat(struct session *s, char *arg)
 	struct txn *t = s->txn;
 	const char *why = data_refused(t);
 	unsigned long long n;
-	enum read_result r;
+	enum chat_read r;
 	int last;
 
 	if (!bdat_args(arg, &n, &last)) {
@@ -1343,7 +1152,7 @@ cmd_bdat(struct session *s, char *arg)
 		t->err = spool_begin(s, t);
 	}
 	r = read_chunk(s, t, n);
-	if (r != READ_OK) {
+	if (r != CHAT_OK) {
 		input_lost(s, r);
 	} else if (last) {
 		bdat_last(s, t);
@@ -1436,14 +1245,12 @@ static void
 tls_begin(struct session *s)
 {
 	const struct config *cfg = s->cfg;
-	size_t dropped = s->end - s->start;
+	size_t dropped = chat_drop(&s->chat);
 
-	s->start = s->end = 0;
 	if (dropped > 0)
 		log_warn("%zu octets pipelined after STARTTLS from %s[%s] "
 		    "discarded", dropped, cfg->client_host, cfg->client_ip);
-	deadline_restart(s);
-	if (s->io->starttls(s->io->ctx, read_ms(s), &s->tls) == -1) {
+	if (chat_starttls(&s->chat, &s->tls) == -1) {
 		tls_failed(s);
 		s->closing = 1;
 		return;
@@ -1459,7 +1266,7 @@ tls_begin(struct session *s)
 static void
 cmd_starttls(struct session *s, char *arg)
 {
-	if (s->io->starttls == NULL) {
+	if (!chat_tls_possible(&s->chat)) {
 		cmd_unimplemented(s, arg);
 		return;
 	}
@@ -1473,7 +1280,7 @@ cmd_starttls(struct session *s, char *arg)
 	}
 	reply(s, 220, "2.0.0", "Ready to start TLS");
 	flush(s);
-	if (!s->closing)
+	if (!ending(s))
 		tls_begin(s);
 }
 
@@ -1532,16 +1339,14 @@ dispatch(struct session *s, char *line, size_t len)
 static int
 early_talker(struct session *s)
 {
-	char buf[512];
-	ssize_t n;
+	enum chat_read r;
 
 	if (s->cfg->greet_pause == 0)
 		return 0;
-	n = s->io->read(s->io->ctx, buf, sizeof(buf),
-	    (int)s->cfg->greet_pause * 1000);
-	if (n == SESSION_IO_TIMEOUT)
+	r = chat_pregreet(&s->chat, s->cfg->greet_pause);
+	if (r == CHAT_TIMEOUT)
 		return 0;
-	if (n > 0) {
+	if (r == CHAT_OK) {
 		s->ended_by = "pregreet";
 		reply_nocount(s, 554, "5.5.1", "%s Error: talked before the "
 		    "greeting", s->cfg->hostname);
@@ -1553,20 +1358,20 @@ early_talker(struct session *s)
 static void
 serve(struct session *s)
 {
-	while (!s->closing) {
+	while (!ending(s)) {
 		char *line = NULL;
 		size_t len = 0;
-		enum read_result r = read_line(s, &line, &len);
+		enum chat_read r = chat_line(&s->chat, &line, &len);
 
-		if (r == READ_EOF || r == READ_ERROR)
+		if (r == CHAT_EOF || r == CHAT_ERROR)
 			break;
 		s->eod_id[0] = '\0';	/* the client is still there */
-		if (r == READ_TIMEOUT) {
+		if (r == CHAT_TIMEOUT) {
 			reply_timeout(s);
 			break;
 		}
 		s->commands++;
-		if (r == READ_TOOLONG)
+		if (r == CHAT_TOOLONG)
 			reply(s, 500, "5.5.2", "Line too long");
 		else
 			dispatch(s, line, len);
@@ -1592,7 +1397,7 @@ log_disconnect(const struct session *s)
 
 /* session_run - one whole session; returns the process exit status */
 int
-session_run(const struct config *cfg, const struct session_io *io,
+session_run(const struct config *cfg, const struct chat_io *io,
     const struct session_deliverer *d)
 {
 	struct session *s = calloc(1, sizeof(*s));
@@ -1600,12 +1405,11 @@ session_run(const struct config *cfg, const struct session_io *io,
 	if (s == NULL)
 		return EX_TEMPFAIL;
 	s->cfg = cfg;
-	s->io = io;
 	s->del = d;
 	s->txn_mem.spool.fd = -1;
-	s->session_end = deadline_in(cfg->session_timeout);
+	chat_init(&s->chat, io, cfg);
 	log_info("connect from %s[%s]", cfg->client_host, cfg->client_ip);
-	if (cfg->require_tls && io->starttls == NULL) {
+	if (cfg->require_tls && !chat_tls_possible(&s->chat)) {
 		/* a launcher without TLS: the sender keeps the mail */
 		log_error("--require-tls, but the launcher gives no TLS "
 		    "engine (SSLCTLFD, SSLREADFD, SSLWRITEFD)");

@@ -13,23 +13,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "chat.h"
 #include "config.h"
 #include "deliver.h"
 #include "tls.h"
-
-#define SESSION_IO_TIMEOUT	(-2)	/* io->read: nothing in time */
-
-struct session_io {
-	/* >0 octets read, 0 EOF, -1 error, SESSION_IO_TIMEOUT */
-	ssize_t (*read)(void *ctx, void *buf, size_t len, int timeout_ms);
-	/* octets written (may be short), -1 error */
-	ssize_t (*write)(void *ctx, const void *buf, size_t len);
-	/* NULL when STARTTLS cannot work; else start TLS: 0 with info's
-	 * names, and read and write then carry the TLS stream; -1 with
-	 * info->engine_status, and the session must end */
-	int (*starttls)(void *ctx, int timeout_ms, struct tls_info *info);
-	void *ctx;
-};
 
 struct session_deliverer {
 	/* deliver to rcpt, which orig (the client's RCPT) asked for */
@@ -41,7 +28,7 @@ struct session_deliverer {
 	void *ctx;
 };
 
-int session_run(const struct config *cfg, const struct session_io *io,
+int session_run(const struct config *cfg, const struct chat_io *io,
     const struct session_deliverer *d);
 
 #endif

@@ -661,7 +661,7 @@ main(int argc, char **argv)
 	static struct config cfg;
 	struct fdio fds = { .in = 0, .out = 1 };
 	struct tls_launcher tls;
-	struct session_io io;
+	struct chat_io io;
 	struct session_deliverer del = { real_deliver, real_rcpt_check, NULL };
 	int status, std_missing;
 

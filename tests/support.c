@@ -32,9 +32,9 @@ support_conn_start(struct support_conn *c, const char *in, size_t n,
 	c->in.seed = chunk < 0 ? (unsigned)-chunk : 1;
 }
 
-/* support_conn_io - the session_io that reads and writes through c */
+/* support_conn_io - the chat_io that reads and writes through c */
 void
-support_conn_io(struct support_conn *c, struct session_io *io)
+support_conn_io(struct support_conn *c, struct chat_io *io)
 {
 	io->read = support_conn_read;
 	io->write = support_conn_write;
@@ -55,10 +55,10 @@ support_conn_read(void *ctx, void *buf, size_t len, int timeout_ms)
 	if (c->tls.at > 0 && !c->tls.started && c->tls.at < end)
 		end = c->tls.at;
 	if (s->reads++ == 0 && s->timeout_first)
-		return SESSION_IO_TIMEOUT;
+		return CHAT_IO_TIMEOUT;
 	if (s->pos >= end) {
 		if (s->end_timeout)
-			return SESSION_IO_TIMEOUT;
+			return CHAT_IO_TIMEOUT;
 		s->eof = 1;
 		return 0;
 	}

@@ -54,7 +54,7 @@ struct support_tls {
 	size_t replies_at;	/* the sink's length when it was */
 };
 
-/* The session_io context: one client, both directions. */
+/* The chat_io context: one client, both directions. */
 struct support_conn {
 	struct support_script in;
 	struct support_sink out;
@@ -98,7 +98,7 @@ struct support_stub {
 
 void support_conn_start(struct support_conn *c, const char *in, size_t n,
     long chunk);
-void support_conn_io(struct support_conn *c, struct session_io *io);
+void support_conn_io(struct support_conn *c, struct chat_io *io);
 ssize_t support_conn_read(void *ctx, void *buf, size_t len, int timeout_ms);
 ssize_t support_conn_write(void *ctx, const void *buf, size_t len);
 int support_conn_starttls(void *ctx, int timeout_ms, struct tls_info *info);

@@ -785,7 +785,7 @@ START_TEST(test_deadline_in_session)
 	struct session_deliverer d = { real_deliver, NULL, NULL };
 	char script[160], dialogue[512], *argv[] = { sh, c, script, NULL };
 	struct support_conn conn;
-	struct session_io io;
+	struct chat_io io;
 	struct config cfg;
 	struct marks m;
 	char *log;

@@ -118,7 +118,7 @@ start(struct run *r, const char *in, size_t n, long chunk)
 static void
 go(const struct config *cfg, struct run *r)
 {
-	struct session_io io;
+	struct chat_io io;
 	struct session_deliverer d;
 
 	support_conn_io(&r->conn, &io);

@@ -230,7 +230,7 @@ static void
 one_run(const struct config *cfg, const char *in, size_t n, size_t chunk,
     unsigned tls, struct fuzz_run *fr, char *codes, size_t cap)
 {
-	struct session_io io;
+	struct chat_io io;
 	struct session_deliverer del;
 	int probe = dup(0), again;
 
