@@ -60,7 +60,7 @@ struct chat {
 	size_t start, end;
 	char out[CHAT_OUT_MAX];		/* replies not yet written */
 	size_t outlen;
-	int gone;			/* a write failed: the client is gone */
+	int gone;			/* a write failed: client gone */
 	long long session_end;		/* --session-timeout, a deadline */
 	long long read_end;		/* the line's or the data's end */
 };

@@ -35,6 +35,7 @@
 #include "data.h"
 #include "deadline.h"
 #include "log.h"
+#include "outcome.h"
 #include "received.h"
 #include "recipients.h"
 #include "session.h"
@@ -516,20 +517,19 @@ static int
 rcpt_checked(struct session *s, const struct address *a)
 {
 	struct deliver_vars v;
-	struct deliver_outcome out;
+	struct outcome out;
+	struct outcome_reply r;
 
 	if (s->cfg->rcpt_check == NULL || s->del->rcpt_check == NULL)
 		return 1;
 	deliver_vars_init(&v, s->cfg, &s->txn->sender, a, s->helo,
 	    s->txn->queue_id, s->tls_on ? &s->tls : NULL);
-	deliver_outcome_init(&out);	/* unfilled: not accepted */
+	outcome_init(&out);	/* unfilled: not accepted */
 	s->del->rcpt_check(s->del->ctx, s->cfg, &v, &out);
-	if (out.cls == OUT_DELIVERED)
+	outcome_screen_reply(&out, a->addr, &r);
+	if (r.code == 0)
 		return 1;
-	reply(s, out.cls == OUT_PERM ? 550 : strcmp(out.dsn, "4.2.1") == 0 ?
-	    450 : 451, out.dsn, "<%s>: Recipient address rejected%s%s",
-	    a->addr, out.text[0] ? ": " : "", out.text);
-	return 0;
+	return reply(s, r.code, r.dsn, "%s", r.text);
 }
 
 /* domain_ok - one of ours (--domain, or the hostname) */
@@ -789,52 +789,48 @@ with_text(const struct session *s, const struct txn *t)
 	return names[t->smtputf8][s->tls_on];
 }
 
-/* reply_rcpt - one RCPT's own reply (LMTP, PRDR): 250 if each of its
- * targets was delivered, else 451 if one failed temporarily, else 550,
- * from the first such failure; a duplicate gets its first's */
+/* reply_outcome - a reply an outcome made; never counted as an error */
+static void
+reply_outcome(struct session *s, const struct outcome_reply *r)
+{
+	reply_nocount(s, r->code, r->dsn, "%s", r->text);
+}
+
+/* reply_rcpt - RCPT i's own reply (LMTP, PRDR), from the outcome that
+ * speaks for its deliveries; a duplicate gets its first's */
 static void
 reply_rcpt(struct session *s, const struct txn *t, size_t i)
 {
-	struct deliver_outcome o;
+	struct outcome o;
+	struct outcome_reply r;
 	struct address a;
 	size_t speaker;
 
 	recipients_verdict(&t->rcpts, i, &speaker);
 	recipients_outcome(&t->rcpts, speaker, &o);
 	recipients_address(&t->rcpts, i, &a);
-	if (o.cls == OUT_DELIVERED)
-		reply_nocount(s, 250, o.dsn, "<%s>: delivered, id=%s", a.addr,
-		    t->queue_id);
-	else
-		reply_nocount(s, o.cls == OUT_TEMP ? 451 : 550, o.dsn,
-		    "<%s>: %s, id=%s", a.addr, o.text, t->queue_id);
+	outcome_rcpt_reply(&o, a.addr, t->queue_id, &r);
+	reply_outcome(s, &r);
 }
 
-/* reply_summary - the one SMTP reply: 250 only if all deliveries were
- * made; else 451 if any failed temporarily, else 554; the first failure
- * of that class speaks, named by the RCPT that asked for it.  Under PRDR
- * the per-recipient replies have spoken, so 250 means "at least one
- * delivered".  The counts are of deliveries: after --aliases, each
- * target once. */
+/* reply_summary - the one SMTP reply (PRDR's final one) over every
+ * delivery: after --aliases, each target once; the failure that speaks
+ * is named by the RCPT that asked for it */
 static void
 reply_summary(struct session *s, const struct txn *t, int prdr)
 {
-	size_t fail, all = t->rcpts.nd;
-	size_t ok = recipients_verdict(&t->rcpts, RECIPIENTS_ALL, &fail);
-	struct deliver_outcome o;
+	size_t speaker;
+	size_t ok = recipients_verdict(&t->rcpts, RECIPIENTS_ALL, &speaker);
+	struct outcome o;
+	struct outcome_reply r;
 	struct address a;
 
-	if (ok == all || (prdr && ok > 0)) {
-		reply_nocount(s, 250, "2.0.0", "Ok: delivered to %zu of %zu "
-		    "recipients, id=%s", ok, all, t->queue_id);
-		return;
-	}
-	recipients_outcome(&t->rcpts, fail, &o);
-	recipients_address(&t->rcpts, recipients_target_rcpt(&t->rcpts, fail),
-	    &a);
-	reply_nocount(s, o.cls == OUT_TEMP ? 451 : 554, o.dsn,
-	    "<%s>: %s (delivered to %zu of %zu recipients, id=%s)", a.addr,
-	    o.text, ok, all, t->queue_id);
+	recipients_outcome(&t->rcpts, speaker, &o);
+	recipients_address(&t->rcpts, recipients_target_rcpt(&t->rcpts,
+	    speaker), &a);
+	outcome_summary_reply(ok, t->rcpts.nd, prdr, &o, a.addr, t->queue_id,
+	    &r);
+	reply_outcome(s, &r);
 }
 
 /* header_facts - what the added headers say about the transaction's
@@ -874,13 +870,13 @@ static void
 deliver_target(struct session *s, struct txn *t,
     const struct deliver_msg *msg, size_t j)
 {
-	struct deliver_outcome out;
+	struct outcome out;
 	struct address a, orig;
 
 	recipients_target(&t->rcpts, j, &a);
 	recipients_address(&t->rcpts, recipients_target_rcpt(&t->rcpts, j),
 	    &orig);
-	deliver_outcome_init(&out);	/* unfilled: not delivered */
+	outcome_init(&out);	/* unfilled: not delivered */
 	s->del->deliver(s->del->ctx, s->cfg, msg, &a, &orig, &out);
 	if (recipients_set_outcome(&t->rcpts, j, &out) == -1)
 		log_error("%s: out of memory: a failure reply loses its "

@@ -22,9 +22,9 @@ struct session_deliverer {
 	/* deliver to rcpt, which orig (the client's RCPT) asked for */
 	void (*deliver)(void *ctx, const struct config *cfg,
 	    const struct deliver_msg *msg, const struct address *rcpt,
-	    const struct address *orig, struct deliver_outcome *out);
+	    const struct address *orig, struct outcome *out);
 	void (*rcpt_check)(void *ctx, const struct config *cfg,
-	    const struct deliver_vars *v, struct deliver_outcome *out);
+	    const struct deliver_vars *v, struct outcome *out);
 	void *ctx;
 };
 

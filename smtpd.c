@@ -639,7 +639,7 @@ default_signals(void)
 static void
 real_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
-    const struct address *orig, struct deliver_outcome *out)
+    const struct address *orig, struct outcome *out)
 {
 	(void)ctx;
 	deliver_one(cfg, msg, rcpt, orig, out);
@@ -648,7 +648,7 @@ real_deliver(void *ctx, const struct config *cfg,
 /* real_rcpt_check - the session's --rcpt-check: deliver_rcpt_check() */
 static void
 real_rcpt_check(void *ctx, const struct config *cfg,
-    const struct deliver_vars *v, struct deliver_outcome *out)
+    const struct deliver_vars *v, struct outcome *out)
 {
 	(void)ctx;
 	deliver_rcpt_check(cfg, v, out);

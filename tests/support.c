@@ -201,7 +201,7 @@ record(const struct deliver_msg *msg, const struct address *rcpt,
 void
 support_stub_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
-    const struct address *orig, struct deliver_outcome *out)
+    const struct address *orig, struct outcome *out)
 {
 	struct support_stub *st = ctx;
 	struct support_call spare, *c;
@@ -213,7 +213,7 @@ support_stub_deliver(void *ctx, const struct config *cfg,
 		st->check(st, cfg, msg, rcpt, c);
 	if (c == &spare)
 		free(spare.data);
-	deliver_outcome_init(out);
+	outcome_init(out);
 	if (st->answer != NULL) {
 		st->answer(rcpt, out);
 	} else {
@@ -226,12 +226,12 @@ support_stub_deliver(void *ctx, const struct config *cfg,
  * recipient accepted with 2.1.5 */
 void
 support_stub_rcpt_check(void *ctx, const struct config *cfg,
-    const struct deliver_vars *v, struct deliver_outcome *out)
+    const struct deliver_vars *v, struct outcome *out)
 {
 	struct support_stub *st = ctx;
 
 	(void)cfg;
-	deliver_outcome_init(out);
+	outcome_init(out);
 	if (st->rcpt_answer != NULL) {
 		st->rcpt_answer(v, out);
 	} else {

@@ -79,7 +79,7 @@ struct support_call {
 };
 
 /* The deliverer: the test's part is check (look at a call; it may
- * change c) and the answers (out starts as deliver_outcome_init()'s
+ * change c) and the answers (out starts as outcome_init()'s
  * undelivered outcome). */
 struct support_stub {
 	struct support_call *calls;	/* the test's array */
@@ -90,9 +90,9 @@ struct support_stub {
 	    const struct deliver_msg *msg, const struct address *rcpt,
 	    struct support_call *c);	/* or NULL */
 	void (*answer)(const struct address *rcpt,
-	    struct deliver_outcome *out);	/* NULL: all delivered */
+	    struct outcome *out);	/* NULL: all delivered */
 	void (*rcpt_answer)(const struct deliver_vars *v,
-	    struct deliver_outcome *out);	/* NULL: all accepted */
+	    struct outcome *out);	/* NULL: all accepted */
 	void *ctx;			/* the test's own */
 };
 
@@ -110,9 +110,9 @@ void support_stub_deliverer(struct support_stub *st,
     struct session_deliverer *d);
 void support_stub_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
-    const struct address *orig, struct deliver_outcome *out);
+    const struct address *orig, struct outcome *out);
 void support_stub_rcpt_check(void *ctx, const struct config *cfg,
-    const struct deliver_vars *v, struct deliver_outcome *out);
+    const struct deliver_vars *v, struct outcome *out);
 void support_stub_free(struct support_stub *st);
 
 #endif

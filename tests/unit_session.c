@@ -59,7 +59,7 @@ stub_check(struct support_stub *st, const struct config *cfg,
 /* stub_answer - "temp+DSN" fails temporarily, "perm+DSN" permanently,
  * with the enhanced code DSN spells; anything else is delivered */
 static void
-stub_answer(const struct address *rcpt, struct deliver_outcome *out)
+stub_answer(const struct address *rcpt, struct outcome *out)
 {
 	if (strcmp(rcpt->user, "temp") == 0 || strcmp(rcpt->user, "perm") == 0) {
 		out->cls = rcpt->user[0] == 't' ? OUT_TEMP : OUT_PERM;
@@ -1656,7 +1656,7 @@ END_TEST
 /* --require-tls: MAIL waits for TLS; without a TLS engine, a 421 */
 /* refuse_list - --rcpt-check refuses <list@mx.test>, accepts the rest */
 static void
-refuse_list(const struct deliver_vars *v, struct deliver_outcome *out)
+refuse_list(const struct deliver_vars *v, struct outcome *out)
 {
 	int no = strcmp(v->rcpt, "list@mx.test") == 0;
 

@@ -139,7 +139,7 @@ check_call(struct support_stub *st, const struct config *cfg,
 
 /* outcome - the stub's answer */
 static void
-outcome(struct deliver_outcome *out, enum deliver_class cls,
+outcome(struct outcome *out, enum outcome_class cls,
     const char *dsn, const char *text)
 {
 	out->status = 0;
@@ -151,7 +151,7 @@ outcome(struct deliver_outcome *out, enum deliver_class cls,
 /* answer - by the recipient's first octet: 't' temporary, 'p'
  * permanent, anything else delivered */
 static void
-answer(const struct address *rcpt, struct deliver_outcome *out)
+answer(const struct address *rcpt, struct outcome *out)
 {
 	if (rcpt->local[0] == 't')
 		outcome(out, OUT_TEMP, "4.2.2", "try later");
@@ -164,7 +164,7 @@ answer(const struct address *rcpt, struct deliver_outcome *out)
 /* rcpt_answer - --rcpt-check: 'x' unknown (67), 'y' try later (75),
  * else accept */
 static void
-rcpt_answer(const struct deliver_vars *v, struct deliver_outcome *out)
+rcpt_answer(const struct deliver_vars *v, struct outcome *out)
 {
 	if (v->local[0] == 'x')
 		outcome(out, OUT_PERM, "5.1.1", "");
