@@ -656,16 +656,19 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 	free(r);
 }
 
-/* deliver_rcpt_check - run the --rcpt-check command; its verdict is
- * deliver_map_check()'s */
+/* deliver_rcpt_check - run the --rcpt-check command for rcpt of the
+ * transaction m describes; its verdict is deliver_map_check()'s */
 void
-deliver_rcpt_check(const struct config *cfg, const struct deliver_vars *v,
-    struct outcome *out)
+deliver_rcpt_check(const struct config *cfg, const struct received_msg *m,
+    const struct address *rcpt, struct outcome *out)
 {
 	struct cmdline c = { NULL, NULL, 0 };
 	struct run *r = calloc(1, sizeof(*r));
+	struct deliver_vars vars, *v = &vars;
 
 	outcome_init(out);
+	deliver_vars_init(v, cfg, m->sender, rcpt, m->helo, m->queue_id,
+	    m->tls);
 	if (r == NULL) {
 		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL,
 		    ENOMEM);

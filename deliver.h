@@ -55,7 +55,8 @@ void deliver_one(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig,
     struct outcome *out);
 void deliver_rcpt_check(const struct config *cfg,
-    const struct deliver_vars *v, struct outcome *out);
+    const struct received_msg *m, const struct address *rcpt,
+    struct outcome *out);
 
 void deliver_vars_init(struct deliver_vars *v, const struct config *cfg,
     const struct address *sender, const struct address *rcpt,

@@ -29,7 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "account.h"
 #include "address.h"
 #include "aliases.h"
 #include "data.h"
@@ -512,21 +511,60 @@ cmd_mail(struct session *s, char *arg)
 	reply(s, 250, "2.1.0", "Ok");
 }
 
-/* rcpt_checked - the --rcpt-check command's verdict; 1 to accept */
-static int
-rcpt_checked(struct session *s, const struct address *a)
+/* with_text - the Received "with" protocol name (RFC 3848, RFC 6531):
+ * an S at the end says TLS */
+static const char *
+with_text(const struct session *s, const struct txn *t)
 {
-	struct deliver_vars v;
+	static const char *const names[2][2] = {
+		{ "ESMTP", "ESMTPS" }, { "UTF8SMTP", "UTF8SMTPS" }
+	};
+	static const char *const lmtp[2][2] = {
+		{ "LMTP", "LMTPS" }, { "UTF8LMTP", "UTF8LMTPS" }
+	};
+
+	if (s->cfg->lmtp)
+		return lmtp[t->smtputf8][s->tls_on];
+	if (!t->smtputf8 && s->greeted == 1)
+		return s->tls_on ? "SMTPS" : "SMTP";
+	return names[t->smtputf8][s->tls_on];
+}
+
+/* header_facts - what the added headers say about the transaction's
+ * message: the one place these facts are gathered, for the block spooled
+ * ahead of the message and for each delivery alike; first holds the
+ * first RCPT, which m points at */
+static void
+header_facts(const struct session *s, const struct txn *t,
+    struct received_msg *m, struct address *first)
+{
+	recipients_address(&t->rcpts, 0, first);
+	m->first = first;
+	m->sender = &t->sender;
+	m->helo = s->helo;
+	m->with = with_text(s, t);
+	m->queue_id = t->queue_id;
+	m->nrcpt = t->rcpts.unique;
+	m->arrival = t->arrival;
+	m->tls = s->tls_on ? &s->tls : NULL;
+}
+
+/* rcpt_screened - --rcpt-check's verdict on rcpt, through the
+ * deliverer; 1 to accept, else 0 and the reply said */
+static int
+rcpt_screened(struct session *s, const struct address *rcpt)
+{
+	struct received_msg m;
+	struct address first;
 	struct outcome out;
 	struct outcome_reply r;
 
-	if (s->cfg->rcpt_check == NULL || s->del->rcpt_check == NULL)
+	if (s->cfg->rcpt_check == NULL || s->del->screen == NULL)
 		return 1;
-	deliver_vars_init(&v, s->cfg, &s->txn->sender, a, s->helo,
-	    s->txn->queue_id, s->tls_on ? &s->tls : NULL);
+	header_facts(s, s->txn, &m, &first);
 	outcome_init(&out);	/* unfilled: not accepted */
-	s->del->rcpt_check(s->del->ctx, s->cfg, &v, &out);
-	outcome_screen_reply(&out, a->addr, &r);
+	s->del->screen(s->del->ctx, s->cfg, &m, rcpt, &out);
+	outcome_screen_reply(&out, rcpt->addr, &r);
 	if (r.code == 0)
 		return 1;
 	return reply(s, r.code, r.dsn, "%s", r.text);
@@ -561,11 +599,13 @@ rcpt_account(struct session *s, const struct address *rcpt,
 		snprintf(t->user, sizeof(t->user), "%s", cfg->postmaster);
 	if (!cfg->local_users && !cfg->as_recipient)
 		return 1;
-	log_escape(t->user, user, sizeof(user));
-	switch (account_find(cfg, t->user, NULL)) {
-	case ACCOUNT_OK:
+	if (s->del->account == NULL)
 		return 1;
-	case ACCOUNT_NONE:
+	log_escape(t->user, user, sizeof(user));
+	switch (s->del->account(s->del->ctx, cfg, t->user)) {
+	case 1:
+		return 1;
+	case 0:
 		if (strcmp(t->user, rcpt->user) != 0)	/* the file is wrong */
 			log_warn("%s: warning: alias target %s is no account "
 			    "that can receive", s->txn->queue_id, user);
@@ -675,7 +715,7 @@ rcpt_accept(struct session *s, const struct address *rcpt)
 		    reply_stock(s, 1, STOCK_NOSPACE);
 	else if (recipients_add(l, rcpt) == -1)
 		ok = reply_stock(s, 1, STOCK_NOSPACE);
-	else if (!(ok = rcpt_targets(s, rcpt, &x) && rcpt_checked(s, rcpt)))
+	else if (!(ok = rcpt_targets(s, rcpt, &x) && rcpt_screened(s, rcpt)))
 		recipients_drop_last(l);
 	aliases_targets_free(&x);
 	return ok;
@@ -770,25 +810,6 @@ check_hops(struct session *s, struct txn *t)
 		t->err = MSG_ERR_HOPS;
 }
 
-/* with_text - the Received "with" protocol name (RFC 3848, RFC 6531):
- * an S at the end says TLS */
-static const char *
-with_text(const struct session *s, const struct txn *t)
-{
-	static const char *const names[2][2] = {
-		{ "ESMTP", "ESMTPS" }, { "UTF8SMTP", "UTF8SMTPS" }
-	};
-	static const char *const lmtp[2][2] = {
-		{ "LMTP", "LMTPS" }, { "UTF8LMTP", "UTF8LMTPS" }
-	};
-
-	if (s->cfg->lmtp)
-		return lmtp[t->smtputf8][s->tls_on];
-	if (!t->smtputf8 && s->greeted == 1)
-		return s->tls_on ? "SMTPS" : "SMTP";
-	return names[t->smtputf8][s->tls_on];
-}
-
 /* reply_outcome - a reply an outcome made; never counted as an error */
 static void
 reply_outcome(struct session *s, const struct outcome_reply *r)
@@ -831,25 +852,6 @@ reply_summary(struct session *s, const struct txn *t, int prdr)
 	outcome_summary_reply(ok, t->rcpts.nd, prdr, &o, a.addr, t->queue_id,
 	    &r);
 	reply_outcome(s, &r);
-}
-
-/* header_facts - what the added headers say about the transaction's
- * message: the one place these facts are gathered, for the block spooled
- * ahead of the message and for each delivery alike; first holds the
- * first RCPT, which m points at */
-static void
-header_facts(const struct session *s, const struct txn *t,
-    struct received_msg *m, struct address *first)
-{
-	recipients_address(&t->rcpts, 0, first);
-	m->first = first;
-	m->sender = &t->sender;
-	m->helo = s->helo;
-	m->with = with_text(s, t);
-	m->queue_id = t->queue_id;
-	m->nrcpt = t->rcpts.unique;
-	m->arrival = t->arrival;
-	m->tls = s->tls_on ? &s->tls : NULL;
 }
 
 /* msg_describe - the spooled message as the deliverer sees it */

@@ -18,13 +18,21 @@
 #include "deliver.h"
 #include "tls.h"
 
+/* Everything the session asks of the local system about a recipient;
+ * a member left NULL (but deliver) is a check not made. */
 struct session_deliverer {
 	/* deliver to rcpt, which orig (the client's RCPT) asked for */
 	void (*deliver)(void *ctx, const struct config *cfg,
 	    const struct deliver_msg *msg, const struct address *rcpt,
 	    const struct address *orig, struct outcome *out);
-	void (*rcpt_check)(void *ctx, const struct config *cfg,
-	    const struct deliver_vars *v, struct outcome *out);
+	/* --local-users, --as-recipient: whether user is an account that
+	 * may receive: 1, 0 (no such account) or -1 (the lookup failed,
+	 * errno says why) */
+	int (*account)(void *ctx, const struct config *cfg, const char *user);
+	/* --rcpt-check on rcpt, in the transaction m describes */
+	void (*screen)(void *ctx, const struct config *cfg,
+	    const struct received_msg *m, const struct address *rcpt,
+	    struct outcome *out);
 	void *ctx;
 };
 

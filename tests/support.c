@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "support.h"
 
 /* support_conn_start - a fresh client for in[0, n) fed in the given
@@ -145,7 +146,8 @@ void
 support_stub_deliverer(struct support_stub *st, struct session_deliverer *d)
 {
 	d->deliver = support_stub_deliver;
-	d->rcpt_check = support_stub_rcpt_check;
+	d->account = support_stub_account;
+	d->screen = support_stub_screen;
 	d->ctx = st;
 }
 
@@ -222,18 +224,38 @@ support_stub_deliver(void *ctx, const struct config *cfg,
 	}
 }
 
-/* support_stub_rcpt_check - --rcpt-check by the test's rule, or every
- * recipient accepted with 2.1.5 */
+/* support_stub_account - the real account database's answer, as the
+ * program's deliverer gives it (tests/nssfail.so can make it fail) */
+int
+support_stub_account(void *ctx, const struct config *cfg, const char *user)
+{
+	(void)ctx;
+	switch (account_find(cfg, user, NULL)) {
+	case ACCOUNT_OK:
+		return 1;
+	case ACCOUNT_NONE:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* support_stub_screen - --rcpt-check by the test's rule, given the
+ * placeholder values the command would get, or every recipient
+ * accepted with 2.1.5 */
 void
-support_stub_rcpt_check(void *ctx, const struct config *cfg,
-    const struct deliver_vars *v, struct outcome *out)
+support_stub_screen(void *ctx, const struct config *cfg,
+    const struct received_msg *m, const struct address *rcpt,
+    struct outcome *out)
 {
 	struct support_stub *st = ctx;
+	struct deliver_vars v;
 
-	(void)cfg;
+	deliver_vars_init(&v, cfg, m->sender, rcpt, m->helo, m->queue_id,
+	    m->tls);
 	outcome_init(out);
-	if (st->rcpt_answer != NULL) {
-		st->rcpt_answer(v, out);
+	if (st->screen_answer != NULL) {
+		st->screen_answer(&v, out);
 	} else {
 		out->cls = OUT_DELIVERED;
 		snprintf(out->dsn, sizeof(out->dsn), "2.1.5");

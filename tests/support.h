@@ -6,7 +6,8 @@
  * fixed, or random from a seed), optionally a timeout first or at the
  * end, and a sink that collects every reply byte.  A support_stub is
  * the deliverer: it reads the spool, records each call, lets the test
- * check the call and answers by the test's own rule.  Nothing here
+ * check the call and answers by the test's own rule; its account test
+ * is the real account_find().  Nothing here
  * forks, runs a command or depends on the check library: a test
  * asserts in its callbacks, so the same code serves libFuzzer targets.
  */
@@ -19,6 +20,7 @@
 #include "address.h"
 #include "config.h"
 #include "deliver.h"
+#include "received.h"
 #include "session.h"
 
 /* The client's bytes; read by support_conn_read(). */
@@ -91,8 +93,9 @@ struct support_stub {
 	    struct support_call *c);	/* or NULL */
 	void (*answer)(const struct address *rcpt,
 	    struct outcome *out);	/* NULL: all delivered */
-	void (*rcpt_answer)(const struct deliver_vars *v,
-	    struct outcome *out);	/* NULL: all accepted */
+	void (*screen_answer)(const struct deliver_vars *v,
+	    struct outcome *out);	/* --rcpt-check; NULL: all
+					   accepted */
 	void *ctx;			/* the test's own */
 };
 
@@ -111,8 +114,11 @@ void support_stub_deliverer(struct support_stub *st,
 void support_stub_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
     const struct address *orig, struct outcome *out);
-void support_stub_rcpt_check(void *ctx, const struct config *cfg,
-    const struct deliver_vars *v, struct outcome *out);
+int support_stub_account(void *ctx, const struct config *cfg,
+    const char *user);
+void support_stub_screen(void *ctx, const struct config *cfg,
+    const struct received_msg *m, const struct address *rcpt,
+    struct outcome *out);
 void support_stub_free(struct support_stub *st);
 
 #endif

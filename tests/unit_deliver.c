@@ -610,7 +610,7 @@ START_TEST(test_check_unreaped_fails_closed)
 	for (i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
 		run_setup(&f, argv, scripts[i]);
 		t0 = deadline_now();
-		deliver_rcpt_check(&f.cfg, &vars, &out);
+		deliver_rcpt_check(&f.cfg, &f.msg.head, &f.rcpt, &out);
 		ck_assert_msg(out.cls == OUT_TEMP, "'%s': class %d", scripts[i],
 		    out.cls);
 		ck_assert_str_eq(out.dsn, "4.3.0");
@@ -782,7 +782,7 @@ START_TEST(test_deadline_in_session)
 	    "QUIT\r\n";
 	static const char *domains[] = { "mx.test" };
 	static char sh[] = "/bin/sh", c[] = "-c";
-	struct session_deliverer d = { real_deliver, NULL, NULL };
+	struct session_deliverer d = { .deliver = real_deliver };
 	char script[160], dialogue[512], *argv[] = { sh, c, script, NULL };
 	struct support_conn conn;
 	struct chat_io io;

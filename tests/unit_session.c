@@ -1693,7 +1693,7 @@ START_TEST(test_aliases_rcpt_taken_back)
 	cfg.aliases = al;
 	cfg.rcpt_check = check;
 	start(&r, in, sizeof(in) - 1, 0);
-	r.stub.rcpt_answer = refuse_list;
+	r.stub.screen_answer = refuse_list;
 	go(&cfg, &r);
 	expect(&r, want);
 	ck_assert_uint_eq(r.stub.ncalls, 2);

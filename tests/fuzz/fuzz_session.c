@@ -161,10 +161,10 @@ answer(const struct address *rcpt, struct outcome *out)
 		outcome(out, OUT_DELIVERED, "2.0.0", "delivered");
 }
 
-/* rcpt_answer - --rcpt-check: 'x' unknown (67), 'y' try later (75),
+/* screen_answer - --rcpt-check: 'x' unknown (67), 'y' try later (75),
  * else accept */
 static void
-rcpt_answer(const struct deliver_vars *v, struct outcome *out)
+screen_answer(const struct deliver_vars *v, struct outcome *out)
 {
 	if (v->local[0] == 'x')
 		outcome(out, OUT_PERM, "5.1.1", "");
@@ -243,7 +243,7 @@ one_run(const struct config *cfg, const char *in, size_t n, size_t chunk,
 	support_stub_start(&fr->stub, fr->calls, MAX_CALLS);
 	fr->stub.check = check_call;
 	fr->stub.answer = answer;
-	fr->stub.rcpt_answer = rcpt_answer;
+	fr->stub.screen_answer = screen_answer;
 	fr->stub.ctx = fr;
 	support_stub_deliverer(&fr->stub, &del);
 	FUZZ_CHECK(probe >= 0);
