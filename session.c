@@ -33,6 +33,7 @@
 #include "aliases.h"
 #include "data.h"
 #include "deadline.h"
+#include "envelope.h"
 #include "log.h"
 #include "outcome.h"
 #include "received.h"
@@ -40,7 +41,6 @@
 #include "session.h"
 #include "spool.h"
 
-#define HELO_MAX	255	/* longest HELO name accepted */
 #define QUEUE_ID_MAX	32
 /* 452 4.5.3 replies to recipients beyond --max-rcpt that are not errors
  * in one transaction (Postfix's smtpd_recipient_overshoot_limit) */
@@ -102,7 +102,7 @@ struct session {
 	const struct config *cfg;
 	const struct session_deliverer *del;
 	struct chat chat;		/* the client: buffers, deadlines */
-	char helo[HELO_MAX + 1];	/* last HELO/EHLO/LHLO argument */
+	char helo[ENVELOPE_HELO_MAX + 1];	/* last HELO/EHLO/LHLO argument */
 	int greeted;			/* 0, or 1 HELO, 2 EHLO/LHLO */
 	int tls_on;			/* STARTTLS has succeeded */
 	struct tls_info tls;		/* what the TLS engine reported */
@@ -312,29 +312,53 @@ txn_begin(struct session *s)
 
 /* ---- commands ---- */
 
-/* helo_ok - a HELO name we can write into Received and hand to argv */
+/* too_many_rcpts - 452 4.5.3 beyond --max-rcpt.  RFC 5321 4.5.3.1.10
+ * expects a client to send the excess and retry it in a later
+ * transaction, so these count as errors only past an absurd overshoot:
+ * otherwise a long recipient list would end the session before its
+ * first recipient is delivered, on every retry. */
 static int
-helo_ok(const char *arg)
+too_many_rcpts(struct session *s)
 {
-	size_t n = strlen(arg), i;
+	return reply_stock(s, ++s->txn->overshoot > RCPT_OVERSHOOT,
+	    STOCK_RCPTS);
+}
 
-	if (n == 0 || n > HELO_MAX || arg[0] == '-')
-		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)arg[i] <= 32 || arg[i] == 127)
-			return 0;
-	return 1;
+/* refuse - the reply to an envelope guard's refusal of addr (NULL for
+ * HELO and MAIL); a relay attempt is counted for the disconnect line.
+ * Returns 0, as reply() does. */
+static int
+refuse(struct session *s, enum envelope_verdict v, const char *addr)
+{
+	const struct envelope_reply *r = envelope_reply(v);
+
+	switch (v) {
+	case ENV_SIZE_LIMIT:
+		return reply_stock(s, 1, STOCK_SIZE);
+	case ENV_UTF8:
+		return reply_stock(s, 1, STOCK_UTF8);
+	case ENV_RCPTS_MAX:
+		return too_many_rcpts(s);
+	case ENV_RELAY:
+		s->relay++;
+		break;
+	default:
+		break;
+	}
+	if (r->addr)
+		return reply(s, r->code, r->dsn, "<%s>: %s", addr, r->text);
+	return reply(s, r->code, r->dsn, "%s", r->text);
 }
 
 /* greet - the common part of HELO, EHLO and LHLO */
 static int
 greet(struct session *s, char *arg, int level)
 {
-	if (!helo_ok(arg)) {
-		reply(s, 501, "5.5.4", "Syntax: %s hostname",
-		    level == 1 ? "HELO" : s->cfg->lmtp ? "LHLO" : "EHLO");
-		return 0;
-	}
+	enum envelope_verdict v = envelope_helo(arg, level == 2,
+	    s->cfg->lmtp);
+
+	if (v != ENV_OK)
+		return refuse(s, v, NULL);
 	txn_reset(s);
 	snprintf(s->helo, sizeof(s->helo), "%s", arg);
 	s->greeted = level;
@@ -382,112 +406,11 @@ cmd_ehlo(struct session *s, char *arg)
 	reply(s, 250, NULL, "%s", keywords[last]);
 }
 
-/* path_arg - "FROM:" / "TO:" then optional spaces; NULL if missing */
-static char *
-path_arg(char *arg, const char *prefix)
-{
-	size_t n = strlen(prefix);
-
-	if (strncasecmp(arg, prefix, n) != 0)
-		return NULL;
-	arg += n;
-	while (*arg == ' ')
-		arg++;
-	return arg;
-}
-
-/* mail_param - one MAIL parameter; 0 or an SMTP reply code it failed with */
-static int
-mail_param(struct session *s, struct txn *t, char *p, const char **dsn,
-    const char **text)
-{
-	char *val = strchr(p, '=');
-	char *end;
-	unsigned long long size;
-
-	if (val != NULL)
-		*val++ = '\0';
-	*dsn = "5.5.4";
-	if (strcasecmp(p, "SIZE") == 0 && val != NULL) {
-		errno = 0;
-		size = strtoull(val, &end, 10);
-		if (*val < '0' || *val > '9' || *end != '\0' || errno != 0) {
-			*text = "Bad SIZE value";
-			return 501;
-		}
-		if (size <= s->cfg->max_size)
-			return 0;
-		*dsn = stock[STOCK_SIZE].dsn;
-		*text = stock[STOCK_SIZE].text;
-		return stock[STOCK_SIZE].code;
-	}
-	if (strcasecmp(p, "BODY") == 0 && val != NULL) {
-		if (strcasecmp(val, "7BIT") == 0 ||
-		    strcasecmp(val, "8BITMIME") == 0)
-			return 0;
-		/* RFC 3030 BINARYMIME is a real value we do not offer */
-		*text = strcasecmp(val, "BINARYMIME") == 0 ?
-		    "BODY=BINARYMIME not supported" : "Bad BODY value";
-		return strcasecmp(val, "BINARYMIME") == 0 ? 555 : 501;
-	}
-	if (strcasecmp(p, "SMTPUTF8") == 0 && val == NULL) {
-		t->smtputf8 = 1;
-		return 0;
-	}
-	if (strcasecmp(p, "PRDR") == 0 && val == NULL) {
-		*text = "PRDR is for SMTP; LMTP replies per recipient anyway";
-		t->prdr = 1;
-		return s->cfg->lmtp ? 555 : 0;
-	}
-	*text = "Unsupported MAIL parameter";
-	return 555;
-}
-
-/* mail_params - every parameter after the path */
-static int
-mail_params(struct session *s, struct txn *t, char *p, const char **dsn,
-    const char **text)
-{
-	char *save = NULL, *tok;
-
-	for (tok = strtok_r(p, " ", &save); tok != NULL;
-	    tok = strtok_r(NULL, " ", &save)) {
-		int code = mail_param(s, t, tok, dsn, text);
-
-		if (code != 0)
-			return code;
-	}
-	return 0;
-}
-
-/* mail_check - the guards of MAIL; 1 when the sender is acceptable */
-static int
-mail_check(struct session *s, char *arg, struct txn *t)
-{
-	const char *dsn, *text;
-	size_t used;
-	char *p = path_arg(arg, "FROM:");
-	int code;
-
-	if (p == NULL)
-		return reply(s, 501, "5.5.4", "Syntax: MAIL FROM:<address>");
-	if (address_parse(p, strlen(p), ADDR_ALLOW_NULL | ADDR_ALLOW_UTF8,
-	    &t->sender, &used) != ADDR_OK ||
-	    (p[used] != '\0' && p[used] != ' '))
-		return reply(s, 501, "5.1.7", "Bad sender address syntax");
-	code = mail_params(s, t, p + used, &dsn, &text);
-	if (code != 0)
-		return reply(s, code, dsn, "%s", text);
-	if (t->sender.utf8 && !t->smtputf8)
-		return reply_stock(s, 1, STOCK_UTF8);
-	if (t->sender.addr[0] == '-')
-		return reply(s, 553, "5.1.7", "Sender address rejected");
-	return 1;
-}
-
 static void
 cmd_mail(struct session *s, char *arg)
 {
+	struct envelope_mail m;
+	enum envelope_verdict v;
 	struct txn *t;
 
 	if (!s->greeted) {
@@ -503,11 +426,16 @@ cmd_mail(struct session *s, char *arg)
 		reply(s, 530, "5.7.0", "Must issue a STARTTLS command first");
 		return;
 	}
-	t = txn_begin(s);
-	if (!mail_check(s, arg, t)) {
+	t = txn_begin(s);	/* a refused MAIL uses up its queue id too */
+	v = envelope_mail(s->cfg, s->greeted == 2, arg, &m);
+	if (v != ENV_OK) {
+		refuse(s, v, NULL);
 		txn_reset(s);
 		return;
 	}
+	t->sender = m.sender;
+	t->smtputf8 = m.smtputf8;
+	t->prdr = m.prdr;
 	reply(s, 250, "2.1.0", "Ok");
 }
 
@@ -570,18 +498,6 @@ rcpt_screened(struct session *s, const struct address *rcpt)
 	return reply(s, r.code, r.dsn, "%s", r.text);
 }
 
-/* domain_ok - one of ours (--domain, or the hostname) */
-static int
-domain_ok(const struct config *cfg, const char *domain)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->ndomains; i++)
-		if (address_domain_is(domain, cfg->domains[i]))
-			return 1;
-	return cfg->ndomains == 0 && address_domain_is(domain, cfg->hostname);
-}
-
 /* rcpt_account - --local-users (and --as-recipient): whether t, a
  * delivery of the client's rcpt (itself, or an --aliases target), is an
  * account that may receive (%u, or the --postmaster account for
@@ -617,52 +533,6 @@ rcpt_account(struct session *s, const struct address *rcpt,
 		return reply(s, 451, "4.3.0", "<%s>: Recipient address "
 		    "rejected: temporary lookup failure", rcpt->addr);
 	}
-}
-
-/* too_many_rcpts - 452 4.5.3 beyond --max-rcpt.  RFC 5321 4.5.3.1.10
- * expects a client to send the excess and retry it in a later
- * transaction, so these count as errors only past an absurd overshoot:
- * otherwise a long recipient list would end the session before its
- * first recipient is delivered, on every retry. */
-static int
-too_many_rcpts(struct session *s)
-{
-	return reply_stock(s, ++s->txn->overshoot > RCPT_OVERSHOOT,
-	    STOCK_RCPTS);
-}
-
-/* rcpt_check - the guards of RCPT; 1 when the recipient is accepted */
-static int
-rcpt_check(struct session *s, char *arg, struct address *a)
-{
-	size_t used;
-	char *p = path_arg(arg, "TO:");
-	enum address_error e;
-
-	if (p == NULL)
-		return reply(s, 501, "5.5.4", "Syntax: RCPT TO:<address>");
-	e = address_parse(p, strlen(p), ADDR_ALLOW_PM | ADDR_ALLOW_UTF8, a,
-	    &used);
-	if (e != ADDR_OK || (p[used] != '\0' && p[used] != ' '))
-		return reply(s, 501, "5.1.3", "Bad recipient address %s",
-		    e == ADDR_ERR_LENGTH ? "length" : "syntax");
-	if (p[used + strspn(p + used, " ")] != '\0')
-		return reply(s, 555, "5.5.4", "Unsupported RCPT parameter");
-	if (a->utf8 && !s->txn->smtputf8)
-		return reply_stock(s, 1, STOCK_UTF8);
-	if (s->txn->rcpts.n >= s->cfg->max_rcpt)
-		return too_many_rcpts(s);
-	if (a->bare_postmaster)
-		address_set_domain(a, s->cfg->hostname);
-	else if (!domain_ok(s->cfg, a->domain)) {
-		s->relay++;
-		return reply(s, 550, "5.7.1", "<%s>: Relay access denied",
-		    a->addr);
-	}
-	if (address_unsafe(a))
-		return reply(s, 550, "5.1.3", "<%s>: Recipient address "
-		    "rejected: unsafe local part", a->addr);
-	return 1;
 }
 
 /* delivery_bound - deliveries one transaction may hold */
@@ -725,14 +595,18 @@ static void
 cmd_rcpt(struct session *s, char *arg)
 {
 	struct address a;
+	enum envelope_verdict v;
 
 	if (s->txn == NULL || s->txn->bdat) {
 		reply(s, 503, "5.5.1", s->txn == NULL ? "Need MAIL command" :
 		    "RCPT after BDAT");
 		return;
 	}
-	if (!rcpt_check(s, arg, &a))
+	v = envelope_rcpt(s->cfg, s->txn->smtputf8, s->txn->rcpts.n, arg, &a);
+	if (v != ENV_OK) {
+		refuse(s, v, a.addr);
 		return;
+	}
 	if (!recipients_has(&s->txn->rcpts, &a)) {
 		if (!rcpt_accept(s, &a))
 			return;
