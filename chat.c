@@ -36,10 +36,11 @@ chat_init(struct chat *c, const struct chat_io *io, const struct config *cfg)
 	c->read_end = c->session_end;
 }
 
-/* put - one whole reply line into the reply buffer, flushing the buffer
- * first when the line would not fit: no reply is ever dropped */
+/* buffer_line - one whole reply line into the reply buffer, flushing
+ * the buffer first when the line would not fit: no reply is ever
+ * dropped */
 static void
-put(struct chat *c, const char *line, size_t n)
+buffer_line(struct chat *c, const char *line, size_t n)
 {
 	if (c->outlen + n > sizeof(c->out))
 		chat_flush(c);
@@ -70,7 +71,7 @@ chat_vreply(struct chat *c, int more, int code, const char *dsn,
 	n += m;
 	line[n++] = '\r';
 	line[n++] = '\n';
-	put(c, line, (size_t)n);
+	buffer_line(c, line, (size_t)n);
 }
 
 /* chat_reply - chat_vreply() with its arguments */

@@ -469,11 +469,11 @@ logged_path(const struct address *a, char *out, size_t cap)
 	return log_escape(path, out, cap);
 }
 
-/* log_delivery - the line administrators grep for; orig_to=<...> (as
+/* delivery_line - the line administrators grep for; orig_to=<...> (as
  * Postfix writes it) when --aliases delivered to another address than
  * the client gave */
 static void
-log_delivery(const struct config *cfg, const struct deliver_msg *msg,
+delivery_line(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig,
     unsigned long long size, const struct outcome *out)
 {
@@ -574,11 +574,11 @@ check_home(struct run_account *acct, const char *user, const char *queue_id)
 		    log_escape(acct->home, dir, sizeof(dir)));
 }
 
-/* account_usable - --as-recipient: the account rcpt's command runs as;
- * 0, and out says why, when there is none (a bounce) or the lookup
+/* recipient_account - --as-recipient: the account rcpt's command runs
+ * as; 0, and out says why, when there is none (a bounce) or the lookup
  * failed (a temporary failure: a directory outage never bounces mail) */
 static int
-account_usable(const struct config *cfg, const char *user,
+recipient_account(const struct config *cfg, const char *user,
     struct run_account *acct, struct outcome *out)
 {
 	char text[OUTCOME_TEXT_MAX + 1];
@@ -607,7 +607,7 @@ refused(const struct config *cfg, const struct deliver_msg *msg,
 {
 	if (loop_refused(cfg, msg, rcpt, out))
 		return 1;
-	if (cfg->as_recipient && !account_usable(cfg, rcpt->user, acct, out))
+	if (cfg->as_recipient && !recipient_account(cfg, rcpt->user, acct, out))
 		return 1;
 	if (hlen < 0)
 		set_text(out, OUT_TEMP, "4.3.0", "headers too long");
@@ -650,8 +650,8 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 		r->headlen = (size_t)hlen;
 		feed_command(cfg, msg, rcpt, orig, r, out);
 	}
-	log_delivery(cfg, msg, rcpt, orig, (unsigned long long)(hlen > 0 ? hlen : 0)
-	    + msg->spool_len, out);
+	delivery_line(cfg, msg, rcpt, orig,
+	    (unsigned long long)(hlen > 0 ? hlen : 0) + msg->spool_len, out);
 	account_free(&acct);
 	free(r);
 }

@@ -102,7 +102,7 @@ struct session {
 	const struct config *cfg;
 	const struct session_deliverer *del;
 	struct chat chat;		/* the client: buffers, deadlines */
-	char helo[ENVELOPE_HELO_MAX + 1];	/* last HELO/EHLO/LHLO argument */
+	char helo[ENVELOPE_HELO_MAX + 1];	/* last HELO/EHLO/LHLO name */
 	int greeted;			/* 0, or 1 HELO, 2 EHLO/LHLO */
 	int tls_on;			/* STARTTLS has succeeded */
 	struct tls_info tls;		/* what the TLS engine reported */
@@ -372,10 +372,10 @@ cmd_helo(struct session *s, char *arg)
 		reply(s, 250, NULL, "%s", s->cfg->hostname);
 }
 
-/* tls_offered - whether STARTTLS can be used now: the launcher gave a
- * TLS engine, and TLS has not started yet */
+/* starttls_offered - whether STARTTLS can be used now: the launcher
+ * gave a TLS engine, and TLS has not started yet */
 static int
-tls_offered(const struct session *s)
+starttls_offered(const struct session *s)
 {
 	return chat_tls_possible(&s->chat) && !s->tls_on;
 }
@@ -388,7 +388,7 @@ cmd_ehlo(struct session *s, char *arg)
 		s->cfg->hostname, "PIPELINING", size, "8BITMIME",
 		"ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING", limits,
 		s->cfg->lmtp ? NULL : "PRDR",	/* LMTP is per recipient */
-		tls_offered(s) ? "STARTTLS" : NULL
+		starttls_offered(s) ? "STARTTLS" : NULL
 	};
 	size_t i, last = 0, n = sizeof(keywords) / sizeof(keywords[0]);
 
@@ -618,30 +618,30 @@ cmd_rcpt(struct session *s, char *arg)
 	reply(s, 250, "2.1.5", "Ok");
 }
 
-/* spool_err - the message error for a spool errno */
+/* msg_err_from - the message error for a spool errno */
 static enum msg_err
-spool_err(int err)
+msg_err_from(int err)
 {
 	return (err == ENOSPC || err == EFBIG || err == EDQUOT) ?
 	    MSG_ERR_NOSPACE : MSG_ERR_SPOOL;
 }
 
-/* spool_piece - a data_sink: message octets to the spool, unless the
+/* store_piece - a data_sink: message octets to the spool, unless the
  * message has already failed */
 static void
-spool_piece(void *ctx, const char *p, size_t n)
+store_piece(void *ctx, const char *p, size_t n)
 {
 	struct txn *t = ctx;
 
 	if (t->err == MSG_OK && spool_write(&t->spool, p, n) == -1)
-		t->err = spool_err(t->spool.err);
+		t->err = msg_err_from(t->spool.err);
 }
 
-/* data_verdict - size, then line ends, then the spool: whichever comes
+/* latch_verdict - size, then line ends, then the spool: whichever comes
  * first in this order wins, so the reply does not depend on how the
  * client's bytes were split into reads */
 static void
-data_verdict(struct session *s, struct txn *t, unsigned long long size,
+latch_verdict(struct session *s, struct txn *t, unsigned long long size,
     unsigned long long bare)
 {
 	if (size > s->cfg->max_size)
@@ -663,8 +663,8 @@ read_data(struct session *s, struct txn *t, struct data_machine *m)
 	for (;;) {
 		if ((r = chat_data(&s->chat, &p, &n)) != CHAT_OK)
 			return r;
-		chat_take(&s->chat, data_run(m, p, n, spool_piece, t));
-		data_verdict(s, t, m->size, m->bare);
+		chat_take(&s->chat, data_run(m, p, n, store_piece, t));
+		latch_verdict(s, t, m->size, m->bare);
 		if (m->state == DATA_END)
 			return CHAT_OK;
 	}
@@ -740,10 +740,10 @@ msg_describe(const struct session *s, const struct txn *t,
 	header_facts(s, t, &msg->head, first);
 }
 
-/* deliver_target - delivery j, for the RCPT that first asked for it,
+/* make_delivery - delivery j, for the RCPT that first asked for it,
  * its outcome kept */
 static void
-deliver_target(struct session *s, struct txn *t,
+make_delivery(struct session *s, struct txn *t,
     const struct deliver_msg *msg, size_t j)
 {
 	struct outcome out;
@@ -759,11 +759,11 @@ deliver_target(struct session *s, struct txn *t,
 		    "text", t->queue_id);
 }
 
-/* deliver_all - every delivery in the order first asked for, which is
+/* make_deliveries - every delivery in the order first asked for, which is
  * RCPT order; under LMTP and PRDR each RCPT's reply is sent as soon as
  * all of its deliveries have ended */
 static void
-deliver_all(struct session *s, struct txn *t, enum reply_mode mode)
+make_deliveries(struct session *s, struct txn *t, enum reply_mode mode)
 {
 	struct deliver_msg msg;
 	struct address first;
@@ -780,7 +780,7 @@ deliver_all(struct session *s, struct txn *t, enum reply_mode mode)
 	for (i = 0; i < t->rcpts.n; i++) {
 		end = recipients_targets_end(&t->rcpts, i);
 		for (; j < end; j++)
-			deliver_target(s, t, &msg, j);
+			make_delivery(s, t, &msg, j);
 		if (mode != REPLY_ONE) {
 			reply_rcpt(s, t, i);
 			flush(s);
@@ -804,18 +804,18 @@ finish_message(struct session *s, struct txn *t)
 		for (i = 0; i < (s->cfg->lmtp ? t->rcpts.n : 1); i++)
 			reply_msg_err(s, t->err, 0);
 	} else {
-		deliver_all(s, t, s->cfg->lmtp ? REPLY_EACH :
+		make_deliveries(s, t, s->cfg->lmtp ? REPLY_EACH :
 		    t->prdr ? REPLY_PRDR : REPLY_ONE);
 	}
 	snprintf(s->eod_id, sizeof(s->eod_id), "%s", t->queue_id);
 	txn_reset(s);
 }
 
-/* spool_begin - a new spool.  Unless Delivered-To makes them differ per
+/* open_message - a new spool.  Unless Delivered-To makes them differ per
  * recipient, the added headers are written first, once: then every
  * delivery command can read the spool itself, with no copy. */
 static enum msg_err
-spool_begin(struct session *s, struct txn *t)
+open_message(struct session *s, struct txn *t)
 {
 	struct received_msg m;
 	struct address first;
@@ -826,7 +826,7 @@ spool_begin(struct session *s, struct txn *t)
 	if (spool_open(&t->spool, s->cfg->spool) == -1) {
 		log_error("%s: cannot create spool in %s: %s", t->queue_id,
 		    s->cfg->spool, strerror(t->spool.err));
-		return spool_err(t->spool.err);
+		return msg_err_from(t->spool.err);
 	}
 	if (s->cfg->delivered_to)
 		return MSG_OK;
@@ -835,16 +835,16 @@ spool_begin(struct session *s, struct txn *t)
 	if (n < 0)
 		return MSG_ERR_SPOOL;
 	if (spool_write(&t->spool, head, (size_t)n) == -1)
-		return spool_err(t->spool.err);
+		return msg_err_from(t->spool.err);
 	t->body_off = (unsigned long long)n;
 	return MSG_OK;
 }
 
-/* data_open - the spool for DATA; 0 (and the reply) if it failed */
+/* open_for_data - the spool for DATA; 0 (and the reply) if it failed */
 static int
-data_open(struct session *s, struct txn *t)
+open_for_data(struct session *s, struct txn *t)
 {
-	enum msg_err err = spool_begin(s, t);
+	enum msg_err err = open_message(s, t);
 
 	if (err == MSG_OK)
 		return 1;
@@ -853,9 +853,9 @@ data_open(struct session *s, struct txn *t)
 	return 0;
 }
 
-/* data_refused - the guards shared by DATA and BDAT; the reason, or NULL */
+/* intake_refused - the guards shared by DATA and BDAT; the reason, or NULL */
 static const char *
-data_refused(const struct txn *t)
+intake_refused(const struct txn *t)
 {
 	if (t == NULL)
 		return "Need MAIL command";
@@ -879,7 +879,7 @@ static void
 cmd_data(struct session *s, char *arg)
 {
 	struct txn *t = s->txn;
-	const char *why = data_refused(t);
+	const char *why = intake_refused(t);
 	struct data_machine m;
 	enum chat_read r;
 
@@ -890,7 +890,7 @@ cmd_data(struct session *s, char *arg)
 		reply(s, 503, "5.5.1", "%s", why);
 		return;
 	}
-	if (!data_open(s, t))
+	if (!open_for_data(s, t))
 		return;
 	reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 	data_init(&m, s->cfg->crlf, 0);
@@ -914,16 +914,16 @@ bdat_store(struct session *s, struct txn *t, char *p, size_t n)
 		t->err = MSG_ERR_SIZE;	/* first, as for DATA */
 	if (t->err != MSG_OK)
 		return;
-	data_run(&t->chunks, p, n, spool_piece, t);
-	data_verdict(s, t, t->bdat_size, t->chunks.bare);
+	data_run(&t->chunks, p, n, store_piece, t);
+	latch_verdict(s, t, t->bdat_size, t->chunks.bare);
 }
 
 /* bdat_last - the last chunk has ended: CRs it ended with are bare */
 static void
 bdat_last(struct session *s, struct txn *t)
 {
-	data_finish(&t->chunks, spool_piece, t);
-	data_verdict(s, t, t->bdat_size, t->chunks.bare);
+	data_finish(&t->chunks, store_piece, t);
+	latch_verdict(s, t, t->bdat_size, t->chunks.bare);
 }
 
 /* read_chunk - exactly n octets of BDAT data, stored when t is set and
@@ -1003,7 +1003,7 @@ static void
 cmd_bdat(struct session *s, char *arg)
 {
 	struct txn *t = s->txn;
-	const char *why = data_refused(t);
+	const char *why = intake_refused(t);
 	unsigned long long n;
 	enum chat_read r;
 	int last;
@@ -1021,7 +1021,7 @@ cmd_bdat(struct session *s, char *arg)
 	if (!t->bdat) {		/* a spool error is latched, replied below */
 		t->bdat = 1;
 		data_init(&t->chunks, s->cfg->crlf, 1);
-		t->err = spool_begin(s, t);
+		t->err = open_message(s, t);
 	}
 	r = read_chunk(s, t, n);
 	if (r != CHAT_OK) {
@@ -1093,10 +1093,10 @@ cmd_unknown(struct session *s, char *arg)
 	reply(s, 500, "5.5.1", "Command unrecognized");
 }
 
-/* tls_failed - the handshake failed: nothing more can be said to the
+/* handshake_failed - the handshake failed: nothing more can be said to the
  * client; the engine's end says why */
 static void
-tls_failed(const struct session *s)
+handshake_failed(const struct session *s)
 {
 	int st = s->tls.engine_status;
 	char how[48] = "exit status unknown";
@@ -1109,12 +1109,12 @@ tls_failed(const struct session *s)
 	    s->cfg->client_host, s->cfg->client_ip, how);
 }
 
-/* tls_begin - after the 220: the TLS handshake, then a new session
+/* handshake - after the 220: the TLS handshake, then a new session
  * inside it (RFC 3207 4.2).  Cleartext the client sent after STARTTLS
  * is dropped unread, so no command can be slipped in ahead of TLS and
  * answered inside it. */
 static void
-tls_begin(struct session *s)
+handshake(struct session *s)
 {
 	const struct config *cfg = s->cfg;
 	size_t dropped = chat_drop(&s->chat);
@@ -1123,7 +1123,7 @@ tls_begin(struct session *s)
 		log_warn("%zu octets pipelined after STARTTLS from %s[%s] "
 		    "discarded", dropped, cfg->client_host, cfg->client_ip);
 	if (chat_starttls(&s->chat, &s->tls) == -1) {
-		tls_failed(s);
+		handshake_failed(s);
 		s->closing = 1;
 		return;
 	}
@@ -1153,7 +1153,7 @@ cmd_starttls(struct session *s, char *arg)
 	reply(s, 220, "2.0.0", "Ready to start TLS");
 	flush(s);
 	if (!ending(s))
-		tls_begin(s);
+		handshake(s);
 }
 
 /* The command table; the last entry answers every unknown verb. */
@@ -1250,11 +1250,11 @@ serve(struct session *s)
 	}
 }
 
-/* log_disconnect - the session's last line: its counts, lost=1 when the
+/* disconnect_line - the session's last line: its counts, lost=1 when the
  * end-of-data reply may not have been read, relay=N and end=WHY when
  * the client earned them (pipesmtpd(8), LOGGING) */
 static void
-log_disconnect(const struct session *s)
+disconnect_line(const struct session *s)
 {
 	const struct config *cfg = s->cfg;
 	char relay[32] = "";
@@ -1297,7 +1297,7 @@ session_run(const struct config *cfg, const struct chat_io *io,
 	if (s->eod_id[0] != '\0')
 		log_info("%s: lost connection after end of data: the sender "
 		    "may retry", s->eod_id);
-	log_disconnect(s);
+	disconnect_line(s);
 	free(s);
 	return EX_OK;
 }
