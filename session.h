@@ -1,11 +1,15 @@
 /*
  * session.h - one SMTP or LMTP session over injectable I/O.
  *
- * session_run() speaks the protocol until QUIT, EOF, a timeout or a limit.
- * It reads through io->read and writes through io->write, so tests can
- * script a dialogue (fdio.h gives the real ones, on the launcher's
- * descriptors); deliveries go through a deliverer, deliver_one() in the
- * program, so the protocol can be tested without running commands.
+ * session_run() speaks the protocol until QUIT, EOF, a timeout or a
+ * limit: dispatch, the transaction, DATA and BDAT intake, STARTTLS.  It
+ * talks to the client through chat.h over a struct chat_io (fdio.h
+ * gives the real one; tests script one), and asks the local system
+ * about recipients only through a struct session_deliverer: delivery,
+ * the account test and --rcpt-check (smtpd.c gives the real one, over
+ * deliver.h and account.h).  So the session never polls a descriptor,
+ * runs a command or looks an account up, and the protocol can be tested
+ * without a socket or a process.
  */
 #ifndef PIPESMTPD_SESSION_H
 #define PIPESMTPD_SESSION_H
