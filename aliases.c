@@ -475,9 +475,9 @@ aliases_load(const char *path, struct aliases **out, char *err, size_t cap)
 	return 0;
 }
 
-/* push - one more final name; -1 with E2BIG past max, or ENOMEM */
+/* add_final - one more final name; -1 with E2BIG past max, or ENOMEM */
 static int
-push(struct alias_targets *t, const char *name, size_t max)
+add_final(struct alias_targets *t, const char *name, size_t max)
 {
 	if (t->n >= max) {
 		errno = E2BIG;
@@ -516,7 +516,7 @@ expand(const struct aliases *al, size_t e, unsigned char *flags, size_t max,
 				return -1;
 		} else if (!(flags[p] & FLAG_EMITTED)) {
 			flags[p] |= FLAG_EMITTED;
-			if (push(t, al->names[p].name, max) == -1)
+			if (add_final(t, al->names[p].name, max) == -1)
 				return -1;
 		}
 	}

@@ -36,7 +36,7 @@
 /* The exit table: sysexits as Postfix's pipe(8) maps them. */
 static const struct exit_map {
 	int code;
-	enum deliver_class cls;
+	enum outcome_class cls;
 	const char *dsn;
 	const char *text;
 } exit_table[] = {
@@ -61,23 +61,12 @@ static const struct exit_map {
 
 /* set_text - an outcome of class cls with this code and text */
 static void
-set_text(struct deliver_outcome *out, enum deliver_class cls,
+set_text(struct outcome *out, enum outcome_class cls,
     const char *dsn, const char *text)
 {
 	out->cls = cls;
 	snprintf(out->dsn, sizeof(out->dsn), "%s", dsn);
 	snprintf(out->text, sizeof(out->text), "%s", text);
-}
-
-/* deliver_outcome_init - how every outcome starts: a temporary failure,
- * "not delivered", no command run.  Only deliver_map_status(), having
- * seen an exit 0, makes it a delivery. */
-void
-deliver_outcome_init(struct deliver_outcome *out)
-{
-	memset(out, 0, sizeof(*out));
-	set_text(out, OUT_TEMP, "4.3.0", "not delivered");
-	out->status = DELIVER_NOT_RUN;
 }
 
 /* deliver_sanitise - the first line of in, printable ASCII only, cut */
@@ -124,13 +113,13 @@ dsn_prefix(const char *s, char cls)
 /* deliver_map_status - wait status and output to an outcome */
 void
 deliver_map_status(int status, const char *output, size_t len,
-    struct deliver_outcome *out)
+    struct outcome *out)
 {
 	static const char cls_digit[] = {
 		[OUT_DELIVERED] = '2', [OUT_TEMP] = '4', [OUT_PERM] = '5'
 	};
 	const struct exit_map *m = exit_table;
-	char line[DELIVER_TEXT_MAX + 1];
+	char line[OUTCOME_TEXT_MAX + 1];
 	size_t code;
 
 	out->status = status;
@@ -163,9 +152,9 @@ deliver_map_status(int status, const char *output, size_t len,
  * read as exit 0 */
 void
 deliver_map_end(const struct run_end *e, const char *output,
-    size_t len, struct deliver_outcome *out)
+    size_t len, struct outcome *out)
 {
-	char text[DELIVER_TEXT_MAX + 1];
+	char text[OUTCOME_TEXT_MAX + 1];
 
 	if (e->reaped && !e->timed_out) {
 		deliver_map_status(e->status, output, len, out);
@@ -181,7 +170,7 @@ deliver_map_end(const struct run_end *e, const char *output,
 		    "command: %s", e->wait_errno != 0 ?
 		    strerror(e->wait_errno) : "not reaped");
 	set_text(out, OUT_TEMP, "4.3.0", text);
-	out->status = e->reaped ? e->status : DELIVER_UNSEEN;
+	out->status = e->reaped ? e->status : OUTCOME_UNSEEN;
 }
 
 /* deliver_map_check - the --rcpt-check verdict: exit 0 (EX_OK) accepts,
@@ -189,9 +178,9 @@ deliver_map_end(const struct run_end *e, const char *output,
  * any run whose exit was not seen, is 4.3.0: the check fails closed */
 void
 deliver_map_check(const struct run_end *e, const char *output,
-    size_t len, struct deliver_outcome *out)
+    size_t len, struct outcome *out)
 {
-	static const struct { int code; enum deliver_class cls;
+	static const struct { int code; enum outcome_class cls;
 	    const char *dsn; } verdicts[] = {
 		{ EX_OK, OUT_DELIVERED, "2.1.5" },
 		{ EX_NOUSER, OUT_PERM, "5.1.1" },
@@ -421,16 +410,16 @@ resolve_argv0(struct cmdline *c, const char *path)
 /* launch_failed - an outcome for a command that never ran: the text
  * names the step that failed, what it failed on, and why */
 static void
-launch_failed(struct deliver_outcome *out, const char *step,
+launch_failed(struct outcome *out, const char *step,
     const char *what, int err)
 {
-	char text[DELIVER_TEXT_MAX + 1];
+	char text[OUTCOME_TEXT_MAX + 1];
 
 	snprintf(text, sizeof(text), "cannot run delivery command: %s%s%s: "
 	    "%s", step, what != NULL ? " " : "", what != NULL ? what : "",
 	    strerror(err));
 	set_text(out, OUT_TEMP, "4.3.0", text);
-	out->status = DELIVER_NOT_RUN;
+	out->status = OUTCOME_NOT_RUN;
 }
 
 /* build_command - argv, argv[0] found in PATH, and the environment; -1,
@@ -438,7 +427,7 @@ launch_failed(struct deliver_outcome *out, const char *step,
 static int
 build_command(struct cmdline *c, const struct config *cfg,
     char *const *tmpl, const struct deliver_vars *v, const char *size,
-    const char *home, struct deliver_outcome *out)
+    const char *home, struct outcome *out)
 {
 	errno = 0;
 	if (build_argv(c, tmpl, v) == -1)
@@ -457,7 +446,7 @@ build_command(struct cmdline *c, const struct config *cfg,
 /* execute - run one built command to its end; -1 (and out says which
  * step failed) if it could not be started at all */
 static int
-execute(struct run *r, struct cmdline *c, struct deliver_outcome *out)
+execute(struct run *r, struct cmdline *c, struct outcome *out)
 {
 	r->argv = c->argv;
 	r->envp = c->envp;
@@ -480,13 +469,13 @@ logged_path(const struct address *a, char *out, size_t cap)
 	return log_escape(path, out, cap);
 }
 
-/* log_delivery - the line administrators grep for; orig_to=<...> (as
+/* delivery_line - the line administrators grep for; orig_to=<...> (as
  * Postfix writes it) when --aliases delivered to another address than
  * the client gave */
 static void
-log_delivery(const struct config *cfg, const struct deliver_msg *msg,
+delivery_line(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig,
-    unsigned long long size, const struct deliver_outcome *out)
+    unsigned long long size, const struct outcome *out)
 {
 	static const char *const status[] = {
 		[OUT_DELIVERED] = "sent", [OUT_TEMP] = "deferred",
@@ -494,7 +483,7 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
 	};
 	char to[4 * RECEIVED_PATH_MAX], from[4 * RECEIVED_PATH_MAX];
 	char given[4 * RECEIVED_PATH_MAX], orig_to[4 * RECEIVED_PATH_MAX + 16];
-	char how[64], text[4 * DELIVER_TEXT_MAX + 4];
+	char how[64], text[4 * OUTCOME_TEXT_MAX + 4];
 	char tls[2 * TLS_VALUE_MAX + 8] = "";
 	double delay;
 
@@ -504,7 +493,7 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
 		    WEXITSTATUS(out->status));
 	else if (out->status >= 0 && WIFSIGNALED(out->status))
 		snprintf(how, sizeof(how), "signal %d", WTERMSIG(out->status));
-	else if (out->status == DELIVER_UNSEEN)
+	else if (out->status == OUTCOME_UNSEEN)
 		snprintf(how, sizeof(how), "exit status unknown");
 	else
 		snprintf(how, sizeof(how), "not run");
@@ -528,7 +517,7 @@ log_delivery(const struct config *cfg, const struct deliver_msg *msg,
 /* loop_refused - --delivered-to: the message already went through rcpt */
 static int
 loop_refused(const struct config *cfg, const struct deliver_msg *msg,
-    const struct address *rcpt, struct deliver_outcome *out)
+    const struct address *rcpt, struct outcome *out)
 {
 	if (!cfg->delivered_to ||
 	    spool_has_delivered_to(msg->spool_fd, msg->spool_len,
@@ -543,7 +532,7 @@ loop_refused(const struct config *cfg, const struct deliver_msg *msg,
 static void
 feed_command(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig, struct run *r,
-    struct deliver_outcome *out)
+    struct outcome *out)
 {
 	struct cmdline c = { NULL, NULL, 0 };
 	struct deliver_vars v;
@@ -585,14 +574,14 @@ check_home(struct run_account *acct, const char *user, const char *queue_id)
 		    log_escape(acct->home, dir, sizeof(dir)));
 }
 
-/* account_usable - --as-recipient: the account rcpt's command runs as;
- * 0, and out says why, when there is none (a bounce) or the lookup
+/* recipient_account - --as-recipient: the account rcpt's command runs
+ * as; 0, and out says why, when there is none (a bounce) or the lookup
  * failed (a temporary failure: a directory outage never bounces mail) */
 static int
-account_usable(const struct config *cfg, const char *user,
-    struct run_account *acct, struct deliver_outcome *out)
+recipient_account(const struct config *cfg, const char *user,
+    struct run_account *acct, struct outcome *out)
 {
-	char text[DELIVER_TEXT_MAX + 1];
+	char text[OUTCOME_TEXT_MAX + 1];
 
 	switch (account_find(cfg, user, acct)) {
 	case ACCOUNT_OK:
@@ -614,11 +603,11 @@ account_usable(const struct config *cfg, const char *user,
 static int
 refused(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, int hlen, struct run_account *acct,
-    struct deliver_outcome *out)
+    struct outcome *out)
 {
 	if (loop_refused(cfg, msg, rcpt, out))
 		return 1;
-	if (cfg->as_recipient && !account_usable(cfg, rcpt->user, acct, out))
+	if (cfg->as_recipient && !recipient_account(cfg, rcpt->user, acct, out))
 		return 1;
 	if (hlen < 0)
 		set_text(out, OUT_TEMP, "4.3.0", "headers too long");
@@ -635,14 +624,14 @@ refused(const struct config *cfg, const struct deliver_msg *msg,
 void
 deliver_one(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig,
-    struct deliver_outcome *out)
+    struct outcome *out)
 {
 	char head[RECEIVED_HEADERS_MAX];
 	struct run_account acct;
 	struct run *r;
 	int hlen = 0;
 
-	deliver_outcome_init(out);
+	outcome_init(out);
 	memset(&acct, 0, sizeof(acct));
 	/* headers shared by every recipient are in the spool already */
 	if (msg->body_off == 0)
@@ -661,22 +650,25 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 		r->headlen = (size_t)hlen;
 		feed_command(cfg, msg, rcpt, orig, r, out);
 	}
-	log_delivery(cfg, msg, rcpt, orig, (unsigned long long)(hlen > 0 ? hlen : 0)
-	    + msg->spool_len, out);
+	delivery_line(cfg, msg, rcpt, orig,
+	    (unsigned long long)(hlen > 0 ? hlen : 0) + msg->spool_len, out);
 	account_free(&acct);
 	free(r);
 }
 
-/* deliver_rcpt_check - run the --rcpt-check command; its verdict is
- * deliver_map_check()'s */
+/* deliver_rcpt_check - run the --rcpt-check command for rcpt of the
+ * transaction m describes; its verdict is deliver_map_check()'s */
 void
-deliver_rcpt_check(const struct config *cfg, const struct deliver_vars *v,
-    struct deliver_outcome *out)
+deliver_rcpt_check(const struct config *cfg, const struct received_msg *m,
+    const struct address *rcpt, struct outcome *out)
 {
 	struct cmdline c = { NULL, NULL, 0 };
 	struct run *r = calloc(1, sizeof(*r));
+	struct deliver_vars vars, *v = &vars;
 
-	deliver_outcome_init(out);
+	outcome_init(out);
+	deliver_vars_init(v, cfg, m->sender, rcpt, m->helo, m->queue_id,
+	    m->tls);
 	if (r == NULL) {
 		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL,
 		    ENOMEM);

@@ -17,29 +17,8 @@
 
 #include "address.h"
 #include "config.h"
+#include "outcome.h"
 #include "received.h"
-
-/* How a delivery ended.  The zero value is a temporary failure, so an
- * outcome that no code path filled in never reads as delivered. */
-enum deliver_class {
-	OUT_TEMP,		/* try again later: 4xx */
-	OUT_PERM,		/* refused for good: 5xx */
-	OUT_DELIVERED		/* the command exited 0: 2xx */
-};
-
-#define DELIVER_TEXT_MAX	200	/* command text kept for replies */
-#define DELIVER_DSN_MAX		16	/* an RFC 3463 code and its NUL */
-
-struct deliver_outcome {
-	enum deliver_class cls;
-	char dsn[DELIVER_DSN_MAX];	/* RFC 3463 code, "4.3.0" */
-	char text[DELIVER_TEXT_MAX + 1];	/* sanitised, may be empty */
-	int status;			/* wait status; DELIVER_NOT_RUN,
-					   DELIVER_UNSEEN: none */
-};
-
-#define DELIVER_NOT_RUN	(-1)	/* the command never started */
-#define DELIVER_UNSEEN	(-2)	/* it ran; how it ended is unknown */
 
 struct run_end;		/* run.h: how a run of a command ended */
 
@@ -72,12 +51,12 @@ struct deliver_vars {
 	const struct tls_info *tls;	/* TLS_PROTOCOL, TLS_CIPHER; or NULL */
 };
 
-void deliver_outcome_init(struct deliver_outcome *out);
 void deliver_one(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig,
-    struct deliver_outcome *out);
+    struct outcome *out);
 void deliver_rcpt_check(const struct config *cfg,
-    const struct deliver_vars *v, struct deliver_outcome *out);
+    const struct received_msg *m, const struct address *rcpt,
+    struct outcome *out);
 
 void deliver_vars_init(struct deliver_vars *v, const struct config *cfg,
     const struct address *sender, const struct address *rcpt,
@@ -86,11 +65,11 @@ int deliver_template_ok(const char *tmpl);
 int deliver_expand(const char *tmpl, const struct deliver_vars *v,
     char *out, size_t cap);
 void deliver_map_status(int status, const char *output, size_t len,
-    struct deliver_outcome *out);
+    struct outcome *out);
 void deliver_map_end(const struct run_end *e, const char *output,
-    size_t len, struct deliver_outcome *out);
+    size_t len, struct outcome *out);
 void deliver_map_check(const struct run_end *e, const char *output,
-    size_t len, struct deliver_outcome *out);
+    size_t len, struct outcome *out);
 size_t deliver_sanitise(const char *in, size_t len, char *out, size_t cap);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * fdio.c - reading and writing the client on the launcher's descriptors.
  *
- * Entry point: fdio_init(), which points a struct session_io at fd_read()
+ * Entry point: fdio_init(), which points a struct chat_io at fd_read()
  * and fd_write() over a struct fdio.  Every wait for the client is a
  * deadline_poll() (deadline.c), never a blocking read or write: the
  * launcher's descriptors are shared with it, so they cannot be made
@@ -24,7 +24,7 @@
 
 #include "deadline.h"
 #include "fdio.h"
-#include "session.h"
+#include "chat.h"
 #include "tls.h"
 
 #define STREAM_READ	16384	/* a read this large: the client streams */
@@ -68,7 +68,7 @@ fd_read(void *ctx, void *buf, size_t len, int timeout_ms)
 		if (r < 0)
 			return -1;
 		if (r == 0)
-			return SESSION_IO_TIMEOUT;
+			return CHAT_IO_TIMEOUT;
 		n = read(f->in, buf, len);
 		if (n < 0 && errno != EINTR && errno != EAGAIN)
 			return -1;
@@ -132,7 +132,7 @@ fd_starttls(void *ctx, int timeout_ms, struct tls_info *info)
 
 /* fdio_init - the session's I/O on f's descriptors */
 void
-fdio_init(struct session_io *io, struct fdio *f)
+fdio_init(struct chat_io *io, struct fdio *f)
 {
 	f->last_read = 0;
 	f->in_notsock = 0;

@@ -2,7 +2,7 @@
  * fdio.h - the session's transport: reads and writes on the launcher's
  * descriptors (a socket, pipes, or a file on stdin).
  *
- * fdio_init() fills a struct session_io whose read waits for the client
+ * fdio_init() fills a struct chat_io whose read waits for the client
  * at most the timeout the session passes, and whose write waits for the
  * client to read at most write_ms.  With tls set, it also offers
  * STARTTLS: after the handshake, in and out become the engine's.  The
@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-struct session_io;
+struct chat_io;
 struct tls_launcher;
 
 /* The launcher's descriptors, and what the I/O functions learnt of them. */
@@ -29,6 +29,6 @@ struct fdio {
 	int out_notsock;	/* out is no socket: never send on it */
 };
 
-void fdio_init(struct session_io *io, struct fdio *f);
+void fdio_init(struct chat_io *io, struct fdio *f);
 
 #endif

@@ -39,10 +39,10 @@ struct delivery {
 	char *packed;			/* the address; NULL: its RCPT's */
 	char *text;			/* a failure's text, or NULL */
 	uint32_t rcpt;			/* the RCPT it was first asked by */
-	unsigned char cls;		/* enum deliver_class: OUT_TEMP until
+	unsigned char cls;		/* enum outcome_class: OUT_TEMP until
 					   an outcome is set */
 	unsigned char utf8;		/* the address has non-ASCII octets */
-	char dsn[DELIVER_DSN_MAX];	/* the outcome's enhanced code */
+	char dsn[OUTCOME_DSN_MAX];	/* the outcome's enhanced code */
 };
 
 /* hash_parts - FNV-1a of local "@" domain, without ASCII case */
@@ -431,7 +431,7 @@ recipients_target_rcpt(const struct recipients *l, size_t j)
  * the outcome is kept without its text. */
 int
 recipients_set_outcome(struct recipients *l, size_t j,
-    const struct deliver_outcome *o)
+    const struct outcome *o)
 {
 	struct delivery *d = &l->d[j];
 
@@ -448,14 +448,14 @@ recipients_set_outcome(struct recipients *l, size_t j,
 /* recipients_outcome - delivery j's outcome */
 void
 recipients_outcome(const struct recipients *l, size_t j,
-    struct deliver_outcome *o)
+    struct outcome *o)
 {
 	const struct delivery *d = &l->d[j];
 
-	deliver_outcome_init(o);
+	outcome_init(o);
 	if (d->dsn[0] == '\0')
 		return;		/* never given one: not delivered */
-	o->cls = (enum deliver_class)d->cls;
+	o->cls = (enum outcome_class)d->cls;
 	snprintf(o->dsn, sizeof(o->dsn), "%s", d->dsn);
 	snprintf(o->text, sizeof(o->text), "%s", d->text ? d->text : "");
 }

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "address.h"
-#include "deliver.h"
+#include "outcome.h"
 
 #define RECIPIENTS_ALL	((size_t)-1)	/* recipients_verdict(): every
 					   delivery, not one RCPT's */
@@ -66,8 +66,8 @@ void recipients_target(const struct recipients *l, size_t j,
     struct address *a);
 size_t recipients_target_rcpt(const struct recipients *l, size_t j);
 int recipients_set_outcome(struct recipients *l, size_t j,
-    const struct deliver_outcome *o);
+    const struct outcome *o);
 void recipients_outcome(const struct recipients *l, size_t j,
-    struct deliver_outcome *o);
+    struct outcome *o);
 
 #endif

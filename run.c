@@ -308,13 +308,13 @@ child_fd(pid_t pid)
 #endif
 }
 
-/* reap - waitpid() for the child: 1 when it has ended (reaped, or
+/* wait_child - waitpid() for the child: 1 when it has ended (reaped, or
  * waitpid() failed: end.wait_errno says why), 0 while it runs.  A
  * failure other than EINTR ends the wait: under an ignored SIGCHLD the
  * kernel reaps the child itself and its status is lost, so the run has
  * no exit status to read, and the outcome says so */
 static int
-reap(struct run *r, pid_t pid, int flags)
+wait_child(struct run *r, pid_t pid, int flags)
 {
 	pid_t w;
 
@@ -336,7 +336,7 @@ kill_group(struct run *r, pid_t pid)
 	kill(-pid, SIGKILL);
 	kill(pid, SIGKILL);
 	r->end.timed_out = 1;
-	reap(r, pid, 0);
+	wait_child(r, pid, 0);
 }
 
 /* watch - the parent's loop: feed stdin, drain output, wait for the exit
@@ -351,7 +351,7 @@ watch(struct run *r, pid_t pid, struct pump *p)
 		nfds_t n = 0;
 		int ms;
 
-		if (reap(r, pid, WNOHANG))
+		if (wait_child(r, pid, WNOHANG))
 			break;
 		ms = deadline_ms_left(r->deadline, 60000);
 		if (ms == 0) {

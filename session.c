@@ -1,22 +1,22 @@
 /*
  * session.c - the SMTP protocol for one session.
  *
- * Entry point: session_run(), over the struct session_io it is given
+ * Entry point: session_run(), over the struct chat_io it is given
  * (fdio.c's on the launcher's descriptors; a script in the tests).
- * Data flows one way: io->read fills the input buffer, lines become
- * commands, commands build the transaction (envelope), DATA streams into
- * the spool through the data machine, the deliverer runs once per
+ * Data flows one way: chat.c reads lines, lines become commands,
+ * commands build the transaction (envelope), DATA streams into the
+ * spool through the data machine, the deliverer runs once per
  * recipient, and one reply reports the outcome.
  *
- * Two rules carry the protocol's correctness.  Replies are buffered and
- * flushed only when the server is about to wait for input, which is what
- * PIPELINING needs and what keeps a lock-step client from ever waiting.
- * And a transaction is "in progress" exactly when s->txn is set; the one
- * place it is cleared is txn_reset().
+ * This module owns dispatch, the transaction, DATA and BDAT intake and
+ * STARTTLS.  A transaction is "in progress" exactly when s->txn is set;
+ * the one place it is cleared is txn_reset().  Replies go through
+ * reply(), which counts errors towards --max-errors; chat.c buffers them
+ * and flushes before every wait, which is what PIPELINING needs.
  *
  * This module never runs a command and never touches a file other than
  * the spool: delivery is the deliverer's job.  It never polls, reads or
- * writes the client's descriptors either: that is io's job.
+ * writes the client's descriptors either: that is chat.c's and io's.
  */
 #include <errno.h>
 #include <limits.h>
@@ -29,24 +29,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "account.h"
 #include "address.h"
 #include "aliases.h"
 #include "data.h"
 #include "deadline.h"
+#include "envelope.h"
 #include "log.h"
+#include "outcome.h"
 #include "received.h"
 #include "recipients.h"
 #include "session.h"
 #include "spool.h"
 
-/* The input buffer, which DATA is also unstuffed in: large enough for
- * the largest read a Unix socket gives by default (about 214 KiB queued),
- * small enough that a 1 GiB message peaks within 256 KiB of a 1 KB one. */
-#define IN_MAX		(224 * 1024)
-#define LINE_LIMIT	2048	/* command line octets with CRLF */
-#define OUT_MAX		8192	/* pending replies */
-#define HELO_MAX	255	/* longest HELO name accepted */
 #define QUEUE_ID_MAX	32
 /* 452 4.5.3 replies to recipients beyond --max-rcpt that are not errors
  * in one transaction (Postfix's smtpd_recipient_overshoot_limit) */
@@ -86,15 +80,6 @@ enum reply_mode {
 	REPLY_PRDR		/* PRDR: 353, one per recipient, a final one */
 };
 
-/* How a read for a line or data ended. */
-enum read_result {
-	READ_OK,
-	READ_TOOLONG,		/* a line over LINE_LIMIT, skipped */
-	READ_EOF,
-	READ_TIMEOUT,
-	READ_ERROR
-};
-
 /* One transaction: MAIL to the reply after the data (or RSET). */
 struct txn {
 	struct address sender;
@@ -115,13 +100,9 @@ struct txn {
 /* The whole connection. */
 struct session {
 	const struct config *cfg;
-	const struct session_io *io;
 	const struct session_deliverer *del;
-	char in[IN_MAX];		/* unread input is in[start, end) */
-	size_t start, end;
-	char out[OUT_MAX];		/* replies not yet written */
-	size_t outlen;
-	char helo[HELO_MAX + 1];	/* last HELO/EHLO/LHLO argument */
+	struct chat chat;		/* the client: buffers, deadlines */
+	char helo[ENVELOPE_HELO_MAX + 1];	/* last HELO/EHLO/LHLO name */
 	int greeted;			/* 0, or 1 HELO, 2 EHLO/LHLO */
 	int tls_on;			/* STARTTLS has succeeded */
 	struct tls_info tls;		/* what the TLS engine reported */
@@ -134,8 +115,6 @@ struct session {
 	unsigned long commands, messages, serial;
 	char eod_id[QUEUE_ID_MAX];	/* the message whose end-of-data
 					   reply is the last thing said */
-	long long session_end;		/* --session-timeout, a deadline */
-	long long read_end;		/* the line's or the data's end */
 	struct txn *txn;		/* set while a transaction runs */
 	struct txn txn_mem;
 };
@@ -151,8 +130,6 @@ struct command {
 	void (*handler)(struct session *s, char *arg);
 	unsigned flags;
 };
-
-static void flush(struct session *s);
 
 /* ---- replies ---- */
 
@@ -194,48 +171,36 @@ static const enum stock_reply msg_err_stock[] = {
 	[MSG_ERR_SPOOL] = STOCK_LOCAL
 };
 
-/* out_append - one whole reply line into the reply buffer, flushing the
- * buffer first when the line would not fit: no reply is ever dropped */
-static void
-out_append(struct session *s, const char *line, size_t n)
+/* ending - whether the session is over: QUIT, a limit, a timeout, or
+ * the client gone (a write failed) */
+static int
+ending(const struct session *s)
 {
-	if (s->outlen + n > sizeof(s->out))
-		flush(s);
-	memcpy(s->out + s->outlen, line, n);
-	s->outlen += n;
+	return s->closing || s->chat.gone;
 }
 
-/* vreply - format one reply line; counts errors toward --max-errors */
+/* flush - write every pending reply; a write failure ends the session */
+static void
+flush(struct session *s)
+{
+	if (chat_flush(&s->chat) == -1)
+		s->closing = 1;		/* the client is gone */
+}
+
+/* vreply - one reply line; counts errors toward --max-errors and says
+ * the 421 at the limit (the protocol's policy: chat.c only buffers) */
 static void __attribute__((format(printf, 6, 0)))
 vreply(struct session *s, int count, int more, int code, const char *dsn,
     const char *fmt, va_list ap)
 {
-	char line[1024];
-	int n, m;
-
-	if (dsn != NULL && dsn[0] - '0' != code / 100)
-		log_error("internal: reply %d with enhanced code %s", code,
-		    dsn);
-	n = snprintf(line, sizeof(line), "%d%c%s%s", code, more ? '-' : ' ',
-	    dsn ? dsn : "", dsn ? " " : "");
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 2, fmt, ap);
-	if (m < 0)
-		m = 0;
-	if ((size_t)m >= sizeof(line) - (size_t)n - 2)
-		m = (int)(sizeof(line) - (size_t)n - 3);	/* cut */
-	n += m;
-	line[n++] = '\r';
-	line[n++] = '\n';
-	out_append(s, line, (size_t)n);
-	if (!count || code < 400 || s->closing)
+	chat_vreply(&s->chat, more, code, dsn, fmt, ap);
+	if (!count || code < 400 || ending(s))
 		return;
 	if (++s->errors >= s->cfg->max_errors) {
 		s->closing = 1;		/* the 421 below must not recurse */
 		s->ended_by = "errors";
-		n = snprintf(line, sizeof(line), "421 4.7.0 %s Error: too "
-		    "many errors\r\n", s->cfg->hostname);
-		if (n > 0 && (size_t)n < sizeof(line))
-			out_append(s, line, (size_t)n);
+		chat_reply(&s->chat, 0, 421, "4.7.0", "%s Error: too many "
+		    "errors", s->cfg->hostname);
 	}
 }
 
@@ -310,161 +275,6 @@ reply_timeout(struct session *s)
 	reply_stock(s, 0, STOCK_TIMEOUT);
 }
 
-/* flush - write every pending reply; a write failure ends the session */
-static void
-flush(struct session *s)
-{
-	size_t done = 0;
-
-	while (done < s->outlen) {
-		ssize_t n = s->io->write(s->io->ctx, s->out + done,
-		    s->outlen - done);
-
-		if (n <= 0) {
-			s->closing = 1;		/* the client is gone */
-			break;
-		}
-		done += (size_t)n;
-	}
-	s->outlen = 0;
-}
-
-/* ---- input ---- */
-
-/*
- * Deadlines.  --timeout bounds a whole command line from its first octet,
- * not each read, so a client sending an octet a second cannot hold the
- * session for an hour.  In DATA and BDAT the deadline starts --timeout
- * ahead and each read of N octets moves it N / --min-data-rate seconds
- * later, never more than --timeout ahead of now (Postfix's
- * smtpd_per_record_deadline and smtpd_min_data_rate).  --session-timeout
- * caps everything.  Deadlines are deadline.h's.
- */
-
-/* deadline_restart - the next read may wait at most --timeout from now */
-static void
-deadline_restart(struct session *s)
-{
-	s->read_end = deadline_in(s->cfg->timeout);
-}
-
-/* deadline_extend - n octets of message data arrived: n / rate seconds
- * more, but never more than --timeout ahead */
-static void
-deadline_extend(struct session *s, size_t n)
-{
-	long long most = deadline_in(s->cfg->timeout);
-
-	s->read_end += (long long)n * DEADLINE_SECOND / s->cfg->min_data_rate;
-	if (s->read_end > most)
-		s->read_end = most;
-}
-
-/* read_ms - how long the next read may wait: the read's deadline and
- * the session's, whichever comes first */
-static int
-read_ms(const struct session *s)
-{
-	return deadline_ms_left(s->read_end < s->session_end ? s->read_end :
-	    s->session_end, INT_MAX);
-}
-
-/* fill - flush replies (the server is about to wait), then read more */
-static enum read_result
-fill(struct session *s)
-{
-	ssize_t n;
-
-	flush(s);
-	if (s->closing)
-		return READ_ERROR;
-	if (s->start > 0) {
-		memmove(s->in, s->in + s->start, s->end - s->start);
-		s->end -= s->start;
-		s->start = 0;
-	}
-	if (s->end == sizeof(s->in))
-		return READ_OK;
-	n = s->io->read(s->io->ctx, s->in + s->end, sizeof(s->in) - s->end,
-	    read_ms(s));
-	if (n == SESSION_IO_TIMEOUT)
-		return READ_TIMEOUT;
-	if (n == 0)
-		return READ_EOF;
-	if (n < 0)
-		return READ_ERROR;
-	s->end += (size_t)n;
-	return READ_OK;
-}
-
-/* fill_data - fill() for message data: what arrives moves the deadline */
-static enum read_result
-fill_data(struct session *s)
-{
-	size_t before = s->end - s->start;
-	enum read_result r = fill(s);
-
-	if (r == READ_OK)
-		deadline_extend(s, s->end - s->start - before);
-	return r;
-}
-
-/* skip_line - discard the rest of an over-long line, up to its LF, so its
- * tail is never read as a command */
-static enum read_result
-skip_line(struct session *s)
-{
-	for (;;) {
-		char *lf = memchr(s->in + s->start, '\n', s->end - s->start);
-		enum read_result r;
-
-		if (lf != NULL) {
-			s->start = (size_t)(lf - s->in) + 1;
-			return READ_TOOLONG;
-		}
-		s->start = s->end;
-		r = fill(s);
-		if (r != READ_OK)
-			return r;
-	}
-}
-
-/* read_line - the next command line, without its line end, within
- * --timeout of waiting for it and --timeout from its first octet */
-static enum read_result
-read_line(struct session *s, char **line, size_t *len)
-{
-	int begun = s->end > s->start;
-
-	deadline_restart(s);
-	for (;;) {
-		size_t avail = s->end - s->start;
-		size_t look = avail < LINE_LIMIT ? avail : LINE_LIMIT;
-		char *p = s->in + s->start;
-		char *lf = memchr(p, '\n', look);
-		enum read_result r;
-
-		if (lf != NULL) {
-			*line = p;
-			*len = (size_t)(lf - p);
-			s->start += *len + 1;
-			if (*len > 0 && p[*len - 1] == '\r')
-				(*len)--;
-			p[*len] = '\0';
-			return READ_OK;
-		}
-		if (avail >= LINE_LIMIT)
-			return skip_line(s);
-		r = fill(s);
-		if (r != READ_OK)
-			return r;
-		if (!begun) {		/* its first octet is here */
-			begun = 1;
-			deadline_restart(s);
-		}
-	}
-}
-
 /* ---- transaction ---- */
 
 /* txn_reset - the only place a transaction ends: RSET, HELO/EHLO, the end
@@ -502,29 +312,53 @@ txn_begin(struct session *s)
 
 /* ---- commands ---- */
 
-/* helo_ok - a HELO name we can write into Received and hand to argv */
+/* too_many_rcpts - 452 4.5.3 beyond --max-rcpt.  RFC 5321 4.5.3.1.10
+ * expects a client to send the excess and retry it in a later
+ * transaction, so these count as errors only past an absurd overshoot:
+ * otherwise a long recipient list would end the session before its
+ * first recipient is delivered, on every retry. */
 static int
-helo_ok(const char *arg)
+too_many_rcpts(struct session *s)
 {
-	size_t n = strlen(arg), i;
+	return reply_stock(s, ++s->txn->overshoot > RCPT_OVERSHOOT,
+	    STOCK_RCPTS);
+}
 
-	if (n == 0 || n > HELO_MAX || arg[0] == '-')
-		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)arg[i] <= 32 || arg[i] == 127)
-			return 0;
-	return 1;
+/* refuse - the reply to an envelope guard's refusal of addr (NULL for
+ * HELO and MAIL); a relay attempt is counted for the disconnect line.
+ * Returns 0, as reply() does. */
+static int
+refuse(struct session *s, enum envelope_verdict v, const char *addr)
+{
+	const struct envelope_reply *r = envelope_reply(v);
+
+	switch (v) {
+	case ENV_SIZE_LIMIT:
+		return reply_stock(s, 1, STOCK_SIZE);
+	case ENV_UTF8:
+		return reply_stock(s, 1, STOCK_UTF8);
+	case ENV_RCPTS_MAX:
+		return too_many_rcpts(s);
+	case ENV_RELAY:
+		s->relay++;
+		break;
+	default:
+		break;
+	}
+	if (r->addr)
+		return reply(s, r->code, r->dsn, "<%s>: %s", addr, r->text);
+	return reply(s, r->code, r->dsn, "%s", r->text);
 }
 
 /* greet - the common part of HELO, EHLO and LHLO */
 static int
 greet(struct session *s, char *arg, int level)
 {
-	if (!helo_ok(arg)) {
-		reply(s, 501, "5.5.4", "Syntax: %s hostname",
-		    level == 1 ? "HELO" : s->cfg->lmtp ? "LHLO" : "EHLO");
-		return 0;
-	}
+	enum envelope_verdict v = envelope_helo(arg, level == 2,
+	    s->cfg->lmtp);
+
+	if (v != ENV_OK)
+		return refuse(s, v, NULL);
 	txn_reset(s);
 	snprintf(s->helo, sizeof(s->helo), "%s", arg);
 	s->greeted = level;
@@ -538,12 +372,12 @@ cmd_helo(struct session *s, char *arg)
 		reply(s, 250, NULL, "%s", s->cfg->hostname);
 }
 
-/* tls_offered - whether STARTTLS can be used now: the launcher gave a
- * TLS engine, and TLS has not started yet */
+/* starttls_offered - whether STARTTLS can be used now: the launcher
+ * gave a TLS engine, and TLS has not started yet */
 static int
-tls_offered(const struct session *s)
+starttls_offered(const struct session *s)
 {
-	return s->io->starttls != NULL && !s->tls_on;
+	return chat_tls_possible(&s->chat) && !s->tls_on;
 }
 
 static void
@@ -554,7 +388,7 @@ cmd_ehlo(struct session *s, char *arg)
 		s->cfg->hostname, "PIPELINING", size, "8BITMIME",
 		"ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING", limits,
 		s->cfg->lmtp ? NULL : "PRDR",	/* LMTP is per recipient */
-		tls_offered(s) ? "STARTTLS" : NULL
+		starttls_offered(s) ? "STARTTLS" : NULL
 	};
 	size_t i, last = 0, n = sizeof(keywords) / sizeof(keywords[0]);
 
@@ -572,112 +406,11 @@ cmd_ehlo(struct session *s, char *arg)
 	reply(s, 250, NULL, "%s", keywords[last]);
 }
 
-/* path_arg - "FROM:" / "TO:" then optional spaces; NULL if missing */
-static char *
-path_arg(char *arg, const char *prefix)
-{
-	size_t n = strlen(prefix);
-
-	if (strncasecmp(arg, prefix, n) != 0)
-		return NULL;
-	arg += n;
-	while (*arg == ' ')
-		arg++;
-	return arg;
-}
-
-/* mail_param - one MAIL parameter; 0 or an SMTP reply code it failed with */
-static int
-mail_param(struct session *s, struct txn *t, char *p, const char **dsn,
-    const char **text)
-{
-	char *val = strchr(p, '=');
-	char *end;
-	unsigned long long size;
-
-	if (val != NULL)
-		*val++ = '\0';
-	*dsn = "5.5.4";
-	if (strcasecmp(p, "SIZE") == 0 && val != NULL) {
-		errno = 0;
-		size = strtoull(val, &end, 10);
-		if (*val < '0' || *val > '9' || *end != '\0' || errno != 0) {
-			*text = "Bad SIZE value";
-			return 501;
-		}
-		if (size <= s->cfg->max_size)
-			return 0;
-		*dsn = stock[STOCK_SIZE].dsn;
-		*text = stock[STOCK_SIZE].text;
-		return stock[STOCK_SIZE].code;
-	}
-	if (strcasecmp(p, "BODY") == 0 && val != NULL) {
-		if (strcasecmp(val, "7BIT") == 0 ||
-		    strcasecmp(val, "8BITMIME") == 0)
-			return 0;
-		/* RFC 3030 BINARYMIME is a real value we do not offer */
-		*text = strcasecmp(val, "BINARYMIME") == 0 ?
-		    "BODY=BINARYMIME not supported" : "Bad BODY value";
-		return strcasecmp(val, "BINARYMIME") == 0 ? 555 : 501;
-	}
-	if (strcasecmp(p, "SMTPUTF8") == 0 && val == NULL) {
-		t->smtputf8 = 1;
-		return 0;
-	}
-	if (strcasecmp(p, "PRDR") == 0 && val == NULL) {
-		*text = "PRDR is for SMTP; LMTP replies per recipient anyway";
-		t->prdr = 1;
-		return s->cfg->lmtp ? 555 : 0;
-	}
-	*text = "Unsupported MAIL parameter";
-	return 555;
-}
-
-/* mail_params - every parameter after the path */
-static int
-mail_params(struct session *s, struct txn *t, char *p, const char **dsn,
-    const char **text)
-{
-	char *save = NULL, *tok;
-
-	for (tok = strtok_r(p, " ", &save); tok != NULL;
-	    tok = strtok_r(NULL, " ", &save)) {
-		int code = mail_param(s, t, tok, dsn, text);
-
-		if (code != 0)
-			return code;
-	}
-	return 0;
-}
-
-/* mail_check - the guards of MAIL; 1 when the sender is acceptable */
-static int
-mail_check(struct session *s, char *arg, struct txn *t)
-{
-	const char *dsn, *text;
-	size_t used;
-	char *p = path_arg(arg, "FROM:");
-	int code;
-
-	if (p == NULL)
-		return reply(s, 501, "5.5.4", "Syntax: MAIL FROM:<address>");
-	if (address_parse(p, strlen(p), ADDR_ALLOW_NULL | ADDR_ALLOW_UTF8,
-	    &t->sender, &used) != ADDR_OK ||
-	    (p[used] != '\0' && p[used] != ' '))
-		return reply(s, 501, "5.1.7", "Bad sender address syntax");
-	code = mail_params(s, t, p + used, &dsn, &text);
-	if (code != 0)
-		return reply(s, code, dsn, "%s", text);
-	if (t->sender.utf8 && !t->smtputf8)
-		return reply_stock(s, 1, STOCK_UTF8);
-	if (t->sender.addr[0] == '-')
-		return reply(s, 553, "5.1.7", "Sender address rejected");
-	return 1;
-}
-
 static void
 cmd_mail(struct session *s, char *arg)
 {
+	struct envelope_mail m;
+	enum envelope_verdict v;
 	struct txn *t;
 
 	if (!s->greeted) {
@@ -693,45 +426,76 @@ cmd_mail(struct session *s, char *arg)
 		reply(s, 530, "5.7.0", "Must issue a STARTTLS command first");
 		return;
 	}
-	t = txn_begin(s);
-	if (!mail_check(s, arg, t)) {
+	t = txn_begin(s);	/* a refused MAIL uses up its queue id too */
+	v = envelope_mail(s->cfg, s->greeted == 2, arg, &m);
+	if (v != ENV_OK) {
+		refuse(s, v, NULL);
 		txn_reset(s);
 		return;
 	}
+	t->sender = m.sender;
+	t->smtputf8 = m.smtputf8;
+	t->prdr = m.prdr;
 	reply(s, 250, "2.1.0", "Ok");
 }
 
-/* rcpt_checked - the --rcpt-check command's verdict; 1 to accept */
-static int
-rcpt_checked(struct session *s, const struct address *a)
+/* with_text - the Received "with" protocol name (RFC 3848, RFC 6531):
+ * an S at the end says TLS */
+static const char *
+with_text(const struct session *s, const struct txn *t)
 {
-	struct deliver_vars v;
-	struct deliver_outcome out;
+	static const char *const names[2][2] = {
+		{ "ESMTP", "ESMTPS" }, { "UTF8SMTP", "UTF8SMTPS" }
+	};
+	static const char *const lmtp[2][2] = {
+		{ "LMTP", "LMTPS" }, { "UTF8LMTP", "UTF8LMTPS" }
+	};
 
-	if (s->cfg->rcpt_check == NULL || s->del->rcpt_check == NULL)
-		return 1;
-	deliver_vars_init(&v, s->cfg, &s->txn->sender, a, s->helo,
-	    s->txn->queue_id, s->tls_on ? &s->tls : NULL);
-	deliver_outcome_init(&out);	/* unfilled: not accepted */
-	s->del->rcpt_check(s->del->ctx, s->cfg, &v, &out);
-	if (out.cls == OUT_DELIVERED)
-		return 1;
-	reply(s, out.cls == OUT_PERM ? 550 : strcmp(out.dsn, "4.2.1") == 0 ?
-	    450 : 451, out.dsn, "<%s>: Recipient address rejected%s%s",
-	    a->addr, out.text[0] ? ": " : "", out.text);
-	return 0;
+	if (s->cfg->lmtp)
+		return lmtp[t->smtputf8][s->tls_on];
+	if (!t->smtputf8 && s->greeted == 1)
+		return s->tls_on ? "SMTPS" : "SMTP";
+	return names[t->smtputf8][s->tls_on];
 }
 
-/* domain_ok - one of ours (--domain, or the hostname) */
-static int
-domain_ok(const struct config *cfg, const char *domain)
+/* header_facts - what the added headers say about the transaction's
+ * message: the one place these facts are gathered, for the block spooled
+ * ahead of the message and for each delivery alike; first holds the
+ * first RCPT, which m points at */
+static void
+header_facts(const struct session *s, const struct txn *t,
+    struct received_msg *m, struct address *first)
 {
-	size_t i;
+	recipients_address(&t->rcpts, 0, first);
+	m->first = first;
+	m->sender = &t->sender;
+	m->helo = s->helo;
+	m->with = with_text(s, t);
+	m->queue_id = t->queue_id;
+	m->nrcpt = t->rcpts.unique;
+	m->arrival = t->arrival;
+	m->tls = s->tls_on ? &s->tls : NULL;
+}
 
-	for (i = 0; i < cfg->ndomains; i++)
-		if (address_domain_is(domain, cfg->domains[i]))
-			return 1;
-	return cfg->ndomains == 0 && address_domain_is(domain, cfg->hostname);
+/* rcpt_screened - --rcpt-check's verdict on rcpt, through the
+ * deliverer; 1 to accept, else 0 and the reply said */
+static int
+rcpt_screened(struct session *s, const struct address *rcpt)
+{
+	struct received_msg m;
+	struct address first;
+	struct outcome out;
+	struct outcome_reply r;
+
+	if (s->cfg->rcpt_check == NULL || s->del->screen == NULL)
+		return 1;
+	header_facts(s, s->txn, &m, &first);
+	outcome_init(&out);	/* unfilled: not accepted */
+	s->del->screen(s->del->ctx, s->cfg, &m, rcpt, &out);
+	outcome_screen_reply(&out, rcpt->addr, &r);
+	if (r.code == 0)
+		return 1;
+	return reply(s, r.code, r.dsn, "%s", r.text);
 }
 
 /* rcpt_account - --local-users (and --as-recipient): whether t, a
@@ -751,11 +515,13 @@ rcpt_account(struct session *s, const struct address *rcpt,
 		snprintf(t->user, sizeof(t->user), "%s", cfg->postmaster);
 	if (!cfg->local_users && !cfg->as_recipient)
 		return 1;
-	log_escape(t->user, user, sizeof(user));
-	switch (account_find(cfg, t->user, NULL)) {
-	case ACCOUNT_OK:
+	if (s->del->account == NULL)
 		return 1;
-	case ACCOUNT_NONE:
+	log_escape(t->user, user, sizeof(user));
+	switch (s->del->account(s->del->ctx, cfg, t->user)) {
+	case 1:
+		return 1;
+	case 0:
 		if (strcmp(t->user, rcpt->user) != 0)	/* the file is wrong */
 			log_warn("%s: warning: alias target %s is no account "
 			    "that can receive", s->txn->queue_id, user);
@@ -767,52 +533,6 @@ rcpt_account(struct session *s, const struct address *rcpt,
 		return reply(s, 451, "4.3.0", "<%s>: Recipient address "
 		    "rejected: temporary lookup failure", rcpt->addr);
 	}
-}
-
-/* too_many_rcpts - 452 4.5.3 beyond --max-rcpt.  RFC 5321 4.5.3.1.10
- * expects a client to send the excess and retry it in a later
- * transaction, so these count as errors only past an absurd overshoot:
- * otherwise a long recipient list would end the session before its
- * first recipient is delivered, on every retry. */
-static int
-too_many_rcpts(struct session *s)
-{
-	return reply_stock(s, ++s->txn->overshoot > RCPT_OVERSHOOT,
-	    STOCK_RCPTS);
-}
-
-/* rcpt_check - the guards of RCPT; 1 when the recipient is accepted */
-static int
-rcpt_check(struct session *s, char *arg, struct address *a)
-{
-	size_t used;
-	char *p = path_arg(arg, "TO:");
-	enum address_error e;
-
-	if (p == NULL)
-		return reply(s, 501, "5.5.4", "Syntax: RCPT TO:<address>");
-	e = address_parse(p, strlen(p), ADDR_ALLOW_PM | ADDR_ALLOW_UTF8, a,
-	    &used);
-	if (e != ADDR_OK || (p[used] != '\0' && p[used] != ' '))
-		return reply(s, 501, "5.1.3", "Bad recipient address %s",
-		    e == ADDR_ERR_LENGTH ? "length" : "syntax");
-	if (p[used + strspn(p + used, " ")] != '\0')
-		return reply(s, 555, "5.5.4", "Unsupported RCPT parameter");
-	if (a->utf8 && !s->txn->smtputf8)
-		return reply_stock(s, 1, STOCK_UTF8);
-	if (s->txn->rcpts.n >= s->cfg->max_rcpt)
-		return too_many_rcpts(s);
-	if (a->bare_postmaster)
-		address_set_domain(a, s->cfg->hostname);
-	else if (!domain_ok(s->cfg, a->domain)) {
-		s->relay++;
-		return reply(s, 550, "5.7.1", "<%s>: Relay access denied",
-		    a->addr);
-	}
-	if (address_unsafe(a))
-		return reply(s, 550, "5.1.3", "<%s>: Recipient address "
-		    "rejected: unsafe local part", a->addr);
-	return 1;
 }
 
 /* delivery_bound - deliveries one transaction may hold */
@@ -865,7 +585,7 @@ rcpt_accept(struct session *s, const struct address *rcpt)
 		    reply_stock(s, 1, STOCK_NOSPACE);
 	else if (recipients_add(l, rcpt) == -1)
 		ok = reply_stock(s, 1, STOCK_NOSPACE);
-	else if (!(ok = rcpt_targets(s, rcpt, &x) && rcpt_checked(s, rcpt)))
+	else if (!(ok = rcpt_targets(s, rcpt, &x) && rcpt_screened(s, rcpt)))
 		recipients_drop_last(l);
 	aliases_targets_free(&x);
 	return ok;
@@ -875,14 +595,18 @@ static void
 cmd_rcpt(struct session *s, char *arg)
 {
 	struct address a;
+	enum envelope_verdict v;
 
 	if (s->txn == NULL || s->txn->bdat) {
 		reply(s, 503, "5.5.1", s->txn == NULL ? "Need MAIL command" :
 		    "RCPT after BDAT");
 		return;
 	}
-	if (!rcpt_check(s, arg, &a))
+	v = envelope_rcpt(s->cfg, s->txn->smtputf8, s->txn->rcpts.n, arg, &a);
+	if (v != ENV_OK) {
+		refuse(s, v, a.addr);
 		return;
+	}
 	if (!recipients_has(&s->txn->rcpts, &a)) {
 		if (!rcpt_accept(s, &a))
 			return;
@@ -894,30 +618,30 @@ cmd_rcpt(struct session *s, char *arg)
 	reply(s, 250, "2.1.5", "Ok");
 }
 
-/* spool_err - the message error for a spool errno */
+/* msg_err_from - the message error for a spool errno */
 static enum msg_err
-spool_err(int err)
+msg_err_from(int err)
 {
 	return (err == ENOSPC || err == EFBIG || err == EDQUOT) ?
 	    MSG_ERR_NOSPACE : MSG_ERR_SPOOL;
 }
 
-/* spool_piece - a data_sink: message octets to the spool, unless the
+/* store_piece - a data_sink: message octets to the spool, unless the
  * message has already failed */
 static void
-spool_piece(void *ctx, const char *p, size_t n)
+store_piece(void *ctx, const char *p, size_t n)
 {
 	struct txn *t = ctx;
 
 	if (t->err == MSG_OK && spool_write(&t->spool, p, n) == -1)
-		t->err = spool_err(t->spool.err);
+		t->err = msg_err_from(t->spool.err);
 }
 
-/* data_verdict - size, then line ends, then the spool: whichever comes
+/* latch_verdict - size, then line ends, then the spool: whichever comes
  * first in this order wins, so the reply does not depend on how the
  * client's bytes were split into reads */
 static void
-data_verdict(struct session *s, struct txn *t, unsigned long long size,
+latch_verdict(struct session *s, struct txn *t, unsigned long long size,
     unsigned long long bare)
 {
 	if (size > s->cfg->max_size)
@@ -928,20 +652,21 @@ data_verdict(struct session *s, struct txn *t, unsigned long long size,
 
 /* read_data - stream the data through the machine into the spool; the
  * machine works in the input buffer itself */
-static enum read_result
+static enum chat_read
 read_data(struct session *s, struct txn *t, struct data_machine *m)
 {
-	enum read_result r;
+	enum chat_read r;
+	char *p;
+	size_t n;
 
-	deadline_restart(s);
+	chat_data_begin(&s->chat);
 	for (;;) {
-		if (s->start == s->end && (r = fill_data(s)) != READ_OK)
+		if ((r = chat_data(&s->chat, &p, &n)) != CHAT_OK)
 			return r;
-		s->start += data_run(m, s->in + s->start, s->end - s->start,
-		    spool_piece, t);
-		data_verdict(s, t, m->size, m->bare);
+		chat_take(&s->chat, data_run(m, p, n, store_piece, t));
+		latch_verdict(s, t, m->size, m->bare);
 		if (m->state == DATA_END)
-			return READ_OK;
+			return CHAT_OK;
 	}
 }
 
@@ -959,90 +684,48 @@ check_hops(struct session *s, struct txn *t)
 		t->err = MSG_ERR_HOPS;
 }
 
-/* with_text - the Received "with" protocol name (RFC 3848, RFC 6531):
- * an S at the end says TLS */
-static const char *
-with_text(const struct session *s, const struct txn *t)
+/* reply_outcome - a reply an outcome made; never counted as an error */
+static void
+reply_outcome(struct session *s, const struct outcome_reply *r)
 {
-	static const char *const names[2][2] = {
-		{ "ESMTP", "ESMTPS" }, { "UTF8SMTP", "UTF8SMTPS" }
-	};
-	static const char *const lmtp[2][2] = {
-		{ "LMTP", "LMTPS" }, { "UTF8LMTP", "UTF8LMTPS" }
-	};
-
-	if (s->cfg->lmtp)
-		return lmtp[t->smtputf8][s->tls_on];
-	if (!t->smtputf8 && s->greeted == 1)
-		return s->tls_on ? "SMTPS" : "SMTP";
-	return names[t->smtputf8][s->tls_on];
+	reply_nocount(s, r->code, r->dsn, "%s", r->text);
 }
 
-/* reply_rcpt - one RCPT's own reply (LMTP, PRDR): 250 if each of its
- * targets was delivered, else 451 if one failed temporarily, else 550,
- * from the first such failure; a duplicate gets its first's */
+/* reply_rcpt - RCPT i's own reply (LMTP, PRDR), from the outcome that
+ * speaks for its deliveries; a duplicate gets its first's */
 static void
 reply_rcpt(struct session *s, const struct txn *t, size_t i)
 {
-	struct deliver_outcome o;
+	struct outcome o;
+	struct outcome_reply r;
 	struct address a;
 	size_t speaker;
 
 	recipients_verdict(&t->rcpts, i, &speaker);
 	recipients_outcome(&t->rcpts, speaker, &o);
 	recipients_address(&t->rcpts, i, &a);
-	if (o.cls == OUT_DELIVERED)
-		reply_nocount(s, 250, o.dsn, "<%s>: delivered, id=%s", a.addr,
-		    t->queue_id);
-	else
-		reply_nocount(s, o.cls == OUT_TEMP ? 451 : 550, o.dsn,
-		    "<%s>: %s, id=%s", a.addr, o.text, t->queue_id);
+	outcome_rcpt_reply(&o, a.addr, t->queue_id, &r);
+	reply_outcome(s, &r);
 }
 
-/* reply_summary - the one SMTP reply: 250 only if all deliveries were
- * made; else 451 if any failed temporarily, else 554; the first failure
- * of that class speaks, named by the RCPT that asked for it.  Under PRDR
- * the per-recipient replies have spoken, so 250 means "at least one
- * delivered".  The counts are of deliveries: after --aliases, each
- * target once. */
+/* reply_summary - the one SMTP reply (PRDR's final one) over every
+ * delivery: after --aliases, each target once; the failure that speaks
+ * is named by the RCPT that asked for it */
 static void
 reply_summary(struct session *s, const struct txn *t, int prdr)
 {
-	size_t fail, all = t->rcpts.nd;
-	size_t ok = recipients_verdict(&t->rcpts, RECIPIENTS_ALL, &fail);
-	struct deliver_outcome o;
+	size_t speaker;
+	size_t ok = recipients_verdict(&t->rcpts, RECIPIENTS_ALL, &speaker);
+	struct outcome o;
+	struct outcome_reply r;
 	struct address a;
 
-	if (ok == all || (prdr && ok > 0)) {
-		reply_nocount(s, 250, "2.0.0", "Ok: delivered to %zu of %zu "
-		    "recipients, id=%s", ok, all, t->queue_id);
-		return;
-	}
-	recipients_outcome(&t->rcpts, fail, &o);
-	recipients_address(&t->rcpts, recipients_target_rcpt(&t->rcpts, fail),
-	    &a);
-	reply_nocount(s, o.cls == OUT_TEMP ? 451 : 554, o.dsn,
-	    "<%s>: %s (delivered to %zu of %zu recipients, id=%s)", a.addr,
-	    o.text, ok, all, t->queue_id);
-}
-
-/* header_facts - what the added headers say about the transaction's
- * message: the one place these facts are gathered, for the block spooled
- * ahead of the message and for each delivery alike; first holds the
- * first RCPT, which m points at */
-static void
-header_facts(const struct session *s, const struct txn *t,
-    struct received_msg *m, struct address *first)
-{
-	recipients_address(&t->rcpts, 0, first);
-	m->first = first;
-	m->sender = &t->sender;
-	m->helo = s->helo;
-	m->with = with_text(s, t);
-	m->queue_id = t->queue_id;
-	m->nrcpt = t->rcpts.unique;
-	m->arrival = t->arrival;
-	m->tls = s->tls_on ? &s->tls : NULL;
+	recipients_outcome(&t->rcpts, speaker, &o);
+	recipients_address(&t->rcpts, recipients_target_rcpt(&t->rcpts,
+	    speaker), &a);
+	outcome_summary_reply(ok, t->rcpts.nd, prdr, &o, a.addr, t->queue_id,
+	    &r);
+	reply_outcome(s, &r);
 }
 
 /* msg_describe - the spooled message as the deliverer sees it */
@@ -1057,30 +740,30 @@ msg_describe(const struct session *s, const struct txn *t,
 	header_facts(s, t, &msg->head, first);
 }
 
-/* deliver_target - delivery j, for the RCPT that first asked for it,
+/* make_delivery - delivery j, for the RCPT that first asked for it,
  * its outcome kept */
 static void
-deliver_target(struct session *s, struct txn *t,
+make_delivery(struct session *s, struct txn *t,
     const struct deliver_msg *msg, size_t j)
 {
-	struct deliver_outcome out;
+	struct outcome out;
 	struct address a, orig;
 
 	recipients_target(&t->rcpts, j, &a);
 	recipients_address(&t->rcpts, recipients_target_rcpt(&t->rcpts, j),
 	    &orig);
-	deliver_outcome_init(&out);	/* unfilled: not delivered */
+	outcome_init(&out);	/* unfilled: not delivered */
 	s->del->deliver(s->del->ctx, s->cfg, msg, &a, &orig, &out);
 	if (recipients_set_outcome(&t->rcpts, j, &out) == -1)
 		log_error("%s: out of memory: a failure reply loses its "
 		    "text", t->queue_id);
 }
 
-/* deliver_all - every delivery in the order first asked for, which is
+/* make_deliveries - every delivery in the order first asked for, which is
  * RCPT order; under LMTP and PRDR each RCPT's reply is sent as soon as
  * all of its deliveries have ended */
 static void
-deliver_all(struct session *s, struct txn *t, enum reply_mode mode)
+make_deliveries(struct session *s, struct txn *t, enum reply_mode mode)
 {
 	struct deliver_msg msg;
 	struct address first;
@@ -1097,7 +780,7 @@ deliver_all(struct session *s, struct txn *t, enum reply_mode mode)
 	for (i = 0; i < t->rcpts.n; i++) {
 		end = recipients_targets_end(&t->rcpts, i);
 		for (; j < end; j++)
-			deliver_target(s, t, &msg, j);
+			make_delivery(s, t, &msg, j);
 		if (mode != REPLY_ONE) {
 			reply_rcpt(s, t, i);
 			flush(s);
@@ -1121,18 +804,18 @@ finish_message(struct session *s, struct txn *t)
 		for (i = 0; i < (s->cfg->lmtp ? t->rcpts.n : 1); i++)
 			reply_msg_err(s, t->err, 0);
 	} else {
-		deliver_all(s, t, s->cfg->lmtp ? REPLY_EACH :
+		make_deliveries(s, t, s->cfg->lmtp ? REPLY_EACH :
 		    t->prdr ? REPLY_PRDR : REPLY_ONE);
 	}
 	snprintf(s->eod_id, sizeof(s->eod_id), "%s", t->queue_id);
 	txn_reset(s);
 }
 
-/* spool_begin - a new spool.  Unless Delivered-To makes them differ per
+/* open_message - a new spool.  Unless Delivered-To makes them differ per
  * recipient, the added headers are written first, once: then every
  * delivery command can read the spool itself, with no copy. */
 static enum msg_err
-spool_begin(struct session *s, struct txn *t)
+open_message(struct session *s, struct txn *t)
 {
 	struct received_msg m;
 	struct address first;
@@ -1143,7 +826,7 @@ spool_begin(struct session *s, struct txn *t)
 	if (spool_open(&t->spool, s->cfg->spool) == -1) {
 		log_error("%s: cannot create spool in %s: %s", t->queue_id,
 		    s->cfg->spool, strerror(t->spool.err));
-		return spool_err(t->spool.err);
+		return msg_err_from(t->spool.err);
 	}
 	if (s->cfg->delivered_to)
 		return MSG_OK;
@@ -1152,16 +835,16 @@ spool_begin(struct session *s, struct txn *t)
 	if (n < 0)
 		return MSG_ERR_SPOOL;
 	if (spool_write(&t->spool, head, (size_t)n) == -1)
-		return spool_err(t->spool.err);
+		return msg_err_from(t->spool.err);
 	t->body_off = (unsigned long long)n;
 	return MSG_OK;
 }
 
-/* data_open - the spool for DATA; 0 (and the reply) if it failed */
+/* open_for_data - the spool for DATA; 0 (and the reply) if it failed */
 static int
-data_open(struct session *s, struct txn *t)
+open_for_data(struct session *s, struct txn *t)
 {
-	enum msg_err err = spool_begin(s, t);
+	enum msg_err err = open_message(s, t);
 
 	if (err == MSG_OK)
 		return 1;
@@ -1170,9 +853,9 @@ data_open(struct session *s, struct txn *t)
 	return 0;
 }
 
-/* data_refused - the guards shared by DATA and BDAT; the reason, or NULL */
+/* intake_refused - the guards shared by DATA and BDAT; the reason, or NULL */
 static const char *
-data_refused(const struct txn *t)
+intake_refused(const struct txn *t)
 {
 	if (t == NULL)
 		return "Need MAIL command";
@@ -1184,9 +867,9 @@ data_refused(const struct txn *t)
 /* input_lost - the client vanished or timed out inside a message: nothing
  * of it is delivered, and the session ends */
 static void
-input_lost(struct session *s, enum read_result r)
+input_lost(struct session *s, enum chat_read r)
 {
-	if (r == READ_TIMEOUT)
+	if (r == CHAT_TIMEOUT)
 		reply_timeout(s);
 	s->closing = 1;
 	txn_reset(s);
@@ -1196,9 +879,9 @@ static void
 cmd_data(struct session *s, char *arg)
 {
 	struct txn *t = s->txn;
-	const char *why = data_refused(t);
+	const char *why = intake_refused(t);
 	struct data_machine m;
-	enum read_result r;
+	enum chat_read r;
 
 	(void)arg;
 	if (why == NULL && t->bdat)
@@ -1207,12 +890,12 @@ cmd_data(struct session *s, char *arg)
 		reply(s, 503, "5.5.1", "%s", why);
 		return;
 	}
-	if (!data_open(s, t))
+	if (!open_for_data(s, t))
 		return;
 	reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 	data_init(&m, s->cfg->crlf, 0);
 	r = read_data(s, t, &m);
-	if (r != READ_OK) {
+	if (r != CHAT_OK) {
 		input_lost(s, r);
 		return;
 	}
@@ -1231,16 +914,16 @@ bdat_store(struct session *s, struct txn *t, char *p, size_t n)
 		t->err = MSG_ERR_SIZE;	/* first, as for DATA */
 	if (t->err != MSG_OK)
 		return;
-	data_run(&t->chunks, p, n, spool_piece, t);
-	data_verdict(s, t, t->bdat_size, t->chunks.bare);
+	data_run(&t->chunks, p, n, store_piece, t);
+	latch_verdict(s, t, t->bdat_size, t->chunks.bare);
 }
 
 /* bdat_last - the last chunk has ended: CRs it ended with are bare */
 static void
 bdat_last(struct session *s, struct txn *t)
 {
-	data_finish(&t->chunks, spool_piece, t);
-	data_verdict(s, t, t->bdat_size, t->chunks.bare);
+	data_finish(&t->chunks, store_piece, t);
+	latch_verdict(s, t, t->bdat_size, t->chunks.bare);
 }
 
 /* read_chunk - exactly n octets of BDAT data, stored when t is set and
@@ -1248,27 +931,25 @@ bdat_last(struct session *s, struct txn *t)
  * stays in step either way.  A refused chunk is read too, however large
  * (RFC 3030 2: "accept and discard"): through the one input buffer,
  * within the data deadline, never allocated by its size. */
-static enum read_result
+static enum chat_read
 read_chunk(struct session *s, struct txn *t, unsigned long long n)
 {
-	deadline_restart(s);
+	chat_data_begin(&s->chat);
 	while (n > 0) {
-		size_t take = s->end - s->start;
-		enum read_result r;
+		size_t take;
+		char *p;
+		enum chat_read r = chat_data(&s->chat, &p, &take);
 
-		if (take == 0) {
-			if ((r = fill_data(s)) != READ_OK)
-				return r;
-			continue;
-		}
+		if (r != CHAT_OK)
+			return r;
 		if (take > n)
 			take = (size_t)n;
 		if (t != NULL)
-			bdat_store(s, t, s->in + s->start, take);
-		s->start += take;
+			bdat_store(s, t, p, take);
+		chat_take(&s->chat, take);
 		n -= take;
 	}
-	return READ_OK;
+	return CHAT_OK;
 }
 
 /* bdat_args - "n" or "n LAST"; 0 when n is not a number */
@@ -1294,9 +975,9 @@ static void
 bdat_refused(struct session *s, const char *why, unsigned long long n,
     int last)
 {
-	enum read_result r = read_chunk(s, NULL, n);
+	enum chat_read r = read_chunk(s, NULL, n);
 
-	if (r != READ_OK) {
+	if (r != CHAT_OK) {
 		input_lost(s, r);
 	} else if (s->cfg->lmtp && last && s->txn != NULL) {
 		txn_reset(s);
@@ -1311,7 +992,7 @@ bdat_refused(struct session *s, const char *why, unsigned long long n,
 static void
 bdat_give_up(struct session *s)
 {
-	if (!s->closing)
+	if (!ending(s))
 		reply_nocount(s, 421, "4.5.0", "%s Error: lost sync with the "
 		    "client", s->cfg->hostname);
 	s->closing = 1;
@@ -1322,9 +1003,9 @@ static void
 cmd_bdat(struct session *s, char *arg)
 {
 	struct txn *t = s->txn;
-	const char *why = data_refused(t);
+	const char *why = intake_refused(t);
 	unsigned long long n;
-	enum read_result r;
+	enum chat_read r;
 	int last;
 
 	if (!bdat_args(arg, &n, &last)) {
@@ -1340,10 +1021,10 @@ cmd_bdat(struct session *s, char *arg)
 	if (!t->bdat) {		/* a spool error is latched, replied below */
 		t->bdat = 1;
 		data_init(&t->chunks, s->cfg->crlf, 1);
-		t->err = spool_begin(s, t);
+		t->err = open_message(s, t);
 	}
 	r = read_chunk(s, t, n);
-	if (r != READ_OK) {
+	if (r != CHAT_OK) {
 		input_lost(s, r);
 	} else if (last) {
 		bdat_last(s, t);
@@ -1412,10 +1093,10 @@ cmd_unknown(struct session *s, char *arg)
 	reply(s, 500, "5.5.1", "Command unrecognized");
 }
 
-/* tls_failed - the handshake failed: nothing more can be said to the
+/* handshake_failed - the handshake failed: nothing more can be said to the
  * client; the engine's end says why */
 static void
-tls_failed(const struct session *s)
+handshake_failed(const struct session *s)
 {
 	int st = s->tls.engine_status;
 	char how[48] = "exit status unknown";
@@ -1428,23 +1109,21 @@ tls_failed(const struct session *s)
 	    s->cfg->client_host, s->cfg->client_ip, how);
 }
 
-/* tls_begin - after the 220: the TLS handshake, then a new session
+/* handshake - after the 220: the TLS handshake, then a new session
  * inside it (RFC 3207 4.2).  Cleartext the client sent after STARTTLS
  * is dropped unread, so no command can be slipped in ahead of TLS and
  * answered inside it. */
 static void
-tls_begin(struct session *s)
+handshake(struct session *s)
 {
 	const struct config *cfg = s->cfg;
-	size_t dropped = s->end - s->start;
+	size_t dropped = chat_drop(&s->chat);
 
-	s->start = s->end = 0;
 	if (dropped > 0)
 		log_warn("%zu octets pipelined after STARTTLS from %s[%s] "
 		    "discarded", dropped, cfg->client_host, cfg->client_ip);
-	deadline_restart(s);
-	if (s->io->starttls(s->io->ctx, read_ms(s), &s->tls) == -1) {
-		tls_failed(s);
+	if (chat_starttls(&s->chat, &s->tls) == -1) {
+		handshake_failed(s);
 		s->closing = 1;
 		return;
 	}
@@ -1459,7 +1138,7 @@ tls_begin(struct session *s)
 static void
 cmd_starttls(struct session *s, char *arg)
 {
-	if (s->io->starttls == NULL) {
+	if (!chat_tls_possible(&s->chat)) {
 		cmd_unimplemented(s, arg);
 		return;
 	}
@@ -1473,8 +1152,8 @@ cmd_starttls(struct session *s, char *arg)
 	}
 	reply(s, 220, "2.0.0", "Ready to start TLS");
 	flush(s);
-	if (!s->closing)
-		tls_begin(s);
+	if (!ending(s))
+		handshake(s);
 }
 
 /* The command table; the last entry answers every unknown verb. */
@@ -1532,16 +1211,14 @@ dispatch(struct session *s, char *line, size_t len)
 static int
 early_talker(struct session *s)
 {
-	char buf[512];
-	ssize_t n;
+	enum chat_read r;
 
 	if (s->cfg->greet_pause == 0)
 		return 0;
-	n = s->io->read(s->io->ctx, buf, sizeof(buf),
-	    (int)s->cfg->greet_pause * 1000);
-	if (n == SESSION_IO_TIMEOUT)
+	r = chat_pregreet(&s->chat, s->cfg->greet_pause);
+	if (r == CHAT_TIMEOUT)
 		return 0;
-	if (n > 0) {
+	if (r == CHAT_OK) {
 		s->ended_by = "pregreet";
 		reply_nocount(s, 554, "5.5.1", "%s Error: talked before the "
 		    "greeting", s->cfg->hostname);
@@ -1553,31 +1230,31 @@ early_talker(struct session *s)
 static void
 serve(struct session *s)
 {
-	while (!s->closing) {
+	while (!ending(s)) {
 		char *line = NULL;
 		size_t len = 0;
-		enum read_result r = read_line(s, &line, &len);
+		enum chat_read r = chat_line(&s->chat, &line, &len);
 
-		if (r == READ_EOF || r == READ_ERROR)
+		if (r == CHAT_EOF || r == CHAT_ERROR)
 			break;
 		s->eod_id[0] = '\0';	/* the client is still there */
-		if (r == READ_TIMEOUT) {
+		if (r == CHAT_TIMEOUT) {
 			reply_timeout(s);
 			break;
 		}
 		s->commands++;
-		if (r == READ_TOOLONG)
+		if (r == CHAT_TOOLONG)
 			reply(s, 500, "5.5.2", "Line too long");
 		else
 			dispatch(s, line, len);
 	}
 }
 
-/* log_disconnect - the session's last line: its counts, lost=1 when the
+/* disconnect_line - the session's last line: its counts, lost=1 when the
  * end-of-data reply may not have been read, relay=N and end=WHY when
  * the client earned them (pipesmtpd(8), LOGGING) */
 static void
-log_disconnect(const struct session *s)
+disconnect_line(const struct session *s)
 {
 	const struct config *cfg = s->cfg;
 	char relay[32] = "";
@@ -1592,7 +1269,7 @@ log_disconnect(const struct session *s)
 
 /* session_run - one whole session; returns the process exit status */
 int
-session_run(const struct config *cfg, const struct session_io *io,
+session_run(const struct config *cfg, const struct chat_io *io,
     const struct session_deliverer *d)
 {
 	struct session *s = calloc(1, sizeof(*s));
@@ -1600,12 +1277,11 @@ session_run(const struct config *cfg, const struct session_io *io,
 	if (s == NULL)
 		return EX_TEMPFAIL;
 	s->cfg = cfg;
-	s->io = io;
 	s->del = d;
 	s->txn_mem.spool.fd = -1;
-	s->session_end = deadline_in(cfg->session_timeout);
+	chat_init(&s->chat, io, cfg);
 	log_info("connect from %s[%s]", cfg->client_host, cfg->client_ip);
-	if (cfg->require_tls && io->starttls == NULL) {
+	if (cfg->require_tls && !chat_tls_possible(&s->chat)) {
 		/* a launcher without TLS: the sender keeps the mail */
 		log_error("--require-tls, but the launcher gives no TLS "
 		    "engine (SSLCTLFD, SSLREADFD, SSLWRITEFD)");
@@ -1621,7 +1297,7 @@ session_run(const struct config *cfg, const struct session_io *io,
 	if (s->eod_id[0] != '\0')
 		log_info("%s: lost connection after end of data: the sender "
 		    "may retry", s->eod_id);
-	log_disconnect(s);
+	disconnect_line(s);
 	free(s);
 	return EX_OK;
 }

@@ -680,19 +680,35 @@ default_signals(void)
 static void
 real_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
-    const struct address *orig, struct deliver_outcome *out)
+    const struct address *orig, struct outcome *out)
 {
 	(void)ctx;
 	deliver_one(cfg, msg, rcpt, orig, out);
 }
 
-/* real_rcpt_check - the session's --rcpt-check: deliver_rcpt_check() */
-static void
-real_rcpt_check(void *ctx, const struct config *cfg,
-    const struct deliver_vars *v, struct deliver_outcome *out)
+/* real_account - the session's account test: account_find() */
+static int
+real_account(void *ctx, const struct config *cfg, const char *user)
 {
 	(void)ctx;
-	deliver_rcpt_check(cfg, v, out);
+	switch (account_find(cfg, user, NULL)) {
+	case ACCOUNT_OK:
+		return 1;
+	case ACCOUNT_NONE:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* real_screen - the session's --rcpt-check: deliver_rcpt_check() */
+static void
+real_screen(void *ctx, const struct config *cfg,
+    const struct received_msg *m, const struct address *rcpt,
+    struct outcome *out)
+{
+	(void)ctx;
+	deliver_rcpt_check(cfg, m, rcpt, out);
 }
 
 int
@@ -702,8 +718,9 @@ main(int argc, char **argv)
 	static struct config cfg;
 	struct fdio fds = { .in = 0, .out = 1 };
 	struct tls_launcher tls;
-	struct session_io io;
-	struct session_deliverer del = { real_deliver, real_rcpt_check, NULL };
+	struct chat_io io;
+	struct session_deliverer del = { real_deliver, real_account,
+	    real_screen, NULL };
 	int status, std_missing;
 
 	startup_cfg = &cfg;

@@ -84,10 +84,10 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
-/* reap - wait for the engine at most timeout_ms: 1 with its wait
+/* wait_engine - wait for the engine at most timeout_ms: 1 with its wait
  * status, 0 when there is no child (ECHILD), -1 when none ended in time */
 static int
-reap(int timeout_ms, int *status)
+wait_engine(int timeout_ms, int *status)
 {
 	long long end = deadline_in_ms(timeout_ms);
 	struct timespec step = { 0, REAP_STEP_MS * 1000000L };
@@ -197,7 +197,7 @@ tls_start(struct tls_launcher *t, int conn, int timeout_ms,
 	close_fd(&t->rfd);
 	close_fd(&t->wfd);
 	shutdown(conn, SHUT_RDWR);	/* ENOTSOCK on pipes: nothing held */
-	if (reap(timeout_ms, &info->engine_status) != 1)
+	if (wait_engine(timeout_ms, &info->engine_status) != 1)
 		info->engine_status = -1;
 	return -1;
 }
@@ -216,9 +216,9 @@ tls_end(struct tls_launcher *t, int conn, int timeout_ms)
 	close_fd(&t->wfd);
 	close_fd(&t->rfd);
 	close_fd(&t->ctl);
-	if (!had || reap(timeout_ms, &status) != -1)
+	if (!had || wait_engine(timeout_ms, &status) != -1)
 		return;
 	shutdown(conn, SHUT_RDWR);
-	if (reap(1000, &status) == -1)
+	if (wait_engine(1000, &status) == -1)
 		log_warn("TLS engine did not exit within %d ms", timeout_ms);
 }

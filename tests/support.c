@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "support.h"
 
 /* support_conn_start - a fresh client for in[0, n) fed in the given
@@ -32,9 +33,9 @@ support_conn_start(struct support_conn *c, const char *in, size_t n,
 	c->in.seed = chunk < 0 ? (unsigned)-chunk : 1;
 }
 
-/* support_conn_io - the session_io that reads and writes through c */
+/* support_conn_io - the chat_io that reads and writes through c */
 void
-support_conn_io(struct support_conn *c, struct session_io *io)
+support_conn_io(struct support_conn *c, struct chat_io *io)
 {
 	io->read = support_conn_read;
 	io->write = support_conn_write;
@@ -55,10 +56,10 @@ support_conn_read(void *ctx, void *buf, size_t len, int timeout_ms)
 	if (c->tls.at > 0 && !c->tls.started && c->tls.at < end)
 		end = c->tls.at;
 	if (s->reads++ == 0 && s->timeout_first)
-		return SESSION_IO_TIMEOUT;
+		return CHAT_IO_TIMEOUT;
 	if (s->pos >= end) {
 		if (s->end_timeout)
-			return SESSION_IO_TIMEOUT;
+			return CHAT_IO_TIMEOUT;
 		s->eof = 1;
 		return 0;
 	}
@@ -145,7 +146,8 @@ void
 support_stub_deliverer(struct support_stub *st, struct session_deliverer *d)
 {
 	d->deliver = support_stub_deliver;
-	d->rcpt_check = support_stub_rcpt_check;
+	d->account = support_stub_account;
+	d->screen = support_stub_screen;
 	d->ctx = st;
 }
 
@@ -201,7 +203,7 @@ record(const struct deliver_msg *msg, const struct address *rcpt,
 void
 support_stub_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
-    const struct address *orig, struct deliver_outcome *out)
+    const struct address *orig, struct outcome *out)
 {
 	struct support_stub *st = ctx;
 	struct support_call spare, *c;
@@ -213,7 +215,7 @@ support_stub_deliver(void *ctx, const struct config *cfg,
 		st->check(st, cfg, msg, rcpt, c);
 	if (c == &spare)
 		free(spare.data);
-	deliver_outcome_init(out);
+	outcome_init(out);
 	if (st->answer != NULL) {
 		st->answer(rcpt, out);
 	} else {
@@ -222,18 +224,38 @@ support_stub_deliver(void *ctx, const struct config *cfg,
 	}
 }
 
-/* support_stub_rcpt_check - --rcpt-check by the test's rule, or every
- * recipient accepted with 2.1.5 */
+/* support_stub_account - the real account database's answer, as the
+ * program's deliverer gives it (tests/nssfail.so can make it fail) */
+int
+support_stub_account(void *ctx, const struct config *cfg, const char *user)
+{
+	(void)ctx;
+	switch (account_find(cfg, user, NULL)) {
+	case ACCOUNT_OK:
+		return 1;
+	case ACCOUNT_NONE:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* support_stub_screen - --rcpt-check by the test's rule, given the
+ * placeholder values the command would get, or every recipient
+ * accepted with 2.1.5 */
 void
-support_stub_rcpt_check(void *ctx, const struct config *cfg,
-    const struct deliver_vars *v, struct deliver_outcome *out)
+support_stub_screen(void *ctx, const struct config *cfg,
+    const struct received_msg *m, const struct address *rcpt,
+    struct outcome *out)
 {
 	struct support_stub *st = ctx;
+	struct deliver_vars v;
 
-	(void)cfg;
-	deliver_outcome_init(out);
-	if (st->rcpt_answer != NULL) {
-		st->rcpt_answer(v, out);
+	deliver_vars_init(&v, cfg, m->sender, rcpt, m->helo, m->queue_id,
+	    m->tls);
+	outcome_init(out);
+	if (st->screen_answer != NULL) {
+		st->screen_answer(&v, out);
 	} else {
 		out->cls = OUT_DELIVERED;
 		snprintf(out->dsn, sizeof(out->dsn), "2.1.5");

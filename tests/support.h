@@ -6,7 +6,8 @@
  * fixed, or random from a seed), optionally a timeout first or at the
  * end, and a sink that collects every reply byte.  A support_stub is
  * the deliverer: it reads the spool, records each call, lets the test
- * check the call and answers by the test's own rule.  Nothing here
+ * check the call and answers by the test's own rule; its account test
+ * is the real account_find().  Nothing here
  * forks, runs a command or depends on the check library: a test
  * asserts in its callbacks, so the same code serves libFuzzer targets.
  */
@@ -19,6 +20,7 @@
 #include "address.h"
 #include "config.h"
 #include "deliver.h"
+#include "received.h"
 #include "session.h"
 
 /* The client's bytes; read by support_conn_read(). */
@@ -54,7 +56,7 @@ struct support_tls {
 	size_t replies_at;	/* the sink's length when it was */
 };
 
-/* The session_io context: one client, both directions. */
+/* The chat_io context: one client, both directions. */
 struct support_conn {
 	struct support_script in;
 	struct support_sink out;
@@ -79,7 +81,7 @@ struct support_call {
 };
 
 /* The deliverer: the test's part is check (look at a call; it may
- * change c) and the answers (out starts as deliver_outcome_init()'s
+ * change c) and the answers (out starts as outcome_init()'s
  * undelivered outcome). */
 struct support_stub {
 	struct support_call *calls;	/* the test's array */
@@ -90,15 +92,16 @@ struct support_stub {
 	    const struct deliver_msg *msg, const struct address *rcpt,
 	    struct support_call *c);	/* or NULL */
 	void (*answer)(const struct address *rcpt,
-	    struct deliver_outcome *out);	/* NULL: all delivered */
-	void (*rcpt_answer)(const struct deliver_vars *v,
-	    struct deliver_outcome *out);	/* NULL: all accepted */
+	    struct outcome *out);	/* NULL: all delivered */
+	void (*screen_answer)(const struct deliver_vars *v,
+	    struct outcome *out);	/* --rcpt-check; NULL: all
+					   accepted */
 	void *ctx;			/* the test's own */
 };
 
 void support_conn_start(struct support_conn *c, const char *in, size_t n,
     long chunk);
-void support_conn_io(struct support_conn *c, struct session_io *io);
+void support_conn_io(struct support_conn *c, struct chat_io *io);
 ssize_t support_conn_read(void *ctx, void *buf, size_t len, int timeout_ms);
 ssize_t support_conn_write(void *ctx, const void *buf, size_t len);
 int support_conn_starttls(void *ctx, int timeout_ms, struct tls_info *info);
@@ -110,9 +113,12 @@ void support_stub_deliverer(struct support_stub *st,
     struct session_deliverer *d);
 void support_stub_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
-    const struct address *orig, struct deliver_outcome *out);
-void support_stub_rcpt_check(void *ctx, const struct config *cfg,
-    const struct deliver_vars *v, struct deliver_outcome *out);
+    const struct address *orig, struct outcome *out);
+int support_stub_account(void *ctx, const struct config *cfg,
+    const char *user);
+void support_stub_screen(void *ctx, const struct config *cfg,
+    const struct received_msg *m, const struct address *rcpt,
+    struct outcome *out);
 void support_stub_free(struct support_stub *st);
 
 #endif

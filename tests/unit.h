@@ -4,7 +4,7 @@
  * Each tests/unit_*.c file builds one suite from the public interface of
  * its module (address.h, data.h, deliver.h, received.h, run.h, spool.h,
  * session.h, fdio.h, deadline.h, log.h, recipients.h, tls.h, proxy.h,
- * aliases.h)
+ * aliases.h, outcome.h, envelope.h)
  * and the documented behaviour; tests/unit_main.c runs them all.  No
  * test opens a network port or runs a delivery command (except /bin/sh
  * one-liners: in the run suite, and under an ignored SIGCHLD and for the
@@ -32,5 +32,7 @@ Suite *recipients_suite(void);
 Suite *tls_suite(void);
 Suite *proxy_suite(void);
 Suite *aliases_suite(void);
+Suite *outcome_suite(void);
+Suite *envelope_suite(void);
 
 #endif

@@ -197,7 +197,7 @@ END_TEST
 
 struct exit_case {
 	int code;
-	enum deliver_class cls;
+	enum outcome_class cls;
 	const char *dsn;
 };
 
@@ -231,7 +231,7 @@ static const struct exit_case exit_cases[] = {
 START_TEST(test_exit_table)
 {
 	const struct exit_case *c = &exit_cases[_i];
-	struct deliver_outcome out;
+	struct outcome out;
 	int status = W_EXITCODE(c->code, 0);
 
 	memset(&out, 0, sizeof(out));
@@ -249,7 +249,7 @@ START_TEST(test_signals_are_temporary)
 {
 	static const int sigs[] = { SIGKILL, SIGTERM, SIGSEGV, SIGPIPE,
 	    SIGABRT, SIGINT };
-	struct deliver_outcome out;
+	struct outcome out;
 	size_t i;
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
@@ -289,7 +289,7 @@ child_status(int code, int sig)
 
 START_TEST(test_real_wait_statuses)
 {
-	struct deliver_outcome out;
+	struct outcome out;
 
 	deliver_map_status(child_status(0, 0), "", 0, &out);
 	ck_assert_int_eq(out.cls, OUT_DELIVERED);
@@ -312,7 +312,7 @@ END_TEST
 struct output_case {
 	int code;
 	const char *output;
-	enum deliver_class cls;
+	enum outcome_class cls;
 	const char *dsn;
 	const char *text;	/* NULL: not checked */
 };
@@ -353,7 +353,7 @@ static const struct output_case output_cases[] = {
 START_TEST(test_output_table)
 {
 	const struct output_case *c = &output_cases[_i];
-	struct deliver_outcome out;
+	struct outcome out;
 
 	memset(&out, 0, sizeof(out));
 	deliver_map_status(W_EXITCODE(c->code, 0), c->output,
@@ -373,14 +373,14 @@ END_TEST
 START_TEST(test_output_cut_to_200)
 {
 	char output[1000];
-	struct deliver_outcome out;
+	struct outcome out;
 	size_t i;
 
 	for (i = 0; i < sizeof(output); i++)
 		output[i] = (char)('a' + i % 26);
 	deliver_map_status(W_EXITCODE(1, 0), output, sizeof(output), &out);
-	ck_assert_uint_eq(strlen(out.text), DELIVER_TEXT_MAX);
-	ck_assert(memcmp(out.text, output, DELIVER_TEXT_MAX) == 0);
+	ck_assert_uint_eq(strlen(out.text), OUTCOME_TEXT_MAX);
+	ck_assert(memcmp(out.text, output, OUTCOME_TEXT_MAX) == 0);
 	/* a NUL in the output is sanitised, not an early end */
 	deliver_map_status(W_EXITCODE(1, 0), "ab\0cd\n", 6, &out);
 	ck_assert_str_eq(out.text, "ab?cd");
@@ -394,7 +394,7 @@ START_TEST(test_output_no_control_bytes)
 {
 	/* whatever the command prints, the text is printable ASCII */
 	char output[300];
-	struct deliver_outcome out;
+	struct outcome out;
 	int round;
 	size_t i;
 
@@ -406,7 +406,7 @@ START_TEST(test_output_no_control_bytes)
 			output[i] = (char)(rand() % 256);
 		deliver_map_status(W_EXITCODE(1 + rand() % 100, 0), output, n,
 		    &out);
-		ck_assert_uint_le(strlen(out.text), DELIVER_TEXT_MAX);
+		ck_assert_uint_le(strlen(out.text), OUTCOME_TEXT_MAX);
 		for (i = 0; out.text[i] != '\0'; i++)
 			ck_assert_msg(out.text[i] >= 32 && out.text[i] < 127,
 			    "round %d: octet %d in the text", round,
@@ -476,7 +476,7 @@ END_TEST
 
 struct end_case {
 	struct run_end end;
-	enum deliver_class cls, check_cls;	/* delivery; --rcpt-check */
+	enum outcome_class cls, check_cls;	/* delivery; --rcpt-check */
 	const char *dsn, *check_dsn;
 	int status;				/* out.status */
 	const char *text;			/* in out.text, or NULL */
@@ -500,24 +500,24 @@ static const struct end_case end_cases[] = {
 	  "2.1.5", EXITED(0), "spool read error" },
 	/* waitpid() failed: whatever the status field holds is not read */
 	{ { 0, 0, ECHILD, 0, 0 }, OUT_TEMP, OUT_TEMP, "4.3.0", "4.3.0",
-	  DELIVER_UNSEEN, "cannot wait for delivery command" },
+	  OUTCOME_UNSEEN, "cannot wait for delivery command" },
 	{ { EXITED(67), 0, ECHILD, 0, 0 }, OUT_TEMP, OUT_TEMP, "4.3.0",
-	  "4.3.0", DELIVER_UNSEEN, "No child processes" },
+	  "4.3.0", OUTCOME_UNSEEN, "No child processes" },
 	{ { 0, 0, 0, 0, 0 }, OUT_TEMP, OUT_TEMP, "4.3.0", "4.3.0",
-	  DELIVER_UNSEEN, "not reaped" },
+	  OUTCOME_UNSEEN, "not reaped" },
 	/* timed out: killed and reaped, or killed and never seen again */
 	{ { SIGKILL, 1, 0, 1, 0 }, OUT_TEMP, OUT_TEMP, "4.3.0", "4.3.0",
 	  SIGKILL, "timed out" },
 	{ { EXITED(0), 1, 0, 1, 0 }, OUT_TEMP, OUT_TEMP, "4.3.0", "4.3.0",
 	  EXITED(0), "timed out" },
 	{ { 0, 0, ECHILD, 1, 0 }, OUT_TEMP, OUT_TEMP, "4.3.0", "4.3.0",
-	  DELIVER_UNSEEN, "timed out and could not be reaped" },
+	  OUTCOME_UNSEEN, "timed out and could not be reaped" },
 };
 
 START_TEST(test_end_table)
 {
 	const struct end_case *c = &end_cases[_i];
-	struct deliver_outcome out;
+	struct outcome out;
 
 	memset(&out, 0, sizeof(out));
 	deliver_map_end(&c->end, "", 0, &out);
@@ -601,7 +601,7 @@ START_TEST(test_check_unreaped_fails_closed)
 	 * never accepted and never after the timeout */
 	static const char *const scripts[] = { "exit 0", "exit 67" };
 	struct run_fixture f;
-	struct deliver_outcome out;
+	struct outcome out;
 	long long t0;
 	char *argv[4];
 	size_t i;
@@ -610,11 +610,11 @@ START_TEST(test_check_unreaped_fails_closed)
 	for (i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
 		run_setup(&f, argv, scripts[i]);
 		t0 = deadline_now();
-		deliver_rcpt_check(&f.cfg, &vars, &out);
+		deliver_rcpt_check(&f.cfg, &f.msg.head, &f.rcpt, &out);
 		ck_assert_msg(out.cls == OUT_TEMP, "'%s': class %d", scripts[i],
 		    out.cls);
 		ck_assert_str_eq(out.dsn, "4.3.0");
-		ck_assert_int_eq(out.status, DELIVER_UNSEEN);
+		ck_assert_int_eq(out.status, OUTCOME_UNSEEN);
 		ck_assert_msg(ms_since(t0) < 1000, "'%s': %ld ms", scripts[i],
 		    ms_since(t0));
 	}
@@ -626,7 +626,7 @@ START_TEST(test_delivery_unreaped_is_temporary)
 	/* the same for a delivery: a temporary failure that says why, not
 	 * "timed out" after the delivery timeout, and never "exit 0" */
 	struct run_fixture f;
-	struct deliver_outcome out;
+	struct outcome out;
 	long long t0;
 	char *argv[4];
 
@@ -638,7 +638,7 @@ START_TEST(test_delivery_unreaped_is_temporary)
 	deliver_one(&f.cfg, &f.msg, &f.rcpt, &f.rcpt, &out);
 	ck_assert_int_eq(out.cls, OUT_TEMP);
 	ck_assert_str_eq(out.dsn, "4.3.0");
-	ck_assert_int_eq(out.status, DELIVER_UNSEEN);
+	ck_assert_int_eq(out.status, OUTCOME_UNSEEN);
 	ck_assert_msg(strstr(out.text, strerror(ECHILD)) != NULL, "'%s'",
 	    out.text);
 	ck_assert_msg(ms_since(t0) < 1000, "%ld ms", ms_since(t0));
@@ -651,17 +651,17 @@ START_TEST(test_outcome_starts_undelivered)
 {
 	/* an outcome no code path fills says "not delivered": neither its
 	 * zero value nor the initialiser's is a delivery */
-	struct deliver_outcome out;
+	struct outcome out;
 
 	memset(&out, 0, sizeof(out));
 	ck_assert_msg(out.cls != OUT_DELIVERED, "a zeroed outcome is "
 	    "delivered");
 	memset(&out, 'Z', sizeof(out));
-	deliver_outcome_init(&out);
+	outcome_init(&out);
 	ck_assert_int_eq(out.cls, OUT_TEMP);
 	ck_assert_str_eq(out.dsn, "4.3.0");
 	ck_assert_str_eq(out.text, "not delivered");
-	ck_assert_int_eq(out.status, DELIVER_NOT_RUN);
+	ck_assert_int_eq(out.status, OUTCOME_NOT_RUN);
 }
 END_TEST
 
@@ -734,7 +734,7 @@ START_TEST(test_deadline_passed_not_run)
 	/* once the end of all deliveries has passed, no command starts:
 	 * the recipient fails temporarily, and the log line says why */
 	struct run_fixture f;
-	struct deliver_outcome out;
+	struct outcome out;
 	struct marks m;
 	char *argv[4], script[128], *log;
 
@@ -751,7 +751,7 @@ START_TEST(test_deadline_passed_not_run)
 	ck_assert_int_eq(out.cls, OUT_TEMP);
 	ck_assert_str_eq(out.dsn, "4.3.0");
 	ck_assert_str_eq(out.text, "delivery time limit reached");
-	ck_assert_int_eq(out.status, DELIVER_NOT_RUN);
+	ck_assert_int_eq(out.status, OUTCOME_NOT_RUN);
 	ck_assert_msg(strstr(log, "QID1: to=<r@mx.test>, ") != NULL &&
 	    strstr(log, "status=deferred (not run: delivery time limit "
 	    "reached)\n") != NULL, "log: '%s'", log);
@@ -768,7 +768,7 @@ END_TEST
 static void
 real_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
-    const struct address *orig, struct deliver_outcome *out)
+    const struct address *orig, struct outcome *out)
 {
 	(void)ctx;
 	deliver_one(cfg, msg, rcpt, orig, out);
@@ -785,10 +785,10 @@ START_TEST(test_deadline_in_session)
 	    "QUIT\r\n";
 	static const char *domains[] = { "mx.test" };
 	static char sh[] = "/bin/sh", c[] = "-c";
-	struct session_deliverer d = { real_deliver, NULL, NULL };
+	struct session_deliverer d = { .deliver = real_deliver };
 	char script[160], dialogue[512], *argv[] = { sh, c, script, NULL };
 	struct support_conn conn;
-	struct session_io io;
+	struct chat_io io;
 	struct config cfg;
 	struct marks m;
 	char *log;

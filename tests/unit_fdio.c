@@ -4,7 +4,7 @@
  *
  * What must hold whichever way a call is made: data that is there is
  * returned, a read with nothing to read waits its whole timeout and then
- * says SESSION_IO_TIMEOUT, EOF is 0, and a write to a peer that has
+ * says CHAT_IO_TIMEOUT, EOF is 0, and a write to a peer that has
  * stopped reading gives up after write_ms instead of blocking.  The
  * remembered ENOTSOCK is checked through struct fdio.
  */
@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "fdio.h"
-#include "session.h"
+#include "chat.h"
 #include "unit.h"
 
 #define BIG	(32 * 1024)	/* more than a streaming read */
@@ -52,7 +52,7 @@ put(int fd, int c, size_t len)
 
 /* take_all - read exactly len octets through io, checking they are c */
 static void
-take_all(struct session_io *io, int c, size_t len)
+take_all(struct chat_io *io, int c, size_t len)
 {
 	static char buf[65536];
 
@@ -70,13 +70,13 @@ take_all(struct session_io *io, int c, size_t len)
 
 /* assert_times_out - a read with nothing to read waits WAIT_MS */
 static void
-assert_times_out(struct session_io *io)
+assert_times_out(struct chat_io *io)
 {
 	char buf[64];
 	long t = now_ms();
 
 	ck_assert_int_eq(io->read(io->ctx, buf, sizeof(buf), WAIT_MS),
-	    SESSION_IO_TIMEOUT);
+	    CHAT_IO_TIMEOUT);
 	ck_assert_int_ge(now_ms() - t, WAIT_MS - 20);
 }
 
@@ -96,7 +96,7 @@ START_TEST(test_read_interactive)
 	/* small reads: data, a timeout, data again, EOF; on a socket or a
 	 * pipe alike */
 	struct fdio f = { .in = -1, .out = -1 };
-	struct session_io io;
+	struct chat_io io;
 	char buf[64];
 	int fds[2];
 
@@ -121,7 +121,7 @@ START_TEST(test_read_streaming)
 	 * still returns what is there, still waits the whole timeout when
 	 * nothing is, and still sees EOF */
 	struct fdio f = { .in = -1, .out = -1 };
-	struct session_io io;
+	struct chat_io io;
 	static char buf[65536];
 	int fds[2];
 	ssize_t n;
@@ -153,7 +153,7 @@ START_TEST(test_read_file)
 {
 	/* stdin may be a regular file: read to its end, then EOF */
 	struct fdio f = { .in = -1, .out = -1 };
-	struct session_io io;
+	struct chat_io io;
 	static char buf[65536];
 	FILE *tmp = tmpfile();
 
@@ -174,7 +174,7 @@ START_TEST(test_write_stopped_reader)
 	/* a peer that never reads: writes are taken until the socket or
 	 * pipe is full, then one gives up after write_ms, not later */
 	struct fdio f = { .in = -1, .out = -1, .write_ms = WAIT_MS };
-	struct session_io io;
+	struct chat_io io;
 	static char buf[8192];
 	long t = 0;
 	ssize_t n = 1;
@@ -207,8 +207,8 @@ START_TEST(test_write_reader_keeps_up)
 {
 	/* what is written arrives whole, in order, on either transport */
 	struct fdio f = { .in = -1, .out = -1, .write_ms = WAIT_MS };
-	struct session_io io;
-	struct session_io rio;
+	struct chat_io io;
+	struct chat_io rio;
 	struct fdio rf = { .in = -1, .out = -1 };
 	const char *msg = "250 2.0.0 Ok\r\n";
 	char buf[64];
@@ -236,7 +236,7 @@ START_TEST(test_write_peer_gone)
 {
 	/* a socket whose peer has closed: an error, not SIGPIPE */
 	struct fdio f = { .in = -1, .out = -1, .write_ms = WAIT_MS };
-	struct session_io io;
+	struct chat_io io;
 	int fds[2];
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);

@@ -64,10 +64,10 @@ target(const struct recipients *l, size_t j)
 
 /* set - delivery j's outcome */
 static void
-set(struct recipients *l, size_t j, enum deliver_class cls,
+set(struct recipients *l, size_t j, enum outcome_class cls,
     const char *dsn, const char *text)
 {
-	struct deliver_outcome o = { cls, "", "", 0 };
+	struct outcome o = { cls, "", "", 0 };
 
 	snprintf(o.dsn, sizeof(o.dsn), "%s", dsn);
 	snprintf(o.text, sizeof(o.text), "%s", text);
@@ -177,7 +177,7 @@ END_TEST
 
 START_TEST(test_outcomes)
 {
-	struct deliver_outcome o;
+	struct outcome o;
 	struct recipients l;
 	size_t sp;
 

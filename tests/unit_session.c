@@ -59,7 +59,7 @@ stub_check(struct support_stub *st, const struct config *cfg,
 /* stub_answer - "temp+DSN" fails temporarily, "perm+DSN" permanently,
  * with the enhanced code DSN spells; anything else is delivered */
 static void
-stub_answer(const struct address *rcpt, struct deliver_outcome *out)
+stub_answer(const struct address *rcpt, struct outcome *out)
 {
 	if (strcmp(rcpt->user, "temp") == 0 || strcmp(rcpt->user, "perm") == 0) {
 		out->cls = rcpt->user[0] == 't' ? OUT_TEMP : OUT_PERM;
@@ -118,7 +118,7 @@ start(struct run *r, const char *in, size_t n, long chunk)
 static void
 go(const struct config *cfg, struct run *r)
 {
-	struct session_io io;
+	struct chat_io io;
 	struct session_deliverer d;
 
 	support_conn_io(&r->conn, &io);
@@ -1307,6 +1307,36 @@ START_TEST(test_helo_names)
 }
 END_TEST
 
+START_TEST(test_mail_params_need_ehlo)
+{
+	/* RFC 5321 4.1.1.2: parameters belong to the service extensions,
+	 * which a plain HELO did not ask for: 555 5.5.4, and no
+	 * transaction; the same parameters after EHLO are taken */
+	static const char in[] =
+	    "HELO c\r\nMAIL FROM:<s@x.org> SIZE=10\r\n"
+	    "MAIL FROM:<s@x.org> BODY=8BITMIME\r\n"
+	    "MAIL FROM:<s@x.org> SMTPUTF8\r\nRCPT TO:<r@mx.test>\r\n"
+	    "MAIL FROM:<s@x.org>\r\nRSET\r\n"
+	    "EHLO c\r\nMAIL FROM:<s@x.org> SIZE=10 BODY=8BITMIME\r\n"
+	    "QUIT\r\n";
+	static const char *const want[] = {
+		W_GREETING, W_HELO, "555 5.5.4 MAIL parameters need EHLO",
+		"555 5.5.4 MAIL parameters need EHLO",
+		"555 5.5.4 MAIL parameters need EHLO",
+		"503 5.5.1 Need MAIL command", "250 2.1.0", "250 2.0.0",
+		W_EHLO, "250 2.1.0", "221 2.0.0", NULL
+	};
+	struct config cfg;
+	struct run r;
+
+	test_config(&cfg);
+	run(&cfg, LIT(in), 0, &r);
+	expect(&r, want);
+	ck_assert_int_eq(r.stub.ncalls, 0);
+	run_free(&r);
+}
+END_TEST
+
 START_TEST(test_with_utf8)
 {
 	static const char in[] =
@@ -1656,7 +1686,7 @@ END_TEST
 /* --require-tls: MAIL waits for TLS; without a TLS engine, a 421 */
 /* refuse_list - --rcpt-check refuses <list@mx.test>, accepts the rest */
 static void
-refuse_list(const struct deliver_vars *v, struct deliver_outcome *out)
+refuse_list(const struct deliver_vars *v, struct outcome *out)
 {
 	int no = strcmp(v->rcpt, "list@mx.test") == 0;
 
@@ -1693,7 +1723,7 @@ START_TEST(test_aliases_rcpt_taken_back)
 	cfg.aliases = al;
 	cfg.rcpt_check = check;
 	start(&r, in, sizeof(in) - 1, 0);
-	r.stub.rcpt_answer = refuse_list;
+	r.stub.screen_answer = refuse_list;
 	go(&cfg, &r);
 	expect(&r, want);
 	ck_assert_uint_eq(r.stub.ncalls, 2);
@@ -1834,6 +1864,7 @@ commands_tcase(void)
 	tcase_add_loop_test(tc, test_mail_cases, 0,
 	    (int)(sizeof(mail_cases) / sizeof(mail_cases[0])));
 	tcase_add_test(tc, test_helo_names);
+	tcase_add_test(tc, test_mail_params_need_ehlo);
 	tcase_add_test(tc, test_with_utf8);
 	tcase_add_test(tc, test_postmaster_delivery);
 	tcase_add_test(tc, test_aliases_rcpt_taken_back);

@@ -139,7 +139,7 @@ check_call(struct support_stub *st, const struct config *cfg,
 
 /* outcome - the stub's answer */
 static void
-outcome(struct deliver_outcome *out, enum deliver_class cls,
+outcome(struct outcome *out, enum outcome_class cls,
     const char *dsn, const char *text)
 {
 	out->status = 0;
@@ -151,7 +151,7 @@ outcome(struct deliver_outcome *out, enum deliver_class cls,
 /* answer - by the recipient's first octet: 't' temporary, 'p'
  * permanent, anything else delivered */
 static void
-answer(const struct address *rcpt, struct deliver_outcome *out)
+answer(const struct address *rcpt, struct outcome *out)
 {
 	if (rcpt->local[0] == 't')
 		outcome(out, OUT_TEMP, "4.2.2", "try later");
@@ -161,10 +161,10 @@ answer(const struct address *rcpt, struct deliver_outcome *out)
 		outcome(out, OUT_DELIVERED, "2.0.0", "delivered");
 }
 
-/* rcpt_answer - --rcpt-check: 'x' unknown (67), 'y' try later (75),
+/* screen_answer - --rcpt-check: 'x' unknown (67), 'y' try later (75),
  * else accept */
 static void
-rcpt_answer(const struct deliver_vars *v, struct deliver_outcome *out)
+screen_answer(const struct deliver_vars *v, struct outcome *out)
 {
 	if (v->local[0] == 'x')
 		outcome(out, OUT_PERM, "5.1.1", "");
@@ -230,7 +230,7 @@ static void
 one_run(const struct config *cfg, const char *in, size_t n, size_t chunk,
     unsigned tls, struct fuzz_run *fr, char *codes, size_t cap)
 {
-	struct session_io io;
+	struct chat_io io;
 	struct session_deliverer del;
 	int probe = dup(0), again;
 
@@ -243,7 +243,7 @@ one_run(const struct config *cfg, const char *in, size_t n, size_t chunk,
 	support_stub_start(&fr->stub, fr->calls, MAX_CALLS);
 	fr->stub.check = check_call;
 	fr->stub.answer = answer;
-	fr->stub.rcpt_answer = rcpt_answer;
+	fr->stub.screen_answer = screen_answer;
 	fr->stub.ctx = fr;
 	support_stub_deliverer(&fr->stub, &del);
 	FUZZ_CHECK(probe >= 0);
