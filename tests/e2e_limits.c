@@ -539,14 +539,21 @@ limits_suite(void)
 	tcase_add_test(tc, test_max_errors_default);
 	suite_add_tcase(s, tc);
 
+	/* the timed tests in three cases, which the suite runs side by side */
 	tc = h_tcase("time");
 	tcase_add_test(tc, test_idle_timeout);
-	tcase_add_test(tc, test_idle_timeout_in_data);
 	tcase_add_test(tc, test_slow_client_within_timeout);
 	tcase_add_test(tc, test_slow_line_cut);
+	tcase_add_test(tc, test_session_timeout);
+	suite_add_tcase(s, tc);
+
+	tc = h_tcase("time in data");
+	tcase_add_test(tc, test_idle_timeout_in_data);
 	tcase_add_test(tc, test_slow_data_cut);
 	tcase_add_test(tc, test_min_data_rate);
-	tcase_add_test(tc, test_session_timeout);
+	suite_add_tcase(s, tc);
+
+	tc = h_tcase("greet pause");
 	tcase_add_test(tc, test_greet_pause_early_talker);
 	tcase_add_test(tc, test_greet_pause_late_early_talker);
 	tcase_add_test(tc, test_greet_pause_polite);
