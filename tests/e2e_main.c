@@ -14,7 +14,8 @@
  * PIPESMTPD_E2E_JOBS is 1, when the server runs under PIPESMTPD_WRAPPER
  * (valgrind wants the cores; PIPESMTPD_E2E_JOBS still overrides), and
  * when the run asks for what only one check runner gives: a selection
- * (CK_RUN_SUITE, CK_RUN_CASE), no fork (CK_FORK=no) or a log file.
+ * (CK_RUN_SUITE, CK_RUN_CASE, tags), no fork (CK_FORK=no), a verbosity
+ * or a log file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,8 +70,9 @@ static int
 serial_only(void)
 {
 	static const char *const vars[] = { "CK_RUN_SUITE", "CK_RUN_CASE",
-	    "CK_INCLUDE_TAGS", "CK_EXCLUDE_TAGS", "CK_LOG_FILE_NAME",
-	    "CK_XML_LOG_FILE_NAME", "CK_TAP_LOG_FILE_NAME" };
+	    "CK_INCLUDE_TAGS", "CK_EXCLUDE_TAGS", "CK_VERBOSITY",
+	    "CK_LOG_FILE_NAME", "CK_XML_LOG_FILE_NAME",
+	    "CK_TAP_LOG_FILE_NAME" };
 	const char *fork_mode = getenv("CK_FORK");
 	size_t i;
 
