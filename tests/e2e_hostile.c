@@ -749,7 +749,7 @@ START_TEST(test_spool_deleted_0600)
 	 * only the server's descriptor names; afterwards nothing is left */
 	char *sp = h_subdir("spool"), *gc = h_strf("%s/1/grandchild", h_dir);
 	struct h_opts o = { .keep_open = 1, .args = { "--spool", sp,
-	    "--delivery-timeout", "3" } };
+	    "--delivery-timeout", "2" } };
 	struct h_proc p;
 	struct h_result r;
 	mode_t mode = 0;
@@ -854,8 +854,9 @@ no_proc_ok(void)
 }
 
 /* Recipient a reads 7 octets, tries to write into its stdin, and leaves
- * a child that reads the rest a little later; b waits for that, then
- * reads its own copy.  Each notes what it could do. */
+ * a child that reads the rest a little later and then notes it is done;
+ * b and c wait for that note (2 s at most), then read their own copies.
+ * Each notes what it could do. */
 static const char copy_script[] =
 	"d=$1\n"
 	"case $RECIPIENT in\n"
@@ -864,10 +865,13 @@ static const char copy_script[] =
 	"  if { printf OVERWRITTEN >&0; } 2>/dev/null; then w=yes; "
 	"else w=no; fi\n"
 	"  echo $w > \"$d/a-wrote\"\n"
-	"  (sleep 0.2; cat) <&0 >/dev/null 2>&1 &\n"
+	"  (sleep 0.1; cat; : > \"$d/a-child-read\") <&0 >/dev/null 2>&1 &\n"
 	"  exit 0 ;;\n"
 	"*)\n"
-	"  sleep 0.6\n"
+	"  i=0\n"
+	"  while [ ! -e \"$d/a-child-read\" ] && [ $i -lt 100 ]; do\n"
+	"    sleep 0.02; i=$((i + 1))\n"
+	"  done\n"
 	"  if { printf OVERWRITTEN >&0; } 2>/dev/null; then w=yes; "
 	"else w=no; fi\n"
 	"  echo $w > \"$d/$RECIPIENT-wrote\"\n"
@@ -903,6 +907,8 @@ START_TEST(test_own_copy)
 	ck_assert_msg(strcmp(h_codes(r.out), h_want(3, "250 2.0.0")) == 0,
 	    "'%s' log '%s'", r.out, r.log);
 	ck_assert_str_eq(note("a-wrote", NULL), "no\n");
+	ck_assert_msg(note("a-child-read", NULL) != NULL, "a's child did not "
+	    "read its stdin before b and c read theirs");
 	for (i = 0; i < 2; i++) {
 		char *got = note(h_strf("%s-stdin", rcpt[i]), &len);
 

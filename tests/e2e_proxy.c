@@ -144,7 +144,7 @@ split_session(const struct proxied *c, size_t step, int pipes)
 		size_t n = c->len - off < step ? c->len - off : step;
 
 		h_send(&p, c->hdr + off, n);
-		h_pause(&p, 30);
+		h_pause(&p, 10);
 		ck_assert_msg(off + n == c->len || p.outlen == 0, "a reply before the whole header "
 		    "(%zu of %zu): '%.*s'", off + n, c->len, (int)p.outlen,
 		    p.out);

@@ -35,7 +35,7 @@ START_TEST(test_tls_delivery)
 	struct h_result r;
 	char *d, *kw;
 
-	h_nulltls(&o, "-l", "600");
+	h_nulltls(&o, "-l", "300");
 	h_start(&p, &o);
 	starttls(&p);
 	kw = h_say(&p, "EHLO inside.example\r\n", "250 ");
@@ -60,8 +60,8 @@ START_TEST(test_tls_delivery)
 	    "unknown[unknown]: NULLv1 with cipher NULL-RELAY-TEST") != NULL &&
 	    strstr(r.log, ", tls=" NULL_CIPHER ", size=") != NULL, "%s",
 	    r.log);
-	ck_assert_msg(r.ms >= 600, "exit after %ld ms: the engine, which "
-	    "lingers 600 ms, was not waited for", r.ms);
+	ck_assert_msg(r.ms >= 300, "exit after %ld ms: the engine, which "
+	    "lingers 300 ms, was not waited for", r.ms);
 }
 END_TEST
 
@@ -73,7 +73,7 @@ START_TEST(test_tls_not_asked)
 	struct h_result r;
 	char *d;
 
-	h_nulltls(&o, "-l", "600");
+	h_nulltls(&o, "-l", "300");
 	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<u@mx.example>", NULL));
 	ck_assert_int_eq(h_count(h_dir), 1);
 	ck_assert_ptr_null(h_env(h_dir, 1, "TLS_PROTOCOL"));
@@ -84,8 +84,8 @@ START_TEST(test_tls_not_asked)
 	ck_assert_msg(strstr(d, " with ESMTP id ") != NULL &&
 	    strstr(d, "(using") == NULL, "'%s'", d);
 	ck_assert_ptr_null(strstr(r.log, "tls="));
-	ck_assert_msg(r.ms >= 600, "exit after %ld ms: the engine, which "
-	    "lingers 600 ms, was not waited for", r.ms);
+	ck_assert_msg(r.ms >= 300, "exit after %ld ms: the engine, which "
+	    "lingers 300 ms, was not waited for", r.ms);
 }
 END_TEST
 
@@ -203,7 +203,7 @@ START_TEST(test_tls_client_silent)
 	/* a client silent after the 220: --timeout ends the wait for the
 	 * handshake, the connection is closed for the engine too, and it
 	 * is waited for: nothing is left holding the client */
-	struct h_opts o = { .keep_open = 1, .args = { "--timeout", "2" } };
+	struct h_opts o = { .keep_open = 1, .args = { "--timeout", "1" } };
 	struct h_proc p;
 	struct h_result r;
 

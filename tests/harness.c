@@ -36,6 +36,8 @@
 
 char h_dir[4096];
 char h_base[4096];
+const char *h_tcase_names[H_MAX_TCASES];
+size_t h_ntcases;
 
 /* ---- small things ---- */
 
@@ -195,11 +197,15 @@ h_teardown(void)
 	arena_free();
 }
 
-/* h_tcase - a test case with the fixture and a bound above H_BOUND_MS */
+/* h_tcase - a test case with the fixture and a bound above H_BOUND_MS;
+ * its name listed in h_tcase_names */
 TCase *
 h_tcase(const char *name)
 {
 	TCase *tc = tcase_create(name);
+
+	if (h_ntcases < H_MAX_TCASES)
+		h_tcase_names[h_ntcases++] = name;
 
 	tcase_add_checked_fixture(tc, h_setup, h_teardown);
 	tcase_set_timeout(tc, 60);

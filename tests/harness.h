@@ -36,11 +36,16 @@
 #define H_MAX_ARGS	48
 #define H_BOUND_MS	20000		/* no session may take longer
 					   (times PIPESMTPD_BOUND_SCALE) */
+#define H_MAX_TCASES	128		/* test cases h_tcase() lists */
 
 /* The record directory of the running test (made by the fixture). */
 extern char h_dir[4096];
 /* The directory every test's records live under (made by main). */
 extern char h_base[4096];
+/* The names of the test cases h_tcase() made, in order (main runs the
+ * cases in parallel by them); past H_MAX_TCASES it stops counting. */
+extern const char *h_tcase_names[H_MAX_TCASES];
+extern size_t h_ntcases;
 
 /* How to start one server. */
 struct h_opts {
