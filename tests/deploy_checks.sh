@@ -264,4 +264,143 @@ else
 	cat "$tmp/out"
 fi
 
+
+# --- DNSBL in front: rblsmtpd ------------------------------------------
+
+run=examples/tcpserver-rbl.run
+if grep -q '^exec tcpserver -v -R -c 40 -u "$MAILUID" -g "$MAILGID" 0 25 \\$' "$run" &&
+    grep -q '^	rblsmtpd -c -b -r zen.spamhaus.org \\$' "$run" &&
+    grep -q '^	/usr/local/sbin/pipesmtpd --log-stderr \\$' "$run" &&
+    grep -q '^	--null-sender MAILER-DAEMON -- /usr/bin/procmail -f %s -d %u$' "$run"; then
+	pass "$run: the lines this test rewrites are as expected"
+else
+	fail "$run changed: update this test"
+	finish
+fi
+rport=$(free_port)
+sed -e 's/id -u mail/id -u nobody/; s/id -g mail/id -g nobody/' \
+	-e "s|-g \"\$MAILGID\" 0 25 |-g \"\$MAILGID\" -H -l localhost 127.0.0.1 $rport |" \
+	-e 's|-r zen.spamhaus.org|-r zen.test|' \
+	-e "s|/usr/local/sbin/pipesmtpd |$ibin |" \
+	-e "s|-- /usr/bin/procmail -f %s -d %u|-- $deliver|" \
+	"$run" > "$tmp/rbl.run"
+spawn dns_run 300 sh "$tmp/rbl.run" </dev/null >"$tmp/rbl.log" 2>&1
+wait_port "$rport" || { fail "the rblsmtpd run script did not start"; cat "$tmp/rbl.log"; }
+
+try 127.0.0.2 "$rport" sender@example.net ok4@example.org
+if replied "RCPT <ok4@example.org> 553 blocked, see https://zen.test/query/127.0.0.2" &&
+    ! delivered ok4 && dns_queried 2.0.0.127.zen.test TXT &&
+    ! grep -q 'pipesmtpd.*127\.0\.0\.2' "$tmp/rbl.log"; then
+	pass "rblsmtpd: listed 127.0.0.2 gets 553 with the TXT text; pipesmtpd never runs"
+else
+	fail "rblsmtpd: listed client"
+	cat "$tmp/out" "$tmp/rbl.log"
+fi
+try 127.0.0.3 "$rport" sender@example.net ok4@example.org
+if grep -q '^END 250 2\.0\.0 ' "$tmp/out" && delivered ok4 &&
+    dns_queried 3.0.0.127.zen.test TXT; then
+	pass "rblsmtpd: unlisted 127.0.0.3 is looked up and delivered"
+else
+	fail "rblsmtpd: unlisted client"
+	cat "$tmp/out" "$tmp/rbl.log"
+fi
+
+# --- DNSBL behind --proxy-protocol: dnsbl-check -------------------------
+
+pport=$(free_port)
+# shellcheck disable=SC2086 # word lists
+serve "$pport" "$tmp/proxy.log" $smtpd_args --proxy-protocol \
+	--rcpt-check "$tmp/bin/dnsbl-check zen.test" -- $deliver
+bport=$(free_port)
+# shellcheck disable=SC2086 # word lists
+serve "$bport" "$tmp/broken.log" $smtpd_args --proxy-protocol \
+	--rcpt-check "$tmp/bin/dnsbl-check zen.test broken.test" -- $deliver
+hport=$(free_port)
+cat > "$tmp/haproxy.cfg" <<HAPROXY
+global
+	maxconn 100
+
+defaults
+	mode tcp
+	timeout connect 2s
+	timeout client 30s
+	timeout server 30s
+
+frontend mx
+	bind 127.0.0.1:$hport
+	default_backend hosts
+
+backend hosts
+	server mx1 127.0.0.1:$pport send-proxy
+HAPROXY
+spawn timeout 300 haproxy -db -f "$tmp/haproxy.cfg" </dev/null \
+	>"$tmp/haproxy.log" 2>&1
+wait_port "$hport" || { fail "haproxy did not start"; cat "$tmp/haproxy.log"; }
+
+try 127.0.0.2 "$hport" sender@example.net ok5@example.org
+if replied "RCPT <ok5@example.org> 550 5.1.1 <ok5@example.org>: Recipient address rejected: client 127.0.0.2 is listed in zen.test" &&
+    ! delivered ok5 &&
+    grep -q 'proxy.*127\.0\.0\.2' "$tmp/proxy.log"; then
+	pass "dnsbl-check behind HAProxy: listed 127.0.0.2 gets 550, nothing delivered"
+else
+	fail "dnsbl-check behind HAProxy: listed client"
+	cat "$tmp/out" "$tmp/proxy.log"
+fi
+try 127.0.0.3 "$hport" sender@example.net ok5@example.org
+if grep -q '^END 250 2\.0\.0 ' "$tmp/out" && delivered ok5 &&
+    grep -q '^Received: from client.test (unknown \[127\.0\.0\.3\])$' \
+    "$tmp/rec/ok5.eml" && dns_queried 3.0.0.127.zen.test A; then
+	pass "dnsbl-check behind HAProxy: unlisted 127.0.0.3 looked up and delivered"
+else
+	fail "dnsbl-check behind HAProxy: unlisted client"
+	cat "$tmp/out" "$tmp/proxy.log"
+fi
+v6listed=5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.zen.test
+try 127.0.0.1 "$pport" --proxy "PROXY TCP6 2001:db8::25 2001:db8::1 40000 25" \
+	sender@example.net ok6@example.org
+if replied "RCPT <ok6@example.org> 550 5.1.1 <ok6@example.org>: Recipient address rejected: client 2001:db8::25 is listed in zen.test" &&
+    ! delivered ok6 && dns_queried "$v6listed" A; then
+	pass "dnsbl-check: listed IPv6 2001:db8::25 (nibble form) gets 550"
+else
+	fail "dnsbl-check: listed IPv6 client"
+	cat "$tmp/out" "$tmp/proxy.log"
+fi
+try 127.0.0.1 "$pport" --proxy "PROXY TCP6 2001:db8::26 2001:db8::1 40000 25" \
+	sender@example.net ok6@example.org
+if grep -q '^END 250 2\.0\.0 ' "$tmp/out" && delivered ok6; then
+	pass "dnsbl-check: unlisted IPv6 2001:db8::26 delivered"
+else
+	fail "dnsbl-check: unlisted IPv6 client"
+	cat "$tmp/out" "$tmp/proxy.log"
+fi
+try 127.0.0.1 "$bport" --proxy "PROXY TCP4 192.0.2.9 127.0.0.1 40000 25" \
+	sender@example.net ok7@example.org
+if replied "RCPT <ok7@example.org> 451 4.3.0 <ok7@example.org>: Recipient address rejected: cannot check 192.0.2.9 in broken.test (Temporary failure in name resolution), please try again later" &&
+    ! delivered ok7; then
+	pass "dnsbl-check: a zone that fails (SERVFAIL) gives 451 4.3.0"
+else
+	fail "dnsbl-check: failing zone"
+	cat "$tmp/out" "$tmp/broken.log"
+fi
+
+# --- DNS down ------------------------------------------------------------
+
+dns_stop
+try 127.0.0.3 "$rport" sender@example.net ok8@example.org
+if grep -q '^RCPT <ok8@example.org> 451 ' "$tmp/out" && ! delivered ok8; then
+	pass "DNS down: rblsmtpd -c fails closed (451)"
+else
+	fail "DNS down: rblsmtpd"
+	cat "$tmp/out" "$tmp/rbl.log"
+fi
+try 127.0.0.1 "$pport" --proxy "PROXY TCP4 192.0.2.10 127.0.0.1 40000 25" \
+	sender@example.net ok8@example.org
+if replied "RCPT <ok8@example.org> 451 4.3.0 <ok8@example.org>: Recipient address rejected: cannot check 192.0.2.10 in zen.test (Temporary failure in name resolution), please try again later" &&
+    ! delivered ok8; then
+	pass "DNS down: dnsbl-check gives 451 4.3.0"
+else
+	fail "DNS down: dnsbl-check"
+	cat "$tmp/out" "$tmp/proxy.log"
+fi
+
 finish
