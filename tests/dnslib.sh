@@ -132,9 +132,9 @@ dns_start() {
 	dns_lock || { fail "cannot take /tmp/pipesmtpd-deploy.lock"; return 1; }
 	dns_ip=$(dns_address) ||
 		{ fail "no free 127.0.53.N:53 for the DNS server"; return 1; }
-	sed -n 's/^#broken: //p' "$dns_dir/zone.conf" | while read -r d; do
-		echo "server=/$d/$dns_ip#1"
-	done >> "$dns_dir/zone.conf"
+	broken=$(sed -n "s|^#broken: \(.*\)|server=/\1/$dns_ip#1|p" \
+		"$dns_dir/zone.conf")
+	[ -z "$broken" ] || dns_conf "$broken" || return 1
 	dns_files || return 1
 	: > "$dns_dir/log"
 	timeout 600 dnsmasq --keep-in-foreground --conf-file="$dns_dir/zone.conf" \
