@@ -290,8 +290,9 @@ wait_port "$rport" || { fail "the rblsmtpd run script did not start"; cat "$tmp/
 try 127.0.0.2 "$rport" sender@example.net ok4@example.org
 if replied "RCPT <ok4@example.org> 553 blocked, see https://zen.test/query/127.0.0.2" &&
     ! delivered ok4 && dns_queried 2.0.0.127.zen.test TXT &&
+    grep -q '^rblsmtpd: 127\.0\.0\.2 pid [0-9]*: 553 blocked' "$tmp/rbl.log" &&
     ! grep -q 'pipesmtpd.*127\.0\.0\.2' "$tmp/rbl.log"; then
-	pass "rblsmtpd: listed 127.0.0.2 gets 553 with the TXT text; pipesmtpd never runs"
+	pass "rblsmtpd: listed 127.0.0.2 gets 553 with the TXT text, logged; pipesmtpd never runs"
 else
 	fail "rblsmtpd: listed client"
 	cat "$tmp/out" "$tmp/rbl.log"
