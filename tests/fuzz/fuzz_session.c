@@ -210,17 +210,23 @@ check_replies(const char *p, size_t n, char *codes, size_t cap)
 }
 
 /* tls_at - where the client's bytes inside TLS start: after its first
- * STARTTLS line (0: none) */
+ * STARTTLS line (0: none); spaces before the line end are no argument,
+ * as the session reads them */
 static size_t
 tls_at(const char *in, size_t n)
 {
-	size_t i;
+	size_t i, e;
 
-	for (i = 0; i + 9 <= n; i++)
-		if (strncasecmp(in + i, "STARTTLS", 8) == 0 &&
-		    (in[i + 8] == '\n' || (in[i + 8] == '\r' && i + 10 <= n &&
-		    in[i + 9] == '\n')))
-			return i + (in[i + 8] == '\n' ? 9 : 10);
+	for (i = 0; i + 9 <= n; i++) {
+		if (strncasecmp(in + i, "STARTTLS", 8) != 0)
+			continue;
+		for (e = i + 8; e < n && in[e] == ' '; e++)
+			;
+		if (e < n && in[e] == '\n')
+			return e + 1;
+		if (e + 1 < n && in[e] == '\r' && in[e + 1] == '\n')
+			return e + 2;
+	}
 	return 0;
 }
 
