@@ -458,20 +458,10 @@ execute(struct run *r, struct cmdline *c, struct outcome *out)
 	return 0;
 }
 
-/* logged_path - an address as a log line shows it: quoted where RFC 5321
- * needs it, then escaped */
-static const char *
-logged_path(const struct address *a, char *out, size_t cap)
-{
-	char path[RECEIVED_PATH_MAX];
-
-	received_path(a, path, sizeof(path));
-	return log_escape(path, out, cap);
-}
-
-/* delivery_line - the line administrators grep for; orig_to=<...> (as
- * Postfix writes it) when --aliases delivered to another address than
- * the client gave */
+/* delivery_line - the line administrators grep for, its fields in
+ * Postfix's order (to=, orig_to=, ..., delay=, dsn=, status=);
+ * orig_to=<...> when --aliases delivered to another address than the
+ * client gave */
 static void
 delivery_line(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig,
@@ -498,18 +488,19 @@ delivery_line(const struct config *cfg, const struct deliver_msg *msg,
 	else
 		snprintf(how, sizeof(how), "not run");
 	log_escape(out->text, text, sizeof(text));
-	logged_path(rcpt, to, sizeof(to));
-	logged_path(msg->head.sender, from, sizeof(from));
+	received_logged_path(rcpt, to, sizeof(to));
+	received_logged_path(msg->head.sender, from, sizeof(from));
 	orig_to[0] = '\0';
 	if (strcmp(rcpt->addr, orig->addr) != 0)
 		snprintf(orig_to, sizeof(orig_to), ", orig_to=<%s>",
-		    logged_path(orig, given, sizeof(given)));
+		    received_logged_path(orig, given, sizeof(given)));
 	if (msg->head.tls != NULL)
 		snprintf(tls, sizeof(tls), ", tls=%s/%s",
 		    msg->head.tls->protocol, msg->head.tls->cipher);
 	log_info("%s: to=<%s>%s, from=<%s>, client=[%s]%s, size=%llu, "
-	    "delay=%.2f, status=%s (%s%s%s)", msg->head.queue_id, to, orig_to,
-	    from, cfg->client_ip, tls, size, delay, status[out->cls], how,
+	    "delay=%.2f, dsn=%s, status=%s (%s%s%s)", msg->head.queue_id, to,
+	    orig_to, from, cfg->client_ip, tls, size, delay, out->dsn,
+	    status[out->cls], how,
 	    out->cls == OUT_DELIVERED ? "" : ": ",
 	    out->cls == OUT_DELIVERED ? "" : text);
 }

@@ -1,8 +1,8 @@
 /*
  * envelope.c - the guards of HELO, MAIL and RCPT, as verdicts.
  *
- * Entry points: envelope_helo(), envelope_mail(), envelope_rcpt() and
- * envelope_reply().  Each guard checks in a fixed order and returns the
+ * Entry points: envelope_helo(), envelope_mail(), envelope_rcpt(),
+ * envelope_reply() and envelope_logged().  Each guard checks in a fixed order and returns the
  * first refusal, so a reply never depends on more than the command and
  * the facts passed in.  No value that can reach a command's argv may
  * start with '-': the HELO name, the sender and (address_unsafe()) the
@@ -57,6 +57,26 @@ envelope_reply(enum envelope_verdict v)
 	    replies[v].code == 0)
 		return &none;
 	return &replies[v];
+}
+
+/* envelope_logged - whether verdict v refuses an address that parsed, for
+ * what it is (size, SMTPUTF8, a leading '-', the recipient limit, relay,
+ * an unsafe local part): those get a reject line, as Postfix logs its
+ * restrictions; a syntax or parameter error does not */
+int
+envelope_logged(enum envelope_verdict v)
+{
+	switch (v) {
+	case ENV_SIZE_LIMIT:
+	case ENV_UTF8:
+	case ENV_SENDER_DASH:
+	case ENV_RCPTS_MAX:
+	case ENV_RELAY:
+	case ENV_UNSAFE:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* envelope_helo - a HELO name we can write into Received and hand to

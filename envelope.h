@@ -6,7 +6,8 @@
  * command's argument (and the few facts of the session they need: did
  * it say EHLO, is the sender's SMTPUTF8 set, how many RCPTs so far) and
  * return a verdict; envelope_reply() gives a refusal's code, enhanced
- * code and text.  They never reply, count, log or look anything up:
+ * code and text, envelope_logged() whether it refuses the address
+ * itself (a reject line in the log) rather than the command's syntax.  They never reply, count, log or look anything up:
  * the session acts on the verdict.
  */
 #ifndef PIPESMTPD_ENVELOPE_H
@@ -67,5 +68,6 @@ enum envelope_verdict envelope_mail(const struct config *cfg, int ehlo,
 enum envelope_verdict envelope_rcpt(const struct config *cfg, int smtputf8,
     size_t nrcpt, char *arg, struct address *a);
 const struct envelope_reply *envelope_reply(enum envelope_verdict v);
+int envelope_logged(enum envelope_verdict v);
 
 #endif

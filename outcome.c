@@ -78,7 +78,8 @@ outcome_summary_reply(size_t ok, size_t all, int prdr,
 
 /* outcome_screen_reply - --rcpt-check's verdict on rcpt: code 0 when it
  * accepted; else 550 for a permanent refusal, 450 for 4.2.1 (mailbox
- * busy), 451 for any other temporary one */
+ * busy), 451 for any other temporary one.  rcpt NULL: the text without
+ * its "<rcpt>: ", for a caller that writes the address itself. */
 void
 outcome_screen_reply(const struct outcome *o, const char *rcpt,
     struct outcome_reply *r)
@@ -90,6 +91,7 @@ outcome_screen_reply(const struct outcome *o, const char *rcpt,
 	}
 	set_reply(r, o->cls == OUT_PERM ? 550 :
 	    strcmp(o->dsn, "4.2.1") == 0 ? 450 : 451, o->dsn);
-	snprintf(r->text, sizeof(r->text), "<%s>: Recipient address "
-	    "rejected%s%s", rcpt, o->text[0] ? ": " : "", o->text);
+	snprintf(r->text, sizeof(r->text), "%s%s%sRecipient address "
+	    "rejected%s%s", rcpt ? "<" : "", rcpt ? rcpt : "",
+	    rcpt ? ">: " : "", o->text[0] ? ": " : "", o->text);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
 #include "received.h"
 
 #define HELO_TEXT_MAX	1024	/* the HELO name as Received shows it */
@@ -56,6 +57,18 @@ received_path(const struct address *a, char *out, size_t cap)
 	out[o] = '\0';
 	snprintf(out + o, cap - o, "\"%s%s", a->domain[0] ? "@" : "",
 	    a->domain);
+}
+
+/* received_logged_path - an address as a log line shows it: quoted where
+ * RFC 5321 needs it, then escaped (log_escape()); out holds 4 octets per
+ * octet of a RECEIVED_PATH_MAX path */
+const char *
+received_logged_path(const struct address *a, char *out, size_t cap)
+{
+	char path[RECEIVED_PATH_MAX];
+
+	received_path(a, path, sizeof(path));
+	return log_escape(path, out, cap);
 }
 
 /* clean_helo - the HELO text with nothing that could end a header line */

@@ -7,8 +7,9 @@
  * gave), with the line ends the command gets (--crlf).  The session calls
  * it once when the block is the same for every recipient and spools it
  * ahead of the message; deliver.c calls it per recipient otherwise.
- * received_path() writes an address as RFC 5321 does, for the headers
- * and the log.  Nothing here reads or writes a file.
+ * received_path() writes an address as RFC 5321 does, for the headers;
+ * received_logged_path() the same, escaped for a log line.  Nothing here
+ * reads or writes a file.
  */
 #ifndef PIPESMTPD_RECEIVED_H
 #define PIPESMTPD_RECEIVED_H
@@ -22,6 +23,7 @@
 
 #define RECEIVED_HEADERS_MAX	8192	/* the added block, with its NUL */
 #define RECEIVED_PATH_MAX	(2 * ADDR_PART_MAX + 8)	/* a quoted address */
+#define RECEIVED_LOGGED_MAX	(4 * RECEIVED_PATH_MAX)	/* ... escaped */
 
 /* What the added headers say about one message. */
 struct received_msg {
@@ -39,5 +41,7 @@ struct received_msg {
 int received_headers(const struct config *cfg, const struct received_msg *m,
     const struct address *rcpt, char *out, size_t cap);
 void received_path(const struct address *a, char *out, size_t cap);
+const char *received_logged_path(const struct address *a, char *out,
+    size_t cap);
 
 #endif

@@ -48,6 +48,10 @@
 /* deliveries one transaction may hold, unless --max-rcpt is larger: an
  * alias list of 1000 names is fine, a transaction without end is not */
 #define DELIVERIES_MAX	10000
+/* junk commands (NOOP, RSET, VRFY, HELP) that are free since the last
+ * message accepted; each one past them counts towards --max-errors
+ * (Postfix's smtpd_junk_command_limit) */
+#define JUNK_LIMIT	100
 
 /* Message errors latched while the data streams in, one reply at the end
  * (msg_err_stock[] says which). */
@@ -71,6 +75,25 @@ enum stock_reply {
 	STOCK_UTF8,		/* a UTF-8 address without SMTPUTF8 */
 	STOCK_RCPTS,		/* over --max-rcpt */
 	STOCK_TIMEOUT		/* --timeout or --session-timeout */
+};
+
+/* What a refusal answers, as its reject line names it (Postfix's). */
+enum stage {
+	AT_MAIL,		/* MAIL */
+	AT_RCPT,		/* RCPT */
+	AT_DATA,		/* the DATA command itself */
+	AT_BDAT,		/* a BDAT chunk before the last */
+	AT_EOM			/* the whole message: after its end */
+};
+
+/* A refusal: its reply's parts, and what its reject line says. */
+struct refusal {
+	enum stage at;
+	const struct address *rcpt;	/* to=<...>; NULL: none */
+	int named;		/* the text follows "<rcpt>: " */
+	int code;
+	const char *dsn;
+	const char *text;
 };
 
 /* How the outcome of a message is reported. */
@@ -108,6 +131,8 @@ struct session {
 	struct tls_info tls;		/* what the TLS engine reported */
 	int closing;			/* QUIT, limit, timeout or I/O error */
 	unsigned errors;		/* error replies so far */
+	unsigned junk;			/* junk commands since the last
+					   message accepted */
 	unsigned relay;			/* RCPTs refused as relaying */
 	const char *ended_by;		/* why the server ended it, for the
 					   disconnect line: NULL, "timeout",
@@ -187,14 +212,13 @@ flush(struct session *s)
 		s->closing = 1;		/* the client is gone */
 }
 
-/* vreply - one reply line; counts errors toward --max-errors and says
- * the 421 at the limit (the protocol's policy: chat.c only buffers) */
-static void __attribute__((format(printf, 6, 0)))
-vreply(struct session *s, int count, int more, int code, const char *dsn,
-    const char *fmt, va_list ap)
+/* count_error - one more error towards --max-errors; at the limit the
+ * 421, after the reply just said (the protocol's policy: chat.c only
+ * buffers) */
+static void
+count_error(struct session *s)
 {
-	chat_vreply(&s->chat, more, code, dsn, fmt, ap);
-	if (!count || code < 400 || ending(s))
+	if (ending(s))
 		return;
 	if (++s->errors >= s->cfg->max_errors) {
 		s->closing = 1;		/* the 421 below must not recurse */
@@ -202,6 +226,17 @@ vreply(struct session *s, int count, int more, int code, const char *dsn,
 		chat_reply(&s->chat, 0, 421, "4.7.0", "%s Error: too many "
 		    "errors", s->cfg->hostname);
 	}
+}
+
+/* vreply - one reply line; a 4xx or 5xx counts towards --max-errors
+ * when count says so */
+static void __attribute__((format(printf, 6, 0)))
+vreply(struct session *s, int count, int more, int code, const char *dsn,
+    const char *fmt, va_list ap)
+{
+	chat_vreply(&s->chat, more, code, dsn, fmt, ap);
+	if (count && code >= 400)
+		count_error(s);
 }
 
 /* reply - the one reply helper: code, enhanced code, text.  Returns 0 so
@@ -242,28 +277,29 @@ reply_nocount(struct session *s, int code, const char *dsn, const char *fmt,
 	va_end(ap);
 }
 
-/* reply_stock - a stock reply; count as reply() (1) or as
- * reply_nocount() (0).  Returns 0, as reply() does. */
+/* reply_as - a reply counted as reply() (count 1) or as reply_nocount()
+ * (0).  Returns 0, as reply() does. */
+static int __attribute__((format(printf, 5, 6)))
+reply_as(struct session *s, int count, int code, const char *dsn,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreply(s, count, 0, code, dsn, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* reply_stock - a stock reply; count as reply_as().  Returns 0, as
+ * reply() does. */
 static int
 reply_stock(struct session *s, int count, enum stock_reply r)
 {
 	const struct stock *st = &stock[r];
-	const char *host = st->host ? s->cfg->hostname : "";
-	const char *sep = st->host ? " " : "";
 
-	if (count)
-		return reply(s, st->code, st->dsn, "%s%s%s", host, sep,
-		    st->text);
-	reply_nocount(s, st->code, st->dsn, "%s%s%s", host, sep, st->text);
-	return 0;
-}
-
-/* reply_msg_err - the one reply for a message-wide failure; count as
- * reply_stock() */
-static void
-reply_msg_err(struct session *s, enum msg_err err, int count)
-{
-	reply_stock(s, count, msg_err_stock[err]);
+	return reply_as(s, count, st->code, st->dsn, "%s%s%s",
+	    st->host ? s->cfg->hostname : "", st->host ? " " : "", st->text);
 }
 
 /* reply_timeout - --timeout or --session-timeout ran out: the last
@@ -310,7 +346,122 @@ txn_begin(struct session *s)
 	return t;
 }
 
-/* ---- commands ---- */
+/* ---- refusals: the reply and its reject line ---- */
+
+/* proto_text - the reject line's proto=: LMTP, ESMTP after EHLO, else
+ * SMTP (as Postfix names them) */
+static const char *
+proto_text(const struct session *s)
+{
+	if (s->cfg->lmtp)
+		return "LMTP";
+	return s->greeted == 2 ? "ESMTP" : "SMTP";
+}
+
+/* reject_line - refusal r's log line, in Postfix's shape (pipesmtpd(8),
+ * LOGGING): "QUEUEID: reject: RCPT from HOST[IP]: CODE DSN <rcpt>: TEXT;
+ * from=<...> to=<...> proto=ESMTP helo=<...>".  The queue id is the
+ * open transaction's, NOQUEUE for a refused MAIL or outside one; from=
+ * while a transaction is open, to= when r names a recipient, helo= once
+ * the client said one; every client value escaped.  Every refusal of
+ * an address or a message goes through here; the session's syntax and
+ * sequence errors do not. */
+static void
+reject_line(const struct session *s, const struct refusal *r)
+{
+	static const char *const stage[] = {
+		[AT_MAIL] = "MAIL", [AT_RCPT] = "RCPT", [AT_DATA] = "DATA",
+		[AT_BDAT] = "BDAT", [AT_EOM] = "END-OF-MESSAGE"
+	};
+	const struct txn *t = s->txn;
+	char path[RECEIVED_LOGGED_MAX], named[RECEIVED_LOGGED_MAX + 4];
+	char from[RECEIVED_LOGGED_MAX + 8], to[RECEIVED_LOGGED_MAX + 8];
+	char name[4 * ENVELOPE_HELO_MAX + 4], helo[4 * ENVELOPE_HELO_MAX + 12];
+	char text[4 * OUTCOME_REPLY_MAX];
+
+	named[0] = from[0] = to[0] = helo[0] = '\0';
+	if (r->rcpt != NULL) {
+		received_logged_path(r->rcpt, path, sizeof(path));
+		snprintf(to, sizeof(to), " to=<%s>", path);
+		if (r->named)
+			snprintf(named, sizeof(named), "<%s>: ", path);
+	}
+	if (t != NULL)
+		snprintf(from, sizeof(from), " from=<%s>",
+		    received_logged_path(&t->sender, path, sizeof(path)));
+	if (s->helo[0] != '\0')
+		snprintf(helo, sizeof(helo), " helo=<%s>",
+		    log_escape(s->helo, name, sizeof(name)));
+	log_info("%s: reject: %s from %s[%s]: %d %s %s%s;%s%s proto=%s%s",
+	    t != NULL && r->at != AT_MAIL ? t->queue_id : "NOQUEUE",
+	    stage[r->at], s->cfg->client_host, s->cfg->client_ip, r->code,
+	    r->dsn, named, log_escape(r->text, text, sizeof(text)), from, to,
+	    proto_text(s), helo);
+}
+
+/* refusal_reply - refusal r's reply; count as reply_as() */
+static int
+refusal_reply(struct session *s, const struct refusal *r, int count)
+{
+	if (r->named)
+		return reply_as(s, count, r->code, r->dsn, "<%s>: %s",
+		    r->rcpt->addr, r->text);
+	return reply_as(s, count, r->code, r->dsn, "%s", r->text);
+}
+
+/* reject - refusal r: its reject line and its reply, counted as
+ * reply_as().  Returns 0, as reply() does. */
+static int
+reject(struct session *s, const struct refusal *r, int count)
+{
+	reject_line(s, r);
+	return refusal_reply(s, r, count);
+}
+
+/* reject_rcpt - refuse rcpt with "<rcpt>: text", counted */
+static int
+reject_rcpt(struct session *s, const struct address *rcpt, int code,
+    const char *dsn, const char *text)
+{
+	struct refusal r = { AT_RCPT, rcpt, 1, code, dsn, text };
+
+	return reject(s, &r, 1);
+}
+
+/* reject_stock - stock reply k as a refusal at stage at, of rcpt (NULL:
+ * none); count as reply_as() */
+static int
+reject_stock(struct session *s, enum stage at, const struct address *rcpt,
+    enum stock_reply k, int count)
+{
+	struct refusal r = { at, rcpt, 0, stock[k].code, stock[k].dsn,
+	    stock[k].text };
+
+	return reject(s, &r, count);
+}
+
+/* refuse_message - message-wide failure err at stage at: its reject line
+ * once (to= when the transaction has one recipient), its reply once, or
+ * after the data under LMTP once per RCPT (RFC 2033 4.2); count as
+ * reply_as() */
+static void
+refuse_message(struct session *s, enum stage at, enum msg_err err,
+    int count)
+{
+	const struct txn *t = s->txn;
+	const struct stock *st = &stock[msg_err_stock[err]];
+	struct refusal r = { at, NULL, 0, st->code, st->dsn, st->text };
+	struct address only;
+	size_t i, n = at == AT_EOM && s->cfg->lmtp ? t->rcpts.n : 1;
+
+	if (t->rcpts.unique == 1) {
+		recipients_address(&t->rcpts, 0, &only);
+		r.rcpt = &only;
+	}
+	reject_line(s, &r);
+	for (i = 0; i < n; i++)
+		refusal_reply(s, &r, count);
+}
 
 /* too_many_rcpts - 452 4.5.3 beyond --max-rcpt.  RFC 5321 4.5.3.1.10
  * expects a client to send the excess and retry it in a later
@@ -318,37 +469,43 @@ txn_begin(struct session *s)
  * otherwise a long recipient list would end the session before its
  * first recipient is delivered, on every retry. */
 static int
-too_many_rcpts(struct session *s)
+too_many_rcpts(struct session *s, const struct address *rcpt)
 {
-	return reply_stock(s, ++s->txn->overshoot > RCPT_OVERSHOOT,
-	    STOCK_RCPTS);
+	return reject_stock(s, AT_RCPT, rcpt, STOCK_RCPTS,
+	    ++s->txn->overshoot > RCPT_OVERSHOOT);
 }
 
-/* refuse - the reply to an envelope guard's refusal of addr (NULL for
- * HELO and MAIL); a relay attempt is counted for the disconnect line.
- * Returns 0, as reply() does. */
+/* refuse - the reply to an envelope guard's refusal at stage at, of a
+ * (RCPT's address; NULL for HELO and MAIL), and its reject line when
+ * envelope_logged() says so; a relay attempt is counted for the
+ * disconnect line.  Returns 0, as reply() does. */
 static int
-refuse(struct session *s, enum envelope_verdict v, const char *addr)
+refuse(struct session *s, enum envelope_verdict v, enum stage at,
+    const struct address *a)
 {
-	const struct envelope_reply *r = envelope_reply(v);
+	const struct envelope_reply *e = envelope_reply(v);
+	const struct address *rcpt = envelope_logged(v) ? a : NULL;
+	struct refusal r = { at, rcpt, e->addr, e->code, e->dsn, e->text };
 
 	switch (v) {
 	case ENV_SIZE_LIMIT:
-		return reply_stock(s, 1, STOCK_SIZE);
+		return reject_stock(s, at, rcpt, STOCK_SIZE, 1);
 	case ENV_UTF8:
-		return reply_stock(s, 1, STOCK_UTF8);
+		return reject_stock(s, at, rcpt, STOCK_UTF8, 1);
 	case ENV_RCPTS_MAX:
-		return too_many_rcpts(s);
+		return too_many_rcpts(s, rcpt);
 	case ENV_RELAY:
 		s->relay++;
 		break;
 	default:
 		break;
 	}
-	if (r->addr)
-		return reply(s, r->code, r->dsn, "<%s>: %s", addr, r->text);
-	return reply(s, r->code, r->dsn, "%s", r->text);
+	if (envelope_logged(v))
+		return reject(s, &r, 1);
+	return refusal_reply(s, &r, 1);
 }
+
+/* ---- commands ---- */
 
 /* greet - the common part of HELO, EHLO and LHLO */
 static int
@@ -358,7 +515,7 @@ greet(struct session *s, char *arg, int level)
 	    s->cfg->lmtp);
 
 	if (v != ENV_OK)
-		return refuse(s, v, NULL);
+		return refuse(s, v, AT_MAIL, NULL);	/* never logged */
 	txn_reset(s);
 	snprintf(s->helo, sizeof(s->helo), "%s", arg);
 	s->greeted = level;
@@ -409,6 +566,8 @@ cmd_ehlo(struct session *s, char *arg)
 static void
 cmd_mail(struct session *s, char *arg)
 {
+	static const struct refusal need_tls = { AT_MAIL, NULL, 0, 530,
+	    "5.7.0", "Must issue a STARTTLS command first" };
 	struct envelope_mail m;
 	enum envelope_verdict v;
 	struct txn *t;
@@ -423,17 +582,17 @@ cmd_mail(struct session *s, char *arg)
 		return;
 	}
 	if (s->cfg->require_tls && !s->tls_on) {
-		reply(s, 530, "5.7.0", "Must issue a STARTTLS command first");
+		reject(s, &need_tls, 1);
 		return;
 	}
 	t = txn_begin(s);	/* a refused MAIL uses up its queue id too */
 	v = envelope_mail(s->cfg, s->greeted == 2, arg, &m);
+	t->sender = m.sender;	/* for the reject line's from= */
 	if (v != ENV_OK) {
-		refuse(s, v, NULL);
+		refuse(s, v, AT_MAIL, NULL);
 		txn_reset(s);
 		return;
 	}
-	t->sender = m.sender;
 	t->smtputf8 = m.smtputf8;
 	t->prdr = m.prdr;
 	reply(s, 250, "2.1.0", "Ok");
@@ -492,10 +651,10 @@ rcpt_screened(struct session *s, const struct address *rcpt)
 	header_facts(s, s->txn, &m, &first);
 	outcome_init(&out);	/* unfilled: not accepted */
 	s->del->screen(s->del->ctx, s->cfg, &m, rcpt, &out);
-	outcome_screen_reply(&out, rcpt->addr, &r);
+	outcome_screen_reply(&out, NULL, &r);
 	if (r.code == 0)
 		return 1;
-	return reply(s, r.code, r.dsn, "%s", r.text);
+	return reject_rcpt(s, rcpt, r.code, r.dsn, r.text);
 }
 
 /* rcpt_account - --local-users (and --as-recipient): whether t, a
@@ -525,13 +684,13 @@ rcpt_account(struct session *s, const struct address *rcpt,
 		if (strcmp(t->user, rcpt->user) != 0)	/* the file is wrong */
 			log_warn("%s: warning: alias target %s is no account "
 			    "that can receive", s->txn->queue_id, user);
-		return reply(s, 550, "5.1.1", "<%s>: Recipient address "
-		    "rejected: no such user", rcpt->addr);
+		return reject_rcpt(s, rcpt, 550, "5.1.1", "Recipient address "
+		    "rejected: no such user");
 	default:
 		log_warn("%s: account lookup for %s failed: %s",
 		    s->txn->queue_id, user, strerror(errno));
-		return reply(s, 451, "4.3.0", "<%s>: Recipient address "
-		    "rejected: temporary lookup failure", rcpt->addr);
+		return reject_rcpt(s, rcpt, 451, "4.3.0", "Recipient address "
+		    "rejected: temporary lookup failure");
 	}
 }
 
@@ -556,14 +715,14 @@ rcpt_targets(struct session *s, const struct address *rcpt,
 	for (i = 0; i < (x->n > 0 ? x->n : 1); i++) {
 		t = *rcpt;
 		if (x->n > 0 && address_retarget(&t, x->v[i]) == -1)
-			return reply(s, 550, "5.1.3", "<%s>: Recipient address "
-			    "rejected: too long for its alias", rcpt->addr);
+			return reject_rcpt(s, rcpt, 550, "5.1.3", "Recipient "
+			    "address rejected: too long for its alias");
 		if (!rcpt_account(s, rcpt, &t))
 			return 0;
 		if (recipients_add_target(l, &t) == -1)
-			return reply_stock(s, 1, STOCK_NOSPACE);
+			return reject_stock(s, AT_RCPT, rcpt, STOCK_NOSPACE, 1);
 		if (l->nd > delivery_bound(s->cfg))
-			return too_many_rcpts(s);
+			return too_many_rcpts(s, rcpt);
 	}
 	return 1;
 }
@@ -581,10 +740,10 @@ rcpt_accept(struct session *s, const struct address *rcpt)
 
 	if (aliases_lookup(s->cfg->aliases, rcpt->user, delivery_bound(s->cfg),
 	    &x) == -1)
-		ok = errno == E2BIG ? too_many_rcpts(s) :
-		    reply_stock(s, 1, STOCK_NOSPACE);
+		ok = errno == E2BIG ? too_many_rcpts(s, rcpt) :
+		    reject_stock(s, AT_RCPT, rcpt, STOCK_NOSPACE, 1);
 	else if (recipients_add(l, rcpt) == -1)
-		ok = reply_stock(s, 1, STOCK_NOSPACE);
+		ok = reject_stock(s, AT_RCPT, rcpt, STOCK_NOSPACE, 1);
 	else if (!(ok = rcpt_targets(s, rcpt, &x) && rcpt_screened(s, rcpt)))
 		recipients_drop_last(l);
 	aliases_targets_free(&x);
@@ -604,7 +763,7 @@ cmd_rcpt(struct session *s, char *arg)
 	}
 	v = envelope_rcpt(s->cfg, s->txn->smtputf8, s->txn->rcpts.n, arg, &a);
 	if (v != ENV_OK) {
-		refuse(s, v, a.addr);
+		refuse(s, v, AT_RCPT, &a);
 		return;
 	}
 	if (!recipients_has(&s->txn->rcpts, &a)) {
@@ -612,7 +771,7 @@ cmd_rcpt(struct session *s, char *arg)
 			return;
 	} else if (recipients_add(&s->txn->rcpts, &a) == -1) {
 		/* accepted before: delivered once, for both */
-		reply_stock(s, 1, STOCK_NOSPACE);
+		reject_stock(s, AT_RCPT, &a, STOCK_NOSPACE, 1);
 		return;
 	}
 	reply(s, 250, "2.1.5", "Ok");
@@ -767,7 +926,7 @@ make_deliveries(struct session *s, struct txn *t, enum reply_mode mode)
 {
 	struct deliver_msg msg;
 	struct address first;
-	size_t i, j = 0, end;
+	size_t i, j = 0, end, ok, speaker;
 
 	msg_describe(s, t, &msg, &first);
 	msg.start = deadline_now();
@@ -789,6 +948,10 @@ make_deliveries(struct session *s, struct txn *t, enum reply_mode mode)
 	if (mode != REPLY_EACH)
 		reply_summary(s, t, mode == REPLY_PRDR);
 	s->messages++;
+	/* accepted: 250 for every delivery (SMTP), or for one (LMTP, PRDR) */
+	ok = recipients_verdict(&t->rcpts, RECIPIENTS_ALL, &speaker);
+	if (ok > 0 && (mode != REPLY_ONE || ok == t->rcpts.nd))
+		s->junk = 0;
 }
 
 /* finish_message - the whole message is in: refuse it as a whole (one
@@ -797,12 +960,9 @@ make_deliveries(struct session *s, struct txn *t, enum reply_mode mode)
 static void
 finish_message(struct session *s, struct txn *t)
 {
-	size_t i;
-
 	check_hops(s, t);
 	if (t->err != MSG_OK) {
-		for (i = 0; i < (s->cfg->lmtp ? t->rcpts.n : 1); i++)
-			reply_msg_err(s, t->err, 0);
+		refuse_message(s, AT_EOM, t->err, 0);
 	} else {
 		make_deliveries(s, t, s->cfg->lmtp ? REPLY_EACH :
 		    t->prdr ? REPLY_PRDR : REPLY_ONE);
@@ -848,7 +1008,7 @@ open_for_data(struct session *s, struct txn *t)
 
 	if (err == MSG_OK)
 		return 1;
-	reply_msg_err(s, err, 1);
+	refuse_message(s, AT_DATA, err, 1);
 	txn_reset(s);
 	return 0;
 }
@@ -1030,11 +1190,22 @@ cmd_bdat(struct session *s, char *arg)
 		bdat_last(s, t);
 		finish_message(s, t);
 	} else if (t->err != MSG_OK) {	/* RFC 3030: fail the transaction */
-		reply_msg_err(s, t->err, 0);
+		refuse_message(s, AT_BDAT, t->err, 0);
 		txn_reset(s);
 	} else {
 		reply(s, 250, "2.0.0", "%llu octets received", n);
 	}
+}
+
+/* junk - after the reply to NOOP, RSET, VRFY or HELP: past JUNK_LIMIT of
+ * them since the last message accepted, each counts as an error, so
+ * that they cannot hold a session slot; mail delivered starts the
+ * count again (make_deliveries()) */
+static void
+junk(struct session *s)
+{
+	if (++s->junk > JUNK_LIMIT)
+		count_error(s);
 }
 
 static void
@@ -1043,6 +1214,7 @@ cmd_rset(struct session *s, char *arg)
 	(void)arg;
 	txn_reset(s);
 	reply(s, 250, "2.0.0", "Ok");
+	junk(s);
 }
 
 static void
@@ -1050,6 +1222,7 @@ cmd_noop(struct session *s, char *arg)
 {
 	(void)arg;
 	reply(s, 250, "2.0.0", "Ok");
+	junk(s);
 }
 
 static void
@@ -1063,12 +1236,12 @@ cmd_quit(struct session *s, char *arg)
 static void
 cmd_vrfy(struct session *s, char *arg)
 {
-	if (*arg == '\0') {
+	if (*arg == '\0')
 		reply(s, 501, "5.5.4", "Syntax: VRFY address");
-		return;
-	}
-	reply(s, 252, "2.0.0", "Cannot VRFY user, but will accept message "
-	    "and attempt delivery");
+	else
+		reply(s, 252, "2.0.0", "Cannot VRFY user, but will accept "
+		    "message and attempt delivery");
+	junk(s);
 }
 
 static void
@@ -1077,6 +1250,7 @@ cmd_help(struct session *s, char *arg)
 	(void)arg;
 	reply(s, 214, "2.0.0", "Commands: %s MAIL RCPT DATA BDAT RSET "
 	    "NOOP QUIT VRFY HELP", s->cfg->lmtp ? "LHLO" : "HELO EHLO");
+	junk(s);
 }
 
 static void

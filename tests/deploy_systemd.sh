@@ -22,7 +22,9 @@
 # pipesmtpd the client address and checks it is 127.0.0.1 in %i and in
 # Received either way.
 #
-# Then systemd-analyze verify checks the example units.
+# Then every TCP socket unit (examples/ and debian/) must bound
+# connections per source address below its total, and systemd-analyze
+# verify checks the example units.
 #
 # Needs root, systemd (systemd-socket-activate, systemd-analyze), swaks,
 # procmail.  Prints "deploy-systemd: N passed, M failed" last.
@@ -258,6 +260,21 @@ if grep -q '^Accept=yes$' "$sock" && grep -q '^StandardInput=socket$' "$svc" &&
 else
 	fail "example units: Accept=yes / StandardInput/Output=socket"
 fi
+# every socket unit on a TCP port bounds each client address, within
+# its total (systemd-socket-activate has no such option, and without
+# systemd as PID 1 the bound is checked here, as written, and by
+# systemd-analyze verify below)
+for u in examples/pipesmtpd.socket examples/pipesmtpd-tls.socket \
+    examples/pipesmtpd-proxy.socket debian/pipesmtpd.socket; do
+	per=$(sed -n 's/^MaxConnectionsPerSource=//p' "$u")
+	all=$(sed -n 's/^MaxConnections=//p' "$u")
+	if [ -n "$per" ] && [ -n "$all" ] && [ "$per" -ge 1 ] &&
+	    [ "$per" -lt "$all" ]; then
+		pass "$u: MaxConnectionsPerSource=$per of MaxConnections=$all"
+	else
+		fail "$u: MaxConnectionsPerSource='$per' MaxConnections='$all'"
+	fi
+done
 if need systemd-analyze systemd &&
     timeout 30 systemd-analyze --version >/dev/null 2>&1; then
 	mkdir "$tmp/units"

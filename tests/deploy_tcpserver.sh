@@ -17,7 +17,12 @@
 # two recipients each get one copy in the mailbox; --log-stderr lines land
 # in the run script's log (exec 2>&1) next to tcpserver's own -v lines.
 #
-# Needs root, ucspi-tcp, msmtp.  Prints "deploy-tcpserver: N passed,
+# Then the per-source bound tcpserver itself lacks: in a network namespace
+# of its own, with examples/nftables-per-source.nft loaded (port 25 made
+# the test's port), the same tcpserver command line holds 10 sessions from
+# 127.0.0.1, refuses an 11th from there, and still greets 127.0.0.2.
+#
+# Needs root, ucspi-tcp, msmtp, nftables (nft), unshare and nsenter.  Prints "deploy-tcpserver: N passed,
 # M failed" last.
 
 cd "$(dirname "$0")/.." || exit 1
@@ -146,6 +151,33 @@ if grep -q 'tcpserver: pid [0-9]* from 127\.0\.0\.2' "$tmp/run.log" &&
 else
 	fail "the run script's log"
 	cat "$tmp/run.log"
+fi
+
+# ---- the per-source bound: examples/nftables-per-source.nft -----------------
+need nft nftables || finish
+ns=$tmp/netns-tcpserver
+nsport=$(free_port)
+sed "s/tcp dport 25 /tcp dport $nsport /" examples/nftables-per-source.nft \
+	> "$tmp/per-source.nft"
+if touch "$ns" && unshare --net="$ns" true &&
+    nsenter --net="$ns" ip link set lo up &&
+    nsenter --net="$ns" nft -f "$tmp/per-source.nft"; then
+	pass "a network namespace with examples/nftables-per-source.nft (port $nsport)"
+	sed -e "s|127.0.0.1 $port |127.0.0.1 $nsport |" \
+		-e "s|^exec tcpserver|exec nsenter --net=$ns tcpserver|" \
+		"$tmp/run" > "$tmp/run-ns"
+	spawn timeout 120 sh "$tmp/run-ns" </dev/null >"$tmp/run-ns.log" 2>&1
+	# shellcheck disable=SC2317 # called by wait_until
+	ns_up() { nsenter --net="$ns" ss -ltn | grep -q ":$nsport "; }
+	if wait_until ns_up; then
+		per_source_ok "$nsport" 10 "tcpserver behind nftables-per-source.nft" \
+			nsenter --net="$ns"
+	else
+		fail "tcpserver in the namespace did not start"
+		cat "$tmp/run-ns.log"
+	fi
+else
+	fail "cannot make a network namespace with the nftables example"
 fi
 
 finish

@@ -10,7 +10,10 @@
 # reading; the client address comes from getpeername(0) and is 127.0.0.1 in
 # %i and in Received; curl's two --mail-rcpt each get one maildrop run and
 # one file in Maildir/new, read back and compared; a recipient maildrop
-# cannot deliver to (its filter says EXITCODE=75) is answered 451 4.3.0.
+# cannot deliver to (its filter says EXITCODE=75) is answered 451 4.3.0;
+# the example's per_source holds: with its 10 sessions from 127.0.0.1
+# open, an 11th from there gets no greeting while one from 127.0.0.2
+# gets its own.
 #
 # Needs root, xinetd, curl, maildrop.  Prints "deploy-xinetd: N passed,
 # M failed" last.
@@ -145,5 +148,11 @@ else
 	fail "xinetd service log"
 	cat "$tmp/service.log" "$tmp/xinetd.log"
 fi
+
+n=$(sed -n 's/^[ 	]*per_source[ 	]*=[ 	]*//p' examples/xinetd.conf)
+case $n in
+[1-9]|[1-9][0-9]) per_source_ok "$port" "$n" "xinetd per_source = $n" ;;
+*) fail "examples/xinetd.conf: no per_source: '$n'" ;;
+esac
 
 finish

@@ -39,6 +39,10 @@ deploy_cleanup() {
 		for m in "$tmp"/mnt-*; do
 			[ -d "$m" ] && umount "$m" 2>/dev/null
 		done
+		# a network namespace a test kept in a file
+		for m in "$tmp"/netns-*; do
+			[ -f "$m" ] && umount "$m" 2>/dev/null
+		done
 	fi
 }
 cleanup_hook=deploy_cleanup
@@ -81,6 +85,70 @@ while True:
     except OSError:
         time.sleep(0.1)
 EOF
+}
+
+# per_source PORT N [WRAPPER...] - the per-source limit of the launcher
+# on 127.0.0.1:PORT: N sessions from 127.0.0.1 each get their greeting
+# and stay open; the next one from 127.0.0.1 gets none; one from
+# 127.0.0.2 still gets its greeting.  WRAPPER runs the client (nsenter
+# into a network namespace).  Prints one line per step, "ok" or "FAIL".
+per_source() {
+	p=$1 n=$2
+	shift 2
+	"$@" timeout 60 python3 - "$p" "$n" <<'EOF'
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+
+def session(src):
+    s = socket.socket()
+    s.bind((src, 0))
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    return s
+
+def greeting(s):
+    got = b""
+    try:
+        while b"\r\n" not in got:
+            b = s.recv(512)
+            if not b:
+                break
+            got += b
+    except OSError:
+        pass
+    return got.startswith(b"220 ")
+
+held = [session("127.0.0.1") for _ in range(n)]
+print("ok" if all(greeting(s) for s in held) else "FAIL",
+      "%d sessions from 127.0.0.1 greeted" % n)
+extra = None
+try:
+    extra = session("127.0.0.1")
+    over = greeting(extra)
+except OSError:
+    over = False
+print("FAIL" if over else "ok", "session %d from 127.0.0.1 not greeted" % (n + 1))
+other = session("127.0.0.2")
+print("ok" if greeting(other) else "FAIL",
+      "a session from 127.0.0.2 greeted while 127.0.0.1 holds %d" % n)
+for s in held + [other] + ([extra] if extra else []):
+    s.close()
+EOF
+}
+
+# per_source_ok PORT N WHAT [WRAPPER...] - per_source, each line a pass
+# or a fail
+per_source_ok() {
+	p=$1 n=$2 what=$3
+	shift 3
+	per_source "$p" "$n" "$@" > "$tmp/per_source.out" 2>&1 ||
+		fail "$what: the per-source client failed"
+	while read -r verdict step; do
+		case $verdict in
+		ok) pass "$what: $step" ;;
+		*) fail "$what: $verdict $step" ;;
+		esac
+	done < "$tmp/per_source.out"
 }
 
 wait_file() {

@@ -281,6 +281,87 @@ START_TEST(test_max_errors_default)
 }
 END_TEST
 
+/* ---- junk commands (Postfix's smtpd_junk_command_limit) ---- */
+
+/* junk_codes - n replies of 250 2.0.0 after the greeting, "|"-joined */
+static char *
+junk_codes(int n)
+{
+	return h_strf("220%s", h_repeat("|250 2.0.0", (size_t)n));
+}
+
+START_TEST(test_junk_limit)
+{
+	/* 100 NOOPs are free; the 101st counts, so with --max-errors 3 the
+	 * 103rd is answered and followed by the 421 */
+	struct h_opts o = { .args = { "--max-errors", "3" } };
+	struct h_result r;
+
+	h_run(&r, &o, h_strf("%sQUIT\r\n", h_repeat("NOOP\r\n", 102)));
+	ck_assert_str_eq(h_codes(r.out), h_strf("%s|221 2.0.0",
+	    junk_codes(102)));
+	ck_assert_ptr_nonnull(strstr(r.log, " errors=2 "));
+	h_run(&r, &o, h_strf("%sQUIT\r\n", h_repeat("NOOP\r\n", 104)));
+	ck_assert_str_eq(h_codes(r.out), h_strf("%s|421 4.7.0",
+	    junk_codes(103)));
+	ck_assert_ptr_nonnull(strstr(r.log, " errors=3 messages=0 "
+	    "end=errors"));
+}
+END_TEST
+
+START_TEST(test_junk_kinds)
+{
+	/* NOOP, RSET, VRFY and HELP are all junk: 25 of each, then one
+	 * more NOOP is the 101st; other commands are not */
+	struct h_opts o = { .args = { "--max-errors", "1" } };
+	struct h_result r;
+	char *in = h_strf("EHLO c.example\r\n%s%s%s%sMAIL FROM:<s@x.example>"
+	    "\r\nNOOP\r\nQUIT\r\n", h_repeat("NOOP\r\n", 25),
+	    h_repeat("RSET\r\n", 25), h_repeat("VRFY u\r\n", 25),
+	    h_repeat("HELP\r\n", 25));
+
+	h_run(&r, &o, in);
+	ck_assert_str_eq(h_codes(r.out), h_strf("220|250%s%s%s|250 2.1.0|"
+	    "250 2.0.0|421 4.7.0", h_repeat("|250 2.0.0", 50),
+	    h_repeat("|252 2.0.0", 25), h_repeat("|214 2.0.0", 25)));
+}
+END_TEST
+
+START_TEST(test_junk_reset_by_message)
+{
+	/* the count starts again after a message is accepted: a session
+	 * that delivers mail is never cut, however many RSETs it sends */
+	struct h_opts o = { .args = { "--max-errors", "1" } };
+	struct h_result r;
+	char *txn = h_strf("%sMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<u@mx.example>\r\nDATA\r\n" H_MSG ".\r\n",
+	    h_repeat("RSET\r\n", 60));
+	char *in = h_strf("EHLO c.example\r\n%s%sQUIT\r\n",
+	    h_repeat(h_strf("%s%s", h_repeat("NOOP\r\n", 40), txn), 5),
+	    h_repeat("NOOP\r\n", 100));
+
+	h_run(&r, &o, in);
+	ck_assert_ptr_null(strstr(r.out, "421 "));
+	ck_assert_int_eq(h_count(h_dir), 5);
+	ck_assert_ptr_nonnull(strstr(r.log, " errors=0 messages=5\n"));
+}
+END_TEST
+
+START_TEST(test_junk_not_reset_by_refusal)
+{
+	/* a message that is refused is not accepted: the count goes on */
+	struct h_opts o = { .args = { "--max-errors", "1" } };
+	struct h_result r;
+
+	h_run(&r, &o, h_strf("EHLO c.example\r\n%sMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<exit67@mx.example>\r\nDATA\r\n" H_MSG ".\r\n"
+	    "NOOP\r\nQUIT\r\n", h_repeat("NOOP\r\n", 100)));
+	ck_assert_str_eq(h_codes(r.out), h_strf("220|250%s|250 2.1.0|"
+	    "250 2.1.5|354|554 5.1.1|250 2.0.0|421 4.7.0",
+	    h_repeat("|250 2.0.0", 100)));
+}
+END_TEST
+
 /* ---- timeouts ---- */
 
 START_TEST(test_idle_timeout)
@@ -537,6 +618,10 @@ limits_suite(void)
 	    sizeof(errors_cases) / sizeof(errors_cases[0]));
 	tcase_add_test(tc, test_max_errors_closes);
 	tcase_add_test(tc, test_max_errors_default);
+	tcase_add_test(tc, test_junk_limit);
+	tcase_add_test(tc, test_junk_kinds);
+	tcase_add_test(tc, test_junk_reset_by_message);
+	tcase_add_test(tc, test_junk_not_reset_by_refusal);
 	suite_add_tcase(s, tc);
 
 	/* the timed tests in three cases, which the suite runs side by side */

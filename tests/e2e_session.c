@@ -136,8 +136,8 @@ END_TEST
 START_TEST(test_pipeline_many)
 {
 	/* far more pipelined commands than any buffer holds: every one is
-	 * answered, in order */
-	char *noops = h_repeat("NOOP\r\n", 20000);
+	 * answered, in order (HELO: 20000 NOOPs would be junk) */
+	char *noops = h_repeat("HELO c.example\r\n", 20000);
 	char *txns = h_repeat("MAIL FROM:<s@x.example>\r\n"
 	    "RCPT TO:<u@mx.example>\r\nDATA\r\nx\r\n.\r\n", 50);
 	struct h_result r;
@@ -146,7 +146,7 @@ START_TEST(test_pipeline_many)
 	    txns));
 	ck_assert_int_eq(h_nreplies(r.out), 2 + 20000 + 50 * 4 + 1);
 	ck_assert_str_eq(h_codes(r.out), h_strf("220|250%s%s|221 2.0.0",
-	    h_repeat("|250 2.0.0", 20000),
+	    h_repeat("|250", 20000),
 	    h_repeat("|250 2.1.0|250 2.1.5|354|250 2.0.0", 50)));
 	ck_assert_int_eq(h_count(h_dir), 50);
 }
@@ -365,7 +365,7 @@ START_TEST(test_log_delivery_line)
 	qid = h_env(h_dir, 1, "QUEUE_ID");
 	pat = h_strf("%s: to=<u@mx\\.example>, from=<s@x\\.example>, "
 	    "client=\\[192\\.0\\.2\\.7\\], size=[0-9]+, delay=[0-9]+(\\.[0-9]+)?"
-	    ", status=sent \\(exit 0\\)$", qid);
+	    ", dsn=2\\.0\\.0, status=sent \\(exit 0\\)$", qid);
 	ck_assert_msg(log_match(r.log, pat), "no delivery line /%s/ in '%s'",
 	    pat, r.log);
 	h_assert_log_clean(r.log, r.loglen);
@@ -379,13 +379,17 @@ START_TEST(test_log_failure_lines)
 	h_run(&r, NULL, h_txn("<>", H_MSG, "<exit75@mx.example>",
 	    "<exit67@mx.example>", "<ok@mx.example>", NULL));
 	ck_assert_msg(log_match(r.log, "to=<exit75@mx\\.example>, from=<>, "
-	    "client=\\[unknown\\], size=[0-9]+, delay=[0-9.]+, status="
-	    "[a-z]+ "), "'%s'", r.log);
+	    "client=\\[unknown\\], size=[0-9]+, delay=[0-9.]+, dsn=4\\.[0-9]"
+	    "\\.[0-9]+, status=deferred "), "'%s'", r.log);
+	ck_assert_msg(log_match(r.log, "to=<exit67@mx\\.example>, .*, delay="
+	    "[0-9.]+, dsn=5\\.1\\.1, status=bounced \\(exit 67: "), "'%s'",
+	    r.log);
 	ck_assert_msg(!log_match(r.log, "to=<exit75@mx\\.example>.*status="
 	    "sent"), "a temporary failure logged as sent: '%s'", r.log);
 	ck_assert_msg(!log_match(r.log, "to=<exit67@mx\\.example>.*status="
 	    "sent"), "a permanent failure logged as sent: '%s'", r.log);
-	ck_assert_msg(log_match(r.log, "to=<ok@mx\\.example>.*status=sent"),
+	ck_assert_msg(log_match(r.log, "to=<ok@mx\\.example>.*, dsn=2\\.0\\.0, "
+	    "status=sent"),
 	    "'%s'", r.log);
 }
 END_TEST
@@ -457,7 +461,8 @@ START_TEST(test_log_fields_not_forged)
 	ck_assert_int_eq(count_in_line(line, "to=<"), 1);
 	ck_assert_int_eq(count_in_line(line, "from=<"), 1);
 	ck_assert_int_eq(count_in_line(line, "client=["), 1);
-	ck_assert_msg(log_match(line, "^[^\n]*, status=sent \\(exit 0\\)$"),
+	ck_assert_msg(log_match(line, "^[^\n]*, dsn=2\\.0\\.0, status=sent "
+	    "\\(exit 0\\)$"),
 	    "'%s'", line);
 	h_assert_log_clean(r.log, r.loglen);
 }
@@ -479,7 +484,7 @@ START_TEST(test_log_output_escaped)
 	ck_assert_int_eq(count_in_line(line, "client=["), 1);
 	ck_assert_msg(log_match(line, "^to=<u@mx\\.example>, from=<s@x\\."
 	    "example>, client=\\[unknown\\], size=[0-9]+, delay=[0-9.]+, "
-	    "status=bounced \\(exit 73: full\\\\x29\\\\x2c to=\\\\x3cx@y"
+	    "dsn=5\\.[0-9]\\.[0-9]+, status=bounced \\(exit 73: full\\\\x29\\\\x2c to=\\\\x3cx@y"
 	    "\\\\x3e\\\\x2c client=\\\\x5b1\\.2\\.3\\.4\\\\x5d\\\\x2c "
 	    "status=sent \\\\x28exit 0\\)$"), "'%s'", line);
 }
@@ -498,6 +503,212 @@ START_TEST(test_log_syslog_default)
 	    NULL));
 	ck_assert_int_eq(h_count(h_dir), 1);
 	ck_assert_msg(r.loglen == 0, "stderr: '%s'", r.log);
+}
+END_TEST
+
+/* ---- reject lines, in Postfix's shape, for log watchers ---- */
+
+/* The client identity of the reject tests: host and address as
+ * tcpserver gives them. */
+#define REJ_ENV	{ "PROTO=TCP", "TCPREMOTEIP=192.0.2.7", \
+		  "TCPREMOTEHOST=relay.sender.example" }
+#define REJ_FROM	"from relay.sender.example[192.0.2.7]: "
+
+/* reject_id - the queue id field of the one log line that holds
+ * ": reject: " + want and ends there; fails the test without one */
+static char *
+reject_id(const char *log, const char *want)
+{
+	const char *p = log, *start;
+	char *needle = h_strf(": reject: %s\n", want);
+
+	p = strstr(log, needle);
+	ck_assert_msg(p != NULL, "no line '... reject: %s' in '%s'", want,
+	    log);
+	ck_assert_ptr_null(strstr(p + 1, needle));	/* only one */
+	for (start = p; start > log && start[-1] != ' '; start--)
+		continue;
+	return h_strf("%.*s", (int)(p - start), start);
+}
+
+/* count_str - occurrences of needle in hay */
+static int
+count_str(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+START_TEST(test_reject_envelope)
+{
+	/* MAIL and RCPT refusals, each one line; syntax errors and the
+	 * accepted recipient none; the transaction's queue id once MAIL
+	 * has opened one, NOQUEUE for a refused MAIL */
+	struct h_opts o = { .env = REJ_ENV, .args = { "--max-size", "1000" } };
+	struct h_result r;
+	char *qid;
+
+	h_run(&r, &o, "EHLO client.example\r\n"
+	    "MAIL FROM:<s@x.example> SIZE=5000\r\n"
+	    "MAIL FROM:<s@x.example\r\n"
+	    "MAIL FROM:<s@x.example>\r\nRCPT TO:<a@other.example>\r\n"
+	    "RCPT TO:<-x@mx.example>\r\nRCPT TO:<bad\r\n"
+	    "RCPT TO:<u@mx.example> X=1\r\nRCPT TO:<u@mx.example>\r\n"
+	    "DATA\r\n" H_MSG ".\r\nQUIT\r\n");
+	ck_assert_str_eq(h_codes(r.out), "220|250|552 5.3.4|501 5.1.7|"
+	    "250 2.1.0|550 5.7.1|550 5.1.3|501 5.1.3|555 5.5.4|250 2.1.5|354|"
+	    "250 2.0.0|221 2.0.0");
+	qid = h_env(h_dir, 1, "QUEUE_ID");
+	ck_assert_str_eq(reject_id(r.log, "MAIL " REJ_FROM "552 5.3.4 Message "
+	    "size exceeds fixed limit; from=<s@x.example> proto=ESMTP "
+	    "helo=<client.example>"), "NOQUEUE");
+	ck_assert_str_eq(reject_id(r.log, "RCPT " REJ_FROM "550 5.7.1 "
+	    "<a@other.example>: Relay access denied; from=<s@x.example> "
+	    "to=<a@other.example> proto=ESMTP helo=<client.example>"), qid);
+	ck_assert_str_eq(reject_id(r.log, "RCPT " REJ_FROM "550 5.1.3 "
+	    "<-x@mx.example>: Recipient address rejected: unsafe local part; "
+	    "from=<s@x.example> to=<-x@mx.example> proto=ESMTP "
+	    "helo=<client.example>"), qid);
+	ck_assert_int_eq(count_str(r.log, ": reject: "), 3);
+	h_assert_log_clean(r.log, r.loglen);
+}
+END_TEST
+
+START_TEST(test_reject_unknown_user)
+{
+	/* --local-users: no such account; proto=SMTP after HELO */
+	struct h_opts o = { .env = REJ_ENV, .args = { "--local-users",
+	    "--postmaster", "nobody" } };
+	struct h_result r;
+	char *qid;
+
+	h_run(&r, &o, "HELO client.example\r\nMAIL FROM:<>\r\n"
+	    "RCPT TO:<nosuchuser4711@mx.example>\r\nQUIT\r\n");
+	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|550 5.1.1|"
+	    "221 2.0.0");
+	qid = reject_id(r.log, "RCPT " REJ_FROM "550 5.1.1 "
+	    "<nosuchuser4711@mx.example>: Recipient address rejected: no such "
+	    "user; from=<> to=<nosuchuser4711@mx.example> proto=SMTP "
+	    "helo=<client.example>");
+	ck_assert_msg(qid[0] != '\0' && strspn(qid, "0123456789ABCDEF") ==
+	    strlen(qid), "queue id '%s'", qid);
+}
+END_TEST
+
+START_TEST(test_reject_rcpt_check)
+{
+	/* --rcpt-check's refusals, permanent and temporary, as replied */
+	struct h_opts o = { .env = REJ_ENV, .args = { "--rcpt-check",
+	    h_strf("%s %s %%r", H_RECORDER, h_subdir("check")) } };
+	struct h_result r;
+	char *l67, *l75;
+
+	h_run(&r, &o, "EHLO client.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<exit67@mx.example>\r\nRCPT TO:<exit75@mx.example>\r\n"
+	    "QUIT\r\n");
+	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|550 5.1.1|"
+	    "450 4.2.1|221 2.0.0");
+	l67 = h_line(r.out, 3);
+	l75 = h_line(r.out, 4);
+	l67[strcspn(l67, "\r\n")] = '\0';
+	l75[strcspn(l75, "\r\n")] = '\0';
+	reject_id(r.log, h_strf("RCPT " REJ_FROM "%s; from=<s@x.example> "
+	    "to=<exit67@mx.example> proto=ESMTP helo=<client.example>", l67));
+	reject_id(r.log, h_strf("RCPT " REJ_FROM "%s; from=<s@x.example> "
+	    "to=<exit75@mx.example> proto=ESMTP helo=<client.example>", l75));
+}
+END_TEST
+
+/* A message-wide refusal and the reject line it must give. */
+struct msg_reject_case {
+	const char *args[4];
+	const char *input;	/* after EHLO/LHLO */
+	const char *line;	/* after ": reject: " */
+};
+
+static const struct msg_reject_case msg_reject_cases[] = {
+	{ { "--max-size", "10" }, "MAIL FROM:<s@x.example>\r\n"
+	  "RCPT TO:<u@mx.example>\r\nDATA\r\n" H_MSG ".\r\n",
+	  "END-OF-MESSAGE " REJ_FROM "552 5.3.4 Message size exceeds fixed "
+	  "limit; from=<s@x.example> to=<u@mx.example> proto=ESMTP "
+	  "helo=<client.example>" },
+	{ { "--max-hops", "1" }, "MAIL FROM:<s@x.example>\r\n"
+	  "RCPT TO:<u@mx.example>\r\nRCPT TO:<v@mx.example>\r\nDATA\r\n"
+	  H_MSG_HOPS2 ".\r\n",
+	  "END-OF-MESSAGE " REJ_FROM "554 5.4.6 Too many hops: mail loop?; "
+	  "from=<s@x.example> proto=ESMTP helo=<client.example>" },
+	{ { "--strict-newlines" }, "MAIL FROM:<s@x.example>\r\n"
+	  "RCPT TO:<u@mx.example>\r\nBDAT 23 LAST\r\n" H_MSG_BARE_LF,
+	  "END-OF-MESSAGE " REJ_FROM "554 5.6.0 Message contains bare CR or "
+	  "bare LF; from=<s@x.example> to=<u@mx.example> proto=ESMTP "
+	  "helo=<client.example>" },
+	{ { "--max-size", "10" }, "MAIL FROM:<s@x.example>\r\n"
+	  "RCPT TO:<u@mx.example>\r\nBDAT 20\r\n01234567890123456789",
+	  "BDAT " REJ_FROM "552 5.3.4 Message size exceeds fixed limit; "
+	  "from=<s@x.example> to=<u@mx.example> proto=ESMTP "
+	  "helo=<client.example>" },
+	{ { "--lmtp", "--max-size", "10" }, "MAIL FROM:<s@x.example>\r\n"
+	  "RCPT TO:<u@mx.example>\r\nRCPT TO:<v@mx.example>\r\nDATA\r\n"
+	  H_MSG ".\r\n",
+	  "END-OF-MESSAGE " REJ_FROM "552 5.3.4 Message size exceeds fixed "
+	  "limit; from=<s@x.example> proto=LMTP helo=<client.example>" },
+};
+
+START_TEST(test_reject_message)
+{
+	const struct msg_reject_case *c = &msg_reject_cases[_i];
+	struct h_opts o = { .env = REJ_ENV };
+	struct h_result r;
+	size_t i;
+
+	for (i = 0; c->args[i] != NULL; i++)
+		o.args[i] = c->args[i];
+	h_run(&r, &o, h_strf("%s client.example\r\n%sQUIT\r\n",
+	    c->args[0] != NULL && strcmp(c->args[0], "--lmtp") == 0 ?
+	    "LHLO" : "EHLO", c->input));
+	ck_assert_int_eq(h_count(h_dir), 0);
+	reject_id(r.log, c->line);
+	ck_assert_int_eq(count_str(r.log, ": reject: "), 1);
+}
+END_TEST
+
+START_TEST(test_reject_escaped)
+{
+	/* the HELO name and a quoted local part that spell out fields are
+	 * escaped: the line keeps one from=, one to=, one helo= */
+	struct h_opts o = { .env = REJ_ENV };
+	struct h_result r;
+	char *qid;
+
+	h_run(&r, &o, "EHLO c>;(x)[y]\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<\"a> from=<b@c> to=<d\"@other.example>\r\nQUIT\r\n");
+	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|550 5.7.1|"
+	    "221 2.0.0");
+	qid = reject_id(r.log, "RCPT " REJ_FROM "550 5.7.1 "
+	    "<\"a\\x3e from=\\x3cb@c\\x3e to=\\x3cd\"@other.example>: Relay "
+	    "access denied; from=<s@x.example> to=<\"a\\x3e from=\\x3cb@c\\x3e "
+	    "to=\\x3cd\"@other.example> proto=ESMTP helo=<c\\x3e;\\x28x\\x29"
+	    "\\x5by\\x5d>");
+	ck_assert(qid[0] != '\0');
+	h_assert_log_clean(r.log, r.loglen);
+}
+END_TEST
+
+START_TEST(test_reject_none_clean)
+{
+	/* a clean session and a failed delivery log no reject line */
+	struct h_opts o = { .env = REJ_ENV };
+	struct h_result r;
+
+	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<ok@mx.example>",
+	    "<exit75@mx.example>", "<exit1@mx.example>", NULL));
+	ck_assert_int_eq(h_count(h_dir), 3);
+	ck_assert_ptr_null(strstr(r.log, "reject"));
 }
 END_TEST
 
@@ -595,6 +806,16 @@ session_suite(void)
 	tcase_add_test(tc, test_log_syslog_default);
 	tcase_add_loop_test(tc, test_log_end_reason, 0,
 	    sizeof(end_cases) / sizeof(end_cases[0]));
+	suite_add_tcase(s, tc);
+
+	tc = h_tcase("reject lines");
+	tcase_add_test(tc, test_reject_envelope);
+	tcase_add_test(tc, test_reject_unknown_user);
+	tcase_add_test(tc, test_reject_rcpt_check);
+	tcase_add_loop_test(tc, test_reject_message, 0,
+	    sizeof(msg_reject_cases) / sizeof(msg_reject_cases[0]));
+	tcase_add_test(tc, test_reject_escaped);
+	tcase_add_test(tc, test_reject_none_clean);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -132,6 +132,28 @@ START_TEST(test_replies)
 }
 END_TEST
 
+START_TEST(test_logged)
+{
+	/* a refusal of an address for what it is gets a reject line; one
+	 * of the command's syntax or parameters does not */
+	static const enum envelope_verdict logged[] = {
+		ENV_SIZE_LIMIT, ENV_UTF8, ENV_SENDER_DASH, ENV_RCPTS_MAX,
+		ENV_RELAY, ENV_UNSAFE
+	};
+	enum envelope_verdict v;
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(logged) / sizeof(logged[0]); i++)
+		ck_assert_msg(envelope_logged(logged[i]), "verdict %d",
+		    logged[i]);
+	for (v = ENV_OK; v <= ENV_UNSAFE; v++)
+		n += envelope_logged(v) != 0;
+	ck_assert_uint_eq(n, sizeof(logged) / sizeof(logged[0]));
+	ck_assert(!envelope_logged(ENV_RCPT_BAD));
+	ck_assert(!envelope_logged(ENV_MAIL_PARAM));
+}
+END_TEST
+
 Suite *
 envelope_suite(void)
 {
@@ -144,6 +166,7 @@ envelope_suite(void)
 	    (int)(sizeof(rcpt_cases) / sizeof(rcpt_cases[0])));
 	tcase_add_test(tc, test_helo);
 	tcase_add_test(tc, test_replies);
+	tcase_add_test(tc, test_logged);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -143,6 +143,9 @@ START_TEST(test_screen)
 	outcome_screen_reply(&perm, "a@x.test", &r);
 	assert_reply(&r, 550, "5.1.1",
 	    "<a@x.test>: Recipient address rejected: unknown");
+	/* without the address, for a caller that writes it itself */
+	outcome_screen_reply(&perm, NULL, &r);
+	assert_reply(&r, 550, "5.1.1", "Recipient address rejected: unknown");
 }
 END_TEST
 
