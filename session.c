@@ -864,6 +864,9 @@ message_checked(struct session *s, struct txn *t,
 		c->nrcpt = t->rcpts.unique;
 		s->del->check(s->del->ctx, s->cfg, msg, c, &out);
 		free(rcpts);
+	} else {
+		log_error("%s: out of memory: --data-check not run",
+		    t->queue_id);
 	}
 	if (out.cls == OUT_DELIVERED)
 		return 1;

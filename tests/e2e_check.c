@@ -248,86 +248,63 @@ START_TEST(test_timeout)
 }
 END_TEST
 
-START_TEST(test_lmtp)
-{
-	char *script = check_script("echo '5.7.1 spam detected' >&2; exit 65");
-	struct h_opts o = { .args = { "--lmtp", "--data-check", script } };
-	struct h_result r;
+/* A transaction in each mode that replies after the data, with the
+ * replies it gets when the check adds FIELDS and when it refuses. */
+struct mode_case {
+	const char *opt;	/* --lmtp, or NULL */
+	const char *txn;	/* the commands before the data */
+	int bdat;		/* the data as two BDAT chunks */
+	const char *passed;	/* the codes, the check passing */
+	int delivered;		/* then deliveries */
+	const char *refused;	/* the codes, the check refusing */
+};
 
-	h_run(&r, &o, "LHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
-	    "RCPT TO:<a@mx.example>\r\nRCPT TO:<b@mx.example>\r\n"
-	    "RCPT TO:<A@mx.example>\r\nDATA\r\n" H_MSG ".\r\nQUIT\r\n");
+static const struct mode_case mode_cases[] = {
 	/* a message-wide failure: one reply per RCPT (RFC 2033 4.2) */
-	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
-	    "250 2.1.5|250 2.1.5|354|550 5.7.1|550 5.7.1|550 5.7.1|221 2.0.0");
-	ck_assert_ptr_nonnull(strstr(h_line(r.out, 7), "<a@mx.example>: spam "
-	    "detected"));
-	ck_assert_ptr_nonnull(strstr(h_line(r.out, 8), "<b@mx.example>"));
-	ck_assert_int_eq(h_count(h_dir), 0);
-}
-END_TEST
+	{ "--lmtp", "LHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	  "RCPT TO:<a@mx.example>\r\nRCPT TO:<b@mx.example>\r\n"
+	  "RCPT TO:<A@mx.example>\r\n", 0,
+	  "220|250|250 2.1.0|250 2.1.5|250 2.1.5|250 2.1.5|354|250 2.0.0|"
+	  "250 2.0.0|250 2.0.0|221 2.0.0", 2,
+	  "220|250|250 2.1.0|250 2.1.5|250 2.1.5|250 2.1.5|354|550 5.7.1|"
+	  "550 5.7.1|550 5.7.1|221 2.0.0" },
+	/* under PRDR one ordinary reply, without 353, as for every
+	 * message-wide failure (pipesmtpd(8), PRDR replies) */
+	{ NULL, "EHLO c.example\r\nMAIL FROM:<s@x.example> PRDR\r\n"
+	  "RCPT TO:<a@mx.example>\r\nRCPT TO:<exit67@mx.example>\r\n", 0,
+	  "220|250|250 2.1.0|250 2.1.5|250 2.1.5|354|353|250 2.0.0|"
+	  "550 5.1.1|250 2.0.0|221 2.0.0", 2,
+	  "220|250|250 2.1.0|250 2.1.5|250 2.1.5|354|554 5.7.1|221 2.0.0" },
+	{ NULL, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	  "RCPT TO:<a@mx.example>\r\nRCPT TO:<b@mx.example>\r\n", 1,
+	  "220|250|250 2.1.0|250 2.1.5|250 2.1.5|250 2.0.0|250 2.0.0|"
+	  "221 2.0.0", 2,
+	  "220|250|250 2.1.0|250 2.1.5|250 2.1.5|250 2.0.0|554 5.7.1|"
+	  "221 2.0.0" },
+};
 
-START_TEST(test_lmtp_fields)
+START_TEST(test_modes)
 {
-	struct h_opts o = { .args = { "--lmtp", "--data-check",
-	    check_script(FIELDS_OUT) } };
+	const struct mode_case *c = &mode_cases[_i];
+	char *check = h_subdir("check");
+	struct h_opts o = { .args = { "--data-check", check_script(
+	    FIELDS_OUT), c->opt } };
+	char *txn = h_strf("%s%sQUIT\r\n", c->txn, c->bdat ?
+	    h_bdat_halves(H_MSG) : "DATA\r\n" H_MSG ".\r\n");
 	struct h_result r;
 
-	h_run(&r, &o, "LHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
-	    "RCPT TO:<a@mx.example>\r\nRCPT TO:<b@mx.example>\r\n"
-	    "DATA\r\n" H_MSG ".\r\nQUIT\r\n");
-	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
-	    "250 2.1.5|354|250 2.0.0|250 2.0.0|221 2.0.0");
-	ck_assert_str_eq(after_received(h_stdin(h_dir, 2, NULL)),
-	    FIELDS H_MSG_LF);
-}
-END_TEST
-
-START_TEST(test_prdr)
-{
-	char *script = check_script("echo '5.7.1 spam detected' >&2; exit 65");
-	struct h_opts o = { .args = { "--data-check", script } };
-	struct h_result r;
-
-	/* a message-wide failure under PRDR is one ordinary reply, without
-	 * 353, as for every message-wide failure (pipesmtpd(8), PRDR) */
-	h_run(&r, &o, "EHLO c.example\r\nMAIL FROM:<s@x.example> PRDR\r\n"
-	    "RCPT TO:<a@mx.example>\r\nRCPT TO:<b@mx.example>\r\n"
-	    "DATA\r\n" H_MSG ".\r\nQUIT\r\n");
-	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
-	    "250 2.1.5|354|554 5.7.1|221 2.0.0");
-	ck_assert_int_eq(h_count(h_dir), 0);
-}
-END_TEST
-
-START_TEST(test_prdr_fields)
-{
-	struct h_opts o = { .args = { "--data-check",
-	    check_script(FIELDS_OUT) } };
-	struct h_result r;
-
-	h_run(&r, &o, "EHLO c.example\r\nMAIL FROM:<s@x.example> PRDR\r\n"
-	    "RCPT TO:<a@mx.example>\r\nRCPT TO:<exit67@mx.example>\r\n"
-	    "DATA\r\n" H_MSG ".\r\nQUIT\r\n");
-	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
-	    "250 2.1.5|354|353|250 2.0.0|550 5.1.1|250 2.0.0|221 2.0.0");
+	h_run(&r, &o, txn);
+	ck_assert_str_eq(h_codes(r.out), c->passed);
+	ck_assert_int_eq(h_count(h_dir), c->delivered);
 	ck_assert_str_eq(after_received(h_stdin(h_dir, 1, NULL)),
 	    FIELDS H_MSG_LF);
-}
-END_TEST
-
-START_TEST(test_bdat)
-{
-	struct h_opts o = { .args = { "--data-check",
-	    check_script(FIELDS_OUT) } };
-	struct h_result r;
-
-	h_run(&r, &o, h_strf("EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
-	    "RCPT TO:<a@mx.example>\r\n%sQUIT\r\n", h_bdat_halves(H_MSG)));
-	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
-	    "250 2.0.0|250 2.0.0|221 2.0.0");
-	ck_assert_str_eq(after_received(h_stdin(h_dir, 1, NULL)),
-	    FIELDS H_MSG_LF);
+	check_script("echo '5.7.1 spam detected' >&2; exit 65");
+	h_run(&r, &o, txn);
+	ck_assert_str_eq(h_codes(r.out), c->refused);
+	ck_assert_msg(count(r.out, "spam detected") == (c->opt ? 3 : 1),
+	    "'%s'", r.out);
+	ck_assert_int_eq(h_count(h_dir), c->delivered);	/* none more */
+	ck_assert_int_eq(h_count(check), 2);
 }
 END_TEST
 
@@ -404,24 +381,40 @@ END_TEST
 
 /* ---- replies are never held behind slow work ---- */
 
+/* reply_ms - a server started with o, greeted (EHLO), then each of the
+ * lock-step lines with its 250, then pipelined in one write: how long
+ * the first reply to it took, which must start with want */
+static long
+reply_ms(struct h_proc *p, const struct h_opts *o,
+    const char *const *lockstep, const char *pipelined, const char *want)
+{
+	long t0;
+
+	h_start(p, o);
+	h_expect(p, "220");
+	h_say(p, "EHLO c.example\r\n", "250");
+	for (; *lockstep != NULL; lockstep++)
+		h_say(p, *lockstep, "250");
+	t0 = h_elapsed(p);
+	h_sends(p, pipelined);
+	h_expect(p, want);
+	return h_elapsed(p) - t0;
+}
+
 START_TEST(test_flush_before_rcpt_check)
 {
+	static const char *const none[] = { NULL };
 	struct h_opts o = { .args = { "--rcpt-check", check_script(
 	    "sleep 1") } };
 	struct h_proc p;
 	struct h_result r;
-	long t0;
+	long ms;
 
-	h_start(&p, &o);
-	h_expect(&p, "220");
-	h_say(&p, "EHLO c.example\r\n", "250");
-	t0 = h_elapsed(&p);
-	h_sends(&p, "MAIL FROM:<s@x.example>\r\nRCPT TO:<a@mx.example>\r\n"
-	    "RCPT TO:<b@mx.example>\r\nRCPT TO:<c@mx.example>\r\n");
 	/* before the first check ends, not after the third (RFC 2920 3.2) */
-	h_expect(&p, "250 2.1.0");
-	ck_assert_msg(h_elapsed(&p) - t0 < 800, "MAIL's reply took %ld ms",
-	    h_elapsed(&p) - t0);
+	ms = reply_ms(&p, &o, none, "MAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<a@mx.example>\r\nRCPT TO:<b@mx.example>\r\n"
+	    "RCPT TO:<c@mx.example>\r\n", "250 2.1.0");
+	ck_assert_msg(ms < 800, "MAIL's reply took %ld ms", ms);
 	h_sends(&p, "QUIT\r\n");
 	h_finish(&p, &r);
 	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|250 2.1.5|"
@@ -431,23 +424,17 @@ END_TEST
 
 START_TEST(test_flush_before_data_check)
 {
+	static const char *const envelope[] = { "MAIL FROM:<s@x.example>\r\n",
+	    "RCPT TO:<a@mx.example>\r\n", NULL };
 	struct h_opts o = { .args = { "--data-check", check_script(
 	    "sleep 1") } };
 	struct h_proc p;
 	struct h_result r;
-	long t0;
+	long ms;
 
-	h_start(&p, &o);
-	h_expect(&p, "220");
-	h_say(&p, "EHLO c.example\r\n", "250");
-	h_say(&p, "MAIL FROM:<s@x.example>\r\n", "250");
-	h_say(&p, "RCPT TO:<a@mx.example>\r\n", "250");
-	t0 = h_elapsed(&p);
-	h_sends(&p, h_bdat_halves(H_MSG));
 	/* the first chunk's reply does not wait for the check */
-	h_expect(&p, "250 2.0.0");
-	ck_assert_msg(h_elapsed(&p) - t0 < 800, "BDAT's reply took %ld ms",
-	    h_elapsed(&p) - t0);
+	ms = reply_ms(&p, &o, envelope, h_bdat_halves(H_MSG), "250 2.0.0");
+	ck_assert_msg(ms < 800, "BDAT's reply took %ld ms", ms);
 	h_expect(&p, "250 2.0.0");
 	h_sends(&p, "QUIT\r\n");
 	h_finish(&p, &r);
@@ -468,11 +455,8 @@ check_suite(void)
 	    sizeof(exit_cases) / sizeof(exit_cases[0]));
 	tcase_add_test(tc, test_fields_stderr_apart);
 	tcase_add_test(tc, test_timeout);
-	tcase_add_test(tc, test_lmtp);
-	tcase_add_test(tc, test_lmtp_fields);
-	tcase_add_test(tc, test_prdr);
-	tcase_add_test(tc, test_prdr_fields);
-	tcase_add_test(tc, test_bdat);
+	tcase_add_loop_test(tc, test_modes, 0,
+	    sizeof(mode_cases) / sizeof(mode_cases[0]));
 	suite_add_tcase(s, tc);
 
 	tc = h_tcase("authserv_id");
