@@ -579,7 +579,8 @@ loop_refused(const struct config *cfg, const struct deliver_msg *msg,
 	return 1;
 }
 
-/* feed_command - build argv and environment, then run with the message */
+/* feed_command - build argv and environment, then run r, its input set
+ * by message_input() */
 static void
 feed_command(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig, struct run *r,

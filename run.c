@@ -10,8 +10,9 @@
  * in its own process group so a timeout kills its children too.  Its stdin
  * is /dev/null, the spool itself reopened read-only through /proc (headers
  * shared by all recipients are at its head), or a pipe fed with the
- * caller's headers and the spool; never a descriptor it could write to or
- * share an offset through.  The child's only descriptors are 0, 1 and 2
+ * caller's headers and the spool from an offset; never a descriptor it
+ * could write to or share an offset through.  Its stdout may be kept
+ * apart from its stderr (struct run_split: --data-check's fields).  The child's only descriptors are 0, 1 and 2
  * (everything else is close-on-exec).  This module never decides what a
  * run means: the caller maps struct run_end to an outcome.
  */
