@@ -40,6 +40,8 @@ struct config {
 	int lmtp;			/* speak LMTP (RFC 2033) */
 	const char *spool;		/* spool directory */
 	char **rcpt_check;		/* split --rcpt-check words, or NULL */
+	char **data_check;		/* split --data-check words, or NULL */
+	const char *authserv_id;	/* --authserv-id, or NULL */
 	const char *aliases_file;	/* --aliases FILE, or NULL */
 	const struct aliases *aliases;	/* its table, read at start-up */
 	int crlf;			/* deliver with CRLF line ends */

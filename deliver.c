@@ -2,15 +2,17 @@
  * deliver.c - what to run for one recipient, and what its end means.
  *
  * Entry points: deliver_one() (a delivery), deliver_rcpt_check() (the
- * --rcpt-check command), and the pure helpers deliver_expand(),
- * deliver_template_ok(), deliver_map_status(), deliver_map_end(),
+ * --rcpt-check command), deliver_data_check() (the --data-check command,
+ * once per message: its stdout kept apart as the fields to add), and the
+ * pure helpers deliver_expand(), deliver_template_ok(),
+ * deliver_template_message(), deliver_map_status(), deliver_map_end(),
  * deliver_map_check(), deliver_sanitise().  Every placeholder expands
  * inside its own argv word, so a value can never become two words; the
  * environment is built clean; the account comes from account.c.
  * received.c writes the added headers, run.c
  * starts, feeds, times and reaps the command; this module maps how it
  * ended through the exit table to an outcome and logs one line per
- * delivery.  It never writes to the SMTP client: it returns an outcome
+ * delivery (and per --data-check).  It never writes to the SMTP client: it returns an outcome
  * and the session replies.
  */
 #include <errno.h>
@@ -110,9 +112,10 @@ dsn_prefix(const char *s, char cls)
 	return (s[i] == '\0' || s[i] == ' ') ? i : 0;
 }
 
-/* deliver_map_status - wait status and output to an outcome */
-void
-deliver_map_status(int status, const char *output, size_t len,
+/* map_status - wait status and output to an outcome; what names the
+ * command in the text of a signal's */
+static void
+map_status(int status, const char *output, size_t len, const char *what,
     struct outcome *out)
 {
 	static const char cls_digit[] = {
@@ -124,8 +127,8 @@ deliver_map_status(int status, const char *output, size_t len,
 
 	out->status = status;
 	if (!WIFEXITED(status)) {
-		snprintf(line, sizeof(line), "delivery command killed by "
-		    "signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		snprintf(line, sizeof(line), "%s killed by signal %d", what,
+		    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 		set_text(out, OUT_TEMP, "4.3.0", line);
 		return;
 	}
@@ -145,32 +148,49 @@ deliver_map_status(int status, const char *output, size_t len,
 		snprintf(out->text, sizeof(out->text), "%s", line + code);
 }
 
-/* deliver_map_end - how a run ended to an outcome.  Only a child that
+/* deliver_map_status - wait status and output to an outcome */
+void
+deliver_map_status(int status, const char *output, size_t len,
+    struct outcome *out)
+{
+	map_status(status, output, len, "delivery command", out);
+}
+
+/* map_end - how a run of what ended to an outcome.  Only a child that
  * was reaped before the deadline has an exit status to map; one that
  * timed out, or whose end waitpid() could not see (a launcher left
  * SIGCHLD ignored, say), is a temporary failure: its status is never
  * read as exit 0 */
-void
-deliver_map_end(const struct run_end *e, const char *output,
-    size_t len, struct outcome *out)
+static void
+map_end(const struct run_end *e, const char *output, size_t len,
+    const char *what, struct outcome *out)
 {
 	char text[OUTCOME_TEXT_MAX + 1];
 
 	if (e->reaped && !e->timed_out) {
-		deliver_map_status(e->status, output, len, out);
+		map_status(e->status, output, len, what, out);
 		if (e->short_input && out->cls == OUT_DELIVERED)
 			set_text(out, OUT_TEMP, "4.3.0", "spool read error");
 		return;
 	}
 	if (e->timed_out)
-		snprintf(text, sizeof(text), "delivery command timed out%s",
+		snprintf(text, sizeof(text), "%s timed out%s", what,
 		    e->reaped ? "" : " and could not be reaped");
 	else
-		snprintf(text, sizeof(text), "cannot wait for delivery "
-		    "command: %s", e->wait_errno != 0 ?
-		    strerror(e->wait_errno) : "not reaped");
+		snprintf(text, sizeof(text), "cannot wait for %s: %s", what,
+		    e->wait_errno != 0 ? strerror(e->wait_errno) :
+		    "not reaped");
 	set_text(out, OUT_TEMP, "4.3.0", text);
 	out->status = e->reaped ? e->status : OUTCOME_UNSEEN;
+}
+
+/* deliver_map_end - how a run of the delivery command ended to an
+ * outcome (map_end()) */
+void
+deliver_map_end(const struct run_end *e, const char *output,
+    size_t len, struct outcome *out)
+{
+	map_end(e, output, len, "delivery command", out);
 }
 
 /* deliver_map_check - the --rcpt-check verdict: exit 0 (EX_OK) accepts,
@@ -202,20 +222,21 @@ deliver_map_check(const struct run_end *e, const char *output,
 }
 
 /* deliver_vars_init - the placeholder values for rcpt of a message from
- * sender: the one place they are put together, for the delivery command
- * and for --rcpt-check alike */
+ * sender (rcpt NULL: the message's alone, for --data-check, whose
+ * recipient values stay NULL): the one place they are put together, for
+ * the delivery command and the checks alike */
 void
 deliver_vars_init(struct deliver_vars *v, const struct config *cfg,
     const struct address *sender, const struct address *rcpt,
     const char *helo, const char *queue_id, const struct tls_info *tls)
 {
 	v->sender = sender->null ? cfg->null_sender : sender->addr;
-	v->rcpt = rcpt->addr;
-	v->orig = rcpt->addr;
-	v->user = rcpt->user;
-	v->local = rcpt->local;
-	v->ext = rcpt->ext;
-	v->domain = rcpt->domain;
+	v->rcpt = rcpt != NULL ? rcpt->addr : NULL;
+	v->orig = v->rcpt;
+	v->user = rcpt != NULL ? rcpt->user : NULL;
+	v->local = rcpt != NULL ? rcpt->local : NULL;
+	v->ext = rcpt != NULL ? rcpt->ext : NULL;
+	v->domain = rcpt != NULL ? rcpt->domain : NULL;
 	v->ip = cfg->client_ip;
 	v->helo = helo;
 	v->queue_id = queue_id;
@@ -241,6 +262,19 @@ placeholder(char c, const struct deliver_vars *v)
 	}
 }
 
+/* template_ok - 1 if tmpl uses only placeholders probe has values for */
+static int
+template_ok(const char *tmpl, const struct deliver_vars *probe)
+{
+	for (; *tmpl != '\0'; tmpl++) {
+		if (*tmpl != '%')
+			continue;
+		if (placeholder(*++tmpl, probe) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
 /* deliver_template_ok - 1 if tmpl uses only known placeholders */
 int
 deliver_template_ok(const char *tmpl)
@@ -250,13 +284,19 @@ deliver_template_ok(const char *tmpl)
 		.domain = "", .ip = "", .helo = "", .queue_id = ""
 	};
 
-	for (; *tmpl != '\0'; tmpl++) {
-		if (*tmpl != '%')
-			continue;
-		if (placeholder(*++tmpl, &probe) == NULL)
-			return 0;
-	}
-	return 1;
+	return template_ok(tmpl, &probe);
+}
+
+/* deliver_template_message - 1 if tmpl uses no placeholder of one
+ * recipient's (%r %u %l %e %d): --data-check runs once for them all */
+int
+deliver_template_message(const char *tmpl)
+{
+	static const struct deliver_vars probe = {
+		.sender = "", .ip = "", .helo = "", .queue_id = ""
+	};
+
+	return template_ok(tmpl, &probe);
 }
 
 /* deliver_expand - one argv word: placeholders replaced inside it */
@@ -320,11 +360,13 @@ add_env(struct cmdline *c, const char *name, const char *value)
 	return 0;
 }
 
-/* build_env - the clean environment (PATH, the envelope's variables,
- * SIZE, HOME), plus --env */
+/* build_env - the clean environment: PATH, the envelope's variables (a
+ * recipient's only when v names one), each of more's NAME, VALUE pairs
+ * that has a value (SIZE, HOME, RECIPIENTS...), the TLS pair, --env */
 static int
 build_env(struct cmdline *c, const struct config *cfg,
-    const struct deliver_vars *v, const char *size, const char *home)
+    const struct deliver_vars *v, const char *const (*more)[2],
+    size_t nmore)
 {
 	const char *names[] = { "SENDER", "RECIPIENT", "ORIGINAL_RECIPIENT",
 	    "LOCAL", "EXTENSION", "DOMAIN", "CLIENT_ADDRESS", "CLIENT_HELO",
@@ -334,18 +376,19 @@ build_env(struct cmdline *c, const struct config *cfg,
 	size_t nnames = sizeof(names) / sizeof(names[0]), i;
 	int bad = 0;
 
-	/* PATH, the names, SIZE, HOME, the TLS pair, every --env entry,
-	 * the NULL */
-	c->envp = calloc(1 + nnames + 2 + 2 + cfg->nenv + 1, sizeof(char *));
+	/* PATH, the names, more, the TLS pair, every --env entry, the
+	 * NULL */
+	c->envp = calloc(1 + nnames + nmore + 2 + cfg->nenv + 1,
+	    sizeof(char *));
 	if (c->envp == NULL)
 		return -1;
 	bad |= add_env(c, "PATH", cfg->path);
 	for (i = 0; i < nnames; i++)
-		bad |= add_env(c, names[i], values[i]);
-	if (size != NULL)
-		bad |= add_env(c, "SIZE", size);
-	if (home != NULL)
-		bad |= add_env(c, "HOME", home);
+		if (values[i] != NULL)
+			bad |= add_env(c, names[i], values[i]);
+	for (i = 0; i < nmore; i++)
+		if (more[i][1] != NULL)
+			bad |= add_env(c, more[i][0], more[i][1]);
 	if (v->tls != NULL) {
 		bad |= add_env(c, "TLS_PROTOCOL", v->tls->protocol);
 		bad |= add_env(c, "TLS_CIPHER", v->tls->cipher);
@@ -422,12 +465,13 @@ launch_failed(struct outcome *out, const char *step,
 	out->status = OUTCOME_NOT_RUN;
 }
 
-/* build_command - argv, argv[0] found in PATH, and the environment; -1,
- * and out names the part that failed, when they cannot be built */
+/* build_command - argv, argv[0] found in PATH, and the environment
+ * (build_env(): more are its extra pairs); -1, and out names the part
+ * that failed, when they cannot be built */
 static int
 build_command(struct cmdline *c, const struct config *cfg,
-    char *const *tmpl, const struct deliver_vars *v, const char *size,
-    const char *home, struct outcome *out)
+    char *const *tmpl, const struct deliver_vars *v,
+    const char *const (*more)[2], size_t nmore, struct outcome *out)
 {
 	errno = 0;
 	if (build_argv(c, tmpl, v) == -1)
@@ -435,7 +479,7 @@ build_command(struct cmdline *c, const struct config *cfg,
 	else if (resolve_argv0(c, cfg->path) == -1)
 		launch_failed(out, run_step_name(RUN_STEP_EXEC), c->argv[0],
 		    errno);
-	else if (build_env(c, cfg, v, size, home) == -1)
+	else if (build_env(c, cfg, v, more, nmore) == -1)
 		launch_failed(out, "environment", NULL,
 		    errno ? errno : ENOMEM);
 	else
@@ -458,6 +502,21 @@ execute(struct run *r, struct cmdline *c, struct outcome *out)
 	return 0;
 }
 
+/* how_ended - how a command ended, as a log line says it: "exit N",
+ * "signal N", "exit status unknown" or "not run" */
+static void
+how_ended(const struct outcome *out, char *how, size_t cap)
+{
+	if (out->status >= 0 && WIFEXITED(out->status))
+		snprintf(how, cap, "exit %d", WEXITSTATUS(out->status));
+	else if (out->status >= 0 && WIFSIGNALED(out->status))
+		snprintf(how, cap, "signal %d", WTERMSIG(out->status));
+	else if (out->status == OUTCOME_UNSEEN)
+		snprintf(how, cap, "exit status unknown");
+	else
+		snprintf(how, cap, "not run");
+}
+
 /* delivery_line - the line administrators grep for, its fields in
  * Postfix's order (to=, orig_to=, ..., delay=, dsn=, status=);
  * orig_to=<...> when --aliases delivered to another address than the
@@ -478,15 +537,7 @@ delivery_line(const struct config *cfg, const struct deliver_msg *msg,
 	double delay;
 
 	delay = (double)(deadline_now() - msg->start) / DEADLINE_SECOND;
-	if (out->status >= 0 && WIFEXITED(out->status))
-		snprintf(how, sizeof(how), "exit %d",
-		    WEXITSTATUS(out->status));
-	else if (out->status >= 0 && WIFSIGNALED(out->status))
-		snprintf(how, sizeof(how), "signal %d", WTERMSIG(out->status));
-	else if (out->status == OUTCOME_UNSEEN)
-		snprintf(how, sizeof(how), "exit status unknown");
-	else
-		snprintf(how, sizeof(how), "not run");
+	how_ended(out, how, sizeof(how));
 	log_escape(out->text, text, sizeof(text));
 	received_logged_path(rcpt, to, sizeof(to));
 	received_logged_path(msg->head.sender, from, sizeof(from));
@@ -519,7 +570,8 @@ loop_refused(const struct config *cfg, const struct deliver_msg *msg,
 	return 1;
 }
 
-/* feed_command - build argv and environment, then run with the message */
+/* feed_command - build argv and environment, then run r, its input set
+ * by message_input() */
 static void
 feed_command(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig, struct run *r,
@@ -533,18 +585,34 @@ feed_command(const struct config *cfg, const struct deliver_msg *msg,
 	    msg->head.queue_id, msg->head.tls);
 	v.orig = orig->addr;
 	snprintf(size, sizeof(size), "%llu",
-	    (unsigned long long)r->headlen + msg->spool_len);
-	if (build_command(&c, cfg, cfg->command, &v, size,
-	    r->acct ? r->acct->home : NULL, out) == 0) {
-		r->spool_fd = msg->spool_fd;
-		r->spool_len = msg->spool_len;
-		r->deadline = deadline_in(cfg->delivery_timeout);
-		if (msg->deadline < r->deadline)
-			r->deadline = msg->deadline;
-		if (execute(r, &c, out) == 0)
-			deliver_map_end(&r->end, r->out, r->outlen, out);
-	}
+	    (unsigned long long)r->headlen + r->spool_len);
+	if (build_command(&c, cfg, cfg->command, &v, (const char *const
+	    [][2]){ { "SIZE", size }, { "HOME", r->acct ? r->acct->home :
+	    NULL } }, 2, out) == 0 && execute(r, &c, out) == 0)
+		deliver_map_end(&r->end, r->out, r->outlen, out);
 	cmdline_free(&c);
+}
+
+/* message_input - what a command reads on stdin, into r: the spool
+ * itself when it holds the whole message as delivered (hlen 0), else a
+ * pipe fed with head (hlen octets: the added headers, then any fields
+ * --data-check added) and the message after the spool's shared
+ * headers; and its deadline */
+static void
+message_input(const struct config *cfg, struct run *r,
+    const struct deliver_msg *msg, const char *head, int hlen)
+{
+	int whole = hlen == 0;
+
+	r->input = whole ? RUN_IN_SPOOL : RUN_IN_PIPE;
+	r->head = head;
+	r->headlen = (size_t)hlen;
+	r->spool_fd = msg->spool_fd;
+	r->spool_off = whole ? 0 : msg->body_off;
+	r->spool_len = msg->spool_len - r->spool_off;
+	r->deadline = deadline_in(cfg->delivery_timeout);
+	if (msg->deadline < r->deadline)
+		r->deadline = msg->deadline;
 }
 
 /* check_home - --as-recipient: an account whose home directory is
@@ -610,6 +678,25 @@ refused(const struct config *cfg, const struct deliver_msg *msg,
 	return 1;
 }
 
+/* delivery_head - rcpt's added headers, then the fields --data-check
+ * added, into head (cap octets); 0 when the spool holds them all
+ * already (shared by every recipient, and no fields), else their
+ * length, or -1 when they do not fit */
+static int
+delivery_head(const struct config *cfg, const struct deliver_msg *msg,
+    const struct address *rcpt, char *head, size_t cap)
+{
+	int n;
+
+	if (msg->body_off > 0 && msg->fieldslen == 0)
+		return 0;
+	n = received_headers(cfg, &msg->head, rcpt, head, cap);
+	if (n < 0 || msg->fieldslen > cap - (size_t)n)
+		return -1;
+	memcpy(head + n, msg->fields, msg->fieldslen);
+	return n + (int)msg->fieldslen;
+}
+
 /* deliver_one - run the command for one recipient of a spooled message:
  * rcpt, which orig (the client's RCPT) asked for */
 void
@@ -617,33 +704,30 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig,
     struct outcome *out)
 {
-	char head[RECEIVED_HEADERS_MAX];
+	size_t cap = RECEIVED_HEADERS_MAX + msg->fieldslen;
+	char *head = malloc(cap);
 	struct run_account acct;
-	struct run *r;
-	int hlen = 0;
+	struct run *r = calloc(1, sizeof(*r));
+	int hlen = -1;
 
 	outcome_init(out);
 	memset(&acct, 0, sizeof(acct));
-	/* headers shared by every recipient are in the spool already */
-	if (msg->body_off == 0)
-		hlen = received_headers(cfg, &msg->head, rcpt, head,
-		    sizeof(head));
-	r = calloc(1, sizeof(*r));
-	if (r == NULL) {
+	if (head != NULL)
+		hlen = delivery_head(cfg, msg, rcpt, head, cap);
+	if (r == NULL || head == NULL) {
 		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL,
 		    ENOMEM);
 	} else if (!refused(cfg, msg, rcpt, hlen, &acct, out)) {
 		if (cfg->as_recipient)
 			check_home(&acct, rcpt->user, msg->head.queue_id);
-		r->input = msg->body_off > 0 ? RUN_IN_SPOOL : RUN_IN_PIPE;
 		r->acct = cfg->as_recipient ? &acct : NULL;
-		r->head = head;
-		r->headlen = (size_t)hlen;
+		message_input(cfg, r, msg, head, hlen);
 		feed_command(cfg, msg, rcpt, orig, r, out);
 	}
-	delivery_line(cfg, msg, rcpt, orig,
-	    (unsigned long long)(hlen > 0 ? hlen : 0) + msg->spool_len, out);
+	delivery_line(cfg, msg, rcpt, orig, (unsigned long long)(hlen > 0 ?
+	    hlen : 0) + msg->spool_len - (hlen > 0 ? msg->body_off : 0), out);
 	account_free(&acct);
+	free(head);
 	free(r);
 }
 
@@ -663,12 +747,124 @@ deliver_rcpt_check(const struct config *cfg, const struct received_msg *m,
 	if (r == NULL) {
 		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL,
 		    ENOMEM);
-	} else if (build_command(&c, cfg, cfg->rcpt_check, v, NULL, NULL,
+	} else if (build_command(&c, cfg, cfg->rcpt_check, v, NULL, 0,
 	    out) == 0) {
 		r->deadline = deadline_in(cfg->delivery_timeout);
 		if (execute(r, &c, out) == 0)
 			deliver_map_check(&r->end, r->out, r->outlen, out);
 	}
 	cmdline_free(&c);
+	free(r);
+}
+
+/* check_line - --data-check's one log line: passed, rejected or
+ * deferred, how it ended, and why */
+static void
+check_line(const struct config *cfg, const struct deliver_msg *msg,
+    const struct outcome *out)
+{
+	static const char *const status[] = {
+		[OUT_DELIVERED] = "passed", [OUT_TEMP] = "deferred",
+		[OUT_PERM] = "rejected"
+	};
+	char word[4 * 256], how[64], text[4 * OUTCOME_TEXT_MAX + 4];
+
+	how_ended(out, how, sizeof(how));
+	log_info("%s: data-check=%s, status=%s (%s%s%s)", msg->head.queue_id,
+	    log_escape(cfg->data_check[0], word, sizeof(word)),
+	    status[out->cls], how, out->cls == OUT_DELIVERED ? "" : ": ",
+	    out->cls == OUT_DELIVERED ? "" :
+	    log_escape(out->text, text, sizeof(text)));
+}
+
+/* check_fields - a check that exited 0: what it wrote on stdout made
+ * the fields to add (c->fields), or, when that is not header fields
+ * or more than RECEIVED_FIELDS_MAX, a temporary failure */
+static void
+check_fields(const struct config *cfg, const struct run_split *so,
+    struct deliver_check *c, struct outcome *out)
+{
+	size_t cap = 2 * RECEIVED_FIELDS_MAX;	/* LF may become CRLF */
+	int n = -1;
+
+	c->fields = so->len > 0 ? malloc(cap) : NULL;
+	if (so->len > 0 && c->fields == NULL) {
+		set_text(out, OUT_TEMP, "4.3.0", "out of memory");
+		return;
+	}
+	if (!so->over)
+		n = received_fields(cfg, so->buf, so->len, c->fields, cap);
+	if (n < 0) {
+		set_text(out, OUT_TEMP, "4.3.0", "data check output is not "
+		    "header fields");
+		free(c->fields);
+		c->fields = NULL;
+		return;
+	}
+	c->fieldslen = (size_t)n;
+}
+
+/* run_check - build and run the --data-check command on msg, its stdout
+ * kept apart in so; 0, or -1 (and out says why) when it never ran */
+static int
+run_check(const struct config *cfg, const struct deliver_msg *msg,
+    const struct deliver_check *c, struct run *r, struct outcome *out)
+{
+	struct cmdline cl = { NULL, NULL, 0 };
+	struct deliver_vars v;
+	char head[RECEIVED_HEADERS_MAX], size[32], count[32];
+	int hlen = 0, ret = -1;
+
+	/* the spool's shared headers, or the block without Delivered-To */
+	if (msg->body_off == 0)
+		hlen = received_headers(cfg, &msg->head, NULL, head,
+		    sizeof(head));
+	if (hlen < 0) {
+		set_text(out, OUT_TEMP, "4.3.0", "headers too long");
+		return -1;
+	}
+	message_input(cfg, r, msg, head, hlen);
+	deliver_vars_init(&v, cfg, msg->head.sender, NULL, msg->head.helo,
+	    msg->head.queue_id, msg->head.tls);
+	snprintf(size, sizeof(size), "%llu",
+	    (unsigned long long)r->headlen + r->spool_len);
+	snprintf(count, sizeof(count), "%zu", c->nrcpt);
+	if (build_command(&cl, cfg, cfg->data_check, &v, (const char *const
+	    [][2]){ { "SIZE", size }, { "RECIPIENTS", c->rcpts },
+	    { "RECIPIENT_COUNT", count } }, 3, out) == 0 &&
+	    execute(r, &cl, out) == 0)
+		ret = 0;
+	cmdline_free(&cl);
+	return ret;
+}
+
+/* deliver_data_check - run --data-check once on the whole message, with
+ * the server's own credentials: its exit status through the exit table
+ * (its stderr's first line the text), its stdout the header fields to
+ * add to every copy (c->fields, the caller frees it); one log line */
+void
+deliver_data_check(const struct config *cfg, const struct deliver_msg *msg,
+    struct deliver_check *c, struct outcome *out)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	struct run_split so = { malloc(RECEIVED_FIELDS_MAX), RECEIVED_FIELDS_MAX,
+	    0, 0 };
+
+	outcome_init(out);
+	c->fields = NULL;
+	c->fieldslen = 0;
+	if (r == NULL || so.buf == NULL) {
+		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL,
+		    ENOMEM);
+	} else {
+		r->split = &so;
+		if (run_check(cfg, msg, c, r, out) == 0) {
+			map_end(&r->end, r->out, r->outlen, "data check", out);
+			if (out->cls == OUT_DELIVERED)
+				check_fields(cfg, &so, c, out);
+		}
+	}
+	check_line(cfg, msg, out);
+	free(so.buf);
 	free(r);
 }

@@ -6,7 +6,9 @@
  * has run.h's runner start the command (fork/exec, never a shell) with
  * the per-recipient headers and the spool on its stdin, and maps how it
  * ended to an outcome through the exit table.  deliver_rcpt_check() does
- * the same for the --rcpt-check command.  It never writes to the SMTP
+ * the same for the --rcpt-check command, deliver_data_check() for the
+ * --data-check command, once per message, whose standard output becomes
+ * header fields added to every copy.  It never writes to the SMTP
  * client: the session turns outcomes into replies.
  */
 #ifndef PIPESMTPD_DELIVER_H
@@ -31,8 +33,22 @@ struct deliver_msg {
 					   recipient; the message follows */
 	struct received_msg head;	/* sender, HELO, queue id...: what
 					   the added headers say */
+	const char *fields;		/* --data-check's header fields, for
+					   right after Received: in every
+					   copy; fieldslen octets */
+	size_t fieldslen;
 	long long start;		/* deadline_now() at the final dot */
 	long long deadline;		/* the end of all, deadline.h */
+};
+
+/* What --data-check is given, and what it gives back. */
+struct deliver_check {
+	const char *rcpts;	/* RECIPIENTS: the client's RCPTs, each once,
+				   one a line */
+	size_t nrcpt;		/* RECIPIENT_COUNT */
+	char *fields;		/* the header fields it added, with the
+				   delivered line ends (heap), or NULL */
+	size_t fieldslen;
 };
 
 /* Values the placeholders and the environment are made from. */
@@ -57,11 +73,15 @@ void deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 void deliver_rcpt_check(const struct config *cfg,
     const struct received_msg *m, const struct address *rcpt,
     struct outcome *out);
+void deliver_data_check(const struct config *cfg,
+    const struct deliver_msg *msg, struct deliver_check *c,
+    struct outcome *out);
 
 void deliver_vars_init(struct deliver_vars *v, const struct config *cfg,
     const struct address *sender, const struct address *rcpt,
     const char *helo, const char *queue_id, const struct tls_info *tls);
 int deliver_template_ok(const char *tmpl);
+int deliver_template_message(const char *tmpl);
 int deliver_expand(const char *tmpl, const struct deliver_vars *v,
     char *out, size_t cap);
 void deliver_map_status(int status, const char *output, size_t len,

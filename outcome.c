@@ -2,9 +2,10 @@
  * outcome.c - outcomes, and the replies they make.
  *
  * Entry points: outcome_init() (how every outcome starts), and the
- * three reply makers: outcome_rcpt_reply() (one RCPT's reply, LMTP and
+ * four reply makers: outcome_rcpt_reply() (one RCPT's reply, LMTP and
  * PRDR), outcome_summary_reply() (the one SMTP reply, PRDR's final
- * one) and outcome_screen_reply() (an RCPT refused by --rcpt-check).
+ * one), outcome_screen_reply() (an RCPT refused by --rcpt-check) and
+ * outcome_check_reply() (a message refused by --data-check).
  * Each fills a struct outcome_reply; the session sends it.
  *
  * The promise lives here: 250 to the end of data only when every
@@ -74,6 +75,18 @@ outcome_summary_reply(size_t ok, size_t all, int prdr,
 	set_reply(r, speaker->cls == OUT_TEMP ? 451 : 554, speaker->dsn);
 	snprintf(r->text, sizeof(r->text), "<%s>: %s (delivered to %zu of "
 	    "%zu recipients, id=%s)", rcpt, speaker->text, ok, all, queue_id);
+}
+
+/* outcome_check_reply - --data-check's refusal of the whole message, as
+ * one reply (SMTP, PRDR): 554 for a permanent one, else 451, with its
+ * code and text */
+void
+outcome_check_reply(const struct outcome *o, const char *queue_id,
+    struct outcome_reply *r)
+{
+	set_reply(r, o->cls == OUT_PERM ? 554 : 451, o->dsn);
+	snprintf(r->text, sizeof(r->text), "Message not accepted: %s, id=%s",
+	    o->text, queue_id);
 }
 
 /* outcome_screen_reply - --rcpt-check's verdict on rcpt: code 0 when it

@@ -5,7 +5,7 @@
  * Every outcome starts as outcome_init()'s temporary failure; only the
  * deliverer, having seen its command exit 0, makes one OUT_DELIVERED.
  * outcome_rcpt_reply(), outcome_summary_reply() and
- * outcome_screen_reply() turn outcomes into the code, enhanced code and
+ * outcome_screen_reply() and outcome_check_reply() turn outcomes into the code, enhanced code and
  * text of a reply: pure functions, the one place where "250 only if
  * every delivery command exited 0" is decided.  This module never
  * sends a reply, runs a command or knows which delivery speaks for an
@@ -53,6 +53,8 @@ void outcome_summary_reply(size_t ok, size_t all, int prdr,
     const struct outcome *speaker, const char *rcpt, const char *queue_id,
     struct outcome_reply *r);
 void outcome_screen_reply(const struct outcome *o, const char *rcpt,
+    struct outcome_reply *r);
+void outcome_check_reply(const struct outcome *o, const char *queue_id,
     struct outcome_reply *r);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * received.c - Return-Path, Delivered-To and Received for one recipient.
  *
- * Entry points: received_headers() (the added block) and received_path()
- * (an address as RFC 5321 writes it).  Every value that came from the
+ * Entry points: received_headers() (the added block), received_path()
+ * (an address as RFC 5321 writes it) and received_fields() (the header
+ * fields --data-check adds after them, checked).  Every value that came from the
  * client is made safe for a header first: addresses are quoted where RFC
  * 5321 needs it, and the HELO name loses anything that could end a line
  * or start a header of its own.  The block is built whole or not at all
@@ -85,7 +86,8 @@ clean_helo(const char *helo, char *out, size_t cap)
 	out[o] = '\0';
 }
 
-/* received_headers - Return-Path, Delivered-To and Received for rcpt;
+/* received_headers - Return-Path, Delivered-To and Received for rcpt
+ * (NULL: the block without Delivered-To, as --data-check reads it);
  * "for" names the one RCPT as the client gave it, m->first */
 int
 received_headers(const struct config *cfg, const struct received_msg *m,
@@ -114,7 +116,7 @@ received_headers(const struct config *cfg, const struct received_msg *m,
 		return -1;
 	if (!cfg->no_return_path)
 		o = snprintf(out, cap, "Return-Path: <%s>%s", sender, nl);
-	if (o >= 0 && (size_t)o < cap && cfg->delivered_to)
+	if (o >= 0 && (size_t)o < cap && cfg->delivered_to && rcpt != NULL)
 		o += snprintf(out + o, cap - (size_t)o, "Delivered-To: %s%s",
 		    rcpt->addr, nl);
 	snprintf(forpart, sizeof(forpart), "%s\tfor <%s>", nl, to);
@@ -133,3 +135,62 @@ received_headers(const struct config *cfg, const struct received_msg *m,
 	return o + ret;
 }
 
+
+/* field_line - whether line (n octets, its line end removed) may be a
+ * line of a header field: the first of a field ("name:", the name
+ * printable ASCII without ':'), or a folded one (white space, then
+ * something); the value holds no control but TAB (UTF-8 is fine, RFC
+ * 6532) */
+static int
+field_line(const char *line, size_t n, int first)
+{
+	size_t i = 0, seen = 0;
+
+	if (n > 0 && (line[0] == ' ' || line[0] == '\t')) {
+		if (first)
+			return 0;
+	} else {
+		while (i < n && line[i] > 32 && line[i] < 127 && line[i] != ':')
+			i++;
+		if (i == 0 || i == n || line[i] != ':')
+			return 0;
+	}
+	for (; i < n; i++) {
+		unsigned char ch = (unsigned char)line[i];
+
+		if ((ch < 32 && ch != '\t') || ch == 127)
+			return 0;
+		seen |= ch != ' ' && ch != '\t';
+	}
+	return seen > 0;
+}
+
+/* received_fields - what --data-check wrote on stdout, as header fields
+ * to add: RFC 5322 fields, folded lines allowed, each line ending in LF
+ * or CRLF (the last may lack it), written to out with the line ends the
+ * command gets (--crlf).  Its length, or -1 when anything in it is not
+ * a header field or does not fit: never a header the check did not
+ * mean. */
+int
+received_fields(const struct config *cfg, const char *in, size_t len,
+    char *out, size_t cap)
+{
+	const char *nl = cfg->crlf ? "\r\n" : "\n";
+	size_t o = 0, nllen = strlen(nl);
+	const char *p = in, *end = in + len;
+
+	while (p < end) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((lf != NULL ? lf : end) - p);
+
+		if (n > 0 && p[n - 1] == '\r' && lf != NULL)
+			n--;
+		if (!field_line(p, n, p == in) || o + n + nllen > cap)
+			return -1;
+		memcpy(out + o, p, n);
+		memcpy(out + o + n, nl, nllen);
+		o += n + nllen;
+		p = lf != NULL ? lf + 1 : end;
+	}
+	return o > (size_t)2147483647 ? -1 : (int)o;
+}

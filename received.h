@@ -7,6 +7,8 @@
  * gave), with the line ends the command gets (--crlf).  The session calls
  * it once when the block is the same for every recipient and spools it
  * ahead of the message; deliver.c calls it per recipient otherwise.
+ * received_fields() checks what --data-check wrote and makes it the
+ * fields added right after Received: in every copy.
  * received_path() writes an address as RFC 5321 does, for the headers;
  * received_logged_path() the same, escaped for a log line.  Nothing here
  * reads or writes a file.
@@ -24,6 +26,7 @@
 #define RECEIVED_HEADERS_MAX	8192	/* the added block, with its NUL */
 #define RECEIVED_PATH_MAX	(2 * ADDR_PART_MAX + 8)	/* a quoted address */
 #define RECEIVED_LOGGED_MAX	(4 * RECEIVED_PATH_MAX)	/* ... escaped */
+#define RECEIVED_FIELDS_MAX	65536	/* --data-check's fields, as written */
 
 /* What the added headers say about one message. */
 struct received_msg {
@@ -43,5 +46,7 @@ int received_headers(const struct config *cfg, const struct received_msg *m,
 void received_path(const struct address *a, char *out, size_t cap);
 const char *received_logged_path(const struct address *a, char *out,
     size_t cap);
+int received_fields(const struct config *cfg, const char *in, size_t len,
+    char *out, size_t cap);
 
 #endif

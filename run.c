@@ -10,8 +10,9 @@
  * in its own process group so a timeout kills its children too.  Its stdin
  * is /dev/null, the spool itself reopened read-only through /proc (headers
  * shared by all recipients are at its head), or a pipe fed with the
- * caller's headers and the spool; never a descriptor it could write to or
- * share an offset through.  The child's only descriptors are 0, 1 and 2
+ * caller's headers and the spool from an offset; never a descriptor it
+ * could write to or share an offset through.  Its stdout may be kept
+ * apart from its stderr (struct run_split: --data-check's fields).  The child's only descriptors are 0, 1 and 2
  * (everything else is close-on-exec).  This module never decides what a
  * run means: the caller maps struct run_end to an outcome.
  */
@@ -42,6 +43,7 @@ static const char *const step_names[] = {
 /* Progress of the parent's side of a run. */
 struct pump {
 	int in_fd, out_fd;		/* -1 once closed */
+	int split_fd;			/* stdout apart (run.split), or -1 */
 	unsigned long long sent;	/* octets of head + spool written */
 	char buf[65536];
 	size_t bpos, blen;
@@ -144,16 +146,18 @@ switch_account(const struct run_account *a, int status_fd)
 		child_fail(status_fd, RUN_STEP_CHDIR, errno);
 }
 
-/* child_exec - in the child: fds, process group, signals, account, exec */
+/* child_exec - in the child: fds (stdout to stdout_fd, stderr to
+ * out_fd), process group, signals, account, exec */
 static void
-child_exec(const struct run *r, int in_fd, int out_fd, int status_fd)
+child_exec(const struct run *r, int in_fd, int stdout_fd, int out_fd,
+    int status_fd)
 {
 	sigset_t none;
 
 	setpgid(0, 0);
 	if (in_fd < 0)
 		in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
+	if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(stdout_fd, 1) < 0 ||
 	    dup2(out_fd, 2) < 0)
 		child_fail(status_fd, RUN_STEP_DUP2, errno);
 	/* ignored signals survive exec: give the command the defaults */
@@ -194,7 +198,8 @@ refill(struct run *r, struct pump *p)
 	}
 	if (total - off < want)
 		want = (size_t)(total - off);
-	n = pread(r->spool_fd, p->buf, want, (off_t)(off - r->headlen));
+	n = pread(r->spool_fd, p->buf, want, (off_t)(r->spool_off + off -
+	    r->headlen));
 	p->blen = n > 0 ? (size_t)n : 0;
 	return n > 0 ? 0 : -1;
 }
@@ -205,7 +210,7 @@ refill(struct run *r, struct pump *p)
 static int
 splice_spool(struct run *r, struct pump *p)
 {
-	loff_t off = (loff_t)(p->sent - r->headlen);
+	loff_t off = (loff_t)(r->spool_off + p->sent - r->headlen);
 	unsigned long long left = r->headlen + r->spool_len - p->sent;
 	ssize_t n = splice(r->spool_fd, &off, p->in_fd, NULL,
 	    left < (1u << 20) ? (size_t)left : (1u << 20), SPLICE_F_NONBLOCK);
@@ -265,34 +270,45 @@ pump_input(struct run *r, struct pump *p)
 	}
 }
 
-/* drain_output - read what the command wrote; keep the first
- * RUN_CAPTURE_MAX octets */
+/* drain - read what *fd holds; keep the first cap octets in buf (*len)
+ * and count in *over what did not fit; *fd is -1 once it is closed */
 static void
-drain_output(struct run *r, struct pump *p)
+drain(int *fd, char *buf, size_t cap, size_t *len, int *over)
 {
-	char buf[8192];
+	char tmp[8192];
 
-	while (p->out_fd >= 0) {
-		ssize_t n = read(p->out_fd, buf, sizeof(buf));
+	while (*fd >= 0) {
+		ssize_t n = read(*fd, tmp, sizeof(tmp));
+		size_t keep = cap - *len;
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			close(p->out_fd);
-			p->out_fd = -1;
+			close(*fd);
+			*fd = -1;
 			return;
 		}
-		if (r->outlen < RUN_CAPTURE_MAX) {
-			size_t keep = RUN_CAPTURE_MAX - r->outlen;
-
-			if ((size_t)n < keep)
-				keep = (size_t)n;
-			memcpy(r->out + r->outlen, buf, keep);
-			r->outlen += keep;
-		}
+		if ((size_t)n < keep)
+			keep = (size_t)n;
+		memcpy(buf + *len, tmp, keep);
+		*len += keep;
+		*over |= keep < (size_t)n;
 	}
+}
+
+/* drain_output - read what the command wrote: its output (stderr alone
+ * with a split) into out, its stdout into the split */
+static void
+drain_output(struct run *r, struct pump *p)
+{
+	int over = 0;
+
+	drain(&p->out_fd, r->out, RUN_CAPTURE_MAX, &r->outlen, &over);
+	if (r->split != NULL)
+		drain(&p->split_fd, r->split->buf, r->split->cap,
+		    &r->split->len, &r->split->over);
 }
 
 /* child_fd - a descriptor that polls readable when the child exits
@@ -347,7 +363,7 @@ watch(struct run *r, pid_t pid, struct pump *p)
 	int exitfd = child_fd(pid);
 
 	for (;;) {
-		struct pollfd fds[3];
+		struct pollfd fds[4];
 		nfds_t n = 0;
 		int ms;
 
@@ -360,6 +376,8 @@ watch(struct run *r, pid_t pid, struct pump *p)
 		}
 		if (p->out_fd >= 0)
 			fds[n++] = (struct pollfd){ p->out_fd, POLLIN, 0 };
+		if (p->split_fd >= 0)
+			fds[n++] = (struct pollfd){ p->split_fd, POLLIN, 0 };
 		if (p->in_fd >= 0)
 			fds[n++] = (struct pollfd){ p->in_fd, POLLOUT, 0 };
 		if (exitfd >= 0)
@@ -416,20 +434,28 @@ close_all(int *fds, size_t n)
 /* open_stdio - fds[0] the child's stdin (-1: /dev/null), fds[1] our end
  * of its stdin pipe, fds[2] our end of its output pipe, fds[3] its end,
  * fds[4] and fds[5] the exec status pipe of our own child code (posix_spawn
- * reports for itself); all close-on-exec from birth */
+ * reports for itself), fds[6] and fds[7] its stdout's own pipe (with a
+ * split); all close-on-exec from birth */
 static int
-open_stdio(struct run *r, int fds[6])
+open_stdio(struct run *r, int fds[8])
 {
-	int saved;
+	int saved, i;
 
-	fds[0] = fds[1] = fds[2] = fds[3] = fds[4] = fds[5] = -1;
+	for (i = 0; i < 8; i++)
+		fds[i] = -1;
 	if (r->acct != NULL && pipe2(fds + 4, O_CLOEXEC) == -1)
 		return -1;
-	if (pipe2(fds + 2, O_CLOEXEC) == -1)
+	if (pipe2(fds + 2, O_CLOEXEC) == -1 ||
+	    (r->split != NULL && pipe2(fds + 6, O_CLOEXEC) == -1))
 		goto fail;
 	if (r->input == RUN_IN_SPOOL &&
-	    (fds[0] = reopen_spool(r->spool_fd)) >= 0)
+	    (fds[0] = reopen_spool(r->spool_fd)) >= 0 &&
+	    lseek(fds[0], (off_t)r->spool_off, SEEK_SET) != -1)
 		return 0;
+	if (fds[0] >= 0) {
+		close(fds[0]);
+		fds[0] = -1;
+	}
 	if (r->input == RUN_IN_SPOOL)
 		r->input = RUN_IN_PIPE;	/* the spool, headers and all, piped */
 	if (r->input == RUN_IN_PIPE && pipe2(fds, O_CLOEXEC) == 0)
@@ -438,7 +464,7 @@ open_stdio(struct run *r, int fds[6])
 		return 0;
 fail:
 	saved = errno;
-	close_all(fds, 6);
+	close_all(fds, 8);
 	errno = saved;
 	return -1;
 }
@@ -448,7 +474,7 @@ fail:
  * process group, fds 0, 1, 2 only, every signal at its default and none
  * blocked.  An exec failure comes back as the error. */
 static pid_t
-spawn(const struct run *r, int in_fd, int out_fd)
+spawn(const struct run *r, int in_fd, int stdout_fd, int out_fd)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -467,7 +493,7 @@ spawn(const struct run *r, int in_fd, int out_fd)
 	err = in_fd >= 0 ? posix_spawn_file_actions_adddup2(&fa, in_fd, 0) :
 	    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	if (err == 0)
-		err = posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+		err = posix_spawn_file_actions_adddup2(&fa, stdout_fd, 1);
 	if (err == 0)
 		err = posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
 	if (err == 0)
@@ -505,7 +531,7 @@ run_command(struct run *r)
 	/* malloc, not calloc: the 64 KiB buffer is only touched when a pipe
 	 * must be fed by copying, not on every delivery */
 	struct pump *p = malloc(sizeof(*p));
-	int fds[6], saved;
+	int fds[8], saved, stdout_fd;
 	pid_t pid;
 
 	if (p == NULL)
@@ -517,22 +543,26 @@ run_command(struct run *r)
 		free(p);
 		return start_failed(r, RUN_STEP_PIPE, errno);
 	}
+	stdout_fd = r->split != NULL ? fds[7] : fds[3];
 	/* switching accounts needs our own child code; else the cheap path */
-	pid = r->acct != NULL ? fork() : spawn(r, fds[0], fds[3]);
+	pid = r->acct != NULL ? fork() : spawn(r, fds[0], stdout_fd, fds[3]);
 	if (pid == 0)
-		child_exec(r, fds[0], fds[3], fds[5]);
+		child_exec(r, fds[0], stdout_fd, fds[3], fds[5]);
 	saved = errno;
-	close_all((int []){ fds[0], fds[3], fds[5] }, 3);
+	close_all((int []){ fds[0], fds[3], fds[5], fds[7] }, 4);
 	p->in_fd = fds[1];
 	p->out_fd = fds[2];
+	p->split_fd = fds[6];
 	if (pid < 0) {
-		close_all((int []){ fds[1], fds[2], fds[4] }, 3);
+		close_all((int []){ fds[1], fds[2], fds[4], fds[6] }, 4);
 		free(p);
 		return start_failed(r, r->acct != NULL ? RUN_STEP_FORK :
 		    RUN_STEP_SPAWN, saved);
 	}
 	setpgid(pid, pid);	/* as the child does: no race with kill */
 	fcntl(p->out_fd, F_SETFL, O_NONBLOCK);
+	if (p->split_fd >= 0)
+		fcntl(p->split_fd, F_SETFL, O_NONBLOCK);
 	if (p->in_fd >= 0)
 		fcntl(p->in_fd, F_SETFL, O_NONBLOCK);
 	pump_input(r, p);
@@ -542,7 +572,7 @@ run_command(struct run *r)
 	    (ssize_t)sizeof(r->failed) || r->failed.step <= RUN_STEP_NONE ||
 	    r->failed.step > RUN_STEP_EXEC)
 		r->failed.step = RUN_STEP_NONE;
-	close_all((int []){ p->in_fd, p->out_fd, fds[4] }, 3);
+	close_all((int []){ p->in_fd, p->out_fd, p->split_fd, fds[4] }, 4);
 	free(p);
 	return 0;
 }

@@ -4,7 +4,7 @@
  * run_command() starts an argv (posix_spawn, or fork and execve when it
  * must switch accounts first; never a shell) in a process group of its
  * own, feeds its stdin, keeps the first RUN_CAPTURE_MAX octets of what it
- * writes, kills the group at the deadline and reaps it.  It reports how
+ * writes (and its stdout apart, when asked), kills the group at the deadline and reaps it.  It reports how
  * the run ended (struct run_end) or which start-up step failed (struct
  * run_report).  run_become() is the one account switch, the command's
  * and --user's (smtpd.c).  What to run, and what the end means for a
@@ -64,8 +64,18 @@ struct run_report {
 enum run_input {
 	RUN_IN_NULL,		/* /dev/null: --rcpt-check */
 	RUN_IN_PIPE,		/* head, then the spool, through a pipe */
-	RUN_IN_SPOOL		/* the spool itself, reopened read-only (no
-				   /proc: RUN_IN_PIPE instead) */
+	RUN_IN_SPOOL		/* the spool itself from spool_off,
+				   reopened read-only (no /proc:
+				   RUN_IN_PIPE instead) */
+};
+
+/* A command's standard output kept apart from its standard error
+ * (--data-check's header fields): the first cap octets. */
+struct run_split {
+	char *buf;
+	size_t cap;
+	size_t len;
+	int over;			/* it wrote more than cap */
 };
 
 /* One command run: what goes in, what came out, how it ended. */
@@ -77,10 +87,13 @@ struct run {
 	const char *head;		/* prepended headers */
 	size_t headlen;
 	int spool_fd;
-	unsigned long long spool_len;
+	unsigned long long spool_off;	/* where its part of the spool starts */
+	unsigned long long spool_len;	/* octets of the spool from there */
 	long long deadline;		/* deadline_now() units */
-	char out[RUN_CAPTURE_MAX];	/* first RUN_CAPTURE_MAX octets */
+	char out[RUN_CAPTURE_MAX];	/* first RUN_CAPTURE_MAX octets (of
+					   stderr alone, with split) */
 	size_t outlen;
+	struct run_split *split;	/* NULL: stdout goes to out too */
 	struct run_end end;		/* how it ended */
 	struct run_report failed;	/* step RUN_STEP_NONE: it started */
 };

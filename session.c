@@ -31,6 +31,7 @@
 
 #include "address.h"
 #include "aliases.h"
+#include "authres.h"
 #include "data.h"
 #include "deadline.h"
 #include "envelope.h"
@@ -650,6 +651,7 @@ rcpt_screened(struct session *s, const struct address *rcpt)
 		return 1;
 	header_facts(s, s->txn, &m, &first);
 	outcome_init(&out);	/* unfilled: not accepted */
+	flush(s);		/* the replies so far must not wait for it */
 	s->del->screen(s->del->ctx, s->cfg, &m, rcpt, &out);
 	outcome_screen_reply(&out, NULL, &r);
 	if (r.code == 0)
@@ -887,7 +889,9 @@ reply_summary(struct session *s, const struct txn *t, int prdr)
 	reply_outcome(s, &r);
 }
 
-/* msg_describe - the spooled message as the deliverer sees it */
+/* msg_describe - the spooled message as the deliverer sees it, from
+ * the final dot on: the end of all deliveries (and of --data-check)
+ * is total_delivery_timeout away */
 static void
 msg_describe(const struct session *s, const struct txn *t,
     struct deliver_msg *msg, struct address *first)
@@ -897,6 +901,9 @@ msg_describe(const struct session *s, const struct txn *t,
 	msg->spool_len = t->spool.len;
 	msg->body_off = t->body_off;
 	header_facts(s, t, &msg->head, first);
+	msg->start = deadline_now();
+	msg->deadline = msg->start + (long long)s->cfg->total_delivery_timeout *
+	    DEADLINE_SECOND;
 }
 
 /* make_delivery - delivery j, for the RCPT that first asked for it,
@@ -918,20 +925,15 @@ make_delivery(struct session *s, struct txn *t,
 		    "text", t->queue_id);
 }
 
-/* make_deliveries - every delivery in the order first asked for, which is
- * RCPT order; under LMTP and PRDR each RCPT's reply is sent as soon as
- * all of its deliveries have ended */
+/* make_deliveries - every delivery of msg in the order first asked for,
+ * which is RCPT order; under LMTP and PRDR each RCPT's reply is sent as
+ * soon as all of its deliveries have ended */
 static void
-make_deliveries(struct session *s, struct txn *t, enum reply_mode mode)
+make_deliveries(struct session *s, struct txn *t,
+    const struct deliver_msg *msg, enum reply_mode mode)
 {
-	struct deliver_msg msg;
-	struct address first;
 	size_t i, j = 0, end, ok, speaker;
 
-	msg_describe(s, t, &msg, &first);
-	msg.start = deadline_now();
-	msg.deadline = msg.start + (long long)s->cfg->total_delivery_timeout *
-	    DEADLINE_SECOND;
 	if (mode == REPLY_PRDR) {
 		reply_nocount(s, 353, NULL, "PRDR content analysis beginning");
 		flush(s);
@@ -939,7 +941,7 @@ make_deliveries(struct session *s, struct txn *t, enum reply_mode mode)
 	for (i = 0; i < t->rcpts.n; i++) {
 		end = recipients_targets_end(&t->rcpts, i);
 		for (; j < end; j++)
-			make_delivery(s, t, &msg, j);
+			make_delivery(s, t, msg, j);
 		if (mode != REPLY_ONE) {
 			reply_rcpt(s, t, i);
 			flush(s);
@@ -954,19 +956,142 @@ make_deliveries(struct session *s, struct txn *t, enum reply_mode mode)
 		s->junk = 0;
 }
 
+/* drop_forged - --authserv-id: the Authentication-Results: fields that
+ * claim to be ours are removed from the message before the check and
+ * the deliveries see it (RFC 8601 5) */
+static void
+drop_forged(struct session *s, struct txn *t)
+{
+	int n;
+
+	if (s->cfg->authserv_id == NULL || t->err != MSG_OK)
+		return;
+	n = spool_drop_fields(&t->spool, t->body_off, authres_forged,
+	    s->cfg->authserv_id);
+	if (n < 0) {
+		log_error("%s: cannot rewrite the spool: %s", t->queue_id,
+		    strerror(t->spool.err));
+		t->err = MSG_ERR_SPOOL;
+	} else if (n > 0) {
+		log_info("%s: removed %d Authentication-Results: field%s "
+		    "claiming authserv-id %s", t->queue_id, n, n > 1 ? "s" : "",
+		    s->cfg->authserv_id);
+	}
+}
+
+/* rcpt_list - the client's RCPTs, each once, one a line (RECIPIENTS),
+ * heap; NULL when memory ran out */
+static char *
+rcpt_list(const struct txn *t)
+{
+	size_t i, cap = 1, o = 0;
+	struct address a;
+	char *list;
+
+	for (i = 0; i < t->rcpts.n; i++) {
+		recipients_address(&t->rcpts, i, &a);
+		cap += strlen(a.addr) + 1;
+	}
+	if ((list = malloc(cap)) == NULL)
+		return NULL;
+	for (i = 0; i < t->rcpts.n; i++) {
+		if (recipients_first(&t->rcpts, i) != i)
+			continue;	/* a duplicate */
+		recipients_address(&t->rcpts, i, &a);
+		o += (size_t)snprintf(list + o, cap - o, "%s%s",
+		    o > 0 ? "\n" : "", a.addr);
+	}
+	list[o] = '\0';
+	return list;
+}
+
+/* check_reject_line - --data-check refused the message: its reject
+ * line, once (to= when the transaction has one recipient) */
+static void
+check_reject_line(const struct session *s, const struct txn *t,
+    const struct outcome *out)
+{
+	struct outcome_reply r;
+	struct refusal rf = { AT_EOM, NULL, 0, 0, NULL, NULL };
+	struct address only;
+
+	outcome_check_reply(out, t->queue_id, &r);
+	rf.code = r.code;
+	rf.dsn = r.dsn;
+	rf.text = r.text;
+	if (t->rcpts.unique == 1) {
+		recipients_address(&t->rcpts, 0, &only);
+		rf.rcpt = &only;
+	}
+	reject_line(s, &rf);
+}
+
+/* message_checked - --data-check on msg, through the deliverer: 1 to go
+ * on to the deliveries (c->fields then holds what it adds), else 0 and
+ * its refusal said: once, or once per RCPT under LMTP */
+static int
+message_checked(struct session *s, struct txn *t,
+    const struct deliver_msg *msg, struct deliver_check *c,
+    enum reply_mode mode)
+{
+	struct outcome out;
+	struct outcome_reply r;
+	struct address a;
+	char *rcpts;
+	size_t i;
+
+	if (s->cfg->data_check == NULL || s->del->check == NULL)
+		return 1;
+	outcome_init(&out);	/* unfilled: not passed */
+	if ((rcpts = rcpt_list(t)) != NULL) {
+		c->rcpts = rcpts;
+		c->nrcpt = t->rcpts.unique;
+		s->del->check(s->del->ctx, s->cfg, msg, c, &out);
+		free(rcpts);
+	} else {
+		log_error("%s: out of memory: --data-check not run",
+		    t->queue_id);
+	}
+	if (out.cls == OUT_DELIVERED)
+		return 1;
+	check_reject_line(s, t, &out);
+	for (i = 0; i < (mode == REPLY_EACH ? t->rcpts.n : 1); i++) {
+		recipients_address(&t->rcpts, i, &a);
+		if (mode == REPLY_EACH)
+			outcome_rcpt_reply(&out, a.addr, t->queue_id, &r);
+		else
+			outcome_check_reply(&out, t->queue_id, &r);
+		reply_outcome(s, &r);
+	}
+	return 0;
+}
+
 /* finish_message - the whole message is in: refuse it as a whole (one
- * reply, repeated per recipient under LMTP: RFC 2033 4.2) or deliver it;
- * either way the transaction ends here */
+ * reply, repeated per recipient under LMTP: RFC 2033 4.2), have
+ * --data-check pass it, and deliver it; either way the transaction ends
+ * here.  Pending replies go first: none waits behind the check or the
+ * deliveries (RFC 2920 3.2). */
 static void
 finish_message(struct session *s, struct txn *t)
 {
+	enum reply_mode mode = s->cfg->lmtp ? REPLY_EACH : t->prdr ?
+	    REPLY_PRDR : REPLY_ONE;
+	struct deliver_check c = { NULL, 0, NULL, 0 };
+	struct deliver_msg msg;
+	struct address first;
+
 	check_hops(s, t);
+	drop_forged(s, t);
+	flush(s);
+	msg_describe(s, t, &msg, &first);
 	if (t->err != MSG_OK) {
 		refuse_message(s, AT_EOM, t->err, 0);
-	} else {
-		make_deliveries(s, t, s->cfg->lmtp ? REPLY_EACH :
-		    t->prdr ? REPLY_PRDR : REPLY_ONE);
+	} else if (message_checked(s, t, &msg, &c, mode)) {
+		msg.fields = c.fields;
+		msg.fieldslen = c.fieldslen;
+		make_deliveries(s, t, &msg, mode);
 	}
+	free(c.fields);
 	snprintf(s->eod_id, sizeof(s->eod_id), "%s", t->queue_id);
 	txn_reset(s);
 }

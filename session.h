@@ -6,7 +6,7 @@
  * talks to the client through chat.h over a struct chat_io (fdio.h
  * gives the real one; tests script one), and asks the local system
  * about recipients only through a struct session_deliverer: delivery,
- * the account test and --rcpt-check (smtpd.c gives the real one, over
+ * the account test, --rcpt-check and --data-check (smtpd.c gives the real one, over
  * deliver.h and account.h).  So the session never polls a descriptor,
  * runs a command or looks an account up, and the protocol can be tested
  * without a socket or a process.
@@ -36,6 +36,11 @@ struct session_deliverer {
 	/* --rcpt-check on rcpt, in the transaction m describes */
 	void (*screen)(void *ctx, const struct config *cfg,
 	    const struct received_msg *m, const struct address *rcpt,
+	    struct outcome *out);
+	/* --data-check on the whole message, before any delivery: c
+	 * names the recipients and gets the header fields it adds */
+	void (*check)(void *ctx, const struct config *cfg,
+	    const struct deliver_msg *msg, struct deliver_check *c,
 	    struct outcome *out);
 	void *ctx;
 };

@@ -51,7 +51,7 @@ enum {
 	OPT_USER, OPT_ALLOW_ROOT, OPT_ENV, OPT_NULL_SENDER, OPT_GREET_PAUSE,
 	OPT_LOG_STDERR, OPT_LMTP, OPT_AS_RECIPIENT, OPT_POSTMASTER,
 	OPT_MIN_UID, OPT_LOCAL_USERS, OPT_REQUIRE_TLS, OPT_PROXY_PROTOCOL,
-	OPT_ALIASES, OPT_HELP, OPT_VERSION
+	OPT_ALIASES, OPT_DATA_CHECK, OPT_AUTHSERV_ID, OPT_HELP, OPT_VERSION
 };
 
 static const struct option options[] = {
@@ -67,6 +67,8 @@ static const struct option options[] = {
 	{ "max-hops", required_argument, NULL, OPT_MAX_HOPS },
 	{ "spool", required_argument, NULL, OPT_SPOOL },
 	{ "rcpt-check", required_argument, NULL, OPT_RCPT_CHECK },
+	{ "data-check", required_argument, NULL, OPT_DATA_CHECK },
+	{ "authserv-id", required_argument, NULL, OPT_AUTHSERV_ID },
 	{ "aliases", required_argument, NULL, OPT_ALIASES },
 	{ "crlf", no_argument, NULL, OPT_CRLF },
 	{ "no-return-path", no_argument, NULL, OPT_NO_RETURN_PATH },
@@ -134,6 +136,8 @@ static const char usage_text[] =
 "  --max-hops N             Received: headers allowed (100)\n"
 "  --spool DIR              spool directory ($TMPDIR or /tmp)\n"
 "  --rcpt-check COMMAND     run at RCPT: 0 accept, 67 550, 75 450\n"
+"  --data-check COMMAND     run once per message before any delivery\n"
+"  --authserv-id ID         remove Authentication-Results: claiming ID\n"
 "  --aliases FILE           aliases(5) file: local parts to local names\n"
 "  --crlf                   deliver with CRLF line ends\n"
 "  --no-return-path         do not prepend Return-Path:\n"
@@ -282,10 +286,11 @@ push(const char **list, size_t *n, const char *item)
 	return l;
 }
 
-/* split_words - --rcpt-check: split on whitespace before any expansion,
- * so a placeholder value can never add a word */
+/* split_words - --rcpt-check and --data-check (opt): split on
+ * whitespace before any expansion, so a placeholder value can never add
+ * a word; once per message (per_message), no recipient's placeholder */
 static char **
-split_words(const char *s)
+split_words(const char *s, const char *opt, int per_message)
 {
 	char *copy = strdup(s), *save = NULL, *w;
 	const char **words = NULL;
@@ -296,14 +301,34 @@ split_words(const char *s)
 	for (w = strtok_r(copy, " \t", &save); w != NULL;
 	    w = strtok_r(NULL, " \t", &save)) {
 		if (!deliver_template_ok(w))
-			startup_fail(EX_USAGE, "unknown placeholder in "
-			    "--rcpt-check: %s", w);
+			startup_fail(EX_USAGE, "unknown placeholder in %s: %s",
+			    opt, w);
+		if (per_message && !deliver_template_message(w))
+			startup_fail(EX_USAGE, "per-recipient placeholder in "
+			    "%s: %s", opt, w);
 		words = push(words, &n, w);
 	}
 	if (n == 0)
-		startup_fail(EX_USAGE, "empty --rcpt-check");
+		startup_fail(EX_USAGE, "empty %s", opt);
 	words = push(words, &n, NULL);
 	return (char **)words;
+}
+
+/* authserv_id - --authserv-id: an RFC 2045 token, as RFC 8601 writes
+ * the authserv-id (quotes are not needed for a host name), or a usage
+ * error */
+static const char *
+authserv_id(const char *id)
+{
+	size_t i, n = strlen(id);
+
+	for (i = 0; i < n; i++)
+		if (id[i] <= 32 || id[i] >= 127 ||
+		    strchr("()<>@,;:\\\"/[]?=", id[i]) != NULL)
+			break;
+	if (n == 0 || n > 255 || i < n)
+		startup_fail(EX_USAGE, "--authserv-id: bad value '%s'", id);
+	return id;
 }
 
 /* env_name_ok - NAME of --env NAME[=VALUE] */
@@ -343,7 +368,13 @@ set_option(struct config *cfg, int opt, const char *arg)
 		cfg->domains = push(cfg->domains, &cfg->ndomains, arg);
 		break;
 	case OPT_SPOOL: cfg->spool = arg; break;
-	case OPT_RCPT_CHECK: cfg->rcpt_check = split_words(arg); break;
+	case OPT_RCPT_CHECK:
+		cfg->rcpt_check = split_words(arg, "--rcpt-check", 0);
+		break;
+	case OPT_DATA_CHECK:
+		cfg->data_check = split_words(arg, "--data-check", 1);
+		break;
+	case OPT_AUTHSERV_ID: cfg->authserv_id = authserv_id(arg); break;
 	case OPT_ALIASES: cfg->aliases_file = arg; break;
 	case OPT_CRLF: cfg->crlf = 1; break;
 	case OPT_NO_RETURN_PATH: cfg->no_return_path = 1; break;
@@ -462,6 +493,9 @@ check_root_rule(const struct config *cfg)
 			startup_fail(EX_CONFIG, "--as-recipient needs root");
 		if (cfg->rcpt_check != NULL && !cfg->allow_root)
 			startup_fail(EX_CONFIG, "--rcpt-check would run as "
+			    "root; use --allow-root");
+		if (cfg->data_check != NULL && !cfg->allow_root)
+			startup_fail(EX_CONFIG, "--data-check would run as "
 			    "root; use --allow-root");
 		return;
 	}
@@ -701,6 +735,16 @@ real_account(void *ctx, const struct config *cfg, const char *user)
 	}
 }
 
+/* real_check - the session's --data-check: deliver_data_check() */
+static void
+real_check(void *ctx, const struct config *cfg,
+    const struct deliver_msg *msg, struct deliver_check *c,
+    struct outcome *out)
+{
+	(void)ctx;
+	deliver_data_check(cfg, msg, c, out);
+}
+
 /* real_screen - the session's --rcpt-check: deliver_rcpt_check() */
 static void
 real_screen(void *ctx, const struct config *cfg,
@@ -720,7 +764,7 @@ main(int argc, char **argv)
 	struct tls_launcher tls;
 	struct chat_io io;
 	struct session_deliverer del = { real_deliver, real_account,
-	    real_screen, NULL };
+	    real_screen, real_check, NULL };
 	int status, std_missing;
 
 	startup_cfg = &cfg;

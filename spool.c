@@ -2,7 +2,7 @@
  * spool.c - the unlinked spool file and the scans of its header section.
  *
  * Entry points: spool_open(), spool_write(), spool_close(), spool_scan_at(),
- * spool_has_delivered_to().  The file never has a name once spool_open()
+ * spool_has_delivered_to(), spool_drop_fields().  The file never has a name once spool_open()
  * returns, is mode 0600 and close-on-exec, so a crash leaves nothing
  * behind and no delivery command inherits it by accident.  The scans read
  * the spool with pread() through a fixed buffer: memory stays flat however
@@ -20,6 +20,7 @@
 #include "spool.h"
 
 #define SCAN_LINE_MAX	1024	/* header text kept per line for matching */
+#define SQ_HEAD_MAX	1024	/* octets of a field a drop test sees */
 
 /* open_tmpfile - an anonymous file in dir: O_TMPFILE where the file system
  * has it, else a named temporary unlinked at once */
@@ -236,4 +237,178 @@ int
 spool_has_delivered_to(int fd, unsigned long long len, const char *addr)
 {
 	return each_header(fd, 0, len, match_delivered_to, (void *)addr);
+}
+
+/* struct squeeze - the spool rewritten in place: octets are read from
+ * base + pos on, and the kept ones written back at wr, which never
+ * passes what has been read; while nothing is dropped nothing is
+ * written */
+struct squeeze {
+	int fd;
+	unsigned long long len;		/* octets in the spool */
+	unsigned long long base;	/* offset of in[0] */
+	char in[16384];
+	size_t pos, end;
+	unsigned long long wr;		/* where out goes */
+	char out[16384];
+	size_t olen;
+	int err;			/* an errno, or 0 */
+};
+
+/* sq_fill - at least want octets ahead in the buffer, unless the spool
+ * ends first; -1 on a read error */
+static int
+sq_fill(struct squeeze *q, size_t want)
+{
+	while (q->end - q->pos < want && q->base + q->end < q->len) {
+		size_t room;
+		ssize_t n;
+
+		memmove(q->in, q->in + q->pos, q->end - q->pos);
+		q->base += q->pos;
+		q->end -= q->pos;
+		q->pos = 0;
+		room = sizeof(q->in) - q->end;
+		if (q->len - q->base - q->end < room)
+			room = (size_t)(q->len - q->base - q->end);
+		n = pread(q->fd, q->in + q->end, room,
+		    (off_t)(q->base + q->end));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			q->err = n < 0 ? errno : EIO;
+			return -1;
+		}
+		q->end += (size_t)n;
+	}
+	return 0;
+}
+
+/* sq_flush - write what is kept back at wr */
+static int
+sq_flush(struct squeeze *q)
+{
+	size_t done = 0;
+
+	while (done < q->olen) {
+		ssize_t n = pwrite(q->fd, q->out + done, q->olen - done,
+		    (off_t)(q->wr + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			q->err = n < 0 ? errno : EIO;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	q->wr += done;
+	q->olen = 0;
+	return 0;
+}
+
+/* sq_line - take one line (to its LF, or the spool's end), kept or
+ * not; -1 on an I/O error */
+static int
+sq_line(struct squeeze *q, int keep)
+{
+	for (;;) {
+		char ch;
+
+		if (sq_fill(q, 1) == -1)
+			return -1;
+		if (q->pos == q->end)
+			return 0;
+		ch = q->in[q->pos++];
+		if (keep && q->olen == 0 && q->wr == q->base + q->pos - 1)
+			q->wr++;		/* nothing dropped yet */
+		else if (keep)
+			q->out[q->olen++] = ch;
+		if (q->olen == sizeof(q->out) && sq_flush(q) == -1)
+			return -1;
+		if (ch == '\n')
+			return 0;
+	}
+}
+
+/* sq_field - one header field at pos, its folded lines included: drop
+ * decides from its first SQ_HEAD_MAX octets; 1 if dropped, 0 if
+ * kept, -1 on an I/O error */
+static int
+sq_field(struct squeeze *q, int (*drop)(const char *field, size_t len,
+    const void *arg), const void *arg)
+{
+	int gone;
+
+	if (sq_fill(q, SQ_HEAD_MAX) == -1)
+		return -1;
+	gone = drop(q->in + q->pos, q->end - q->pos < SQ_HEAD_MAX ?
+	    q->end - q->pos : SQ_HEAD_MAX, arg) != 0;
+	do {
+		if (sq_line(q, !gone) == -1 || sq_fill(q, 1) == -1)
+			return -1;
+	} while (q->pos < q->end && (q->in[q->pos] == ' ' ||
+	    q->in[q->pos] == '\t'));
+	return gone;
+}
+
+/* sq_rest - the body after the header section moved down to wr, the
+ * spool cut there */
+static int
+sq_rest(struct squeeze *q)
+{
+	if (sq_flush(q) == -1)
+		return -1;
+	while (q->base + q->pos < q->len) {
+		size_t n;
+
+		if (sq_fill(q, 1) == -1)
+			return -1;
+		n = q->end - q->pos;
+		if (n > sizeof(q->out) - q->olen)
+			n = sizeof(q->out) - q->olen;
+		memcpy(q->out + q->olen, q->in + q->pos, n);
+		q->olen += n;
+		q->pos += n;
+		if (sq_flush(q) == -1)
+			return -1;
+	}
+	if (ftruncate(q->fd, (off_t)q->wr) == -1) {
+		q->err = errno;
+		return -1;
+	}
+	return 0;
+}
+
+/* spool_drop_fields - remove from the header section that starts at off
+ * every field drop() says to (it sees a field's first SQ_HEAD_MAX
+ * octets, maybe more than the field), moving the rest of the spool down
+ * in place; how many were removed, or -1 with sp->err on an I/O error.
+ * Nothing is written when nothing is removed. */
+int
+spool_drop_fields(struct spool *sp, unsigned long long off,
+    int (*drop)(const char *field, size_t len, const void *arg),
+    const void *arg)
+{
+	struct squeeze *q = calloc(1, sizeof(*q));
+	int n = 0, got = 0;
+
+	if (q == NULL) {
+		sp->err = ENOMEM;
+		return -1;
+	}
+	q->fd = sp->fd;
+	q->len = sp->len;
+	q->base = q->wr = off;
+	while (got >= 0 && sq_fill(q, 1) == 0 && q->pos < q->end &&
+	    q->in[q->pos] != '\n' && q->in[q->pos] != '\r')
+		n += got = sq_field(q, drop, arg);
+	if (q->err == 0 && n > 0 && sq_rest(q) == 0)
+		sp->len = q->wr;
+	if (q->err != 0) {
+		sp->err = q->err;
+		n = -1;
+	}
+	free(q);
+	return n;
 }

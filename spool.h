@@ -27,5 +27,8 @@ void spool_close(struct spool *sp);
 int spool_scan_at(int fd, unsigned long long off, unsigned long long len,
     struct spool_headers *h);
 int spool_has_delivered_to(int fd, unsigned long long len, const char *addr);
+int spool_drop_fields(struct spool *sp, unsigned long long off,
+    int (*drop)(const char *field, size_t len, const void *arg),
+    const void *arg);
 
 #endif

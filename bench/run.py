@@ -15,10 +15,14 @@ Figures, never assertions: nothing here fails on a slow machine.
     python3 bench/run.py --rounds 9 --json results.jsonl
     python3 bench/run.py --growth  # time and RSS against size, recipients
     python3 bench/run.py --proxy   # only the --proxy-protocol row
+    python3 bench/run.py --check   # only the --data-check rows
 
-The last row is ours against ours: the same 1 KB session with and
-without --proxy-protocol (a v1 header before each session), so that the
-header's cost shows as a ratio measured in the same run.
+The last rows are ours against ours: the same 1 KB session with and
+without --proxy-protocol (a v1 header before each session), and with
+and without a --data-check (one that adds nothing, /bin/true, and one
+that adds a header field, /bin/echo), to 1 and to 10 recipients, so
+that each cost shows as a ratio measured in the same run, and the
+check's as one fork and exec per message, not per recipient.
 """
 import argparse
 import json
@@ -215,6 +219,57 @@ def print_proxy_row(rounds, json_path):
                                     plain=got["without"], ratio=ratio)) + "\n")
 
 
+CHECKS = [("true", "/bin/true"), ("field", "/bin/echo X-Check: ok")]
+
+
+def check_rows(rounds, sessions=60):
+    """ms per 1 KB session to 1 and to 10 recipients without a
+    --data-check and with each of CHECKS, the variants alternating
+    session by session; medians"""
+    own = servers()[0][1]
+    variants = [("none", own)] + [
+        (name, own.replace(" -- {DELIVER}", " --data-check %s -- {DELIVER}"
+                           % shlex.quote(cmd))) for name, cmd in CHECKS]
+    got = {}
+    for rcpts in (1, 10):
+        times = {name: [] for name, _ in variants}
+        for _ in range(rounds * sessions // rcpts):
+            for name, server in variants:
+                t0 = time.perf_counter()
+                if small_session(server, rcpts=rcpts):
+                    times[name].append(time.perf_counter() - t0)
+        for name, _ in variants:
+            got[(name, rcpts)] = median(times[name]) * 1e3 if times[name] \
+                else None
+    return got
+
+
+def print_check_rows(rounds, json_path):
+    """the --data-check rows: ours with each check over ours without"""
+    got = check_rows(rounds)
+    print("%-32s %12s %12s %8s %10s" % ("", "with", "without", "", "added"))
+    for name, cmd in CHECKS:
+        for rcpts in (1, 10):
+            w, wo = got[(name, rcpts)], got[("none", rcpts)]
+            ratio = "%.2fx" % (wo / w) if w and wo else "n/a"
+            added = "%.2f ms" % (w - wo) if w and wo else "-"
+            label = "1 KB, %d rcpt, ms, %s" % (rcpts, name)
+            fmt = lambda v: "-" if v is None else "%.2f" % v
+            print("%-32s %12s %12s %8s %10s" % (label, fmt(w), fmt(wo),
+                                                ratio, added))
+            if json_path:
+                with open(json_path, "a") as f:
+                    f.write(json.dumps(dict(row="data-check " + name,
+                                            rcpts=rcpts, ms_with=w,
+                                            ms_without=wo, ratio=ratio))
+                            + "\n")
+    print("ratio: a session with --data-check COMMAND against the same "
+          "session without it (true: %s; field: %s, which adds a header "
+          "field, so every copy is piped); 1.00x is no cost; \"added\" "
+          "is the same for 1 and 10 recipients when the check costs once "
+          "per message" % tuple(cmd for _, cmd in CHECKS))
+
+
 def median(xs):
     xs = sorted(xs)
     n = len(xs)
@@ -229,6 +284,8 @@ def main():
     ap.add_argument("--json", help="append every row as a JSON line here")
     ap.add_argument("--proxy", action="store_true",
                     help="only the --proxy-protocol row")
+    ap.add_argument("--check", action="store_true",
+                    help="only the --data-check rows")
     ap.add_argument("--growth", action="store_true",
                     help="instead: time and peak RSS against message size "
                     "(1 MiB to 1 GiB) and recipients (1 to 100)")
@@ -241,6 +298,9 @@ def main():
         return
     if args.proxy:
         print_proxy_row(args.rounds, args.json)
+        return
+    if args.check:
+        print_check_rows(args.rounds, args.json)
         return
     rows = ROWS + (BIG if args.big else [])
     cache = {}
@@ -273,6 +333,8 @@ def main():
           "is better (for ms and RSS: the floor's figure over ours)")
     print()
     print_proxy_row(args.rounds, args.json)
+    print()
+    print_check_rows(args.rounds, args.json)
 
 
 if __name__ == "__main__":

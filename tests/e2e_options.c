@@ -96,6 +96,16 @@ static const struct usage_case usage_cases[] = {
 	{ { "--env", "1X", H_RECORDER, "@DIR" }, "bad --env name: 1X" },
 	{ { "--rcpt-check", "x %z", H_RECORDER, "@DIR" },
 	  "unknown placeholder in --rcpt-check: %z" },
+	{ { "--data-check", "x %z", H_RECORDER, "@DIR" },
+	  "unknown placeholder in --data-check: %z" },
+	{ { "--data-check", "x --to=%r", H_RECORDER, "@DIR" },
+	  "per-recipient placeholder in --data-check: --to=%r" },
+	{ { "--data-check", " ", H_RECORDER, "@DIR" },
+	  "empty --data-check" },
+	{ { "--authserv-id", "", H_RECORDER, "@DIR" },
+	  "--authserv-id: bad value ''" },
+	{ { "--authserv-id", "a;b", H_RECORDER, "@DIR" },
+	  "--authserv-id: bad value 'a;b'" },
 	{ { "--", H_RECORDER, "%z" }, "unknown placeholder in command: %z" },
 };
 

@@ -188,5 +188,6 @@ Suite *transport_suite(void);
 Suite *tls_suite(void);
 Suite *proxy_suite(void);
 Suite *aliases_suite(void);
+Suite *check_suite(void);
 
 #endif

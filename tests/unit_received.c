@@ -291,6 +291,97 @@ START_TEST(test_headers_long_helo_fits_or_fails)
 }
 END_TEST
 
+
+/* ---- --data-check's fields (received_fields) ---- */
+
+struct fields_case {
+	const char *in;
+	const char *want;	/* with LF line ends; NULL: refused */
+};
+
+static const struct fields_case fields_cases[] = {
+	{ "", "" },
+	{ "X-A: b\n", "X-A: b\n" },
+	{ "X-A: b", "X-A: b\n" },
+	{ "X-A: b\r\nX-B: c\r\n", "X-A: b\nX-B: c\n" },
+	{ "X-A: a\n\tb\n  c\n", "X-A: a\n\tb\n  c\n" },
+	{ "X-A:\n b\n", "X-A:\n b\n" },
+	{ "X-A:\n", "X-A:\n" },
+	{ "X-Spam: caf\xc3\xa9\n", "X-Spam: caf\xc3\xa9\n" },
+	{ "X-A: b\n\n", NULL },
+	{ "\n", NULL },
+	{ "X-A: b\n\nX-B: c\n", NULL },
+	{ " X-A: b\n", NULL },
+	{ "X-A: b\n \n", NULL },
+	{ "X-A: b\n\t\r\n", NULL },
+	{ "X A: b\n", NULL },
+	{ ": b\n", NULL },
+	{ "X-A b\n", NULL },
+	{ "X-\xc3\xa9: b\n", NULL },
+	{ "X-A: b\rX-B: c\n", NULL },
+	{ "X-A: b\r", NULL },
+	{ "X-A: \x01\n", NULL },
+	{ "X-A: \x7f\n", NULL },
+	{ "spam detected\n", NULL },
+};
+
+START_TEST(test_fields_table)
+{
+	const struct fields_case *c = &fields_cases[_i];
+	struct hdr_fixture f;
+	char out[256];
+	int n;
+
+	hdr_setup(&f);
+	n = received_fields(&f.cfg, c->in, strlen(c->in), out, sizeof(out));
+	if (c->want == NULL) {
+		ck_assert_msg(n == -1, "case %d: accepted", _i);
+		return;
+	}
+	ck_assert_msg(n >= 0, "case %d: refused", _i);
+	ck_assert_int_eq(n, (int)strlen(c->want));
+	ck_assert_int_eq(memcmp(out, c->want, (size_t)n), 0);
+}
+END_TEST
+
+START_TEST(test_fields_crlf_and_room)
+{
+	struct hdr_fixture f;
+	char out[32];
+
+	hdr_setup(&f);
+	f.cfg.crlf = 1;
+	ck_assert_int_eq(received_fields(&f.cfg, "X-A: b\n\tc\n", 10, out,
+	    sizeof(out)), 12);
+	ck_assert_int_eq(memcmp(out, "X-A: b\r\n\tc\r\n", 12), 0);
+	/* what does not fit is refused whole */
+	ck_assert_int_eq(received_fields(&f.cfg, "X-A: b\n\tc\n", 10, out,
+	    11), -1);
+	/* a NUL is a control like any other */
+	ck_assert_int_eq(received_fields(&f.cfg, "X-A: b\0c\n", 9, out,
+	    sizeof(out)), -1);
+}
+END_TEST
+
+START_TEST(test_headers_without_rcpt)
+{
+	/* --data-check's block: no Delivered-To, the rest as delivered */
+	struct hdr_fixture f;
+	char with[RECEIVED_HEADERS_MAX], without[RECEIVED_HEADERS_MAX];
+	int a, b;
+
+	hdr_setup(&f);
+	f.cfg.delivered_to = 1;
+	a = received_headers(&f.cfg, &f.msg, &f.rcpt, with, sizeof(with));
+	b = received_headers(&f.cfg, &f.msg, NULL, without, sizeof(without));
+	ck_assert_int_gt(b, 0);
+	ck_assert_int_eq(a, b + (int)strlen("Delivered-To: r@mx.test\n"));
+	ck_assert_ptr_null(strstr(without, "Delivered-To"));
+	ck_assert_str_eq(strstr(with, "Received:"), strstr(without,
+	    "Received:"));
+}
+END_TEST
+
 Suite *
 received_suite(void)
 {
@@ -306,6 +397,10 @@ received_suite(void)
 	tcase_add_test(tc, test_headers_helo_sanitised);
 	tcase_add_test(tc, test_headers_do_not_fit);
 	tcase_add_test(tc, test_headers_long_helo_fits_or_fails);
+	tcase_add_test(tc, test_headers_without_rcpt);
+	tcase_add_loop_test(tc, test_fields_table, 0,
+	    (int)(sizeof(fields_cases) / sizeof(fields_cases[0])));
+	tcase_add_test(tc, test_fields_crlf_and_room);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,6 +1,7 @@
 /*
  * unit_spool.c - the unlinked spool file (spool.h) and the scans of its
- * header section: Received: hops and Delivered-To: loops.
+ * header section: Received: hops and Delivered-To: loops; forged
+ * Authentication-Results: fields (authres.h) removed in place.
  *
  * Each test works in its own fresh directory under $TMPDIR (or the
  * system's temporary directory) and removes it again.
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "authres.h"
 #include "spool.h"
 #include "unit.h"
 
@@ -308,6 +310,138 @@ START_TEST(test_delivered_to_table)
 }
 END_TEST
 
+
+/* ---- forged Authentication-Results: (authres.h, spool_drop_fields) ---- */
+
+struct ar_case {
+	const char *field;
+	int want;
+};
+
+static const struct ar_case ar_cases[] = {
+	{ "Authentication-Results: mx.test; spf=pass\n", 1 },
+	{ "authentication-results: MX.Test; spf=pass\n", 1 },
+	{ "Authentication-Results : mx.test; none\n", 1 },
+	{ "Authentication-Results: mx.test 1; dkim=pass\n", 1 },
+	{ "Authentication-Results:\n\tmx.test;\n\tdkim=pass\n", 1 },
+	{ "Authentication-Results: (a (b) c) mx.test (x); x\r\n", 1 },
+	{ "Authentication-Results: \"mx.test\"; spf=pass\n", 1 },
+	{ "Authentication-Results: \"mx.\\test\"; spf=pass\n", 1 },
+	{ "Authentication-Results: mx.test\n", 1 },
+	{ "Authentication-Results: ; spf=pass\n", 1 },	/* no id */
+	{ "Authentication-Results:\nSubject: mx.test\n", 1 },	/* no id */
+	{ "Authentication-Results: (open mx.test; x\n", 1 },
+	{ "Authentication-Results: mx.test/x; spf=pass\n", 1 },
+	{ "Authentication-Results: mx.test", 1 },	/* cut: who knows */
+	{ "Authentication-Results: other.test; spf=pass\n", 0 },
+	{ "Authentication-Results: mx.test.evil; spf=pass\n", 0 },
+	{ "Authentication-Results: mx.tes; spf=pass\n", 0 },
+	{ "Authentication-Results: \"other.test\"; x\n", 0 },
+	{ "X-Authentication-Results: mx.test; spf=pass\n", 0 },
+	{ "Authentication-Results-X: mx.test; spf=pass\n", 0 },
+	{ "Subject: Authentication-Results: mx.test;\n", 0 },
+	{ "Authentication-Results: other.test;\nX: mx.test;\n", 0 },
+};
+
+START_TEST(test_authres_table)
+{
+	const struct ar_case *c = &ar_cases[_i];
+
+	ck_assert_msg(authres_forged(c->field, strlen(c->field), "mx.test") ==
+	    c->want, "case %d: %s", _i, c->field);
+}
+END_TEST
+
+struct drop_case {
+	const char *text;
+	const char *want;
+	int dropped;
+};
+
+static const struct drop_case drop_cases[] = {
+	{ "Subject: x\n\nbody\n", "Subject: x\n\nbody\n", 0 },
+	{ "Authentication-Results: mx.test; a\nSubject: x\n\nbody\n",
+	  "Subject: x\n\nbody\n", 1 },
+	{ "Subject: x\nAuthentication-Results: mx.test;\n a=b\n\n"
+	  "Authentication-Results: mx.test; body\n",
+	  "Subject: x\n\nAuthentication-Results: mx.test; body\n", 1 },
+	{ "A: 1\r\nAuthentication-Results: mx.test; x\r\nB: 2\r\n"
+	  "Authentication-Results: o.test; y\r\n"
+	  "Authentication-Results: MX.TEST; z\r\n\r\nb\r\n",
+	  "A: 1\r\nB: 2\r\nAuthentication-Results: o.test; y\r\n\r\nb\r\n",
+	  2 },
+	{ "Subject: x\nAuthentication-Results: mx.test; last\n",
+	  "Subject: x\n", 1 },
+	{ "Authentication-Results: mx.test; only", "", 1 },
+	{ "", "", 0 },
+};
+
+START_TEST(test_drop_table)
+{
+	const struct drop_case *c = &drop_cases[_i];
+	const char *head = "Return-Path: <s@x.test>\n";
+	char *text, got[512];
+	struct spool sp;
+	size_t hlen = strlen(head);
+	ssize_t n;
+
+	ck_assert_int_ne(asprintf(&text, "%s%s", head, c->text), -1);
+	make_dir();
+	sp = spool_of(text, strlen(text));
+	ck_assert_int_eq(spool_drop_fields(&sp, hlen, authres_forged,
+	    "mx.test"), c->dropped);
+	ck_assert_uint_eq(sp.len, hlen + strlen(c->want));
+	n = pread(sp.fd, got, sizeof(got), 0);
+	ck_assert_int_eq(n, (ssize_t)sp.len);	/* the file was cut too */
+	got[n] = '\0';
+	ck_assert_str_eq(got + hlen, c->want);
+	ck_assert_int_eq(strncmp(got, head, hlen), 0);
+	spool_close(&sp);
+	remove_dir();
+	free(text);
+}
+END_TEST
+
+START_TEST(test_drop_large)
+{
+	/* fields and a body larger than every buffer, one in three forged */
+	size_t cap = 4u << 20, n = 0, w = 0, i;
+	char *text = malloc(cap), *want = malloc(cap), *got = malloc(cap);
+	struct spool sp;
+
+	ck_assert(text != NULL && want != NULL && got != NULL);
+	for (i = 0; i < 3000; i++) {
+		int len = sprintf(text + n, "Authentication-Results: %s; "
+		    "n=%zu\n\t%0300zu\n", i % 3 ? "o.test" : "mx.test", i, i);
+
+		if (i % 3) {
+			memcpy(want + w, text + n, (size_t)len);
+			w += (size_t)len;
+		}
+		n += (size_t)len;
+	}
+	for (i = 0; i < 20000; i++) {
+		int len = sprintf(text + n, "%s%0100zu\n", i ? "" : "\n", i);
+
+		memcpy(want + w, text + n, (size_t)len);
+		w += (size_t)len;
+		n += (size_t)len;
+	}
+	make_dir();
+	sp = spool_of(text, n);
+	ck_assert_int_eq(spool_drop_fields(&sp, 0, authres_forged, "mx.test"),
+	    1000);
+	ck_assert_uint_eq(sp.len, w);
+	ck_assert_int_eq(pread(sp.fd, got, cap, 0), (ssize_t)w);
+	ck_assert_int_eq(memcmp(got, want, w), 0);
+	spool_close(&sp);
+	remove_dir();
+	free(text);
+	free(want);
+	free(got);
+}
+END_TEST
+
 Suite *
 spool_suite(void)
 {
@@ -326,6 +460,13 @@ spool_suite(void)
 	tcase_add_test(tc, test_scan_large_header_section);
 	tcase_add_loop_test(tc, test_delivered_to_table, 0,
 	    (int)(sizeof(dt_cases) / sizeof(dt_cases[0])));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("authres");
+	tcase_add_loop_test(tc, test_authres_table, 0,
+	    (int)(sizeof(ar_cases) / sizeof(ar_cases[0])));
+	tcase_add_loop_test(tc, test_drop_table, 0,
+	    (int)(sizeof(drop_cases) / sizeof(drop_cases[0])));
+	tcase_add_test(tc, test_drop_large);
 	suite_add_tcase(s, tc);
 	return s;
 }
