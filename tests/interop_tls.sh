@@ -212,7 +212,8 @@ as_test() {
 		-e "s|--hostname mail.example.org --domain example.org|--hostname mx.test --log-stderr|" \
 		-e "s|-- /usr/bin/procmail -f %%*s -d %%*u\$|-- $rec $tmp/out/%u|" \
 		-e "s|CERTFILE=.*|CERTFILE=$tmp/cert.pem|" \
-		-e "s|KEYFILE=.*|KEYFILE=$tmp/key.pem|" "$@"
+		-e "s|KEYFILE=.*|KEYFILE=$tmp/key.pem|" \
+		-e "s|/usr/local/etc/pipesmtpd-tls.account|$tmp/account|" "$@"
 }
 # made_local FILE - nothing of the example's own paths and names is left
 # (outside comments)
@@ -253,7 +254,13 @@ if grep -q '^Accept=yes$' examples/pipesmtpd-tls.socket &&
 else
 	fail "examples/pipesmtpd-tls.socket or $unit: Accept=yes / StandardInput=socket / StandardOutput=socket"
 fi
-sed -n 's/^Environment=//p' "$unit" | tr ' ' '\n' | as_test > "$tmp/sd.env"
+# the engine's account as the unit's comment says to write it
+printf 'TLS_UID=%s\nTLS_GID=%s\n' "$(id -u _pipesmtpd-tls)" \
+	"$(id -g _pipesmtpd-tls)" > "$tmp/account"
+{
+	sed -n 's/^Environment=//p' "$unit" | tr ' ' '\n'
+	sed -n 's/^EnvironmentFile=//p' "$unit" | as_test | xargs cat
+} | as_test > "$tmp/sd.env"
 sed -n 's/^ExecStart=//p' "$unit" | sed 's/%%/%/g' | as_test > "$tmp/sd.cmd"
 made_local "$tmp/sd.env"
 made_local "$tmp/sd.cmd"

@@ -97,6 +97,9 @@ build "$DNS" dns.log ./configure --prefix="$work" --libdir="$work/lib" \
 	--includedir="$work/include" --with-sysdeps="$lib/skalibs/sysdeps" \
 	--with-lib="$work/lib" --disable-shared
 build "$DNS" dns.log make -j2 install-lib install-include
+# the flags added to upstream's, for the build log (debian/rules: the
+# hardening of dpkg-buildflags)
+echo "build-tls.sh: CFLAGS=${CFLAGS:-} CPPFLAGS=${CPPFLAGS:-} LDFLAGS=${LDFLAGS:-}"
 # --as-needed: libtls alone is named in the programs (upstream links
 # -ltls -lssl -lcrypto, which the static libtls would need).
 build "$NET" net.log env LDFLAGS="${LDFLAGS:-} -Wl,--as-needed" \
