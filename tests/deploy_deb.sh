@@ -120,7 +120,9 @@ cleanup_hook=deb_cleanup
 # the test made it: the engine's account, ssl-cert's snakeoil pair
 snakeoil_cert=/etc/ssl/certs/ssl-cert-snakeoil.pem
 snakeoil_key=/etc/ssl/private/ssl-cert-snakeoil.key
-made_engine_account= made_snakeoil= probe_dir=
+made_engine_account=''
+made_snakeoil=''
+probe_dir=''
 getent passwd _pipesmtpd-tls >/dev/null || made_engine_account=1
 [ -e "$snakeoil_cert" ] || [ -e "$snakeoil_key" ] || made_snakeoil=1
 mkdir "$tmp/saved"
@@ -1073,15 +1075,22 @@ cat > "$tmp/settings.probe" <<'CONF'
 PIPESMTPD_OPTIONS='--hostname mail.example.org --domain example.org --as-recipient'
 PIPESMTPD_COMMAND='/usr/bin/python3 /var/mail/pipesmtpd-probe/probe.py %e'
 CONF
-# probe_engine WHAT USER ARG - a STARTTLS session held open, its engine
-# (the only s6-tlsd-io running as USER) found; then a delivery inside TLS
-# to alice, whose command probes that engine (ARG: "all" adds ptrace and
-# SIGTERM); the probe's findings in $tmp/WHAT.result
+# probe_settings ARG - the conffile for a probe: --as-recipient, the
+# probe as the command (ARG: "all" adds ptrace and SIGTERM)
+probe_settings() {
+	sed "s/%e/$1/" "$tmp/settings.probe" > "$tmp/settings.probe.$1"
+	configure "$tmp/settings.probe.$1"
+}
+# probe_engine WHAT USER - a STARTTLS session held open, its engine (the
+# only s6-tlsd-io running as USER) found; then a delivery inside TLS to
+# alice, whose command probes that engine; the probe's findings in
+# $tmp/WHAT.result
 probe_engine() {
 	rm -f "$probe_dir/result" "$probe_dir/pid"
 	spawn timeout 60 python3 "$tmp/holder.py" "$sock_port" 50
 	holder=$!
-	i=0 engine=
+	i=0
+	engine=''
 	while [ -z "$engine" ] && [ "$i" -lt 100 ]; do
 		sleep 0.1
 		engine=$(pgrep -u "$2" -x s6-tlsd-io | head -n 1)
@@ -1093,8 +1102,6 @@ probe_engine() {
 		return 1
 	fi
 	echo "$engine" > "$probe_dir/pid"
-	sed "s/%e/$3/" "$tmp/settings.probe" > "$tmp/settings.probe.$1"
-	configure "$tmp/settings.probe.$1"
 	smtp "$1" --tls --from sender@example.net --to alice@example.org
 	cp "$probe_dir/result" "$tmp/$1.result" 2>/dev/null
 	tr '\n' ' ' < "$tmp/$1.result" > "$tmp/$1.line" 2>/dev/null
@@ -1105,8 +1112,8 @@ probe_engine() {
 cp /var/lib/pipesmtpd-tls/engine-account "$tmp/engine-account"
 printf 'TLS_UID=%s\nTLS_GID=%s\n' "$(id -u alice)" "$(id -g alice)" \
 	> /var/lib/pipesmtpd-tls/engine-account
-configure "$tmp/settings.probe"
-if start_socket control && probe_engine control alice none &&
+probe_settings none
+if start_socket control && probe_engine control alice &&
     grep -q "^uid $(id -u alice) kill0 ok " "$tmp/control.line"; then
 	pass "control, the engine as alice: alice's command reaches it: $(cat "$tmp/control.line")"
 else
@@ -1115,7 +1122,8 @@ else
 fi
 stop_socket
 cp "$tmp/engine-account" /var/lib/pipesmtpd-tls/engine-account
-if start_socket isolated && probe_engine isolated _pipesmtpd-tls all &&
+probe_settings all
+if start_socket isolated && probe_engine isolated _pipesmtpd-tls &&
     [ "$(cat "$tmp/isolated.line")" = "uid $(id -u alice) kill0 EPERM environ EACCES mem EACCES ptrace EPERM kill EPERM " ] &&
     [ -s "$tmp/isolated.alive" ] &&
     grep -q '^<~  250 2\.0\.0' "$tmp/isolated.out"; then
