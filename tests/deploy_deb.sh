@@ -892,6 +892,10 @@ if (cd "$tmp/build/src" && DEB_BUILD_OPTIONS=nocheck timeout 600 \
 	"$tmp/build/pipesmtpd_${next}_$arch.deb" > "$tmp/apt2.log" 2>&1 &&
     [ "$(dpkg-query -W -f '${Version}' pipesmtpd)" = "$next" ]; then
 	pass "upgraded to $next with apt-get"
+	# the directory holds this revision's packages only, as after a
+	# build of it: README.Debian 7's "./pipesmtpd-tls_*.deb" is one file
+	rm -f "$tmp/build"/*_"${version}"_*.deb
+	tlsdeb=$tmp/build/pipesmtpd-tls_${next}_$arch.deb
 else
 	fail "upgrade to $next"
 	tail -n 20 "$tmp/build2.log" "$tmp/apt2.log"
