@@ -1076,7 +1076,7 @@ t = ctx.wrap_socket(s)
 time.sleep(float(sys.argv[2]))
 PY
 cat > "$tmp/settings.probe" <<'CONF'
-PIPESMTPD_OPTIONS='--hostname mail.example.org --domain example.org --as-recipient'
+PIPESMTPD_OPTIONS='--hostname mail.example.org --domain example.org --as-recipient --postmaster alice'
 PIPESMTPD_COMMAND='/usr/bin/python3 /var/mail/pipesmtpd-probe/probe.py %e'
 CONF
 # probe_settings ARG - the conffile for a probe: --as-recipient, the
