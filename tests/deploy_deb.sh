@@ -1112,6 +1112,7 @@ probe_engine() {
 	kill -0 "$engine" 2>/dev/null && echo alive > "$tmp/$1.alive"
 	kill "$holder" 2>/dev/null
 	wait "$holder" 2>/dev/null
+	return 0
 }
 cp /var/lib/pipesmtpd-tls/engine-account "$tmp/engine-account"
 printf 'TLS_UID=%s\nTLS_GID=%s\n' "$(id -u alice)" "$(id -g alice)" \
