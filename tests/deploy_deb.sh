@@ -53,8 +53,20 @@
 #  Upgrade: the next Debian revision, built from the same tree, upgrades
 #     it without touching the edited conffile or /etc/aliases, or
 #     changing whether the socket is enabled.
-#  7. Stop and remove: README.Debian's commands; nothing of the package,
-#     the conffile, the units or systemd state is left; /etc/aliases is.
+#  7. STARTTLS: README.Debian's commands install pipesmtpd-tls (the
+#     launcher in /usr/lib/pipesmtpd, lintian-clean and hardened like
+#     the first package, its conffile /etc/default/pipesmtpd-tls naming
+#     the snakeoil pair, the system account _pipesmtpd-tls), make the
+#     snakeoil pair, swap the sockets; its swaks --tls is delivered over
+#     TLS 1.3 through the installed TLS unit.  Then an --as-recipient
+#     command (alice) probes another session's engine: kill -0, SIGTERM,
+#     /proc/PID/environ and mem, ptrace all fail (EPERM, EACCES), and the
+#     engine still runs; the control, with the engine as alice, shows
+#     the probe can signal it.  Mail for _pipesmtpd-tls@ gets 550 5.1.1.
+#  8. Stop and remove: README.Debian's commands; nothing of the packages,
+#     the conffiles, the units or systemd state is left; /etc/aliases is
+#     (and the account _pipesmtpd-tls, as Debian leaves system accounts;
+#     the test removes it, and the snakeoil pair, if it made them).
 #
 # Needs root, dpkg-dev, debhelper, lintian, devscripts (hardening-check),
 # apt, systemd, swaks, procmail, liblockfile-bin (dotlockfile), util-linux
@@ -75,6 +87,8 @@ need swaks swaks || finish
 need procmail procmail || finish
 need dotlockfile liblockfile-bin || finish
 need unshare util-linux || finish
+need make-ssl-cert ssl-cert || finish
+need adduser adduser || finish
 
 for p in pipesmtpd pipesmtpd-tls; do
 	if dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null |
