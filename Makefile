@@ -92,7 +92,7 @@ TLS_SRCS = third_party/build-tls.sh third_party/SHA256SUMS \
 tls-tools: $(TLS_DIR)/bin/s6-ucspitlsd
 
 $(TLS_DIR)/bin/s6-ucspitlsd: $(TLS_SRCS)
-	sh third_party/build-tls.sh $(TLS_DIR)
+	sh third_party/build-tls.sh $(TLS_DIR)/bin
 
 # Deployment tests (root): real launchers (systemd-socket-activate, xinetd,
 # openbsd-inetd, tcpserver), real clients and real delivery agents on

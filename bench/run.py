@@ -16,6 +16,7 @@ Figures, never assertions: nothing here fails on a slow machine.
     python3 bench/run.py --growth  # time and RSS against size, recipients
     python3 bench/run.py --proxy   # only the --proxy-protocol row
     python3 bench/run.py --check   # only the --data-check rows
+    python3 bench/run.py --tls     # only the STARTTLS row
 
 The last rows are ours against ours: the same 1 KB session with and
 without --proxy-protocol (a v1 header before each session), and with
@@ -23,12 +24,24 @@ and without a --data-check (one that adds nothing, /bin/true, and one
 that adds a header field, /bin/echo), to 1 and to 10 recipients, so
 that each cost shows as a ratio measured in the same run, and the
 check's as one fork and exec per message, not per recipient.
+
+The STARTTLS row is ours against Exim: one 100 MiB message inside TLS
+over a socketpair, as inetd runs a server, to pipesmtpd behind
+s6-ucspitlsd (the launcher `make tls-tools` builds with the script that
+builds the Debian package's; $PBENCH_UCSPITLSD names another) and to
+`exim4 -bs` doing its own STARTTLS, with the same throw-away certificate,
+the same client (Python's ssl, TLS 1.3), the same delivery command, the
+two alternating.  The time runs from the first byte of the message to
+the server's exit after QUIT, so that Exim's delivery (-odi, after its
+250) counts as pipesmtpd's does (before its 250).
 """
 import argparse
 import json
 import os
 import shlex
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -270,6 +283,159 @@ def print_check_rows(rounds, json_path):
           "per message" % tuple(cmd for _, cmd in CHECKS))
 
 
+TLS_MIB = 100
+DELIVER = "sh -c 'cat >/dev/null'"
+EXIM_CONF = """primary_hostname = bench.test
+qualify_domain = bench.test
+spool_directory = {dir}/spool
+log_file_path = {dir}/log/%slog
+keep_environment =
+tls_advertise_hosts = *
+tls_certificate = {dir}/cert.pem
+tls_privatekey = {dir}/key.pem
+message_size_limit = 0
+acl_smtp_rcpt = accept
+begin routers
+all:
+  driver = accept
+  transport = command
+begin transports
+command:
+  driver = pipe
+  command = {deliver}
+  user = {user}
+begin retry
+*  *  F,1h,10m
+"""
+
+
+def tls_servers(work):
+    """pipesmtpd behind s6-ucspitlsd and Exim -bs, both with the
+    certificate in WORK: (label, argv, extra environment) each, or None
+    with the reason when one of them is missing"""
+    launcher = os.environ.get("PBENCH_UCSPITLSD")
+    if not launcher:
+        launcher = os.path.join(TOP, "build-tls", "bin", "s6-ucspitlsd")
+        if subprocess.run(["make", "-s", "-C", TOP, "tls-tools"],
+                          stdout=subprocess.DEVNULL).returncode != 0:
+            return None, "make tls-tools failed"
+    exim = shutil.which("exim4") or shutil.which("exim")
+    if not exim:
+        return None, "no exim4"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-sha256", "-days", "2", "-subj",
+                    "/CN=bench.test", "-keyout", work + "/key.pem", "-out",
+                    work + "/cert.pem"], check=True, capture_output=True)
+    for d in ("spool", "log"):
+        os.mkdir(os.path.join(work, d))
+    user = subprocess.run([exim, "-C", "/dev/null", "-bP", "exim_user"],
+                          capture_output=True, text=True).stdout
+    user = user.split("=", 1)[-1].strip() or "root"
+    if os.geteuid() == 0:
+        os.chmod(work, 0o755)
+        os.chmod(work + "/key.pem", 0o644)
+        for d in ("spool", "log"):
+            shutil.chown(os.path.join(work, d), user)
+    else:
+        user = subprocess.run(["id", "-un"], capture_output=True,
+                              text=True).stdout.strip()
+    with open(work + "/exim.conf", "w") as f:
+        f.write(EXIM_CONF.format(dir=work, deliver=DELIVER, user=user))
+    env = dict(CERTFILE=work + "/cert.pem", KEYFILE=work + "/key.pem")
+    own = [launcher, "-S", "--"] + expand(servers()[0][1], DELIVER)
+    return [("pipesmtpd", own, env),
+            ("exim", [exim, "-C", work + "/exim.conf", "-odi", "-bs"], {})], ""
+
+
+def tls_session(argv, env, mib):
+    """one MIB MiB message inside STARTTLS to the server ARGV on a
+    socketpair; MiB/s from the first byte of the message to the server's
+    exit after QUIT, or None if a reply was not the expected one"""
+    ours, theirs = socket.socketpair()
+    proc = subprocess.Popen(argv, stdin=theirs, stdout=theirs,
+                            stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, **env))
+    theirs.close()
+    ours.settimeout(120)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    conn = ours
+    f = conn.makefile("rb")
+
+    def reply():
+        while True:
+            line = f.readline()
+            if not line or line[3:4] != b"-":
+                return line[:3]
+
+    def talk(cmd, want):
+        conn.sendall(cmd + b"\r\n")
+        return reply() == want
+
+    try:
+        ok = reply() == b"220" and talk(b"EHLO bench.test", b"250") and \
+            talk(b"STARTTLS", b"220")
+        if not ok:
+            return None
+        conn = ctx.wrap_socket(ours)
+        f = conn.makefile("rb")
+        ok = talk(b"EHLO bench.test", b"250") and \
+            talk(b"MAIL FROM:<a@bench.test>", b"250") and \
+            talk(b"RCPT TO:<r@bench.test>", b"250") and \
+            talk(b"DATA", b"354")
+        if not ok:
+            return None
+        line = b"x" * 1022 + b"\r\n"
+        chunk = line * 1024
+        t0 = time.perf_counter()
+        for _ in range(mib):
+            conn.sendall(chunk)
+        ok = talk(b".", b"250") and talk(b"QUIT", b"221")
+        proc.wait(120)
+        secs = time.perf_counter() - t0
+    finally:
+        conn.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    return mib / secs if ok else None
+
+
+def tls_row(rounds, json_path):
+    """the STARTTLS row: MiB/s of pipesmtpd behind s6-ucspitlsd and of
+    Exim -bs, rounds alternating, medians and their ratio"""
+    work = tempfile.mkdtemp(prefix="pipesmtpd-bench-tls.")
+    try:
+        both, why = tls_servers(work)
+        if not both:
+            print("STARTTLS row skipped: %s" % why)
+            return
+        runs = {label: [] for label, _, _ in both}
+        for _ in range(rounds):
+            for label, argv, env in both:
+                r = tls_session(argv, env, TLS_MIB)
+                if r:
+                    runs[label].append(r)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    got = {k: median(v) if v else None for k, v in runs.items()}
+    ratio = "n/a"
+    if got["pipesmtpd"] and got["exim"]:
+        ratio = "%.2fx" % (got["pipesmtpd"] / got["exim"])
+    fmt = lambda v: "-" if v is None else "%.1f" % v
+    print("%-32s %12s %12s %8s" % ("", "pipesmtpd", "exim -bs", ""))
+    print("%-32s %12s %12s %8s" % ("STARTTLS %d MiB, MiB/s" % TLS_MIB,
+                                   fmt(got["pipesmtpd"]), fmt(got["exim"]),
+                                   ratio))
+    print("ratio: pipesmtpd behind s6-ucspitlsd against Exim 4 -bs with its "
+          "own STARTTLS, same certificate, same run; above 1.00x is faster")
+    if json_path:
+        with open(json_path, "a") as f:
+            f.write(json.dumps(dict(row="starttls-100MiB",
+                                    pipesmtpd=got["pipesmtpd"],
+                                    exim=got["exim"], ratio=ratio)) + "\n")
+
+
 def median(xs):
     xs = sorted(xs)
     n = len(xs)
@@ -286,6 +452,8 @@ def main():
                     help="only the --proxy-protocol row")
     ap.add_argument("--check", action="store_true",
                     help="only the --data-check rows")
+    ap.add_argument("--tls", action="store_true",
+                    help="only the STARTTLS row (pipesmtpd against Exim)")
     ap.add_argument("--growth", action="store_true",
                     help="instead: time and peak RSS against message size "
                     "(1 MiB to 1 GiB) and recipients (1 to 100)")
@@ -301,6 +469,9 @@ def main():
         return
     if args.check:
         print_check_rows(args.rounds, args.json)
+        return
+    if args.tls:
+        tls_row(args.rounds, args.json)
         return
     rows = ROWS + (BIG if args.big else [])
     cache = {}
@@ -335,6 +506,7 @@ def main():
     print_proxy_row(args.rounds, args.json)
     print()
     print_check_rows(args.rounds, args.json)
+    tls_row(args.rounds, args.json)
 
 
 if __name__ == "__main__":

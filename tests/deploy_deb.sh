@@ -53,8 +53,20 @@
 #  Upgrade: the next Debian revision, built from the same tree, upgrades
 #     it without touching the edited conffile or /etc/aliases, or
 #     changing whether the socket is enabled.
-#  7. Stop and remove: README.Debian's commands; nothing of the package,
-#     the conffile, the units or systemd state is left; /etc/aliases is.
+#  7. STARTTLS: README.Debian's commands install pipesmtpd-tls (the
+#     launcher in /usr/lib/pipesmtpd, lintian-clean and hardened like
+#     the first package, its conffile /etc/default/pipesmtpd-tls naming
+#     the snakeoil pair, the system account _pipesmtpd-tls), make the
+#     snakeoil pair, swap the sockets; its swaks --tls is delivered over
+#     TLS 1.3 through the installed TLS unit.  Then an --as-recipient
+#     command (alice) probes another session's engine: kill -0, SIGTERM,
+#     /proc/PID/environ and mem, ptrace all fail (EPERM, EACCES), and the
+#     engine still runs; the control, with the engine as alice, shows
+#     the probe can signal it.  Mail for _pipesmtpd-tls@ gets 550 5.1.1.
+#  8. Stop and remove: README.Debian's commands; nothing of the packages,
+#     the conffiles, the units or systemd state is left; /etc/aliases is
+#     (and the account _pipesmtpd-tls, as Debian leaves system accounts;
+#     the test removes it, and the snakeoil pair, if it made them).
 #
 # Needs root, dpkg-dev, debhelper, lintian, devscripts (hardening-check),
 # apt, systemd, swaks, procmail, liblockfile-bin (dotlockfile), util-linux
@@ -75,12 +87,16 @@ need swaks swaks || finish
 need procmail procmail || finish
 need dotlockfile liblockfile-bin || finish
 need unshare util-linux || finish
+need make-ssl-cert ssl-cert || finish
+need adduser adduser || finish
 
-if dpkg-query -W -f '${Status}\n' pipesmtpd 2>/dev/null |
-    grep -q ' installed$'; then
-	fail "a pipesmtpd package is installed already: this test would replace and purge it"
-	finish
-fi
+for p in pipesmtpd pipesmtpd-tls; do
+	if dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null |
+	    grep -q ' installed$'; then
+		fail "a $p package is installed already: this test would replace and purge it"
+		finish
+	fi
+done
 # what README.Debian's steps create, which must not be someone's already
 dropin=/etc/systemd/system/pipesmtpd@.service.d
 if getent passwd alice >/dev/null || [ -e /home/alice ] ||
@@ -94,10 +110,15 @@ fi
 # put back whatever happens.
 # shellcheck disable=SC2317 # called from the EXIT trap
 deb_cleanup() {
-	if dpkg-query -W -f '${Status}\n' pipesmtpd 2>/dev/null |
-	    grep -q 'installed\|config-files'; then
-		dpkg --purge pipesmtpd >/dev/null 2>&1
-	fi
+	for p in pipesmtpd-tls pipesmtpd; do
+		if dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null |
+		    grep -q 'installed\|config-files'; then
+			dpkg --purge "$p" >/dev/null 2>&1
+		fi
+	done
+	[ -n "$made_engine_account" ] && userdel _pipesmtpd-tls >/dev/null 2>&1
+	[ -n "$made_snakeoil" ] && rm -f "$snakeoil_cert" "$snakeoil_key"
+	[ -n "$probe_dir" ] && rm -rf "$probe_dir"
 	rm -rf "$dropin" /usr/local/bin/deliver-mail /home/alice
 	for f in /etc/aliases /var/mail/root; do
 		if [ -e "$tmp/saved/${f##*/}" ]; then
@@ -109,6 +130,15 @@ deb_cleanup() {
 	deploy_cleanup
 }
 cleanup_hook=deb_cleanup
+# what pipesmtpd-tls and README.Debian 7 make, removed at the end only if
+# the test made it: the engine's account, ssl-cert's snakeoil pair
+snakeoil_cert=/etc/ssl/certs/ssl-cert-snakeoil.pem
+snakeoil_key=/etc/ssl/private/ssl-cert-snakeoil.key
+made_engine_account=''
+made_snakeoil=''
+probe_dir=''
+getent passwd _pipesmtpd-tls >/dev/null || made_engine_account=1
+[ -e "$snakeoil_cert" ] || [ -e "$snakeoil_key" ] || made_snakeoil=1
 mkdir "$tmp/saved"
 for f in /etc/aliases /var/mail/root; do
 	[ -e "$f" ] && cp -p "$f" "$tmp/saved/${f##*/}"
@@ -119,7 +149,8 @@ done
 leftovers() {
 	for f in debian/files debian/pipesmtpd debian/.debhelper \
 	    debian/debhelper-build-stamp debian/pipesmtpd.substvars \
-	    debian/pipesmtpd.debhelper.log; do
+	    debian/pipesmtpd.debhelper.log debian/pipesmtpd-tls \
+	    debian/pipesmtpd-tls.substvars debian/tls-build debian/tmp; do
 		[ -e "$f" ] && echo "$f"
 	done
 }
@@ -144,26 +175,28 @@ fi
 version=$(cd "$tmp/build/src" && dpkg-parsechangelog -S Version)
 arch=$(dpkg --print-architecture)
 deb=$tmp/build/pipesmtpd_${version}_$arch.deb
+tlsdeb=$tmp/build/pipesmtpd-tls_${version}_$arch.deb
 prog=$("$bin" --version | sed -n 's/^pipesmtpd //p')
 case $version in
 "$prog"-[0-9]*) pass "version $version: the program's $prog, Debian revision ${version#"$prog"-}" ;;
 *) fail "package version $version does not carry the program's $prog" ;;
 esac
-if [ -f "$deb" ]; then
-	pass "built ${deb##*/}"
+if [ -f "$deb" ] && [ -f "$tlsdeb" ]; then
+	pass "built ${deb##*/} and ${tlsdeb##*/}"
 else
-	fail "no ${deb##*/}"
+	fail "no ${deb##*/} or ${tlsdeb##*/}"
 	ls "$tmp/build"
 	finish
 fi
 
 # ---- lintian and hardening ------------------------------------------------
-timeout 600 lintian --info --pedantic --show-overrides "$deb" > "$tmp/lintian.out" 2>&1
+timeout 600 lintian --info --pedantic --show-overrides "$deb" "$tlsdeb" \
+	> "$tmp/lintian.out" 2>&1
 if grep -q '^[EW]: ' "$tmp/lintian.out"; then
 	fail "lintian errors or warnings"
 	cat "$tmp/lintian.out"
 else
-	pass "lintian: no error, no warning"
+	pass "lintian on both packages: no error, no warning"
 fi
 grep '^[IPXO]: ' "$tmp/lintian.out" | sed 's/^/# lintian: /'
 
@@ -185,6 +218,42 @@ if hardening_ok "$tmp/x/usr/sbin/pipesmtpd"; then
 else
 	fail "hardening-check"
 	cat "$tmp/hc.out"
+fi
+# the launcher: built by debian/rules with dpkg-buildflags' hardening
+# (build-tls.sh prints the flags it adds); hardening-check finds PIE,
+# stack protector, relro and bindnow (fortify: its calls are all of a kind
+# glibc cannot check, so it reports none protected)
+mkdir "$tmp/xt"
+dpkg-deb -x "$tlsdeb" "$tmp/xt"
+dpkg-deb -e "$tlsdeb" "$tmp/xt/DEBIAN"
+ok=1
+flags=$(grep '^build-tls.sh: CFLAGS=' "$tmp/build.log")
+for f in -D_FORTIFY_SOURCE=2 -fstack-protector-strong -Wl,-z,relro -Wl,-z,now; do
+	case $flags in
+	*"$f"*) ;;
+	*) ok=0; echo "# $f not in the launcher's build flags: $flags" ;;
+	esac
+done
+for b in s6-ucspitlsd s6-tlsd-io; do
+	hardening-check --nocfprotection --nofortify "$tmp/xt/usr/lib/pipesmtpd/$b" \
+		> "$tmp/hc.out" 2>&1 || { ok=0; cat "$tmp/hc.out"; }
+done
+if [ "$ok" = 1 ] &&
+    [ "$(cd "$tmp/xt" && find usr/lib -type f | sort | tr '\n' ' ')" = \
+      "usr/lib/pipesmtpd/s6-tlsd-io usr/lib/pipesmtpd/s6-ucspitlsd " ]; then
+	pass "pipesmtpd-tls: s6-ucspitlsd and s6-tlsd-io in /usr/lib/pipesmtpd, built with the hardening flags; PIE, stack protector, relro, bindnow"
+else
+	fail "pipesmtpd-tls's programs"
+	find "$tmp/xt/usr/lib"
+fi
+if ! grep -q 'deb-systemd-invoke\|systemctl.* start' "$tmp/xt/DEBIAN/postinst" &&
+    [ "$(grep -c 'deb-systemd-helper enable' "$tmp/xt/DEBIAN/postinst")" = \
+      "$(grep -c 'was-enabled' "$tmp/xt/DEBIAN/postinst")" ] &&
+    [ "$(cat "$tmp/xt/DEBIAN/conffiles")" = /etc/default/pipesmtpd-tls ]; then
+	pass "pipesmtpd-tls: postinst starts nothing, enables nothing new; conffile /etc/default/pipesmtpd-tls"
+else
+	fail "pipesmtpd-tls's postinst or conffiles"
+	cat "$tmp/xt/DEBIAN/postinst" "$tmp/xt/DEBIAN/conffiles"
 fi
 if ! grep -q 'deb-systemd-invoke\|systemctl.* start' "$tmp/x/DEBIAN/postinst" &&
     [ "$(grep -c 'deb-systemd-helper enable' "$tmp/x/DEBIAN/postinst")" = \
@@ -392,13 +461,16 @@ else
 fi
 
 # ---- the socket, as systemd would run it -----------------------------------
-# expand - the argv systemd runs for the installed service, one per line
-# as JSON strings: EnvironmentFile= assignments (quotes as in a shell;
-# commented lines skipped), "\$NAME" words split at blanks with quotes
-# honoured and removed, "\${NAME}" words as one, "%%" as "%" (any other
-# specifier is an error: the unit must not have one)
+# expand [UNIT [env]] - the argv systemd runs for the installed service
+# UNIT (pipesmtpd@.service), one per line as JSON strings: EnvironmentFile=
+# assignments (quotes as in a shell; commented lines skipped), "\$NAME"
+# words split at blanks with quotes honoured and removed, "\${NAME}" words
+# as one, "%%" as "%" (any other specifier is an error: the unit must not
+# have one).  With "env": "/usr/bin/env", the assignments as systemd puts
+# them in the process's environment, then that argv.
 expand() {
-	timeout 30 python3 - /lib/systemd/system/pipesmtpd@.service <<'PY'
+	timeout 30 python3 - "/lib/systemd/system/${1:-pipesmtpd@.service}" \
+		"${2:-}" <<'PY'
 import json, re, shlex, sys
 unit = open(sys.argv[1]).read().splitlines()
 env, argv = {}, None
@@ -426,6 +498,8 @@ for w in argv:
         out.append(env.get(b.group(1), ""))
     else:
         out.append(w)
+if sys.argv[2] == "env":
+    out = ["/usr/bin/env"] + ["%s=%s" % kv for kv in env.items()] + out
 for w in out:
     print(json.dumps(w))
 PY
@@ -451,21 +525,23 @@ socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
 	listen="$listen -l [::1]:25"
 fi
 # start_socket NAME [DROP-IN ...] - what systemd does for a connection to
-# pipesmtpd.socket: the unit's ExecStart, expanded from the conffile as it
-# is now, in the unit's sandbox with the drop-ins given, per connection
-# on $sock_port; stderr in $tmp/NAME.log.  Where systemd runs, it does
-# this itself (with every drop-in installed).
+# pipesmtpd.socket (pipesmtpd-tls.socket with unit=pipesmtpd-tls@.service):
+# the unit's ExecStart, expanded from the conffiles as they are now, with
+# their variables in its environment, in the unit's sandbox with the
+# drop-ins given, per connection on $sock_port; stderr in $tmp/NAME.log.
+# Where systemd runs, it does this itself (with every drop-in installed).
 sock_pid=
+unit=pipesmtpd@.service
 start_socket() {
 	n=$1
 	shift
 	[ -d /run/systemd/system ] && return 0
-	expand > "$tmp/argv.$n" 2>"$tmp/expand.err" ||
+	expand "$unit" env > "$tmp/argv.$n" 2>"$tmp/expand.err" ||
 		{ cat "$tmp/expand.err"; return 1; }
 	# shellcheck disable=SC2086 # $listen is two or four words
 	spawn timeout 300 unshare -m --propagation private python3 \
 		tests/systemd_sandbox.py --argv-json "$tmp/argv.$n" \
-		/lib/systemd/system/pipesmtpd@.service "$@" -- \
+		"/lib/systemd/system/$unit" "$@" -- \
 		systemd-socket-activate --inetd --accept $listen \
 		</dev/null >/dev/null 2>"$tmp/$n.log"
 	sock_pid=$!
@@ -830,6 +906,10 @@ if (cd "$tmp/build/src" && DEB_BUILD_OPTIONS=nocheck timeout 600 \
 	"$tmp/build/pipesmtpd_${next}_$arch.deb" > "$tmp/apt2.log" 2>&1 &&
     [ "$(dpkg-query -W -f '${Version}' pipesmtpd)" = "$next" ]; then
 	pass "upgraded to $next with apt-get"
+	# the directory holds this revision's packages only, as after a
+	# build of it: README.Debian 7's "./pipesmtpd-tls_*.deb" is one file
+	rm -f "$tmp/build"/*_"${version}"_*.deb
+	tlsdeb=$tmp/build/pipesmtpd-tls_${next}_$arch.deb
 else
 	fail "upgrade to $next"
 	tail -n 20 "$tmp/build2.log" "$tmp/apt2.log"
@@ -854,13 +934,241 @@ else
 	fail "the upgrade changed pipesmtpd.socket from $enabled"
 fi
 
-# ---- 7. stop and remove -------------------------------------------------------
-steps 7 3
-if ! dpkg-query -W -f '${Status}\n' pipesmtpd 2>/dev/null |
-	grep -q 'installed\|config-files'; then
-	pass "purged"
+# ---- 7. STARTTLS: pipesmtpd-tls -----------------------------------------------
+# README.Debian's steps as written: the package installed (ssl-cert is
+# a dependency), the snakeoil pair made, the plain socket disabled and the TLS one
+# enabled, swaks --tls delivered with the package's settings (section 2's,
+# put back here) through the installed TLS unit as systemd runs it
+configure "$tmp/settings.2"
+commands 7 > "$tmp/steps.7"
+if [ "$(wc -l < "$tmp/steps.7")" = 5 ] &&
+    [ "$(sed -n 1p "$tmp/steps.7")" = 'apt-get install ./pipesmtpd-tls_*.deb' ] &&
+    [ "$(ls "$tmp/build"/pipesmtpd-tls_*.deb)" = "$tlsdeb" ]; then
+	pass "README.Debian 7: five command lines, the first installs ${tlsdeb##*/}"
 else
-	fail "pipesmtpd is still installed"
+	fail "README.Debian 7: its command lines"
+	cat "$tmp/steps.7"
+fi
+sed -n 1,4p "$tmp/steps.7" > "$tmp/steps.7a"
+while IFS= read -r l; do
+	if step "$l"; then
+		pass "README.Debian 7: # $l"
+	else
+		fail "README.Debian 7: # $l"
+		cat "$tmp/step.out"
+	fi
+done < "$tmp/steps.7a"
+dpkg -L pipesmtpd-tls > "$tmp/files.tls"
+cat "$tmp/files.tls" >> "$tmp/files"
+if [ "$(systemctl is-enabled pipesmtpd-tls.socket 2>/dev/null)" = enabled ] &&
+    [ "$(systemctl is-enabled pipesmtpd.socket 2>/dev/null)" = disabled ] &&
+    [ -x /usr/lib/pipesmtpd/s6-ucspitlsd ] && [ -x /usr/lib/pipesmtpd/s6-tlsd-io ] &&
+    [ -L /usr/share/doc/pipesmtpd-tls ] &&
+    [ -s "$snakeoil_cert" ] && [ -s "$snakeoil_key" ]; then
+	pass "README.Debian 7: pipesmtpd-tls.socket enabled, pipesmtpd.socket disabled, the launcher in /usr/lib/pipesmtpd, the snakeoil pair made"
+else
+	fail "README.Debian 7: state after the steps"
+	ls -l /usr/lib/pipesmtpd "$snakeoil_cert" "$snakeoil_key"
+fi
+if (cd /lib/systemd/system && timeout 60 systemd-analyze verify --man=no \
+    pipesmtpd-tls.socket pipesmtpd-tls@.service) > "$tmp/verify.out" 2>&1 &&
+    [ ! -s "$tmp/verify.out" ]; then
+	pass "systemd-analyze verify: the installed STARTTLS units"
+else
+	fail "systemd-analyze verify (TLS units)"
+	cat "$tmp/verify.out"
+fi
+# the conffile names README.Debian's snakeoil pair
+section 7 | sed -n 's/^    \(\(CERT\|KEY\)FILE=.*snakeoil.*\)/\1/p' > "$tmp/tls.doc"
+grep '^\(CERT\|KEY\)FILE=' /etc/default/pipesmtpd-tls > "$tmp/tls.conf"
+if [ "$(wc -l < "$tmp/tls.doc")" = 2 ] && cmp -s "$tmp/tls.doc" "$tmp/tls.conf" &&
+    grep -q "^CERTFILE=$snakeoil_cert\$" "$tmp/tls.conf" &&
+    grep -q "^KEYFILE=$snakeoil_key\$" "$tmp/tls.conf"; then
+	pass "/etc/default/pipesmtpd-tls sets what README.Debian 7 says: $(tr '\n' ' ' < "$tmp/tls.conf")"
+else
+	fail "/etc/default/pipesmtpd-tls and README.Debian 7 differ"
+	cat "$tmp/tls.doc" "$tmp/tls.conf"
+fi
+# the engine's account: a system account no recipient can be
+eng_uid=$(id -u _pipesmtpd-tls 2>/dev/null)
+eng_gid=$(id -g _pipesmtpd-tls 2>/dev/null)
+if [ -n "$eng_uid" ] && [ "$eng_uid" -gt 0 ] && [ "$eng_uid" -lt 1000 ] &&
+    [ "$(getent passwd _pipesmtpd-tls | cut -d: -f6,7)" = /nonexistent:/usr/sbin/nologin ] &&
+    [ "$(grep -v '^#' /var/lib/pipesmtpd-tls/engine-account)" = "$(printf 'TLS_UID=%s\nTLS_GID=%s' "$eng_uid" "$eng_gid")" ]; then
+	pass "postinst made the system account _pipesmtpd-tls (uid $eng_uid, /nonexistent, nologin) and wrote its ids for the unit"
+else
+	fail "the engine account: $(getent passwd _pipesmtpd-tls); $(cat /var/lib/pipesmtpd-tls/engine-account 2>&1)"
+fi
+
+unit=pipesmtpd-tls@.service
+if start_socket tls; then
+	pass "pipesmtpd-tls.socket as systemd runs it, on port $sock_port"
+else
+	fail "the TLS socket did not start"
+	finish
+fi
+sizes=$(cat /var/mail/root /var/mail/alice 2>/dev/null | wc -c)
+line=$(sed -n 5p "$tmp/steps.7")
+case $line in
+swaks*' --tls'*)
+	step "$line"
+	cp "$tmp/step.out" "$tmp/tls.out"
+	cat /var/mail/root /var/mail/alice 2>/dev/null |
+		tail -c +"$((sizes + 1))" > "$tmp/tls.new"
+	if grep -q '^=== TLS started with cipher TLSv1\.3:' "$tmp/tls.out" &&
+	    grep -q '^ ~> MAIL FROM:' "$tmp/tls.out" &&
+	    grep -q '^<~  250 2\.0\.0' "$tmp/tls.out" &&
+	    grep -q '^	(using TLSv1\.3 with cipher [A-Z0-9_]*)$' "$tmp/tls.new" &&
+	    grep -q '^	by mail\.example\.org (pipesmtpd) with ESMTPS id ' "$tmp/tls.new" &&
+	    grep -q '^To: postmaster@example\.org$' "$tmp/tls.new"; then
+		pass "README.Debian 7: # $line: TLS 1.3, 250 inside TLS, delivered with $(grep -o 'using TLSv1.3 with cipher [A-Z0-9_]*' "$tmp/tls.new")"
+	else
+		fail "README.Debian 7: # $line"
+		cat "$tmp/tls.out" "$tmp/tls.log" "$tmp/tls.new"
+	fi ;;
+*) fail "README.Debian 7: no swaks --tls: $line" ;;
+esac
+stop_socket
+
+# ---- the engine is out of the delivery commands' reach ---------------------
+# An --as-recipient command runs as alice while another session's engine
+# holds its TLS: signals, /proc/PID/environ and mem, ptrace all fail with
+# EPERM or EACCES.  Control: with the engine as alice (the old examples'
+# shared account, nobody, in miniature) the same probe signals it (the
+# engine gave up root, so the kernel keeps /proc and ptrace from its own
+# uid too: signals are what a shared account exposes).
+probe_dir=/var/mail/pipesmtpd-probe
+mkdir -m 755 "$probe_dir" && chown alice "$probe_dir"
+cat > "$probe_dir/probe.py" <<'PY'
+import ctypes, errno, os, signal, sys
+sys.stdin.buffer.read()
+d = os.path.dirname(os.path.abspath(__file__))
+pid = int(open(os.path.join(d, "pid")).read())
+out = ["uid %d" % os.getuid()]
+libc = ctypes.CDLL(None, use_errno=True)
+
+def probe(name, f):
+    try:
+        f()
+        out.append(name + " ok")
+    except OSError as e:
+        out.append(name + " " + errno.errorcode[e.errno])
+
+def attach():
+    if libc.ptrace(16, pid, None, None) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    os.waitpid(pid, 0)
+    libc.ptrace(17, pid, None, None)
+
+probe("kill0", lambda: os.kill(pid, 0))
+probe("environ", lambda: open("/proc/%d/environ" % pid, "rb").read())
+probe("mem", lambda: open("/proc/%d/mem" % pid, "rb").close())
+if sys.argv[1:] == ["all"]:
+    probe("ptrace", attach)
+    probe("kill", lambda: os.kill(pid, signal.SIGTERM))
+with open(os.path.join(d, "result"), "w") as f:
+    f.write("\n".join(out) + "\n")
+PY
+chmod 644 "$probe_dir/probe.py"
+cat > "$tmp/holder.py" <<'PY'
+import socket, ssl, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 10)
+f = s.makefile("rb")
+def reply():
+    while True:
+        l = f.readline()
+        if l[3:4] != b"-":
+            return l
+reply()
+for c in (b"EHLO holder.test\r\n", b"STARTTLS\r\n"):
+    s.sendall(c)
+    reply()
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+t = ctx.wrap_socket(s)
+time.sleep(float(sys.argv[2]))
+PY
+cat > "$tmp/settings.probe" <<'CONF'
+PIPESMTPD_OPTIONS='--hostname mail.example.org --domain example.org --as-recipient --postmaster alice'
+PIPESMTPD_COMMAND='/usr/bin/python3 /var/mail/pipesmtpd-probe/probe.py %e'
+CONF
+# probe_settings ARG - the conffile for a probe: --as-recipient, the
+# probe as the command (ARG: "all" adds ptrace and SIGTERM)
+probe_settings() {
+	sed "s/%e/$1/" "$tmp/settings.probe" > "$tmp/settings.probe.$1"
+	configure "$tmp/settings.probe.$1"
+}
+# probe_engine WHAT USER - a STARTTLS session held open, its engine (the
+# only s6-tlsd-io running as USER) found; then a delivery inside TLS to
+# alice, whose command probes that engine; the probe's findings in
+# $tmp/WHAT.result
+probe_engine() {
+	rm -f "$probe_dir/result" "$probe_dir/pid"
+	spawn timeout 60 python3 "$tmp/holder.py" "$sock_port" 50
+	holder=$!
+	i=0
+	engine=''
+	while [ -z "$engine" ] && [ "$i" -lt 100 ]; do
+		sleep 0.1
+		engine=$(pgrep -u "$2" -x s6-tlsd-io | head -n 1)
+		i=$((i + 1))
+	done
+	if [ -z "$engine" ]; then
+		fail "$1: no s6-tlsd-io running as $2 for the held session"
+		kill "$holder" 2>/dev/null
+		return 1
+	fi
+	echo "$engine" > "$probe_dir/pid"
+	smtp "$1" --tls --from sender@example.net --to alice@example.org
+	cp "$probe_dir/result" "$tmp/$1.result" 2>/dev/null
+	tr '\n' ' ' < "$tmp/$1.result" > "$tmp/$1.line" 2>/dev/null
+	kill -0 "$engine" 2>/dev/null && echo alive > "$tmp/$1.alive"
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	return 0
+}
+cp /var/lib/pipesmtpd-tls/engine-account "$tmp/engine-account"
+printf 'TLS_UID=%s\nTLS_GID=%s\n' "$(id -u alice)" "$(id -g alice)" \
+	> /var/lib/pipesmtpd-tls/engine-account
+probe_settings none
+if start_socket control && probe_engine control alice &&
+    grep -q "^uid $(id -u alice) kill0 ok " "$tmp/control.line"; then
+	pass "control, the engine as alice: alice's command reaches it: $(cat "$tmp/control.line")"
+else
+	fail "control: $(cat "$tmp/control.line" 2>/dev/null)"
+	cat "$tmp/control.out" "$tmp/control.log"
+fi
+stop_socket
+cp "$tmp/engine-account" /var/lib/pipesmtpd-tls/engine-account
+probe_settings all
+if start_socket isolated && probe_engine isolated _pipesmtpd-tls &&
+    [ "$(cat "$tmp/isolated.line")" = "uid $(id -u alice) kill0 EPERM environ EACCES mem EACCES ptrace EPERM kill EPERM " ] &&
+    [ -s "$tmp/isolated.alive" ] &&
+    grep -q '^<~  250 2\.0\.0' "$tmp/isolated.out"; then
+	pass "the engine as _pipesmtpd-tls: alice's --as-recipient command cannot reach another session's engine: $(cat "$tmp/isolated.line")(the engine still runs)"
+else
+	fail "engine isolation: $(cat "$tmp/isolated.line" 2>/dev/null)"
+	cat "$tmp/isolated.out" "$tmp/isolated.log"
+fi
+smtp sysacct --quit-after RCPT --to _pipesmtpd-tls@example.org
+if grep -q '^<\*\* 550 5\.1\.1 ' "$tmp/sysacct.out"; then
+	pass "mail for _pipesmtpd-tls@ is refused at RCPT (550 5.1.1): no command runs as the engine's account"
+else
+	fail "RCPT to _pipesmtpd-tls@"
+	cat "$tmp/sysacct.out"
+fi
+stop_socket
+rm -rf "$probe_dir"
+configure "$tmp/settings.2"
+
+# ---- 8. stop and remove -------------------------------------------------------
+steps 8 4
+if ! dpkg-query -W -f '${Status}\n' pipesmtpd pipesmtpd-tls 2>/dev/null |
+	grep -q 'installed\|config-files'; then
+	pass "both packages purged"
+else
+	fail "pipesmtpd or pipesmtpd-tls is still installed"
 fi
 if cmp -s "$tmp/aliases.before" /etc/aliases; then
 	pass "the purge left /etc/aliases as it was"
@@ -875,6 +1183,8 @@ while read -r f; do
 	[ -e "$f" ] && left="$left $f"
 done < "$tmp/files"
 for f in /etc/default/pipesmtpd /usr/share/doc/pipesmtpd "$dropin" \
+    /etc/default/pipesmtpd-tls /var/lib/pipesmtpd-tls /usr/lib/pipesmtpd \
+    /usr/share/doc/pipesmtpd-tls \
     /usr/local/bin/deliver-mail \
     $(find /etc/systemd /var/lib/systemd /lib/systemd -name '*pipesmtpd*' 2>/dev/null); do
 	[ -e "$f" ] && left="$left $f"

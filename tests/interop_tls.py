@@ -14,6 +14,12 @@ uses a throw-away self-signed one.
   smtplib    Python's smtplib: EHLO, starttls(), EHLO, one message
   sclient    openssl s_client -starttls smtp, the dialogue after the
              handshake scripted here (reply by reply), one message
+  sclient-tls1_3, sclient-tls1_2
+             the same, s_client limited to that protocol version
+  old-tls1_1, old-tls1
+             s_client -starttls smtp offering only that version (at
+             OpenSSL's security level 0, which allows it): the server
+             must refuse with a protocol_version alert
   cleartext  smtplib without STARTTLS: one message in cleartext
   require    --require-tls: MAIL first (530 5.7.0), then STARTTLS and
              one message
@@ -252,12 +258,16 @@ def run_midshake(port):
     print("hung up after %d bytes of the server's handshake" % len(answer))
 
 
-def run_sclient(port, local, message):
+def sclient(port, *options):
+    """the s_client -starttls smtp command line to 127.0.0.1:PORT"""
+    return ["openssl", "s_client", "-starttls", "smtp", "-name", HELO,
+            "-connect", "127.0.0.1:%d" % port, "-brief"] + list(options)
+
+
+def run_sclient(port, local, message, *options):
     """openssl s_client -starttls smtp, the rest scripted reply by reply"""
     p = subprocess.Popen(
-        ["openssl", "s_client", "-starttls", "smtp", "-name", HELO,
-         "-connect", "127.0.0.1:%d" % port, "-brief", "-crlf",
-         "-nocommands", "-ign_eof"],
+        sclient(port, "-crlf", "-nocommands", "-ign_eof", *options),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE)
     out = PipeReader(p.stdout)
@@ -290,6 +300,19 @@ def run_sclient(port, local, message):
     fields = dict(l.split(": ", 1) for l in err.splitlines() if ": " in l)
     report_cipher((fields.get("Ciphersuite", "?"),
                    fields.get("Protocol version", "?")))
+
+
+def run_old(port, option):
+    """s_client offering only an old protocol: refused by the server"""
+    p = subprocess.run(
+        sclient(port, option, "-cipher", "DEFAULT@SECLEVEL=0"),
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
+    err = p.stderr.decode("utf-8", "replace")
+    # the alert names the server as the one refusing: a client that could
+    # not offer the version would say "no protocols available"
+    if p.returncode == 0 or "alert protocol version" not in err:
+        raise Failed("s_client %s exited %d: %s" % (option, p.returncode, err))
+    print("refused: %s" % err.strip().splitlines()[-1])
 
 
 class PipeReader:
@@ -325,9 +348,14 @@ def main():
     name, port = sys.argv[1], int(sys.argv[2])
     with_message = {"smtplib": run_smtplib, "sclient": run_sclient,
                     "cleartext": run_cleartext, "require": run_require}
+    for version in ("tls1_3", "tls1_2"):
+        with_message["sclient-" + version] = \
+            lambda p, l, m, v=version: run_sclient(p, l, m, "-" + v)
     bare = {"pipelined": run_pipelined, "garbage": run_garbage,
             "midshake": run_midshake, "stall": run_stall,
-            "idle": run_idle}
+            "idle": run_idle,
+            "old-tls1_1": lambda p: run_old(p, "-tls1_1"),
+            "old-tls1": lambda p: run_old(p, "-tls1")}
     try:
         if name in with_message:
             with open(sys.argv[4], "rb") as f:

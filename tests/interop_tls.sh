@@ -3,13 +3,14 @@
 # clients, on 127.0.0.1.
 #
 # The launcher is built from third_party/ (make tls-tools: s6-tcpserver,
-# s6-ucspitlsd and its TLS engine s6-tlsd-io).  Five listeners run
+# s6-ucspitlsd and its TLS engine s6-tlsd-io, over Debian's libtls).  Five listeners run
 # "s6-ucspitlsd -S ... -- pipesmtpd ... -- tests/recorder OUT/%u" with a
 # throw-away self-signed certificate (CERTFILE, KEYFILE):
 #
 #   s6     under s6-tcpserver (the vendored build)
 #   tcp    examples/tcpserver-tls.run under Debian's tcpserver
-#          (ucspi-tcp): the engine as nobody (TLS_UID, TLS_GID),
+#          (ucspi-tcp): the engine as the account _pipesmtpd-tls
+#          (TLS_UID, TLS_GID; made here as the example says),
 #          pipesmtpd and the command as mail (--user mail)
 #   sd     examples/pipesmtpd-tls@.service's Environment= and ExecStart=
 #          under systemd-socket-activate --accept --inetd
@@ -21,18 +22,23 @@
 #
 # Clients, each delivering one message, on s6, tcp and sd: swaks --tls,
 # openssl s_client -starttls smtp (the dialogue after the handshake
-# scripted by tests/interop_tls.py), Python's smtplib starttls(); Exim
+# scripted by tests/interop_tls.py), Python's smtplib starttls(); on s6
+# also s_client with -tls1_3 and with -tls1_2, and curl --tlsv1.3; Exim
 # (a private configuration, as in tests/interop_exim.sh) relaying to tcp
-# and requiring TLS.  Each message is checked byte for byte in what the
-# delivery command got, its Received line must name the cipher the client
-# negotiated ("with ESMTPS"), the command's environment must carry
+# and requiring TLS.  The protocol is TLS 1.2 or 1.3 (1.3 where the
+# client has it: all of them here).  Each message is checked byte for
+# byte in what the delivery command got, its Received line must name the
+# protocol and cipher the client negotiated ("with ESMTPS"), the
+# command's environment must carry
 # TLS_PROTOCOL and TLS_CIPHER and its descriptors be 0-2 only, and the
 # log must record the TLS session and tls= on the delivery line.  Also:
 # a client that never asks for TLS (delivered, "with ESMTP", no TLS_
 # variables), one that sends text instead of a ClientHello, one that
 # hangs up mid-handshake, one silent after the 220 (no delivery, the
 # failure logged, the session ends although the client keeps its
-# connection; the silent one after --timeout), one idle inside TLS
+# connection; the silent one after --timeout), s_client offering only
+# TLS 1.1 or only TLS 1.0 (refused with a protocol_version alert, nothing
+# delivered), one idle inside TLS
 # (421 4.4.2 after --timeout, then the close), --require-tls
 # (530 5.7.0 before STARTTLS, delivered after it), and STARTTLS with a
 # pipelined RSET (no reply to it inside TLS).
@@ -44,7 +50,7 @@
 # or alive.
 #
 # Needs root and the Debian packages openssl swaks python3 ucspi-tcp
-# exim4-daemon-light systemd skalibs-dev libs6-dev libbearssl-dev; a
+# exim4-daemon-light systemd curl skalibs-dev libs6-dev libtls-dev; a
 # missing one is a failure, with PIPESMTPD_DEV=1 a skip naming them.  Prints
 # "interop-tls: N passed, M failed" last.
 
@@ -56,8 +62,8 @@ SUITE=interop-tls
 . tests/scriptlib.sh
 
 missing=
-for p in openssl swaks python3 ucspi-tcp exim4-daemon-light systemd \
-    skalibs-dev libs6-dev libbearssl-dev; do
+for p in openssl swaks python3 ucspi-tcp exim4-daemon-light systemd curl \
+    skalibs-dev libs6-dev libtls-dev; do
 	dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null |
 		grep -q ' ok installed$' || missing="$missing $p"
 done
@@ -95,12 +101,15 @@ else
 	cat "$tmp/build.log"
 	finish
 fi
-others=$(ldd "$tlsbin/s6-tlsd-io" "$tlsbin/s6-ucspitlsd" |
-	grep -v -e ':$' -e linux-vdso -e '/libc\.so' -e '/ld-linux')
-if [ -z "$others" ]; then
-	pass "the engine and s6-ucspitlsd need only libc"
+# libs BINARY - the shared libraries BINARY names itself, one a line
+libs() {
+	objdump -p "$1" | sed -n 's/^ *NEEDED *//p' | sort | tr '\n' ' '
+}
+if [ "$(libs "$tlsbin/s6-tlsd-io")" = "libc.so.6 libtls.so.26 " ] &&
+    [ "$(libs "$tlsbin/s6-ucspitlsd")" = "libc.so.6 " ]; then
+	pass "the engine links Debian's libtls (libtls.so.26) and libc, s6-ucspitlsd only libc"
 else
-	fail "s6-tlsd-io or s6-ucspitlsd link more than libc: $others"
+	fail "s6-tlsd-io needs $(libs "$tlsbin/s6-tlsd-io"), s6-ucspitlsd $(libs "$tlsbin/s6-ucspitlsd")"
 fi
 
 if timeout 60 openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 2 \
@@ -147,7 +156,16 @@ EOF
 
 # The delivery command runs as mail under the example launchers (their
 # --user mail): it gets a copy of the recorder it can reach, and the
-# output directory.
+# output directory.  The engine's account, as the example says to make it
+# (kept if it exists: the package makes the same one).
+if ! getent passwd _pipesmtpd-tls >/dev/null; then
+	adduser --system --group --no-create-home --home /nonexistent \
+		_pipesmtpd-tls > "$tmp/adduser.log" 2>&1 ||
+		{ fail "adduser _pipesmtpd-tls"; cat "$tmp/adduser.log"; finish; }
+	# shellcheck disable=SC2317 # called from the EXIT trap
+	drop_account() { userdel _pipesmtpd-tls >/dev/null 2>&1; }
+	cleanup_hook=drop_account
+fi
 mkdir "$tmp/out" "$tmp/bin"
 cp "$rec" "$tmp/bin/recorder"
 rec=$tmp/bin/recorder
@@ -194,7 +212,8 @@ as_test() {
 		-e "s|--hostname mail.example.org --domain example.org|--hostname mx.test --log-stderr|" \
 		-e "s|-- /usr/bin/procmail -f %%*s -d %%*u\$|-- $rec $tmp/out/%u|" \
 		-e "s|CERTFILE=.*|CERTFILE=$tmp/cert.pem|" \
-		-e "s|KEYFILE=.*|KEYFILE=$tmp/key.pem|" "$@"
+		-e "s|KEYFILE=.*|KEYFILE=$tmp/key.pem|" \
+		-e "s|/usr/local/etc/pipesmtpd-tls.account|$tmp/account|" "$@"
 }
 # made_local FILE - nothing of the example's own paths and names is left
 # (outside comments)
@@ -235,7 +254,13 @@ if grep -q '^Accept=yes$' examples/pipesmtpd-tls.socket &&
 else
 	fail "examples/pipesmtpd-tls.socket or $unit: Accept=yes / StandardInput=socket / StandardOutput=socket"
 fi
-sed -n 's/^Environment=//p' "$unit" | tr ' ' '\n' | as_test > "$tmp/sd.env"
+# the engine's account as the unit's comment says to write it
+printf 'TLS_UID=%s\nTLS_GID=%s\n' "$(id -u _pipesmtpd-tls)" \
+	"$(id -g _pipesmtpd-tls)" > "$tmp/account"
+{
+	sed -n 's/^Environment=//p' "$unit" | tr ' ' '\n'
+	sed -n 's/^EnvironmentFile=//p' "$unit" | as_test | xargs cat
+} | as_test > "$tmp/sd.env"
 sed -n 's/^ExecStart=//p' "$unit" | sed 's/%%/%/g' | as_test > "$tmp/sd.cmd"
 made_local "$tmp/sd.env"
 made_local "$tmp/sd.cmd"
@@ -284,8 +309,9 @@ client() {
 		fail "$2: the client exited $rc: $(cat "$tmp/$2.out")"
 	fi
 }
-# cipher_of WHAT - the cipher the Python client reported
+# cipher_of WHAT, protocol_of WHAT - what the Python client reported
 cipher_of() { sed -n 's/^cipher: //p' "$tmp/$1.out"; }
+protocol_of() { sed -n 's/^protocol: //p' "$tmp/$1.out"; }
 
 # offered WHAT - the client saw STARTTLS in the EHLO reply
 offered() {
@@ -326,27 +352,32 @@ once() {
 	fi
 }
 
-# tls_delivered NAME WHAT LOCAL CIPHER HELO - the TLS delivery to LOCAL
-# through launcher NAME: the message, Received naming CIPHER, the
-# command's environment and descriptors, and the log
+# tls_delivered NAME WHAT LOCAL PROTOCOL CIPHER HELO [BODY_ONLY] - the TLS
+# delivery to LOCAL through launcher NAME, PROTOCOL (TLSv1.2 or TLSv1.3)
+# and CIPHER as the client reported them: the message, Received naming
+# both, the command's environment and descriptors, and the log
 tls_delivered() {
-	name=$1 what=$2 local=$3 cipher=$4 helo=$5
+	name=$1 what=$2 local=$3 proto=$4 cipher=$5 helo=$6
 	dir=$tmp/out/$local
-	once "$what" "$local" "${6:-}"
+	once "$what" "$local" "${7:-}"
 	[ -f "$dir/1/stdin" ] || return
+	case $proto in
+	TLSv1.2|TLSv1.3) ;;
+	*) fail "$what: the client negotiated '$proto', not TLS 1.2 or 1.3" ;;
+	esac
 	tab=$(printf '\t')
 	if [ -n "$cipher" ] && sed -n 2,4p "$dir/1/stdin" > "$dir/received" &&
 	    [ "$(sed -n 1p "$dir/received")" = "Received: from $helo (unknown [127.0.0.1])" ] &&
-	    [ "$(sed -n 2p "$dir/received")" = "$tab(using TLSv1.2 with cipher $cipher)" ] &&
+	    [ "$(sed -n 2p "$dir/received")" = "$tab(using $proto with cipher $cipher)" ] &&
 	    sed -n 3p "$dir/received" |
 	    grep -q "^${tab}by mx\.test (pipesmtpd) with ESMTPS id [0-9A-Za-z]*\$"; then
-		pass "$what: Received says with ESMTPS, using TLSv1.2 with cipher $cipher"
+		pass "$what: Received says with ESMTPS, using $proto with cipher $cipher"
 	else
-		fail "$what: Received (client's cipher: ${cipher:-none}): $(sed -n 2,5p "$dir/1/stdin")"
+		fail "$what: Received (client's: ${proto:-none} ${cipher:-none}): $(sed -n 2,5p "$dir/1/stdin")"
 	fi
-	if [ "$(envof "$dir" 1 TLS_PROTOCOL)" = TLSv1.2 ] &&
+	if [ "$(envof "$dir" 1 TLS_PROTOCOL)" = "$proto" ] &&
 	    [ "$(envof "$dir" 1 TLS_CIPHER)" = "$cipher" ]; then
-		pass "$what: the command got TLS_PROTOCOL=TLSv1.2 TLS_CIPHER=$cipher"
+		pass "$what: the command got TLS_PROTOCOL=$proto TLS_CIPHER=$cipher"
 	else
 		fail "$what: TLS_PROTOCOL/TLS_CIPHER: $(tr '\0' '\n' < "$dir/1/env" | grep '^TLS_')"
 	fi
@@ -358,9 +389,9 @@ tls_delivered() {
 		fail "$what: fds $(tr '\n' ' ' < "$dir/1/fds"), env $(tr '\0' ' ' < "$dir/1/env")"
 	fi
 	pid=$(session_pid "$name" "$local")
-	if [ -n "$pid" ] && grep -q -F "pipesmtpd[$pid]: TLS connection established from unknown[127.0.0.1]: TLSv1.2 with cipher $cipher" "$tmp/$name.log" &&
-	    grep -q -F "to=<$local@mx.test>, from=<sender@example.org>, client=[127.0.0.1], tls=TLSv1.2/$cipher, " "$tmp/$name.log"; then
-		pass "$what: logged the TLS session and tls=TLSv1.2/$cipher"
+	if [ -n "$pid" ] && grep -q -F "pipesmtpd[$pid]: TLS connection established from unknown[127.0.0.1]: $proto with cipher $cipher" "$tmp/$name.log" &&
+	    grep -q -F "to=<$local@mx.test>, from=<sender@example.org>, client=[127.0.0.1], tls=$proto/$cipher, " "$tmp/$name.log"; then
+		pass "$what: logged the TLS session and tls=$proto/$cipher"
 	else
 		fail "$what: the log: $(grep "pipesmtpd\[${pid:-none}\]" "$tmp/$name.log")"
 	fi
@@ -380,22 +411,53 @@ for l in s6 tcp sd; do
 		fail "$what: swaks exited $rc"
 		cat "$tmp/$what.out"
 	fi
-	cipher=$(sed -n 's/^=== TLS started with cipher TLSv1\.2:\([^:]*\):.*/\1/p' \
-		"$tmp/$what.out")
-	tls_delivered "$l" "$what" "$what" "$cipher" client.test
+	started=$(sed -n 's/^=== TLS started with cipher //p' "$tmp/$what.out")
+	tls_delivered "$l" "$what" "$what" "$(echo "$started" | cut -d: -f1)" \
+		"$(echo "$started" | cut -d: -f2)" client.test
 	settle "$l" "$what"
 
-	what=sclient-$l
-	client "$l" "$what" sclient "$what"
-	tls_delivered "$l" "$what" "$what" "$(cipher_of "$what")" client.test
-	settle "$l" "$what"
-
-	what=smtplib-$l
-	client "$l" "$what" smtplib "$what"
-	offered "$what"
-	tls_delivered "$l" "$what" "$what" "$(cipher_of "$what")" client.test
-	settle "$l" "$what"
+	for what in sclient smtplib; do
+		client "$l" "$what-$l" "$what" "$what-$l"
+		[ "$what" = smtplib ] && offered "$what-$l"
+		tls_delivered "$l" "$what-$l" "$what-$l" \
+			"$(protocol_of "$what-$l")" "$(cipher_of "$what-$l")" \
+			client.test
+		settle "$l" "$what-$l"
+	done
 done
+
+# ---- TLS 1.3 and 1.2 on demand, nothing older ----------------------------
+for v in tls1_3 tls1_2; do
+	what=sclient-$v
+	client s6 "$what" "$what" "$what"
+	want=$(echo "$v" | sed 's/tls1_/TLSv1./')
+	if [ "$(protocol_of "$what")" = "$want" ]; then
+		pass "$what: openssl s_client -starttls smtp -$v negotiated $want"
+	else
+		fail "$what: s_client -$v negotiated '$(protocol_of "$what")'"
+	fi
+	tls_delivered s6 "$what" "$what" "$(protocol_of "$what")" \
+		"$(cipher_of "$what")" client.test
+	settle s6 "$what"
+done
+
+what=curl-tls1_3
+timeout 120 curl -sS -v --ssl-reqd --tlsv1.3 -k --crlf \
+	--url "smtp://127.0.0.1:$(port s6)/client.test" \
+	--mail-from sender@example.org --mail-rcpt "$what@mx.test" \
+	--upload-file "$tmp/msg" </dev/null > "$tmp/$what.out" 2>&1
+rc=$?
+used=$(sed -n 's/^\* SSL connection using \(TLSv1\.3\) \/ \([A-Z0-9_-]*\)$/\1 \2/p' \
+	"$tmp/$what.out")
+if [ "$rc" -eq 0 ] && [ -n "$used" ] && grep -q '^< 250 2\.0\.0 ' "$tmp/$what.out"; then
+	pass "$what: curl --tlsv1.3 sent the message inside TLS ($used)"
+else
+	fail "$what: curl --tlsv1.3 exited $rc"
+	cat "$tmp/$what.out"
+fi
+# shellcheck disable=SC2086 # protocol and cipher, two words
+tls_delivered s6 "$what" "$what" $used client.test
+settle s6 "$what"
 
 # ---- a client that never asks for TLS --------------------------------
 what=cleartext
@@ -466,6 +528,16 @@ for l in s6 tcp; do
 	settle "$l" "$what"
 done
 
+# Only TLS 1.2 and 1.3: a client offering nothing newer than TLS 1.1
+# (or 1.0) gets the server's protocol_version alert.
+for v in tls1_1 tls1; do
+	what=old-$v
+	mark s6
+	client s6 "$what" "$what"
+	failed_tls s6 "$what"
+	settle s6 "$what"
+done
+
 # A client silent after the 220: pipesmtpd's --timeout (3 s here; no -K)
 # ends the handshake's wait and the session, engine and all.
 what=stall
@@ -494,7 +566,8 @@ settle slow "$what"
 # ---- --require-tls -----------------------------------------------------
 what=require
 client req "$what" require "$what"
-tls_delivered req "$what" "$what" "$(cipher_of "$what")" client.test
+tls_delivered req "$what" "$what" "$(protocol_of "$what")" \
+	"$(cipher_of "$what")" client.test
 settle req "$what"
 
 # ---- STARTTLS with a pipelined RSET -------------------------------------
@@ -532,14 +605,23 @@ EOF
 what=exim
 if timeout 120 "$exim" -C "$tmp/exim.conf" -odi -oi -f sender@example.org \
     "$what@mx.test" < "$tmp/msg" > "$tmp/$what.out" 2>&1 &&
-    grep -q " => $what@mx\\.test .* X=TLS1\\.2:" "$tmp/log/mainlog"; then
+    grep -q " => $what@mx\\.test .* X=TLS1\\.[23]:" "$tmp/log/mainlog"; then
 	pass "$what: Exim delivered to pipesmtpd over TLS ($(grep -o ' X=[^ ]*' "$tmp/log/mainlog" | head -n 1))"
 else
 	fail "$what: Exim's delivery: $(cat "$tmp/$what.out" "$tmp/log/mainlog" 2>/dev/null)"
 fi
-cipher=$(sed -n 's/^	(using TLSv1\.2 with cipher \([A-Z0-9-]*\))$/\1/p' \
+used=$(sed -n 's/^	(using \(TLSv1\.[23]\) with cipher \([A-Z0-9_-]*\))$/\1 \2/p' \
 	"$tmp/out/$what/1/stdin" 2>/dev/null | head -n 1)
-tls_delivered tcp "$what" "$what" "$cipher" exim.test body
+# Exim (GnuTLS) names ciphers its own way: only the protocols compare
+exim_proto=$(grep -o " => $what@mx\\.test .* X=TLS1\\.[23]:" \
+	"$tmp/log/mainlog" | sed 's/.* X=TLS\(1\.[23]\):/TLSv\1/')
+if [ -n "$used" ] && [ "${used%% *}" = "$exim_proto" ]; then
+	pass "$what: Exim's log and pipesmtpd's Received agree: $exim_proto"
+else
+	fail "$what: Exim logged '$exim_proto', Received says '$used'"
+fi
+# shellcheck disable=SC2086 # protocol and cipher, two words
+tls_delivered tcp "$what" "$what" $used exim.test body
 settle tcp "$what"
 
 finish

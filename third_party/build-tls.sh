@@ -2,16 +2,23 @@
 # build-tls.sh - the UCSPI-TLS launcher for the STARTTLS tests, from the
 # sources in third_party/ (see third_party/README.md).
 #
-# Usage: sh third_party/build-tls.sh DIR      (DIR absolute; `make tls-tools`)
+# Usage: sh third_party/build-tls.sh [-p] BINDIR [DESTDIR]
+#        (BINDIR absolute; `make tls-tools`, debian/rules)
 #
 # Builds s6-ucspitlsd, the TLS engine it starts (s6-tlsd-io) and
-# s6-tcpserver with the programs it runs in turn, and puts them in DIR/bin.
-# skalibs, s6 and BearSSL are Debian's (skalibs-dev libs6-dev
-# libbearssl-dev): their static libraries are linked in, so the programs
-# need only libc.  Configured with --enable-absolute-paths, so each runs
-# the next as DIR/bin/NAME: DIR must not move after the build.
+# s6-tcpserver with the programs it runs in turn, and puts them in
+# DESTDIR/BINDIR (DESTDIR empty by default).  With -p (the Debian
+# package) only s6-ucspitlsd and s6-tlsd-io.  The TLS is Debian's libtls
+# (libtls-dev: LibreSSL's libtls over OpenSSL 3), linked as a shared
+# library so that OpenSSL's security updates reach the engine; its
+# default, which s6-tlsd-io keeps, is TLS 1.2 and 1.3 only.  skalibs and
+# s6 are Debian's too (skalibs-dev libs6-dev): their static libraries
+# are linked in.  CFLAGS, CPPFLAGS and LDFLAGS from the environment are
+# added to upstream's (debian/rules passes dpkg-buildflags' hardening).
+# Configured with --enable-absolute-paths, so each program runs the next
+# as BINDIR/NAME: they must be installed there.
 #
-# It writes nothing but DIR/bin (the work happens in a temporary
+# It writes nothing but DESTDIR/BINDIR (the work happens in a temporary
 # directory, removed at the end) and needs no network.  s6-ucspitlsd is
 # installed last: its presence means the build is complete, and the
 # Makefile rebuilds only when it is older than a file in third_party/.
@@ -28,12 +35,17 @@ NET=s6-networking-2.5.1.3
 
 die() { echo "build-tls.sh: $*" >&2; exit 1; }
 
-[ $# -eq 1 ] || die "usage: build-tls.sh DIR"
-dir=${1%/}
-case $dir in
+if [ "${1:-}" = -p ]; then
+	PROGS="s6-tlsd-io s6-ucspitlsd"
+	shift
+fi
+[ $# -eq 1 ] || [ $# -eq 2 ] || die "usage: build-tls.sh [-p] BINDIR [DESTDIR]"
+bindir=${1%/}
+case $bindir in
 /?*) ;;
-*) die "DIR must be an absolute path (the programs remember it)" ;;
+*) die "BINDIR must be an absolute path (the programs remember it)" ;;
 esac
+dest=${2:-}${bindir}
 src=$(cd "$(dirname "$0")" && pwd)
 
 # Debian's multiarch library directory holds the static libraries and
@@ -44,8 +56,8 @@ missing=
 [ -r "$lib/skalibs/sysdeps/sysdeps" ] && [ -r "$lib/libskarnet.a" ] ||
 	missing="$missing skalibs-dev"
 [ -r "$lib/libs6.a" ] || missing="$missing libs6-dev"
-[ -r "$lib/libbearssl.a" ] && [ -r /usr/include/bearssl.h ] ||
-	missing="$missing libbearssl-dev"
+[ -r "$lib/libtls.so" ] && [ -r /usr/include/tls.h ] ||
+	missing="$missing libtls-dev"
 if [ -n "$missing" ]; then
 	echo "build-tls.sh: missing Debian packages:$missing" >&2
 	exit 2
@@ -57,10 +69,11 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/pipesmtpd-tls.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM HUP
-# A directory with only the .a files, searched first: the linker would
-# otherwise take the .so next to each .a in the multiarch directory.
+# A directory with only the .a files of skalibs and s6, searched first:
+# the linker would otherwise take the .so next to each .a in the
+# multiarch directory.  libtls is not there: its .so is linked.
 mkdir "$work/lib" "$work/include"
-for a in libskarnet.a libs6.a libbearssl.a; do
+for a in libskarnet.a libs6.a; do
 	ln -s "$lib/$a" "$work/lib/$a"
 done
 
@@ -84,16 +97,22 @@ build "$DNS" dns.log ./configure --prefix="$work" --libdir="$work/lib" \
 	--includedir="$work/include" --with-sysdeps="$lib/skalibs/sysdeps" \
 	--with-lib="$work/lib" --disable-shared
 build "$DNS" dns.log make -j2 install-lib install-include
-build "$NET" net.log ./configure --prefix="$dir" --bindir="$dir/bin" \
+# the flags added to upstream's, for the build log (debian/rules: the
+# hardening of dpkg-buildflags)
+echo "build-tls.sh: CFLAGS=${CFLAGS:-} CPPFLAGS=${CPPFLAGS:-} LDFLAGS=${LDFLAGS:-}"
+# --as-needed: libtls alone is named in the programs (upstream links
+# -ltls -lssl -lcrypto, which the static libtls would need).
+build "$NET" net.log env LDFLAGS="${LDFLAGS:-} -Wl,--as-needed" \
+	./configure --prefix=/usr --bindir="$bindir" \
 	--with-sysdeps="$lib/skalibs/sysdeps" --with-include="$work/include" \
 	--with-lib="$work/lib" --disable-shared --enable-absolute-paths \
-	--disable-execline --enable-ssl=bearssl
+	--disable-execline --enable-ssl=libtls
 # shellcheck disable=SC2086 # one make target per program
 build "$NET" net.log make -j2 $PROGS
 
-mkdir -p "$dir/bin"
-rm -f "$dir/bin/s6-ucspitlsd"
+mkdir -p "$dest"
+rm -f "$dest/s6-ucspitlsd"
 for p in $PROGS; do
-	cp "$work/$NET/$p" "$dir/bin/$p.new"
-	mv -f "$dir/bin/$p.new" "$dir/bin/$p"
+	cp "$work/$NET/$p" "$dest/$p.new"
+	mv -f "$dest/$p.new" "$dest/$p"
 done
