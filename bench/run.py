@@ -506,6 +506,7 @@ def main():
     print_proxy_row(args.rounds, args.json)
     print()
     print_check_rows(args.rounds, args.json)
+    print()
     tls_row(args.rounds, args.json)
 
 
