@@ -112,18 +112,38 @@ dsn_prefix(const char *s, char cls)
 	return (s[i] == '\0' || s[i] == ' ') ? i : 0;
 }
 
+/* own_words - the command's first output line becomes out's text, and
+ * a leading RFC 3463 code of out's class replaces out's code */
+static void
+own_words(struct outcome *out, const char *output, size_t len)
+{
+	static const char cls_digit[] = {
+		[OUT_DELIVERED] = '2', [OUT_TEMP] = '4', [OUT_PERM] = '5'
+	};
+	char line[OUTCOME_TEXT_MAX + 1];
+	size_t code;
+
+	if (deliver_sanitise(output, len, line, sizeof(line)) == 0)
+		return;
+	code = dsn_prefix(line, cls_digit[out->cls]);
+	if (code > 0) {
+		memcpy(out->dsn, line, code);
+		out->dsn[code] = '\0';
+		while (line[code] == ' ')
+			code++;
+	}
+	if (line[code] != '\0')
+		snprintf(out->text, sizeof(out->text), "%s", line + code);
+}
+
 /* map_status - wait status and output to an outcome; what names the
  * command in the text of a signal's */
 static void
 map_status(int status, const char *output, size_t len, const char *what,
     struct outcome *out)
 {
-	static const char cls_digit[] = {
-		[OUT_DELIVERED] = '2', [OUT_TEMP] = '4', [OUT_PERM] = '5'
-	};
 	const struct exit_map *m = exit_table;
 	char line[OUTCOME_TEXT_MAX + 1];
-	size_t code;
 
 	out->status = status;
 	if (!WIFEXITED(status)) {
@@ -135,17 +155,7 @@ map_status(int status, const char *output, size_t len, const char *what,
 	while (m->code != OTHER_EXIT && m->code != WEXITSTATUS(status))
 		m++;
 	set_text(out, m->cls, m->dsn, m->text);
-	if (deliver_sanitise(output, len, line, sizeof(line)) == 0)
-		return;
-	code = dsn_prefix(line, cls_digit[m->cls]);
-	if (code > 0) {
-		memcpy(out->dsn, line, code);
-		out->dsn[code] = '\0';
-		while (line[code] == ' ')
-			code++;
-	}
-	if (line[code] != '\0')
-		snprintf(out->text, sizeof(out->text), "%s", line + code);
+	own_words(out, output, len);
 }
 
 /* deliver_map_status - wait status and output to an outcome */
@@ -219,6 +229,10 @@ deliver_map_check(const struct run_end *e, const char *output,
 			snprintf(out->dsn, sizeof(out->dsn), "%s",
 			    verdicts[i].dsn);
 		}
+	/* a refusal's own code of the verdict's class speaks, as a
+	 * delivery's does: a DNSBL says 5.7.1, not 5.1.1 */
+	if (out->cls != OUT_DELIVERED)
+		own_words(out, output, len);
 }
 
 /* deliver_vars_init - the placeholder values for rcpt of a message from

@@ -14,6 +14,8 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <sysexits.h>
 
 #include "outcome.h"
 
@@ -89,6 +91,15 @@ outcome_check_reply(const struct outcome *o, const char *queue_id,
 	    o->text, queue_id);
 }
 
+/* screen_later - --rcpt-check said "try later" (exit 75), whatever code
+ * its own words gave: 450, mailbox unavailable for now, not 451 */
+static int
+screen_later(const struct outcome *o)
+{
+	return strcmp(o->dsn, "4.2.1") == 0 || (o->status >= 0 &&
+	    WIFEXITED(o->status) && WEXITSTATUS(o->status) == EX_TEMPFAIL);
+}
+
 /* outcome_screen_reply - --rcpt-check's verdict on rcpt: code 0 when it
  * accepted; else 550 for a permanent refusal, 450 for 4.2.1 (mailbox
  * busy), 451 for any other temporary one.  rcpt NULL: the text without
@@ -102,8 +113,8 @@ outcome_screen_reply(const struct outcome *o, const char *rcpt,
 		r->text[0] = '\0';
 		return;
 	}
-	set_reply(r, o->cls == OUT_PERM ? 550 :
-	    strcmp(o->dsn, "4.2.1") == 0 ? 450 : 451, o->dsn);
+	set_reply(r, o->cls == OUT_PERM ? 550 : screen_later(o) ? 450 : 451,
+	    o->dsn);
 	snprintf(r->text, sizeof(r->text), "%s%s%sRecipient address "
 	    "rejected%s%s", rcpt ? "<" : "", rcpt ? rcpt : "",
 	    rcpt ? ">: " : "", o->text[0] ? ": " : "", o->text);

@@ -339,7 +339,7 @@ spawn timeout 300 haproxy -db -f "$tmp/haproxy.cfg" </dev/null \
 wait_port "$hport" || { fail "haproxy did not start"; cat "$tmp/haproxy.log"; }
 
 try 127.0.0.2 "$hport" sender@example.net ok5@example.org
-if replied "RCPT <ok5@example.org> 550 5.1.1 <ok5@example.org>: Recipient address rejected: client 127.0.0.2 is listed in zen.test" &&
+if replied "RCPT <ok5@example.org> 550 5.7.1 <ok5@example.org>: Recipient address rejected: client 127.0.0.2 is listed in zen.test" &&
     ! delivered ok5 &&
     grep -q 'proxy.*127\.0\.0\.2' "$tmp/proxy.log"; then
 	pass "dnsbl-check behind HAProxy: listed 127.0.0.2 gets 550, nothing delivered"
@@ -359,7 +359,7 @@ fi
 v6listed=5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.zen.test
 try 127.0.0.1 "$pport" --proxy "PROXY TCP6 2001:db8::25 2001:db8::1 40000 25" \
 	sender@example.net ok6@example.org
-if replied "RCPT <ok6@example.org> 550 5.1.1 <ok6@example.org>: Recipient address rejected: client 2001:db8::25 is listed in zen.test" &&
+if replied "RCPT <ok6@example.org> 550 5.7.1 <ok6@example.org>: Recipient address rejected: client 2001:db8::25 is listed in zen.test" &&
     ! delivered ok6 && dns_queried "$v6listed" A; then
 	pass "dnsbl-check: listed IPv6 2001:db8::25 (nibble form) gets 550"
 else

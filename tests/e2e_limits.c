@@ -42,6 +42,31 @@ START_TEST(test_rcpt_check)
 }
 END_TEST
 
+START_TEST(test_rcpt_check_own_code)
+{
+	/* a refusal's own RFC 3463 code of the verdict's class speaks (a
+	 * DNSBL's 5.7.1, not 5.1.1), its text follows; exit 75 stays 450
+	 * whatever code it gives; a code of the other class is only text */
+	char *check = h_subdir("check");
+	struct h_opts o = { .args = { "--rcpt-check",
+	    h_strf("%s %s", H_RECORDER, check) } };
+	struct h_result r;
+
+	h_run(&r, &o, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<dsn67@mx.example>\r\n"
+	    "RCPT TO:<dsn75@mx.example>\r\n"
+	    "RCPT TO:<dsn1@mx.example>\r\nQUIT\r\n");
+	ck_assert_str_eq(h_codes(r.out), "220|250|250 2.1.0|550 5.2.2|"
+	    "450 4.2.2|451 4.3.0|221 2.0.0");
+	ck_assert_ptr_nonnull(strstr(r.out, "550 5.2.2 <dsn67@mx.example>: "
+	    "Recipient address rejected: mailbox full\r\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "450 4.2.2 <dsn75@mx.example>: "
+	    "Recipient address rejected: try later\r\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "451 4.3.0 <dsn1@mx.example>: "
+	    "Recipient address rejected: 5.2.2 mailbox full\r\n"));
+}
+END_TEST
+
 START_TEST(test_rcpt_check_missing)
 {
 	struct h_opts o = { .args = { "--rcpt-check",
@@ -607,6 +632,7 @@ limits_suite(void)
 	TCase *tc = h_tcase("recipients");
 
 	tcase_add_test(tc, test_rcpt_check);
+	tcase_add_test(tc, test_rcpt_check_own_code);
 	tcase_add_test(tc, test_rcpt_check_missing);
 	tcase_add_test(tc, test_max_rcpt);
 	tcase_add_test(tc, test_max_rcpt_per_transaction);
