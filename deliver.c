@@ -707,7 +707,8 @@ delivery_head(const struct config *cfg, const struct deliver_msg *msg,
 	n = received_headers(cfg, &msg->head, rcpt, head, cap);
 	if (n < 0 || msg->fieldslen > cap - (size_t)n)
 		return -1;
-	memcpy(head + n, msg->fields, msg->fieldslen);
+	if (msg->fieldslen > 0)	/* no fields: msg->fields may be NULL */
+		memcpy(head + n, msg->fields, msg->fieldslen);
 	return n + (int)msg->fieldslen;
 }
 
