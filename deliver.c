@@ -376,7 +376,8 @@ add_env(struct cmdline *c, const char *name, const char *value)
 
 /* build_env - the clean environment: PATH, the envelope's variables (a
  * recipient's only when v names one), each of more's NAME, VALUE pairs
- * that has a value (SIZE, HOME, RECIPIENTS...), the TLS pair, --env */
+ * that has a value (SIZE, HOME, RECIPIENTS...), the TLS names (with the
+ * client certificate's subject when there is one), --env */
 static int
 build_env(struct cmdline *c, const struct config *cfg,
     const struct deliver_vars *v, const char *const (*more)[2],
@@ -390,9 +391,9 @@ build_env(struct cmdline *c, const struct config *cfg,
 	size_t nnames = sizeof(names) / sizeof(names[0]), i;
 	int bad = 0;
 
-	/* PATH, the names, more, the TLS pair, every --env entry, the
-	 * NULL */
-	c->envp = calloc(1 + nnames + nmore + 2 + cfg->nenv + 1,
+	/* PATH, the names, more, the three TLS names, every --env entry,
+	 * the NULL */
+	c->envp = calloc(1 + nnames + nmore + 3 + cfg->nenv + 1,
 	    sizeof(char *));
 	if (c->envp == NULL)
 		return -1;
@@ -406,6 +407,9 @@ build_env(struct cmdline *c, const struct config *cfg,
 	if (v->tls != NULL) {
 		bad |= add_env(c, "TLS_PROTOCOL", v->tls->protocol);
 		bad |= add_env(c, "TLS_CIPHER", v->tls->cipher);
+		if (v->tls->peer_subject[0] != '\0')
+			bad |= add_env(c, "TLS_PEER_SUBJECT",
+			    v->tls->peer_subject);
 	}
 	for (i = 0; i < cfg->nenv; i++) {
 		const char *eq = strchr(cfg->env[i], '=');

@@ -64,7 +64,8 @@ struct deliver_vars {
 	const char *ip;		/* %i */
 	const char *helo;	/* %h */
 	const char *queue_id;	/* %q */
-	const struct tls_info *tls;	/* TLS_PROTOCOL, TLS_CIPHER; or NULL */
+	const struct tls_info *tls;	/* TLS_PROTOCOL, TLS_CIPHER,
+				   TLS_PEER_SUBJECT; or NULL */
 };
 
 void deliver_one(const struct config *cfg, const struct deliver_msg *msg,

@@ -75,7 +75,8 @@ enum stock_reply {
 	STOCK_HOPS,		/* over --max-hops */
 	STOCK_UTF8,		/* a UTF-8 address without SMTPUTF8 */
 	STOCK_RCPTS,		/* over --max-rcpt */
-	STOCK_TIMEOUT		/* --timeout or --session-timeout */
+	STOCK_TIMEOUT,		/* --timeout or --session-timeout */
+	STOCK_NEED_TLS		/* --require-tls, before STARTTLS */
 };
 
 /* What a refusal answers, as its reject line names it (Postfix's). */
@@ -150,6 +151,9 @@ struct session {
 #define CMD_LMTP	0x2	/* valid in LMTP mode */
 #define CMD_BOTH	(CMD_SMTP | CMD_LMTP)
 #define CMD_NOARG	0x4	/* takes no argument */
+#define CMD_PRETLS	0x8	/* answered before TLS under --require-tls */
+#define CMD_CHUNK	0x10	/* octets follow the line: the handler
+				   refuses it itself, reading them */
 
 struct command {
 	const char *verb;
@@ -183,7 +187,9 @@ static const struct stock {
 	[STOCK_RCPTS] =
 	    { 452, "4.5.3", "Too many recipients", 0 },
 	[STOCK_TIMEOUT] =
-	    { 421, "4.4.2", "Error: timeout exceeded", 1 }
+	    { 421, "4.4.2", "Error: timeout exceeded", 1 },
+	[STOCK_NEED_TLS] =
+	    { 530, "5.7.0", "Must issue a STARTTLS command first", 0 }
 };
 
 /* The reply to each message error; MSG_OK has none, and would get the
@@ -301,6 +307,14 @@ reply_stock(struct session *s, int count, enum stock_reply r)
 
 	return reply_as(s, count, st->code, st->dsn, "%s%s%s",
 	    st->host ? s->cfg->hostname : "", st->host ? " " : "", st->text);
+}
+
+/* tls_needed - --require-tls and TLS not yet started: every command
+ * but NOOP, EHLO/LHLO, STARTTLS and QUIT is refused (RFC 3207 4) */
+static int
+tls_needed(const struct session *s)
+{
+	return s->cfg->require_tls && !s->tls_on;
 }
 
 /* reply_timeout - --timeout or --session-timeout ran out: the last
@@ -567,8 +581,6 @@ cmd_ehlo(struct session *s, char *arg)
 static void
 cmd_mail(struct session *s, char *arg)
 {
-	static const struct refusal need_tls = { AT_MAIL, NULL, 0, 530,
-	    "5.7.0", "Must issue a STARTTLS command first" };
 	struct envelope_mail m;
 	enum envelope_verdict v;
 	struct txn *t;
@@ -580,10 +592,6 @@ cmd_mail(struct session *s, char *arg)
 	}
 	if (s->txn != NULL) {
 		reply(s, 503, "5.5.1", "Nested MAIL command");
-		return;
-	}
-	if (s->cfg->require_tls && !s->tls_on) {
-		reject(s, &need_tls, 1);
 		return;
 	}
 	t = txn_begin(s);	/* a refused MAIL uses up its queue id too */
@@ -600,7 +608,8 @@ cmd_mail(struct session *s, char *arg)
 }
 
 /* with_text - the Received "with" protocol name (RFC 3848, RFC 6531):
- * an S at the end says TLS */
+ * an S at the end says TLS, and under TLS it is ESMTPS after HELO too:
+ * RFC 3848 has no name for SMTP with STARTTLS, which needs EHLO first */
 static const char *
 with_text(const struct session *s, const struct txn *t)
 {
@@ -613,8 +622,8 @@ with_text(const struct session *s, const struct txn *t)
 
 	if (s->cfg->lmtp)
 		return lmtp[t->smtputf8][s->tls_on];
-	if (!t->smtputf8 && s->greeted == 1)
-		return s->tls_on ? "SMTPS" : "SMTP";
+	if (!t->smtputf8 && s->greeted == 1 && !s->tls_on)
+		return "SMTP";
 	return names[t->smtputf8][s->tls_on];
 }
 
@@ -1253,12 +1262,13 @@ bdat_args(const char *arg, unsigned long long *n, int *last)
 	return *rest == '\0' || *last;
 }
 
-/* bdat_refused - BDAT out of sequence: its octets are consumed first, so
- * the session stays in step.  Under LMTP a BDAT LAST in a transaction
- * without any accepted recipient gets no reply at all (RFC 2033 4.3). */
+/* bdat_refused - BDAT out of sequence or before TLS under --require-tls,
+ * answered no: its octets are consumed first, so the session stays in
+ * step.  Under LMTP a BDAT LAST in a transaction without any accepted
+ * recipient gets no reply at all (RFC 2033 4.3). */
 static void
-bdat_refused(struct session *s, const char *why, unsigned long long n,
-    int last)
+bdat_refused(struct session *s, const struct stock *no,
+    unsigned long long n, int last)
 {
 	enum chat_read r = read_chunk(s, NULL, n);
 
@@ -1267,7 +1277,7 @@ bdat_refused(struct session *s, const char *why, unsigned long long n,
 	} else if (s->cfg->lmtp && last && s->txn != NULL) {
 		txn_reset(s);
 	} else {
-		reply(s, 503, "5.5.1", "%s", why);
+		reply(s, no->code, no->dsn, "%s", no->text);
 	}
 }
 
@@ -1299,8 +1309,11 @@ cmd_bdat(struct session *s, char *arg)
 		bdat_give_up(s);
 		return;
 	}
-	if (why != NULL) {
-		bdat_refused(s, why, n, last);
+	if (tls_needed(s) || why != NULL) {
+		const struct stock seq = { 503, "5.5.1", why, 0 };
+
+		bdat_refused(s, tls_needed(s) ? &stock[STOCK_NEED_TLS] : &seq,
+		    n, last);
 		return;
 	}
 	if (!t->bdat) {		/* a spool error is latched, replied below */
@@ -1408,6 +1421,22 @@ handshake_failed(const struct session *s)
 	    s->cfg->client_host, s->cfg->client_ip, how);
 }
 
+/* log_established - the TLS line: protocol, cipher and, when the engine
+ * verified a client certificate, its subject (escaped: the client chose
+ * it) */
+static void
+log_established(const struct session *s)
+{
+	char esc[4 * TLS_SUBJECT_MAX], subject[sizeof(esc) + 16] = "";
+
+	if (s->tls.peer_subject[0] != '\0')
+		snprintf(subject, sizeof(subject), ", subject=<%s>",
+		    log_escape(s->tls.peer_subject, esc, sizeof(esc)));
+	log_info("TLS connection established from %s[%s]: %s with cipher "
+	    "%s%s", s->cfg->client_host, s->cfg->client_ip, s->tls.protocol,
+	    s->tls.cipher, subject);
+}
+
 /* handshake - after the 220: the TLS handshake, then a new session
  * inside it (RFC 3207 4.2).  Cleartext the client sent after STARTTLS
  * is dropped unread, so no command can be slipped in ahead of TLS and
@@ -1429,9 +1458,7 @@ handshake(struct session *s)
 	s->tls_on = 1;
 	s->greeted = 0;
 	s->helo[0] = '\0';
-	log_info("TLS connection established from %s[%s]: %s with cipher %s",
-	    cfg->client_host, cfg->client_ip, s->tls.protocol,
-	    s->tls.cipher);
+	log_established(s);
 }
 
 static void
@@ -1458,22 +1485,22 @@ cmd_starttls(struct session *s, char *arg)
 /* The command table; the last entry answers every unknown verb. */
 static const struct command commands[] = {
 	{ "HELO", cmd_helo, CMD_SMTP },
-	{ "EHLO", cmd_ehlo, CMD_SMTP },
-	{ "LHLO", cmd_ehlo, CMD_LMTP },
+	{ "EHLO", cmd_ehlo, CMD_SMTP | CMD_PRETLS },
+	{ "LHLO", cmd_ehlo, CMD_LMTP | CMD_PRETLS },
 	{ "MAIL", cmd_mail, CMD_BOTH },
 	{ "RCPT", cmd_rcpt, CMD_BOTH },
 	{ "DATA", cmd_data, CMD_BOTH | CMD_NOARG },
 	{ "RSET", cmd_rset, CMD_BOTH | CMD_NOARG },
-	{ "NOOP", cmd_noop, CMD_BOTH },
-	{ "QUIT", cmd_quit, CMD_BOTH | CMD_NOARG },
+	{ "NOOP", cmd_noop, CMD_BOTH | CMD_PRETLS },
+	{ "QUIT", cmd_quit, CMD_BOTH | CMD_NOARG | CMD_PRETLS },
 	{ "VRFY", cmd_vrfy, CMD_BOTH },
 	{ "HELP", cmd_help, CMD_BOTH },
 	{ "EXPN", cmd_unimplemented, CMD_BOTH },
 	{ "TURN", cmd_unimplemented, CMD_BOTH },
 	{ "ETRN", cmd_unimplemented, CMD_BOTH },
 	{ "AUTH", cmd_unimplemented, CMD_BOTH },
-	{ "STARTTLS", cmd_starttls, CMD_BOTH | CMD_NOARG },
-	{ "BDAT", cmd_bdat, CMD_BOTH },
+	{ "STARTTLS", cmd_starttls, CMD_BOTH | CMD_NOARG | CMD_PRETLS },
+	{ "BDAT", cmd_bdat, CMD_BOTH | CMD_CHUNK },
 	{ NULL, cmd_unknown, CMD_BOTH }
 };
 
@@ -1498,6 +1525,10 @@ dispatch(struct session *s, char *line, size_t len)
 	if (c->verb != NULL &&
 	    !(c->flags & (s->cfg->lmtp ? CMD_LMTP : CMD_SMTP)))
 		c = &commands[sizeof(commands) / sizeof(commands[0]) - 1];
+	if (tls_needed(s) && !(c->flags & (CMD_PRETLS | CMD_CHUNK))) {
+		reply_stock(s, 1, STOCK_NEED_TLS);
+		return;
+	}
 	if ((c->flags & CMD_NOARG) && *arg != '\0') {
 		reply(s, 501, "5.5.4", "Syntax: %s takes no argument",
 		    c->verb);

@@ -154,7 +154,8 @@ static const char usage_text[] =
 "  --greet-pause SECONDS    wait before the greeting (0)\n"
 "  --log-stderr             log to stderr instead of syslog\n"
 "  --lmtp                   speak LMTP (RFC 2033): a reply per recipient\n"
-"  --require-tls            MAIL only after STARTTLS (private hops only)\n"
+"  --require-tls            530 to all but EHLO, NOOP, STARTTLS, QUIT before\n"
+"                           TLS (private hops only)\n"
 "  --proxy-protocol         read a PROXY header (v1/v2) from the balancer\n"
 "  --help, --version\n"
 "Placeholders: %s %r %u %l %e %d %i %h %q %%\n";

@@ -2,10 +2,12 @@
  * tls.c - the UCSPI-TLS conversation with the launcher's TLS engine.
  *
  * Entry points: tls_from_env() (the descriptors, if the launcher gave
- * all three), tls_start() (one 'Y' on the control descriptor: start TLS
- * and report; then the report, read to its end: NUL-terminated
- * NAME=value strings closed by an empty one) and tls_end() (close, then
- * wait for the engine).  The engine is our child from the start; it is
+ * all three and they are a socketpair's end and two pipes, none of them
+ * the client connection), tls_start() (one 'Y' on the control
+ * descriptor: start TLS and report; then the report, read to its end:
+ * NUL-terminated NAME=value strings closed by an empty one, each longer
+ * than REPORT_MAX dropped whole) and tls_end() (close, then wait for
+ * the engine).  The engine is our child from the start; it is
  * waited for only where no delivery command can be running (a failed
  * handshake, the end of the session), so waitpid(-1) takes nothing that
  * is not the engine's.  Every wait is bounded.
@@ -19,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,15 +31,22 @@
 #include "log.h"
 #include "tls.h"
 
-#define REPORT_MAX	4096	/* the report's part that is kept */
+#define REPORT_MAX	4096	/* the longest report entry kept, NUL
+				   included */
 #define REAP_STEP_MS	10	/* between looks for the engine's end */
 
-/* env_fd - a descriptor number from the environment; -1 if absent,
- * malformed, one of 0-2 or not open */
+/* The kinds of descriptor a launcher passes. */
+enum fd_kind {
+	FD_CTL,			/* our end of a socketpair to the engine */
+	FD_READ,		/* a pipe's read end */
+	FD_WRITE		/* a pipe's write end */
+};
+
+/* env_number - a descriptor number from the environment's value s; -1
+ * if absent or malformed */
 static int
-env_fd(const char *name)
+env_number(const char *s)
 {
-	const char *s = getenv(name);
 	char *end;
 	long fd;
 
@@ -43,36 +54,126 @@ env_fd(const char *name)
 		return -1;
 	errno = 0;
 	fd = strtol(s, &end, 10);
-	if (*end != '\0' || errno != 0 || fd < 3 || fd > 65535 ||
-	    fcntl((int)fd, F_GETFD) == -1)
+	if (*end != '\0' || errno != 0 || fd > 65535)
 		return -1;
 	return (int)fd;
 }
 
+/* same_as_std - whether st is the file of fd 0, 1 or 2: the client
+ * connection or the log */
+static int
+same_as_std(const struct stat *st)
+{
+	struct stat o;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (fstat(i, &o) == 0 && o.st_dev == st->st_dev &&
+		    o.st_ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+/* socketpair_end - whether fd is an end of an unnamed local stream
+ * socket pair, as a launcher makes for the control: never an accepted
+ * connection (its own address is the listener's) nor a network one */
+static int
+socketpair_end(int fd, const struct stat *st)
+{
+	struct sockaddr_un a;
+	socklen_t alen = sizeof(a), olen = sizeof(int);
+	int domain, type;
+
+	if (!S_ISSOCK(st->st_mode) ||
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &olen) == -1 ||
+	    domain != AF_UNIX)
+		return 0;
+	olen = sizeof(int);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) == -1 ||
+	    type != SOCK_STREAM || getsockname(fd, (struct sockaddr *)&a,
+	    &alen) == -1)
+		return 0;
+	return alen == sizeof(sa_family_t);
+}
+
+/* fd_unfit - why fd cannot be the launcher's descriptor of kind k, or
+ * NULL when it can be: anything else (a file, the client connection, a
+ * network socket) could let the client answer for the engine */
+static const char *
+fd_unfit(int fd, enum fd_kind k)
+{
+	struct stat st;
+	int fl;
+
+	if (fd < 0)
+		return "is not a descriptor number";
+	if (fd < 3)
+		return "is one of fds 0-2 (the client connection, the log)";
+	if (fstat(fd, &st) == -1 || (fl = fcntl(fd, F_GETFL)) == -1)
+		return "is not open";
+	if (same_as_std(&st))
+		return "is the client connection or the log";
+	if (S_ISREG(st.st_mode))
+		return "is a regular file";
+	if (k == FD_CTL)
+		return socketpair_end(fd, &st) ? NULL : "is not a socketpair";
+	if (!S_ISFIFO(st.st_mode))
+		return "is not a pipe";
+	if (k == FD_READ && (fl & O_ACCMODE) != O_RDONLY)
+		return "is not a pipe's read end";
+	if (k == FD_WRITE && (fl & O_ACCMODE) != O_WRONLY)
+		return "is not a pipe's write end";
+	return NULL;
+}
+
+/* unfit_logged - the first of the set's descriptors that is not the
+ * launcher's, logged: 1, or 0 when all three are */
+static int
+unfit_logged(const char *const names[3], const int fds[3])
+{
+	static const enum fd_kind kind[] = { FD_CTL, FD_READ, FD_WRITE };
+	const char *why = NULL;
+	int i;
+
+	for (i = 0; i < 3 && why == NULL; i++)
+		why = fd_unfit(fds[i], kind[i]);
+	if (why == NULL)
+		return 0;
+	i--;
+	if (fds[i] < 0)
+		log_error("UCSPI-TLS %s is not set or not a descriptor number: "
+		    "STARTTLS not offered", names[i]);
+	else
+		log_error("UCSPI-TLS %s=%d %s: STARTTLS not offered",
+		    names[i], fds[i], why);
+	return 1;
+}
+
 /* tls_from_env - the launcher's descriptors: 1 when all three are
- * there, 0 when none is, -1 (logged) when the set is broken.  The names
- * leave the environment: commands never learn them. */
+ * there and are what a launcher passes, 0 when none is named, -1
+ * (the reason logged) otherwise.  The names leave the environment:
+ * commands never learn them. */
 int
 tls_from_env(struct tls_launcher *t)
 {
-	const char *names[] = { "SSLCTLFD", "SSLREADFD", "SSLWRITEFD" };
-	int *fds[] = { &t->ctl, &t->rfd, &t->wfd };
-	int i, seen = 0, good = 0;
+	static const char *const names[] = { "SSLCTLFD", "SSLREADFD",
+	    "SSLWRITEFD" };
+	int fds[3], i, seen = 0;
 
 	for (i = 0; i < 3; i++) {
 		seen += getenv(names[i]) != NULL;
-		*fds[i] = env_fd(names[i]);
-		good += *fds[i] != -1;
+		fds[i] = env_number(getenv(names[i]));
 		unsetenv(names[i]);
 	}
-	if (good == 3)
-		return 1;
 	t->ctl = t->rfd = t->wfd = -1;
 	if (seen == 0)
 		return 0;
-	log_error("UCSPI-TLS descriptors SSLCTLFD, SSLREADFD, SSLWRITEFD "
-	    "incomplete or not open: STARTTLS not offered");
-	return -1;
+	if (unfit_logged(names, fds))
+		return -1;
+	t->ctl = fds[0];
+	t->rfd = fds[1];
+	t->wfd = fds[2];
+	return 1;
 }
 
 /* close_fd - close a descriptor if open, and forget it */
@@ -120,26 +221,66 @@ copy_value(char *out, const char *in)
 	out[i] = '\0';
 }
 
-/* parse_report - the report's strings up to the empty one: 1 once it
- * has been seen, 0 while more is to come */
-static int
-parse_report(const char *buf, size_t len, struct tls_info *info)
+/* copy_subject - a reported certificate subject, kept in printable
+ * ASCII (controls and 8-bit made '?': it goes into the environment and
+ * logs); one too long to keep whole is not kept at all */
+static void
+copy_subject(char *out, const char *in)
 {
-	size_t i = 0;
+	size_t i, len = strlen(in);
 
-	while (i < len) {
-		const char *s = buf + i;
-		const char *nul = memchr(s, '\0', len - i);
+	if (len >= TLS_SUBJECT_MAX)
+		len = 0;
+	for (i = 0; i < len; i++)
+		out[i] = in[i] >= ' ' && in[i] <= '~' ? in[i] : '?';
+	out[len] = '\0';
+}
 
-		if (nul == NULL)
-			return 0;
-		if (nul == s)
+/* take_entry - one NAME=value string of the report: the ones kept */
+static void
+take_entry(const char *s, struct tls_info *info)
+{
+	if (strncmp(s, "SSL_PROTOCOL=", 13) == 0)
+		copy_value(info->protocol, s + 13);
+	else if (strncmp(s, "SSL_CIPHER=", 11) == 0)
+		copy_value(info->cipher, s + 11);
+	else if (strncmp(s, "SSL_PEER_CERT_SUBJECT=", 22) == 0)
+		copy_subject(info->peer_subject, s + 22);
+}
+
+/* The report as it is read. */
+struct report {
+	char buf[REPORT_MAX];	/* the start of the unfinished entry */
+	size_t len;		/* octets in buf */
+	int skip;		/* inside an entry too long to keep: it is
+				   dropped whole, up to its NUL */
+};
+
+/* report_add - n new octets at r->buf + r->len: each finished entry
+ * taken, the unfinished one kept at the start of buf (or skipped when
+ * it fills buf).  1 once the empty string that ends the report is
+ * seen, 0 while more is to come. */
+static int
+report_add(struct report *r, size_t n, struct tls_info *info)
+{
+	size_t start = 0, end = r->len + n, i;
+
+	for (i = r->len; i < end; i++) {
+		if (r->buf[i] != '\0')
+			continue;
+		if (r->skip)
+			r->skip = 0;
+		else if (i == start)
 			return 1;
-		if (strncmp(s, "SSL_PROTOCOL=", 13) == 0)
-			copy_value(info->protocol, s + 13);
-		else if (strncmp(s, "SSL_CIPHER=", 11) == 0)
-			copy_value(info->cipher, s + 11);
-		i = (size_t)(nul - buf) + 1;
+		else
+			take_entry(r->buf + start, info);
+		start = i + 1;
+	}
+	r->len = r->skip ? 0 : end - start;
+	memmove(r->buf, r->buf + start, r->len);
+	if (r->len == sizeof(r->buf)) {
+		r->skip = 1;
+		r->len = 0;
 	}
 	return 0;
 }
@@ -151,24 +292,22 @@ static int
 read_report(int fd, int timeout_ms, struct tls_info *info)
 {
 	long long end = deadline_in_ms(timeout_ms);
-	char buf[REPORT_MAX];
-	size_t len = 0;
+	struct report r;
 
+	r.len = 0;
+	r.skip = 0;
 	for (;;) {
 		ssize_t n;
 
 		if (deadline_poll(fd, POLLIN, end) <= 0)
 			return -1;
-		n = read(fd, buf + len, sizeof(buf) - len);
+		n = read(fd, r.buf + r.len, sizeof(r.buf) - r.len);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
 			return -1;
-		len += (size_t)n;
-		if (parse_report(buf, len, info))
+		if (report_add(&r, (size_t)n, info))
 			return 0;
-		if (len == sizeof(buf))		/* a name too long to keep */
-			len = 0;
 	}
 }
 

@@ -3,7 +3,8 @@
  *
  * A launcher such as s6-ucspitlsd (or ucspi-ssl's sslserver -n) starts
  * its TLS engine as our child and passes three descriptors in
- * SSLCTLFD, SSLREADFD and SSLWRITEFD.  tls_from_env() takes them,
+ * SSLCTLFD, SSLREADFD and SSLWRITEFD: the control end of a socketpair
+ * and a pipe each way.  tls_from_env() takes them if they are that,
  * tls_start() asks the engine for TLS and reads its report, and
  * tls_end() closes them and waits for the engine.  No TLS library is
  * linked and no key is ever in this process.
@@ -12,6 +13,8 @@
 #define PIPESMTPD_TLS_H
 
 #define TLS_VALUE_MAX	64	/* a protocol or cipher name, with NUL */
+#define TLS_SUBJECT_MAX	512	/* a client certificate's subject, with NUL:
+				   a longer one is not kept */
 
 /* The launcher's descriptors; -1 where there is none. */
 struct tls_launcher {
@@ -24,6 +27,9 @@ struct tls_launcher {
 struct tls_info {
 	char protocol[TLS_VALUE_MAX];	/* SSL_PROTOCOL, e.g. TLSv1.2 */
 	char cipher[TLS_VALUE_MAX];	/* SSL_CIPHER */
+	char peer_subject[TLS_SUBJECT_MAX];	/* SSL_PEER_CERT_SUBJECT, the
+				   client certificate the engine verified, in
+				   printable ASCII; "" when none */
 	int engine_status;	/* after a failure: the engine's wait
 				   status, or -1 when it was not seen */
 };

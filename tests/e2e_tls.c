@@ -6,7 +6,9 @@
  * interop_tls.sh has the real engine).  What a command sees under TLS
  * and without it, the new session after the handshake, cleartext
  * pipelined after STARTTLS never answered, a failed handshake, the
- * engine waited for, --require-tls.
+ * engine waited for, --require-tls (530 to all but NOOP, EHLO, STARTTLS
+ * and QUIT before TLS), a launcher that hands out the client connection
+ * instead of its pipes, the client certificate's subject.
  */
 #include <string.h>
 
@@ -50,6 +52,7 @@ START_TEST(test_tls_delivery)
 	ck_assert_int_eq(h_count(h_dir), 1);
 	ck_assert_str_eq(h_env(h_dir, 1, "TLS_PROTOCOL"), "NULLv1");
 	ck_assert_str_eq(h_env(h_dir, 1, "TLS_CIPHER"), "NULL-RELAY-TEST");
+	ck_assert_ptr_null(h_env(h_dir, 1, "TLS_PEER_SUBJECT"));
 	ck_assert_str_eq(h_file(h_dir, 1, "fds", NULL), "0\n1\n2\n");
 	d = h_stdin(h_dir, 1, NULL);
 	ck_assert_msg(strstr(d, "Received: from inside.example (unknown)\n"
@@ -220,6 +223,106 @@ START_TEST(test_tls_client_silent)
 }
 END_TEST
 
+START_TEST(test_tls_required_gate)
+{
+	/* --require-tls before TLS (RFC 3207 4): 530 5.7.0 to every command
+	 * but NOOP, EHLO, STARTTLS and QUIT; a BDAT's chunk is read and
+	 * dropped, so the stream stays in step.  Inside TLS a HELO session
+	 * delivers, and Received says ESMTPS: TLS is in use */
+	static const char *const want[] = { "220 ", "250 2.0.0", "250",
+	    "530 5.7.0 Must issue a STARTTLS command first", "530 5.7.0",
+	    "530 5.7.0", "530 5.7.0", "530 5.7.0", "530 5.7.0", "530 5.7.0",
+	    "530 5.7.0", "530 5.7.0", "530 5.7.0", "530 5.7.0", "250 2.0.0",
+	    "220 2.0.0" };
+	struct h_opts o = { .keep_open = 1, .args = { "--require-tls" } };
+	struct h_proc p;
+	struct h_result r;
+	size_t i;
+	char *d;
+
+	h_nulltls(&o, NULL, NULL);
+	h_start(&p, &o);
+	h_sends(&p, "NOOP\r\nEHLO c.example\r\nRSET\r\nVRFY u\r\nHELP\r\n"
+	    "RCPT TO:<u@mx.example>\r\nDATA\r\nBDAT 5 LAST\r\nhelloRCPT\r\n"
+	    "HELO c.example\r\nXYZZY\r\nEXPN x\r\nMAIL FROM:<s@x.example>\r\n"
+	    "NOOP\r\nSTARTTLS\r\n");
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		h_expect(&p, want[i]);
+	h_sends(&p, "HELO inside.example\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<u@mx.example>\r\nDATA\r\n" H_MSG ".\r\nQUIT\r\n");
+	h_shut(&p);
+	h_finish(&p, &r);
+	ck_assert_str_eq(h_codes(r.out), "220|250 2.0.0|250|530 5.7.0|530 5.7.0|"
+	    "530 5.7.0|530 5.7.0|530 5.7.0|530 5.7.0|530 5.7.0|530 5.7.0|"
+	    "530 5.7.0|530 5.7.0|530 5.7.0|250 2.0.0|220 2.0.0|250|250 2.1.0|"
+	    "250 2.1.5|354|250 2.0.0|221 2.0.0");
+	ck_assert_int_eq(h_count(h_dir), 1);
+	d = h_stdin(h_dir, 1, NULL);
+	ck_assert_msg(strstr(d, "\tby " H_HOST " (pipesmtpd) with ESMTPS id ")
+	    != NULL, "'%s'", d);
+	ck_assert_str_eq(h_body(d), H_MSG_LF);
+
+	/* QUIT before TLS is answered */
+	h_fresh();
+	o.keep_open = 0;
+	h_run(&r, &o, "EHLO c.example\r\nQUIT\r\n");
+	ck_assert_str_eq(h_codes(r.out), "220|250|221 2.0.0");
+}
+END_TEST
+
+START_TEST(test_tls_launcher_gives_connection)
+{
+	/* a launcher that hands out the client connection itself as the
+	 * three descriptors: the client could answer the 'Y' and claim TLS
+	 * in cleartext.  No STARTTLS is offered and the log says why; under
+	 * --require-tls the session is refused (the sender keeps the mail) */
+	struct h_opts o = { 0 };
+	struct h_result r;
+
+	h_nulltls(&o, "-s", NULL);
+	o.wrap[2] = "--";
+	o.wrap[3] = NULL;
+	h_run(&r, &o, "EHLO c.example\r\nSTARTTLS\r\nQUIT\r\n");
+	ck_assert_str_eq(h_codes(r.out), "220|250|502 5.5.1|221 2.0.0");
+	ck_assert_ptr_null(strstr(r.out, "STARTTLS"));
+	ck_assert_msg(strstr(r.log, "UCSPI-TLS SSLCTLFD=") != NULL &&
+	    strstr(r.log, " is the client connection") != NULL &&
+	    strstr(r.log, ": STARTTLS not offered") != NULL, "%s", r.log);
+
+	h_fresh();
+	o.args[0] = "--require-tls";
+	o.keep_open = 1;
+	h_run(&r, &o, "EHLO c.example\r\nSTARTTLS\r\n");
+	ck_assert_str_eq(h_codes(r.out), "421 4.7.0");
+	ck_assert_int_eq(h_count(h_dir), 0);
+}
+END_TEST
+
+START_TEST(test_tls_peer_subject)
+{
+	/* the engine verified a client certificate: its subject goes to the
+	 * command as TLS_PEER_SUBJECT (printable ASCII only) and onto the
+	 * TLS log line, escaped */
+	struct h_opts o = { .keep_open = 1 };
+	struct h_proc p;
+	struct h_result r;
+
+	h_nulltls(&o, "-p", "/O=Example, Inc./CN=client\texample");
+	h_start(&p, &o);
+	starttls(&p);
+	h_sends(&p, h_txn("<s@x.example>", H_MSG, "<u@mx.example>", NULL));
+	h_shut(&p);
+	h_finish(&p, &r);
+	ck_assert_int_eq(h_count(h_dir), 1);
+	ck_assert_str_eq(h_env(h_dir, 1, "TLS_PEER_SUBJECT"),
+	    "/O=Example, Inc./CN=client?example");
+	ck_assert_msg(strstr(r.log, "TLS connection established from "
+	    "unknown[unknown]: NULLv1 with cipher NULL-RELAY-TEST, "
+	    "subject=</O=Example\\x2c Inc./CN=client?example>\n") != NULL,
+	    "%s", r.log);
+}
+END_TEST
+
 Suite *
 tls_suite(void)
 {
@@ -233,6 +336,9 @@ tls_suite(void)
 	tcase_add_test(tc, test_tls_client_silent);
 	tcase_add_test(tc, test_tls_required);
 	tcase_add_test(tc, test_tls_behind_proxy);
+	tcase_add_test(tc, test_tls_required_gate);
+	tcase_add_test(tc, test_tls_launcher_gives_connection);
+	tcase_add_test(tc, test_tls_peer_subject);
 	suite_add_tcase(s, tc);
 	return s;
 }

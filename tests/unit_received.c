@@ -106,7 +106,8 @@ END_TEST
 START_TEST(test_headers_tls)
 {
 	struct hdr_fixture f;
-	struct tls_info tls = { "TLSv1.2", "ECDHE-RSA-CHACHA20-POLY1305", 0 };
+	struct tls_info tls = { "TLSv1.2", "ECDHE-RSA-CHACHA20-POLY1305", "",
+	    0 };
 	char out[2048];
 
 	hdr_setup(&f);

@@ -1762,7 +1762,7 @@ START_TEST(test_starttls_with_names)
 {
 	static const struct { int lmtp; const char *helo, *mail, *with; }
 	    cases[] = {
-		{ 0, "HELO", "", "SMTPS" },
+		{ 0, "HELO", "", "ESMTPS" },
 		{ 0, "EHLO", " SMTPUTF8", "UTF8SMTPS" },
 		{ 1, "LHLO", "", "LMTPS" },
 		{ 1, "LHLO", " SMTPUTF8", "UTF8LMTPS" },

@@ -2,13 +2,18 @@
  * unit_tls.c - the UCSPI-TLS conversation (tls.h) with a forked stand-in
  * for the launcher's engine: the descriptors taken from the environment
  * (all three or none), the 'Y' request, the report read to its end in
- * any pieces and kept only in name characters, a handshake that fails
+ * any pieces and kept only in name characters, an entry too long to
+ * keep dropped whole, the client certificate's subject kept in printable
+ * ASCII, descriptors that are not the launcher's pipes (a socket, a
+ * file, the client connection) refused with the reason logged, a
+ * handshake that fails
  * (the engine's exit status is reported), one that never ends (bounded),
  * and the engine reaped at the end whether or not TLS was asked for.
  * Each test runs in its own process (check's fork mode), so waitpid(-1)
  * sees only the stand-in.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "tls.h"
 #include "unit.h"
 
@@ -293,6 +299,263 @@ START_TEST(test_end_shuts_stuck)
 }
 END_TEST
 
+/* log_capture - from now on log lines go to a pipe; its read end */
+static int
+log_capture(void)
+{
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(dup2(p[1], 2), 2);
+	close(p[1]);
+	ck_assert_int_eq(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	log_open(1);
+	return p[0];
+}
+
+/* log_read - what was logged so far (static) */
+static const char *
+log_read(int fd)
+{
+	static char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/* A descriptor that is not the launcher's: a regular file, a socket
+ * where a pipe belongs, the client connection (fd 0, or a copy of it:
+ * the client could answer the 'Y' and claim TLS), the log, a pipe the
+ * wrong way round.  Not taken, and the log says which and why. */
+START_TEST(test_env_not_launchers)
+{
+	static const struct { const char *name, *why; } want[] = {
+		{ "SSLCTLFD", "is a regular file" },
+		{ "SSLREADFD", "is not a pipe" },
+		{ "SSLWRITEFD", "is not a pipe" },
+		{ "SSLCTLFD", "is the client connection" },
+		{ "SSLREADFD", "is the client connection" },
+		{ "SSLCTLFD", "is one of fds 0-2" },
+		{ "SSLWRITEFD", "is one of fds 0-2" },
+		{ "SSLWRITEFD", "is not a pipe's write end" },
+		{ "SSLCTLFD", "is not a socketpair" },
+	};
+	struct engine e = { NULL, 0, 0, 0, 0, -1 };
+	struct tls_launcher t, got;
+	char file[] = "/tmp/unit_tls.XXXXXX", num[16], line[160];
+	int conn[2], sv[2], p[2], lfd, fd = -1;
+	const char *log;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
+	ck_assert_int_eq(dup2(conn[0], 0), 0);	/* the client connection */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(pipe(p), 0);
+	launch(&e, &t);
+	lfd = log_capture();
+	switch (_i) {
+	case 0:
+		fd = mkstemp(file);
+		ck_assert_int_ge(fd, 3);
+		unlink(file);
+		break;
+	case 1: case 2:
+		fd = sv[0];
+		break;
+	case 3: case 4:
+		fd = dup(0);
+		break;
+	case 5:
+		fd = 0;
+		break;
+	case 6:
+		fd = 2;
+		break;
+	case 7:
+		fd = p[0];
+		break;
+	case 8:
+		fd = p[1];
+		break;
+	}
+	set_env(&t);
+	snprintf(num, sizeof(num), "%d", fd);
+	setenv(want[_i].name, num, 1);
+	ck_assert_int_eq(tls_from_env(&got), -1);
+	ck_assert_int_eq(got.ctl, -1);
+	ck_assert_int_eq(got.rfd, -1);
+	ck_assert_int_eq(got.wfd, -1);
+	ck_assert_ptr_null(getenv("SSLCTLFD"));
+	log = log_read(lfd);
+	snprintf(line, sizeof(line), "UCSPI-TLS %s=%d %s", want[_i].name, fd,
+	    want[_i].why);
+	ck_assert_msg(strstr(log, line) != NULL &&
+	    strstr(log, ": STARTTLS not offered\n") != NULL, "want '%s' in "
+	    "'%s'", line, log);
+	tls_end(&t, -1, WAIT_MS);
+	no_child_left();
+}
+END_TEST
+
+/* The launcher's own set, with the client connection a socket on fd 0
+ * and 1: taken, and nothing logged */
+START_TEST(test_env_launchers_taken)
+{
+	struct engine e = { NULL, 0, 0, 0, 0, -1 };
+	struct tls_launcher t, got;
+	int conn[2], lfd;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
+	ck_assert_int_eq(dup2(conn[0], 0), 0);
+	ck_assert_int_eq(dup2(conn[0], 1), 1);
+	launch(&e, &t);
+	lfd = log_capture();
+	set_env(&t);
+	ck_assert_int_eq(tls_from_env(&got), 1);
+	ck_assert_str_eq(log_read(lfd), "");
+	tls_end(&got, -1, WAIT_MS);
+	no_child_left();
+}
+END_TEST
+
+/* An entry longer than the reader keeps is dropped whole, wherever the
+ * reads end: its tail is never taken for an entry of its own, and the
+ * entries after it are read as they are */
+START_TEST(test_start_long_entry_dropped)
+{
+	static const char *const lead[] = { "", "SSL_PROTOCOL=TLSv1.3" };
+	char *report, *pad;
+	size_t padlen = _i == 0 ? 4096 - 6 : _i == 1 ? 4096 - 6 - 21 : 5000;
+	size_t len;
+	struct engine e = { NULL, 0, 0, 0, 0, -1 };
+	struct tls_launcher t;
+	struct tls_info info;
+
+	pad = malloc(padlen + 1);
+	report = malloc(padlen + 256);
+	ck_assert_ptr_nonnull(pad);
+	ck_assert_ptr_nonnull(report);
+	memset(pad, 'A', padlen);
+	pad[padlen] = '\0';
+	len = (size_t)sprintf(report, "%s", lead[_i % 2]);
+	len += lead[_i % 2][0] != '\0';		/* its NUL */
+	len += (size_t)sprintf(report + len, "X-PAD=%sSSL_PROTOCOL=STRADDLE",
+	    pad) + 1;
+	len += (size_t)sprintf(report + len, "SSL_CIPHER=AFTER") + 1;
+	report[len++] = '\0';
+	e.report = report;
+	e.len = len;
+	e.piece = _i == 3 ? 700 : 0;
+	launch(&e, &t);
+	ck_assert_int_eq(tls_start(&t, -1, WAIT_MS, &info), 0);
+	ck_assert_str_eq(info.protocol, _i % 2 ? "TLSv1.3" : "");
+	ck_assert_str_eq(info.cipher, "AFTER");
+	tls_end(&t, -1, WAIT_MS);
+	no_child_left();
+	free(pad);
+	free(report);
+}
+END_TEST
+
+/* An entry that straddles the end of the reader's buffer after entries
+ * already read is kept whole */
+START_TEST(test_start_entry_straddles)
+{
+	static char report[8192];
+	size_t len = 0;
+	struct engine e = { report, 0, 0, 0, 0, -1 };
+	struct tls_launcher t;
+	struct tls_info info;
+
+	memset(report, 'B', 4000);
+	memcpy(report, "X-PAD=", 6);
+	len = 4000;
+	report[len++] = '\0';
+	len += (size_t)sprintf(report + len, "SSL_PROTOCOL=TLSv1.3") + 1;
+	len += (size_t)sprintf(report + len, "SSL_CIPHER=TLS_AES_256_GCM_"
+	    "SHA384_AND_SOME_MORE_TO_REACH_PAST_THE_END_OF_4096") + 1;
+	report[len++] = '\0';
+	e.len = len;
+	e.piece = _i == 0 ? 0 : 512;
+	launch(&e, &t);
+	ck_assert_int_eq(tls_start(&t, -1, WAIT_MS, &info), 0);
+	ck_assert_str_eq(info.protocol, "TLSv1.3");
+	ck_assert_str_eq(info.cipher, "TLS_AES_256_GCM_SHA384_AND_SOME_MORE_"
+	    "TO_REACH_PAST_THE_END_OF_4");		/* cut to TLS_VALUE_MAX */
+	tls_end(&t, -1, WAIT_MS);
+	no_child_left();
+}
+END_TEST
+
+/* The verified client certificate's subject, as the engine reports it:
+ * spaces, '=', ',' and '/' kept, controls and 8-bit made '?', one too
+ * long to keep dropped whole; no subject reported, none kept */
+START_TEST(test_start_peer_subject)
+{
+	static const struct { const char *report; size_t len;
+	    const char *want; } cases[] = {
+#define C(r, w)	{ r, sizeof(r) - 1, w }
+		C("SSL_PROTOCOL=TLSv1.3\0SSL_CIPHER=X\0SSL_PEER_CERT_HASH="
+		    "SHA256:ab01\0SSL_PEER_CERT_SUBJECT=/C=DE/O=Example, Inc."
+		    "/CN=client.example\0\0",
+		    "/C=DE/O=Example, Inc./CN=client.example"),
+		C("SSL_PEER_CERT_SUBJECT=/CN=a\r\nX-Evil: 1\x80\xff\x7f\0\0",
+		    "/CN=a??X-Evil: 1???"),
+		C("SSL_PROTOCOL=TLSv1.3\0SSL_PEER_CERT_HASH\0"
+		    "SSL_PEER_CERT_SUBJECT\0\0", ""),
+		C("SSL_PEER_CERT_SUBJECT=/CN=first\0SSL_PEER_CERT_SUBJECT="
+		    "/CN=second\0\0", "/CN=second"),
+#undef C
+	};
+	char longer[TLS_SUBJECT_MAX + 64];
+	struct engine e = { NULL, 0, 0, 0, 0, -1 };
+	struct tls_launcher t;
+	struct tls_info info;
+	size_t n;
+
+	if (_i < 4) {
+		e.report = cases[_i].report;
+		e.len = cases[_i].len;
+	} else {	/* one octet too long */
+		n = (size_t)sprintf(longer, "SSL_PEER_CERT_SUBJECT=/CN=");
+		memset(longer + n, 'x', TLS_SUBJECT_MAX - 4);
+		n += TLS_SUBJECT_MAX - 4;
+		longer[n++] = '\0';
+		longer[n++] = '\0';
+		e.report = longer;
+		e.len = n;
+	}
+	launch(&e, &t);
+	ck_assert_int_eq(tls_start(&t, -1, WAIT_MS, &info), 0);
+	ck_assert_str_eq(info.peer_subject, _i < 4 ? cases[_i].want : "");
+	tls_end(&t, -1, WAIT_MS);
+	no_child_left();
+}
+END_TEST
+
+/* The longest subject kept: TLS_SUBJECT_MAX - 1 octets */
+START_TEST(test_start_peer_subject_longest)
+{
+	char report[TLS_SUBJECT_MAX + 64], want[TLS_SUBJECT_MAX];
+	struct engine e = { report, 0, 0, 0, 0, -1 };
+	struct tls_launcher t;
+	struct tls_info info;
+	size_t n = (size_t)sprintf(report, "SSL_PEER_CERT_SUBJECT=");
+
+	memset(want, 'y', sizeof(want) - 1);
+	want[sizeof(want) - 1] = '\0';
+	memcpy(want, "/CN=", 4);
+	n += (size_t)sprintf(report + n, "%s", want) + 1;
+	report[n++] = '\0';
+	e.len = n;
+	launch(&e, &t);
+	ck_assert_int_eq(tls_start(&t, -1, WAIT_MS, &info), 0);
+	ck_assert_str_eq(info.peer_subject, want);
+	tls_end(&t, -1, WAIT_MS);
+	no_child_left();
+}
+END_TEST
+
 Suite *
 tls_suite(void)
 {
@@ -301,6 +564,12 @@ tls_suite(void)
 
 	tcase_add_test(tc, test_env_all_or_none);
 	tcase_add_test(tc, test_env_bad_values);
+	tcase_add_loop_test(tc, test_env_not_launchers, 0, 9);
+	tcase_add_test(tc, test_env_launchers_taken);
+	tcase_add_loop_test(tc, test_start_long_entry_dropped, 0, 4);
+	tcase_add_loop_test(tc, test_start_entry_straddles, 0, 2);
+	tcase_add_loop_test(tc, test_start_peer_subject, 0, 5);
+	tcase_add_test(tc, test_start_peer_subject_longest);
 	tcase_add_loop_test(tc, test_start_reads_report, 0, 2);
 	tcase_add_test(tc, test_start_values_cleaned);
 	tcase_add_loop_test(tc, test_start_fails, 0, 2);
