@@ -31,10 +31,30 @@
 #   written by the client: a listed IPv6 address (nibble form) is
 #   refused, an unlisted one delivered; a zone that fails (SERVFAIL)
 #   gives 451 4.3.0.
+# - SpamAssassin (examples/spamc-check through --data-check, spamd
+#   started here on a free port with Debian's rules, local tests only,
+#   its own site configuration and home): GTUBE to two recipients gets
+#   554 5.7.1 at the end of data and nothing is delivered; a clean
+#   message to two recipients gets spamd's X-Spam-* fields once each,
+#   right after Received:, in both copies; with spamd stopped, GTUBE and
+#   the clean message alike get 451 4.3.0 (spamc -x: no silent pass).
+# - SPF (examples/spf-check, python3-spf): spf.test allows 127.0.0.3:
+#   a client there passes with one Received-SPF: Pass in each copy; one
+#   at 127.0.0.4 gets 554 5.7.23 (RFC 7372); a domain whose DNS fails
+#   gets 451 4.7.24 (temperror); the null sender is checked as the HELO
+#   name's postmaster.
+# - DKIM and DMARC (examples/dkim-check, python3-dkim and
+#   python3-authheaders, --authserv-id): a message the test signs with
+#   the key it publishes, carrying a forged Authentication-Results: with
+#   the host's id, gets one Authentication-Results: with spf, dkim and
+#   dmarc pass in each copy, the forged one removed (and logged); the
+#   body changed after signing gives dkim=fail; from 127.0.0.4 as well,
+#   dmarc=fail with the domain's reject policy.
 # - DNS down (dnsmasq stopped): rblsmtpd -c answers 451 and dnsbl-check
 #   451 4.3.0; neither lets the client through.
 #
 # Needs root, dnsmasq (dnsmasq-base), greylistd, ucspi-tcp, haproxy,
+# spamd, spamc, python3-spf, python3-dkim, python3-authheaders, openssl,
 # python3, unshare and flock (util-linux).  Binds port 53 of a loopback
 # address, so it runs under flock /tmp/pipesmtpd-deploy.lock.  Prints
 # "deploy-checks: N passed, M failed" last.
