@@ -407,9 +407,10 @@ run_advance(struct run *r, const struct pollfd *fds, nfds_t n)
 	return 1;
 }
 
-/* watch - the parent's loop over one run: poll, advance, until it ends */
-static void
-watch(struct run *r)
+/* run_wait - the parent's loop over one started run: poll, advance,
+ * until it ends */
+void
+run_wait(struct run *r)
 {
 	struct pollfd fds[RUN_POLL_MAX];
 	nfds_t n = 0;
@@ -629,7 +630,7 @@ run_command(struct run *r)
 {
 	if (run_start(r) == -1)
 		return -1;
-	watch(r);
+	run_wait(r);
 	run_finish(r);
 	return 0;
 }

@@ -108,6 +108,7 @@ int run_command(struct run *r);
 int run_start(struct run *r);
 nfds_t run_watch(const struct run *r, struct pollfd *fds, int *ms);
 int run_advance(struct run *r, const struct pollfd *fds, nfds_t n);
+void run_wait(struct run *r);
 void run_finish(struct run *r);
 int run_resolve(const char *name, const char *path, char *out, size_t cap);
 enum run_step run_become(const struct run_account *a);

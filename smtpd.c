@@ -723,6 +723,15 @@ real_deliver(void *ctx, const struct config *cfg,
 	deliver_one(cfg, msg, rcpt, orig, out);
 }
 
+/* real_deliver_all - the session's --jobs deliverer: deliver_all() */
+static void
+real_deliver_all(void *ctx, const struct config *cfg,
+    const struct deliver_msg *msg, const struct deliver_plan *p)
+{
+	(void)ctx;
+	deliver_all(cfg, msg, p);
+}
+
 /* real_account - the session's account test: account_find() */
 static int
 real_account(void *ctx, const struct config *cfg, const char *user)
@@ -766,8 +775,8 @@ main(int argc, char **argv)
 	struct fdio fds = { .in = 0, .out = 1 };
 	struct tls_launcher tls;
 	struct chat_io io;
-	struct session_deliverer del = { real_deliver, real_account,
-	    real_screen, real_check, NULL };
+	struct session_deliverer del = { real_deliver, real_deliver_all,
+	    real_account, real_screen, real_check, NULL };
 	int status, std_missing;
 
 	startup_cfg = &cfg;
