@@ -32,6 +32,7 @@ config_defaults(struct config *cfg)
 	cfg->session_timeout = 3600;
 	cfg->delivery_timeout = 300;
 	cfg->total_delivery_timeout = TOTAL_DELIVERY;
+	cfg->jobs = 1;
 	cfg->max_hops = 100;
 	cfg->min_uid = 1000;	/* Debian's UID_MIN, Dovecot's first_valid_uid */
 	cfg->spool = (tmp != NULL && tmp[0] == '/') ? tmp : "/tmp";

@@ -36,6 +36,7 @@ struct config {
 	unsigned session_timeout;	/* seconds for the whole session */
 	unsigned delivery_timeout;	/* seconds per delivery command */
 	unsigned total_delivery_timeout; /* seconds for all deliveries */
+	unsigned jobs;			/* delivery commands run at once */
 	unsigned max_hops;		/* Received: headers allowed */
 	int lmtp;			/* speak LMTP (RFC 2033) */
 	const char *spool;		/* spool directory */

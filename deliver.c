@@ -16,6 +16,7 @@
  * and the session replies.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -505,19 +506,44 @@ build_command(struct cmdline *c, const struct config *cfg,
 	return -1;
 }
 
-/* execute - run one built command to its end; -1 (and out says which
- * step failed) if it could not be started at all */
+/* execute_start - start one built command; -1 (and out says which step
+ * failed) if it could not be started at all */
 static int
-execute(struct run *r, struct cmdline *c, struct outcome *out)
+execute_start(struct run *r, struct cmdline *c, struct outcome *out)
 {
 	r->argv = c->argv;
 	r->envp = c->envp;
-	if (run_command(r) == -1 || r->failed.step != RUN_STEP_NONE) {
+	if (run_start(r) == -1) {
 		launch_failed(out, run_step_name(r->failed.step),
 		    run_step_object(r), r->failed.err);
 		return -1;
 	}
 	return 0;
+}
+
+/* execute_end - a started command that ended: finished, and -1 (out
+ * says which step failed) if its own child code never reached it */
+static int
+execute_end(struct run *r, struct outcome *out)
+{
+	run_finish(r);
+	if (r->failed.step != RUN_STEP_NONE) {
+		launch_failed(out, run_step_name(r->failed.step),
+		    run_step_object(r), r->failed.err);
+		return -1;
+	}
+	return 0;
+}
+
+/* execute - run one built command to its end; -1 (and out says which
+ * step failed) if it could not be started at all */
+static int
+execute(struct run *r, struct cmdline *c, struct outcome *out)
+{
+	if (execute_start(r, c, out) == -1)
+		return -1;
+	run_wait(r);
+	return execute_end(r, out);
 }
 
 /* how_ended - how a command ended, as a log line says it: "exit N",
@@ -538,11 +564,11 @@ how_ended(const struct outcome *out, char *how, size_t cap)
 /* delivery_line - the line administrators grep for, its fields in
  * Postfix's order (to=, orig_to=, ..., delay=, dsn=, status=);
  * orig_to=<...> when --aliases delivered to another address than the
- * client gave */
+ * client gave; end is when the delivery ended */
 static void
 delivery_line(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig,
-    unsigned long long size, const struct outcome *out)
+    unsigned long long size, long long end, const struct outcome *out)
 {
 	static const char *const status[] = {
 		[OUT_DELIVERED] = "sent", [OUT_TEMP] = "deferred",
@@ -554,7 +580,7 @@ delivery_line(const struct config *cfg, const struct deliver_msg *msg,
 	char tls[2 * TLS_VALUE_MAX + 8] = "";
 	double delay;
 
-	delay = (double)(deadline_now() - msg->start) / DEADLINE_SECOND;
+	delay = (double)(end - msg->start) / DEADLINE_SECOND;
 	how_ended(out, how, sizeof(how));
 	log_escape(out->text, text, sizeof(text));
 	received_logged_path(rcpt, to, sizeof(to));
@@ -588,14 +614,13 @@ loop_refused(const struct config *cfg, const struct deliver_msg *msg,
 	return 1;
 }
 
-/* feed_command - build argv and environment, then run r, its input set
- * by message_input() */
-static void
+/* feed_command - build argv and environment into c, then start r, its
+ * input set by message_input(); -1 (out says why) when it never started */
+static int
 feed_command(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig, struct run *r,
-    struct outcome *out)
+    struct cmdline *c, struct outcome *out)
 {
-	struct cmdline c = { NULL, NULL, 0 };
 	struct deliver_vars v;
 	char size[32];
 
@@ -604,11 +629,11 @@ feed_command(const struct config *cfg, const struct deliver_msg *msg,
 	v.orig = orig->addr;
 	snprintf(size, sizeof(size), "%llu",
 	    (unsigned long long)r->headlen + r->spool_len);
-	if (build_command(&c, cfg, cfg->command, &v, (const char *const
+	if (build_command(c, cfg, cfg->command, &v, (const char *const
 	    [][2]){ { "SIZE", size }, { "HOME", r->acct ? r->acct->home :
-	    NULL } }, 2, out) == 0 && execute(r, &c, out) == 0)
-		deliver_map_end(&r->end, r->out, r->outlen, out);
-	cmdline_free(&c);
+	    NULL } }, 2, out) == 0 && execute_start(r, c, out) == 0)
+		return 0;
+	return -1;
 }
 
 /* message_input - what a command reads on stdin, into r: the spool
@@ -716,6 +741,67 @@ delivery_head(const struct config *cfg, const struct deliver_msg *msg,
 	return n + (int)msg->fieldslen;
 }
 
+/* One delivery under way: what its command needs while it runs. */
+struct delivery {
+	struct address rcpt, orig;	/* to whom, for whom */
+	char *head;			/* its added headers, heap */
+	int hlen;			/* their length, 0, or -1 */
+	struct run_account acct;	/* --as-recipient's account */
+	struct run *r;			/* heap */
+	struct cmdline c;		/* its argv and environment */
+	struct outcome out;
+	int running;			/* started, not yet ended */
+};
+
+/* delivery_begin - d's command started (d->running), or its outcome
+ * decided without one: refused, or it could not start */
+static void
+delivery_begin(const struct config *cfg, const struct deliver_msg *msg,
+    struct delivery *d)
+{
+	size_t cap = RECEIVED_HEADERS_MAX + msg->fieldslen;
+
+	outcome_init(&d->out);
+	memset(&d->acct, 0, sizeof(d->acct));
+	d->c = (struct cmdline){ NULL, NULL, 0 };
+	d->head = malloc(cap);
+	d->r = calloc(1, sizeof(*d->r));
+	d->hlen = -1;
+	d->running = 0;
+	if (d->head != NULL)
+		d->hlen = delivery_head(cfg, msg, &d->rcpt, d->head, cap);
+	if (d->r == NULL || d->head == NULL) {
+		launch_failed(&d->out, run_step_name(RUN_STEP_MEMORY), NULL,
+		    ENOMEM);
+	} else if (!refused(cfg, msg, &d->rcpt, d->hlen, &d->acct,
+	    &d->out)) {
+		if (cfg->as_recipient)
+			check_home(&d->acct, d->rcpt.user, msg->head.queue_id);
+		d->r->acct = cfg->as_recipient ? &d->acct : NULL;
+		message_input(cfg, d->r, msg, d->head, d->hlen);
+		d->running = feed_command(cfg, msg, &d->rcpt, &d->orig, d->r,
+		    &d->c, &d->out) == 0;
+	}
+}
+
+/* delivery_end - d's command ended (or never ran): its outcome mapped,
+ * everything it held freed; the size its log line gives returned */
+static unsigned long long
+delivery_end(const struct deliver_msg *msg, struct delivery *d)
+{
+	if (d->running && execute_end(d->r, &d->out) == 0)
+		deliver_map_end(&d->r->end, d->r->out, d->r->outlen, &d->out);
+	d->running = 0;
+	cmdline_free(&d->c);
+	account_free(&d->acct);
+	free(d->head);
+	free(d->r);
+	d->head = NULL;
+	d->r = NULL;
+	return (unsigned long long)(d->hlen > 0 ? d->hlen : 0) +
+	    msg->spool_len - (d->hlen > 0 ? msg->body_off : 0);
+}
+
 /* deliver_one - run the command for one recipient of a spooled message:
  * rcpt, which orig (the client's RCPT) asked for */
 void
@@ -723,31 +809,171 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig,
     struct outcome *out)
 {
-	size_t cap = RECEIVED_HEADERS_MAX + msg->fieldslen;
-	char *head = malloc(cap);
-	struct run_account acct;
-	struct run *r = calloc(1, sizeof(*r));
-	int hlen = -1;
+	struct delivery *d = malloc(sizeof(*d));
+	unsigned long long size;
 
-	outcome_init(out);
-	memset(&acct, 0, sizeof(acct));
-	if (head != NULL)
-		hlen = delivery_head(cfg, msg, rcpt, head, cap);
-	if (r == NULL || head == NULL) {
+	if (d == NULL) {
+		outcome_init(out);
 		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL,
 		    ENOMEM);
-	} else if (!refused(cfg, msg, rcpt, hlen, &acct, out)) {
-		if (cfg->as_recipient)
-			check_home(&acct, rcpt->user, msg->head.queue_id);
-		r->acct = cfg->as_recipient ? &acct : NULL;
-		message_input(cfg, r, msg, head, hlen);
-		feed_command(cfg, msg, rcpt, orig, r, out);
+		delivery_line(cfg, msg, rcpt, orig, 0, deadline_now(), out);
+		return;
 	}
-	delivery_line(cfg, msg, rcpt, orig, (unsigned long long)(hlen > 0 ?
-	    hlen : 0) + msg->spool_len - (hlen > 0 ? msg->body_off : 0), out);
-	account_free(&acct);
-	free(head);
-	free(r);
+	d->rcpt = *rcpt;
+	d->orig = *orig;
+	delivery_begin(cfg, msg, d);
+	if (d->running)
+		run_wait(d->r);
+	size = delivery_end(msg, d);
+	*out = d->out;
+	delivery_line(cfg, msg, rcpt, orig, size, deadline_now(), out);
+	free(d);
+}
+
+/* A delivery that ended, waiting until every earlier one is told. */
+struct ended {
+	struct outcome out;
+	unsigned long long size;	/* for its log line */
+	long long end;			/* when it ended: its delay= */
+	int set;			/* it has ended */
+};
+
+/* deliver_all()'s state: the runs in flight and the order kept. */
+struct sched {
+	const struct config *cfg;
+	const struct deliver_msg *msg;
+	const struct deliver_plan *plan;
+	struct delivery *slot;		/* cfg->jobs of them */
+	size_t *job;			/* the delivery each slot holds */
+	struct ended *ended;		/* plan->n of them */
+	struct pollfd *fds;		/* RUN_POLL_MAX a slot */
+	size_t next, told;		/* the next to start, to tell */
+};
+
+/* sched_settle - slot i's delivery ended: its outcome kept until told */
+static void
+sched_settle(struct sched *s, size_t i)
+{
+	struct ended *e = &s->ended[s->job[i]];
+
+	e->size = delivery_end(s->msg, &s->slot[i]);
+	e->out = s->slot[i].out;
+	e->end = deadline_now();
+	e->set = 1;
+}
+
+/* sched_fill - start deliveries in order while a slot is free; one that
+ * cannot run (refused, not started) ends at once */
+static void
+sched_fill(struct sched *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->cfg->jobs && s->next < s->plan->n; i++) {
+		struct delivery *d = &s->slot[i];
+
+		while (!d->running && s->next < s->plan->n) {
+			s->job[i] = s->next++;
+			s->plan->target(s->plan->arg, s->job[i], &d->rcpt,
+			    &d->orig);
+			delivery_begin(s->cfg, s->msg, d);
+			if (!d->running)
+				sched_settle(s, i);
+		}
+	}
+}
+
+/* sched_tell - every ended delivery whose earlier ones are all told:
+ * its log line, then the session hears its outcome, in order */
+static void
+sched_tell(struct sched *s)
+{
+	struct address rcpt, orig;
+
+	while (s->told < s->plan->n && s->ended[s->told].set) {
+		struct ended *e = &s->ended[s->told];
+
+		s->plan->target(s->plan->arg, s->told, &rcpt, &orig);
+		delivery_line(s->cfg, s->msg, &rcpt, &orig, e->size, e->end,
+		    &e->out);
+		s->plan->done(s->plan->arg, s->told, &e->out);
+		s->told++;
+	}
+}
+
+/* sched_poll - one poll() over every running command's descriptors,
+ * then each advanced; those that ended are settled */
+static void
+sched_poll(struct sched *s)
+{
+	nfds_t n = 0, at[RUN_JOBS_MAX + 1];
+	int ms = 60000;
+	size_t i;
+
+	for (i = 0; i < s->cfg->jobs; i++) {
+		at[i] = n;
+		if (s->slot[i].running)
+			n += run_watch(s->slot[i].r, s->fds + n, &ms);
+	}
+	at[i] = n;
+	if (poll(s->fds, n, ms) <= 0)
+		for (i = 0; i < n; i++)
+			s->fds[i].revents = 0;
+	for (i = 0; i < s->cfg->jobs; i++)
+		if (s->slot[i].running && run_advance(s->slot[i].r,
+		    s->fds + at[i], at[i + 1] - at[i]))
+			sched_settle(s, i);
+}
+
+/* deliver_one_by_one - deliver_all() without the memory for its state:
+ * deliver_one() for each in turn */
+static void
+deliver_one_by_one(const struct config *cfg, const struct deliver_msg *msg,
+    const struct deliver_plan *p)
+{
+	struct address rcpt, orig;
+	struct outcome out;
+	size_t j;
+
+	for (j = 0; j < p->n; j++) {
+		p->target(p->arg, j, &rcpt, &orig);
+		deliver_one(cfg, msg, &rcpt, &orig, &out);
+		p->done(p->arg, j, &out);
+	}
+}
+
+/* deliver_all - every delivery p names, up to cfg->jobs commands at
+ * once, all fed and drained by one poll(); each is logged and told to
+ * p->done in order, as soon as it and every earlier one have ended.  No
+ * command starts past msg's deadline (refused() says so). */
+void
+deliver_all(const struct config *cfg, const struct deliver_msg *msg,
+    const struct deliver_plan *p)
+{
+	struct sched s = { cfg, msg, p, NULL, NULL, NULL, NULL, 0, 0 };
+
+	if (cfg->jobs > 1 && cfg->jobs <= RUN_JOBS_MAX) {
+		s.slot = calloc(cfg->jobs, sizeof(*s.slot));
+		s.job = calloc(cfg->jobs, sizeof(*s.job));
+		s.ended = calloc(p->n + 1, sizeof(*s.ended));
+		s.fds = calloc(cfg->jobs * RUN_POLL_MAX, sizeof(*s.fds));
+	}
+	if (s.slot == NULL || s.job == NULL || s.ended == NULL ||
+	    s.fds == NULL) {
+		deliver_one_by_one(cfg, msg, p);
+	} else {
+		for (;;) {
+			sched_fill(&s);
+			sched_tell(&s);
+			if (s.told == p->n)
+				break;
+			sched_poll(&s);
+		}
+	}
+	free(s.slot);
+	free(s.job);
+	free(s.ended);
+	free(s.fds);
 }
 
 /* deliver_rcpt_check - run the --rcpt-check command for rcpt of the

@@ -41,6 +41,19 @@ struct deliver_msg {
 	long long deadline;		/* the end of all, deadline.h */
 };
 
+/* The deliveries of one message, as deliver_all() asks about them. */
+struct deliver_plan {
+	size_t n;		/* deliveries, numbered from 0 */
+	/* delivery j goes to rcpt, which orig (the client's RCPT) asked
+	 * for */
+	void (*target)(void *arg, size_t j, struct address *rcpt,
+	    struct address *orig);
+	/* delivery j ended so: told in order, as soon as j and every
+	 * earlier one have ended */
+	void (*done)(void *arg, size_t j, const struct outcome *out);
+	void *arg;
+};
+
 /* What --data-check is given, and what it gives back. */
 struct deliver_check {
 	const char *rcpts;	/* RECIPIENTS: the client's RCPTs, each once,
@@ -71,6 +84,8 @@ struct deliver_vars {
 void deliver_one(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig,
     struct outcome *out);
+void deliver_all(const struct config *cfg, const struct deliver_msg *msg,
+    const struct deliver_plan *p);
 void deliver_rcpt_check(const struct config *cfg,
     const struct received_msg *m, const struct address *rcpt,
     struct outcome *out);

@@ -40,10 +40,14 @@ static const char *const step_names[] = {
 	"setuid", "chdir", "exec"
 };
 
-/* Progress of the parent's side of a run. */
-struct pump {
+/* The parent's side of a started run: what it feeds, drains and
+ * watches.  Per run: this (64 KiB buffer) and up to five descriptors. */
+struct run_live {
+	pid_t pid;
 	int in_fd, out_fd;		/* -1 once closed */
 	int split_fd;			/* stdout apart (run.split), or -1 */
+	int exit_fd;			/* pidfd: readable at its exit, or -1 */
+	int status_fd;			/* our child code's report, or -1 */
 	unsigned long long sent;	/* octets of head + spool written */
 	char buf[65536];
 	size_t bpos, blen;
@@ -174,7 +178,7 @@ child_exec(const struct run *r, int in_fd, int stdout_fd, int out_fd,
 
 /* input_done - stop feeding; a short spool must not count as delivered */
 static void
-input_done(struct run *r, struct pump *p, int short_read)
+input_done(struct run *r, struct run_live *p, int short_read)
 {
 	close(p->in_fd);
 	p->in_fd = -1;
@@ -184,7 +188,7 @@ input_done(struct run *r, struct pump *p, int short_read)
 
 /* refill - the next buffer of head or spool octets; -1 on a short spool */
 static int
-refill(struct run *r, struct pump *p)
+refill(struct run *r, struct run_live *p)
 {
 	unsigned long long off = p->sent, total = r->headlen + r->spool_len;
 	size_t want = sizeof(p->buf);
@@ -208,7 +212,7 @@ refill(struct run *r, struct pump *p)
  * p->no_splice tells), 0 would block, -1 the reader is gone, -2 the spool
  * is shorter than it should be */
 static int
-splice_spool(struct run *r, struct pump *p)
+splice_spool(struct run *r, struct run_live *p)
 {
 	loff_t off = (loff_t)(r->spool_off + p->sent - r->headlen);
 	unsigned long long left = r->headlen + r->spool_len - p->sent;
@@ -231,7 +235,7 @@ splice_spool(struct run *r, struct pump *p)
 /* pump_input - move head + spool into the command's stdin as far as the
  * pipe takes it.  EPIPE is not a failure: a command may stop reading. */
 static void
-pump_input(struct run *r, struct pump *p)
+pump_input(struct run *r, struct run_live *p)
 {
 	unsigned long long total = r->headlen + r->spool_len;
 
@@ -301,7 +305,7 @@ drain(int *fd, char *buf, size_t cap, size_t *len, int *over)
 /* drain_output - read what the command wrote: its output (stderr alone
  * with a split) into out, its stdout into the split */
 static void
-drain_output(struct run *r, struct pump *p)
+drain_output(struct run *r, struct run_live *p)
 {
 	int over = 0;
 
@@ -355,43 +359,69 @@ kill_group(struct run *r, pid_t pid)
 	wait_child(r, pid, 0);
 }
 
-/* watch - the parent's loop: feed stdin, drain output, wait for the exit
- * (not for the pipe to close: a background child may keep it open) */
-static void
-watch(struct run *r, pid_t pid, struct pump *p)
+/* run_watch - the descriptors r waits on into fds (RUN_POLL_MAX at
+ * most; their count returned), and *ms lowered to what r may wait:
+ * its deadline, or a tick where there is no pidfd */
+nfds_t
+run_watch(const struct run *r, struct pollfd *fds, int *ms)
 {
-	int exitfd = child_fd(pid);
+	const struct run_live *p = r->live;
+	nfds_t n = 0;
 
-	for (;;) {
-		struct pollfd fds[4];
-		nfds_t n = 0;
-		int ms;
+	*ms = deadline_ms_left(r->deadline, *ms);
+	if (p->out_fd >= 0)
+		fds[n++] = (struct pollfd){ p->out_fd, POLLIN, 0 };
+	if (p->split_fd >= 0)
+		fds[n++] = (struct pollfd){ p->split_fd, POLLIN, 0 };
+	if (p->in_fd >= 0)
+		fds[n++] = (struct pollfd){ p->in_fd, POLLOUT, 0 };
+	if (p->exit_fd >= 0)
+		fds[n++] = (struct pollfd){ p->exit_fd, POLLIN, 0 };
+	else if (*ms > 20)
+		*ms = 20;	/* no pidfd: tick while it runs */
+	return n;
+}
 
-		if (wait_child(r, pid, WNOHANG))
-			break;
-		ms = deadline_ms_left(r->deadline, 60000);
-		if (ms == 0) {
-			kill_group(r, pid);
-			break;
-		}
-		if (p->out_fd >= 0)
-			fds[n++] = (struct pollfd){ p->out_fd, POLLIN, 0 };
-		if (p->split_fd >= 0)
-			fds[n++] = (struct pollfd){ p->split_fd, POLLIN, 0 };
-		if (p->in_fd >= 0)
-			fds[n++] = (struct pollfd){ p->in_fd, POLLOUT, 0 };
-		if (exitfd >= 0)
-			fds[n++] = (struct pollfd){ exitfd, POLLIN, 0 };
-		else if (ms > 20)
-			ms = 20;	/* no pidfd: tick while it runs */
-		if (poll(fds, n, ms) > 0) {
-			drain_output(r, p);
-			pump_input(r, p);
-		}
+/* run_advance - after a poll() over run_watch()'s fds (n of them):
+ * feed stdin and drain output if any is ready, then see whether it
+ * ended (not whether the pipe closed: a background child may keep it
+ * open) or its deadline passed (the group is killed); 1 once it ended */
+int
+run_advance(struct run *r, const struct pollfd *fds, nfds_t n)
+{
+	struct run_live *p = r->live;
+	nfds_t i;
+
+	for (i = 0; i < n && fds[i].revents == 0; i++)
+		;
+	if (i < n) {
+		drain_output(r, p);
+		pump_input(r, p);
 	}
-	if (exitfd >= 0)
-		close(exitfd);
+	if (!wait_child(r, p->pid, WNOHANG)) {
+		if (deadline_ms_left(r->deadline, 1) > 0)
+			return 0;
+		kill_group(r, p->pid);
+	}
 	drain_output(r, p);
+	return 1;
+}
+
+/* run_wait - the parent's loop over one started run: poll, advance,
+ * until it ends */
+void
+run_wait(struct run *r)
+{
+	struct pollfd fds[RUN_POLL_MAX];
+	nfds_t n = 0;
+
+	while (!run_advance(r, fds, n)) {
+		int ms = 60000;
+
+		n = run_watch(r, fds, &ms);
+		if (poll(fds, n, ms) <= 0)
+			n = 0;
+	}
 }
 
 /* reopen_spool - the spool opened again through /proc: read-only, with
@@ -522,15 +552,17 @@ start_failed(struct run *r, enum run_step step, int err)
 	return -1;
 }
 
-/* run_command - fork/exec with the chosen stdin and an output pipe; -1
- * when the command could not be started (r->failed says where).  What
- * it fills in (out, outlen, end, failed) must start zeroed. */
+/* run_start - fork/exec with the chosen stdin and an output pipe, and
+ * the first of its input fed; -1 when the command could not be started
+ * (r->failed says where).  What it fills in (out, outlen, end, failed)
+ * must start zeroed.  run_advance() it until it ends, then
+ * run_finish(). */
 int
-run_command(struct run *r)
+run_start(struct run *r)
 {
 	/* malloc, not calloc: the 64 KiB buffer is only touched when a pipe
 	 * must be fed by copying, not on every delivery */
-	struct pump *p = malloc(sizeof(*p));
+	struct run_live *p = malloc(sizeof(*p));
 	int fds[8], saved, stdout_fd;
 	pid_t pid;
 
@@ -553,6 +585,7 @@ run_command(struct run *r)
 	p->in_fd = fds[1];
 	p->out_fd = fds[2];
 	p->split_fd = fds[6];
+	p->status_fd = fds[4];
 	if (pid < 0) {
 		close_all((int []){ fds[1], fds[2], fds[4], fds[6] }, 4);
 		free(p);
@@ -560,20 +593,45 @@ run_command(struct run *r)
 		    RUN_STEP_SPAWN, saved);
 	}
 	setpgid(pid, pid);	/* as the child does: no race with kill */
+	p->pid = pid;
 	fcntl(p->out_fd, F_SETFL, O_NONBLOCK);
 	if (p->split_fd >= 0)
 		fcntl(p->split_fd, F_SETFL, O_NONBLOCK);
 	if (p->in_fd >= 0)
 		fcntl(p->in_fd, F_SETFL, O_NONBLOCK);
+	r->live = p;
 	pump_input(r, p);
-	watch(r, pid, p);
-	/* the child has exited: the status pipe holds a report or is empty */
-	if (fds[4] < 0 || read(fds[4], &r->failed, sizeof(r->failed)) !=
-	    (ssize_t)sizeof(r->failed) || r->failed.step <= RUN_STEP_NONE ||
-	    r->failed.step > RUN_STEP_EXEC)
+	p->exit_fd = child_fd(pid);
+	return 0;
+}
+
+/* run_finish - a run that ended: its start-up report read (the status
+ * pipe holds one, or is empty), its descriptors closed, its memory
+ * freed */
+void
+run_finish(struct run *r)
+{
+	struct run_live *p = r->live;
+
+	if (p->status_fd < 0 || read(p->status_fd, &r->failed,
+	    sizeof(r->failed)) != (ssize_t)sizeof(r->failed) ||
+	    r->failed.step <= RUN_STEP_NONE || r->failed.step > RUN_STEP_EXEC)
 		r->failed.step = RUN_STEP_NONE;
-	close_all((int []){ p->in_fd, p->out_fd, p->split_fd, fds[4] }, 4);
+	close_all((int []){ p->in_fd, p->out_fd, p->split_fd, p->status_fd,
+	    p->exit_fd }, 5);
 	free(p);
+	r->live = NULL;
+}
+
+/* run_command - run_start(), run_advance() until it ends, run_finish():
+ * one command to its end; -1 when it could not be started */
+int
+run_command(struct run *r)
+{
+	if (run_start(r) == -1)
+		return -1;
+	run_wait(r);
+	run_finish(r);
 	return 0;
 }
 

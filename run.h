@@ -14,9 +14,14 @@
 #define PIPESMTPD_RUN_H
 
 #include <stddef.h>
+#include <poll.h>
 #include <sys/types.h>
 
 #define RUN_CAPTURE_MAX	4096	/* command output kept */
+#define RUN_POLL_MAX	4	/* descriptors one run waits on */
+#define RUN_JOBS_MAX	64	/* most runs at once (--jobs) */
+
+struct run_live;	/* run.c: a started run's own side */
 
 /* How one run of a command ended, as the runner saw it. */
 struct run_end {
@@ -96,9 +101,15 @@ struct run {
 	struct run_split *split;	/* NULL: stdout goes to out too */
 	struct run_end end;		/* how it ended */
 	struct run_report failed;	/* step RUN_STEP_NONE: it started */
+	struct run_live *live;		/* started, not finished: heap */
 };
 
 int run_command(struct run *r);
+int run_start(struct run *r);
+nfds_t run_watch(const struct run *r, struct pollfd *fds, int *ms);
+int run_advance(struct run *r, const struct pollfd *fds, nfds_t n);
+void run_wait(struct run *r);
+void run_finish(struct run *r);
 int run_resolve(const char *name, const char *path, char *out, size_t cap);
 enum run_step run_become(const struct run_account *a);
 const char *run_step_name(enum run_step step);

@@ -915,47 +915,90 @@ msg_describe(const struct session *s, const struct txn *t,
 	    DEADLINE_SECOND;
 }
 
-/* make_delivery - delivery j, for the RCPT that first asked for it,
- * its outcome kept */
+/* The session's side of one message's deliveries: each outcome kept,
+ * each RCPT's reply (LMTP, PRDR) sent once its deliveries have ended. */
+struct told {
+	struct session *s;
+	struct txn *t;
+	enum reply_mode mode;
+	size_t i;			/* the next RCPT to reply to */
+};
+
+/* told_target - delivery j's address, and the RCPT that first asked
+ * for it */
 static void
-make_delivery(struct session *s, struct txn *t,
-    const struct deliver_msg *msg, size_t j)
+told_target(void *arg, size_t j, struct address *rcpt, struct address *orig)
+{
+	struct told *w = arg;
+
+	recipients_target(&w->t->rcpts, j, rcpt);
+	recipients_address(&w->t->rcpts,
+	    recipients_target_rcpt(&w->t->rcpts, j), orig);
+}
+
+/* reply_ended - under LMTP and PRDR, the reply of every RCPT whose
+ * deliveries are all among the first ndone, in RCPT order */
+static void
+reply_ended(struct told *w, size_t ndone)
+{
+	while (w->mode != REPLY_ONE && w->i < w->t->rcpts.n &&
+	    recipients_targets_end(&w->t->rcpts, w->i) <= ndone) {
+		reply_rcpt(w->s, w->t, w->i++);
+		flush(w->s);
+	}
+}
+
+/* told_done - delivery j ended so (j and every earlier one have): its
+ * outcome kept, the replies it completes sent */
+static void
+told_done(void *arg, size_t j, const struct outcome *out)
+{
+	struct told *w = arg;
+
+	if (recipients_set_outcome(&w->t->rcpts, j, out) == -1)
+		log_error("%s: out of memory: a failure reply loses its "
+		    "text", w->t->queue_id);
+	reply_ended(w, j + 1);
+}
+
+/* make_delivery - delivery j, for the RCPT that first asked for it */
+static void
+make_delivery(struct session *s, const struct deliver_msg *msg,
+    struct told *w, size_t j)
 {
 	struct outcome out;
 	struct address a, orig;
 
-	recipients_target(&t->rcpts, j, &a);
-	recipients_address(&t->rcpts, recipients_target_rcpt(&t->rcpts, j),
-	    &orig);
+	told_target(w, j, &a, &orig);
 	outcome_init(&out);	/* unfilled: not delivered */
 	s->del->deliver(s->del->ctx, s->cfg, msg, &a, &orig, &out);
-	if (recipients_set_outcome(&t->rcpts, j, &out) == -1)
-		log_error("%s: out of memory: a failure reply loses its "
-		    "text", t->queue_id);
+	told_done(w, j, &out);
 }
 
-/* make_deliveries - every delivery of msg in the order first asked for,
- * which is RCPT order; under LMTP and PRDR each RCPT's reply is sent as
- * soon as all of its deliveries have ended */
+/* make_deliveries - every delivery of msg, in the order first asked
+ * for, which is RCPT order (with --jobs, up to that many at once
+ * through the deliverer's deliver_all, told in that order); under LMTP
+ * and PRDR each RCPT's reply is sent as soon as all of its deliveries,
+ * and every earlier one, have ended */
 static void
 make_deliveries(struct session *s, struct txn *t,
     const struct deliver_msg *msg, enum reply_mode mode)
 {
-	size_t i, j = 0, end, ok, speaker;
+	struct told w = { s, t, mode, 0 };
+	struct deliver_plan p = { t->rcpts.nd, told_target, told_done, &w };
+	size_t j, ok, speaker;
 
 	if (mode == REPLY_PRDR) {
 		reply_nocount(s, 353, NULL, "PRDR content analysis beginning");
 		flush(s);
 	}
-	for (i = 0; i < t->rcpts.n; i++) {
-		end = recipients_targets_end(&t->rcpts, i);
-		for (; j < end; j++)
-			make_delivery(s, t, msg, j);
-		if (mode != REPLY_ONE) {
-			reply_rcpt(s, t, i);
-			flush(s);
-		}
-	}
+	reply_ended(&w, 0);
+	if (s->cfg->jobs > 1 && s->del->deliver_all != NULL)
+		s->del->deliver_all(s->del->ctx, s->cfg, msg, &p);
+	else
+		for (j = 0; j < p.n; j++)
+			make_delivery(s, msg, &w, j);
+	reply_ended(&w, p.n);
 	if (mode != REPLY_EACH)
 		reply_summary(s, t, mode == REPLY_PRDR);
 	s->messages++;

@@ -46,7 +46,7 @@
 enum {
 	OPT_HOSTNAME = 256, OPT_DOMAIN, OPT_MAX_SIZE, OPT_MAX_RCPT,
 	OPT_MAX_ERRORS, OPT_TIMEOUT, OPT_MIN_DATA_RATE, OPT_SESSION_TIMEOUT,
-	OPT_DELIVERY_TIMEOUT, OPT_MAX_HOPS, OPT_SPOOL, OPT_RCPT_CHECK,
+	OPT_DELIVERY_TIMEOUT, OPT_JOBS, OPT_MAX_HOPS, OPT_SPOOL, OPT_RCPT_CHECK,
 	OPT_CRLF, OPT_NO_RETURN_PATH, OPT_DELIVERED_TO, OPT_STRICT_NEWLINES,
 	OPT_USER, OPT_ALLOW_ROOT, OPT_ENV, OPT_NULL_SENDER, OPT_GREET_PAUSE,
 	OPT_LOG_STDERR, OPT_LMTP, OPT_AS_RECIPIENT, OPT_POSTMASTER,
@@ -64,6 +64,7 @@ static const struct option options[] = {
 	{ "min-data-rate", required_argument, NULL, OPT_MIN_DATA_RATE },
 	{ "session-timeout", required_argument, NULL, OPT_SESSION_TIMEOUT },
 	{ "delivery-timeout", required_argument, NULL, OPT_DELIVERY_TIMEOUT },
+	{ "jobs", required_argument, NULL, OPT_JOBS },
 	{ "max-hops", required_argument, NULL, OPT_MAX_HOPS },
 	{ "spool", required_argument, NULL, OPT_SPOOL },
 	{ "rcpt-check", required_argument, NULL, OPT_RCPT_CHECK },
@@ -116,6 +117,7 @@ static const struct numeric_option numeric_options[] = {
 	    session_timeout),
 	NUMERIC(OPT_DELIVERY_TIMEOUT, "delivery-timeout", 1, 86400,
 	    delivery_timeout),
+	NUMERIC(OPT_JOBS, "jobs", 1, RUN_JOBS_MAX, jobs),
 	NUMERIC(OPT_MAX_HOPS, "max-hops", 0, 100000, max_hops),
 	NUMERIC(OPT_GREET_PAUSE, "greet-pause", 0, 300, greet_pause),
 	NUMERIC(OPT_MIN_UID, "min-uid", 0, MAX_UID, min_uid),
@@ -133,6 +135,7 @@ static const char usage_text[] =
 "  --min-data-rate OCTETS   octets/s that extend the DATA limit (500)\n"
 "  --session-timeout SECONDS  limit for the whole session (3600)\n"
 "  --delivery-timeout SECONDS limit per delivery command (300)\n"
+"  --jobs N                 delivery commands run at once (1)\n"
 "  --max-hops N             Received: headers allowed (100)\n"
 "  --spool DIR              spool directory ($TMPDIR or /tmp)\n"
 "  --rcpt-check COMMAND     run at RCPT: 0 accept, 67 550, 75 450\n"
@@ -721,6 +724,15 @@ real_deliver(void *ctx, const struct config *cfg,
 	deliver_one(cfg, msg, rcpt, orig, out);
 }
 
+/* real_deliver_all - the session's --jobs deliverer: deliver_all() */
+static void
+real_deliver_all(void *ctx, const struct config *cfg,
+    const struct deliver_msg *msg, const struct deliver_plan *p)
+{
+	(void)ctx;
+	deliver_all(cfg, msg, p);
+}
+
 /* real_account - the session's account test: account_find() */
 static int
 real_account(void *ctx, const struct config *cfg, const char *user)
@@ -764,8 +776,8 @@ main(int argc, char **argv)
 	struct fdio fds = { .in = 0, .out = 1 };
 	struct tls_launcher tls;
 	struct chat_io io;
-	struct session_deliverer del = { real_deliver, real_account,
-	    real_screen, real_check, NULL };
+	struct session_deliverer del = { real_deliver, real_deliver_all,
+	    real_account, real_screen, real_check, NULL };
 	int status, std_missing;
 
 	startup_cfg = &cfg;

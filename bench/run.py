@@ -117,12 +117,14 @@ def expand(server, deliver="sh -c 'cat >/dev/null'"):
     return out
 
 
-def small_session(server, size=1024, rcpts=1, header=b""):
+def small_session(server, size=1024, rcpts=1, header=b"",
+                  deliver="sh -c 'cat >/dev/null'"):
     """one message (1 KB by default) over a socketpair, as inetd runs the
     server, after header (a balancer's PROXY line) if any; its VmHWM (peak
     resident set, KiB) read after the reply to the data and before QUIT"""
     ours, theirs = socket.socketpair()
-    proc = subprocess.Popen(expand(server), stdin=theirs, stdout=theirs,
+    proc = subprocess.Popen(expand(server, deliver), stdin=theirs,
+                            stdout=theirs,
                             stderr=subprocess.DEVNULL)
     theirs.close()
     ours.settimeout(30)
@@ -281,6 +283,43 @@ def print_check_rows(rounds, json_path):
           "field, so every copy is piped); 1.00x is no cost; \"added\" "
           "is the same for 1 and 10 recipients when the check costs once "
           "per message" % tuple(cmd for _, cmd in CHECKS))
+
+
+JOBS_CMDS = [("sleep 50 ms", "sh -c 'sleep 0.05; cat >/dev/null'"),
+             ("cat", "sh -c 'cat >/dev/null'")]
+
+
+def print_jobs_rows(rounds, json_path, rcpts=100):
+    """the --jobs rows: deliveries/s of one 1 KB message to 100
+    recipients with --jobs 1, 2 and 8, each against --jobs 1 (medians;
+    the variants alternate session by session)"""
+    own = servers()[0][1]
+    print("%-32s %12s %8s" % ("%d rcpts, deliveries/s" % rcpts, "rate",
+                              "vs 1"))
+    for name, cmd in JOBS_CMDS:
+        times = {n: [] for n in (1, 2, 8)}
+        for _ in range(rounds):
+            for n in times:
+                server = own.replace(" -- {DELIVER}",
+                                     " --jobs %d -- {DELIVER}" % n)
+                t0 = time.perf_counter()
+                if small_session(server, rcpts=rcpts, deliver=cmd):
+                    times[n].append(time.perf_counter() - t0)
+        rate = {n: rcpts / median(t) if t else None
+                for n, t in times.items()}
+        for n in times:
+            ratio = "%.2fx" % (rate[n] / rate[1]) if rate[n] and rate[1] \
+                else "n/a"
+            label = "%s, --jobs %d" % (name, n)
+            print("%-32s %12s %8s" % (label, "-" if rate[n] is None else
+                                      "%.1f" % rate[n], ratio))
+            if json_path:
+                with open(json_path, "a") as f:
+                    f.write(json.dumps(dict(row="jobs " + label,
+                                            per_s=rate[n], ratio=ratio))
+                            + "\n")
+    print("ratio: deliveries/s against --jobs 1 in the same run (%d cores)"
+          % os.cpu_count())
 
 
 TLS_MIB = 100
@@ -452,6 +491,8 @@ def main():
                     help="only the --proxy-protocol row")
     ap.add_argument("--check", action="store_true",
                     help="only the --data-check rows")
+    ap.add_argument("--jobs", action="store_true",
+                    help="only the --jobs rows (100 recipients)")
     ap.add_argument("--tls", action="store_true",
                     help="only the STARTTLS row (pipesmtpd against Exim)")
     ap.add_argument("--growth", action="store_true",
@@ -472,6 +513,9 @@ def main():
         return
     if args.tls:
         tls_row(args.rounds, args.json)
+        return
+    if args.jobs:
+        print_jobs_rows(args.rounds, args.json)
         return
     rows = ROWS + (BIG if args.big else [])
     cache = {}
@@ -506,6 +550,8 @@ def main():
     print_proxy_row(args.rounds, args.json)
     print()
     print_check_rows(args.rounds, args.json)
+    print()
+    print_jobs_rows(args.rounds, args.json)
     print()
     tls_row(args.rounds, args.json)
 

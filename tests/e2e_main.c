@@ -38,7 +38,7 @@ static Suite *(*const suites[])(void) = {
 	command_suite, outcome_suite, limits_suite, session_suite,
 	options_suite, lmtp_suite, chunking_suite, prdr_suite,
 	hostile_suite, transport_suite, tls_suite, proxy_suite,
-	aliases_suite, check_suite
+	aliases_suite, check_suite, jobs_suite
 };
 #define NSUITES	(sizeof(suites) / sizeof(suites[0]))
 

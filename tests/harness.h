@@ -189,5 +189,6 @@ Suite *tls_suite(void);
 Suite *proxy_suite(void);
 Suite *aliases_suite(void);
 Suite *check_suite(void);
+Suite *jobs_suite(void);
 
 #endif

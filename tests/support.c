@@ -148,6 +148,7 @@ support_stub_deliverer(struct support_stub *st, struct session_deliverer *d)
 	d->deliver = support_stub_deliver;
 	d->account = support_stub_account;
 	d->screen = support_stub_screen;
+	d->deliver_all = NULL;	/* one delivery at a time */
 	d->check = NULL;	/* no --data-check */
 	d->ctx = st;
 }
