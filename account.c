@@ -147,3 +147,18 @@ account_free(struct run_account *acct)
 	acct->groups = NULL;
 	acct->ngroups = 0;
 }
+
+/* account_may_receive - account_find()'s verdict as the session's
+ * deliverer gives it: 1 usable, 0 none, -1 the lookup failed (errno) */
+int
+account_may_receive(const struct config *cfg, const char *user)
+{
+	switch (account_find(cfg, user, NULL)) {
+	case ACCOUNT_OK:
+		return 1;
+	case ACCOUNT_NONE:
+		return 0;
+	default:
+		return -1;
+	}
+}

@@ -26,5 +26,6 @@ enum account_verdict account_find(const struct config *cfg,
 enum account_verdict account_find_any(const char *user,
     struct run_account *acct);
 void account_free(struct run_account *acct);
+int account_may_receive(const struct config *cfg, const char *user);
 
 #endif

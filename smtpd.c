@@ -738,14 +738,7 @@ static int
 real_account(void *ctx, const struct config *cfg, const char *user)
 {
 	(void)ctx;
-	switch (account_find(cfg, user, NULL)) {
-	case ACCOUNT_OK:
-		return 1;
-	case ACCOUNT_NONE:
-		return 0;
-	default:
-		return -1;
-	}
+	return account_may_receive(cfg, user);
 }
 
 /* real_check - the session's --data-check: deliver_data_check() */

@@ -232,14 +232,7 @@ int
 support_stub_account(void *ctx, const struct config *cfg, const char *user)
 {
 	(void)ctx;
-	switch (account_find(cfg, user, NULL)) {
-	case ACCOUNT_OK:
-		return 1;
-	case ACCOUNT_NONE:
-		return 0;
-	default:
-		return -1;
-	}
+	return account_may_receive(cfg, user);
 }
 
 /* support_stub_screen - --rcpt-check by the test's rule, given the
