@@ -429,7 +429,6 @@ parse_args(struct config *cfg, int argc, char **argv)
 			    "%s", argv[i]);
 	if (cfg->hostname == NULL)
 		cfg->hostname = system_hostname();
-	if (cfg->as_recipient && cfg->postmaster == NULL)
 	/* postmaster@ must reach someone: --postmaster, or (checked once
 	 * the file is read) an alias */
 	if ((cfg->as_recipient || cfg->local_users) &&
@@ -733,7 +732,7 @@ real_deliver_all(void *ctx, const struct config *cfg,
 	deliver_all(cfg, msg, p);
 }
 
-/* real_account - the session's account test: account_find() */
+/* real_account - the session's account test: account_may_receive() */
 static int
 real_account(void *ctx, const struct config *cfg, const char *user)
 {
