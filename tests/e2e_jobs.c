@@ -11,10 +11,12 @@
  * Runs of the recorder may number their records in any order here: a
  * record is found by its RECIPIENT.
  */
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -246,6 +248,48 @@ START_TEST(test_jobs_duplicates_folded)
 }
 END_TEST
 
+START_TEST(test_jobs_as_recipient)
+{
+	/* --as-recipient with --jobs 4: each command, running beside the
+	 * others, as its own recipient's account (root only) */
+	static const char *const rcpts[][2] = {
+		{ "nobody@mx.example", "nobody" },
+		{ "nobody+a@mx.example", "nobody" },
+		{ "postmaster@mx.example", "daemon" },
+	};
+	struct h_opts o = { .no_allow_root = 1, .args = { "--as-recipient",
+	    "--postmaster", "daemon", "--jobs", "4" } };
+	struct h_result r;
+	char cwd[4096];
+	size_t i;
+
+	if (!h_root() || getpwnam("nobody") == NULL ||
+	    getpwnam("nobody")->pw_uid < 1000 || getpwnam("daemon") == NULL)
+		return;
+	/* the command runs in the account's home (or /): a whole path */
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	o.cmd[0] = "--";
+	o.cmd[1] = h_strf("%s/%s", cwd, H_RECORDER + 2);
+	o.cmd[2] = h_dir;
+	ck_assert_int_eq(chmod(h_dir, 01777), 0);
+	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<nobody@mx.example>",
+	    "<nobody+a@mx.example>", "<postmaster@mx.example>", NULL));
+	ck_assert_str_eq(h_codes(r.out), h_want(3, "250 2.0.0"));
+	ck_assert_int_eq(h_count(h_dir), 3);
+	for (i = 0; i < sizeof(rcpts) / sizeof(rcpts[0]); i++) {
+		int n = record_of(rcpts[i][0]);
+		char *ids = n > 0 ? h_file(h_dir, n, "ids", NULL) : NULL;
+
+		ck_assert_msg(ids != NULL && strstr(ids, h_strf("uid %u\n",
+		    (unsigned)getpwnam(rcpts[i][1])->pw_uid)) == ids,
+		    "%s: ids '%s'", rcpts[i][0], ids ? ids : "none");
+		ck_assert_str_eq(h_body(h_stdin(h_dir, n, NULL)), H_MSG_LF);
+	}
+	ck_assert_str_eq(logged_to(r.log), "nobody@mx.example|"
+	    "nobody+a@mx.example|postmaster@mx.example|");
+}
+END_TEST
+
 START_TEST(test_jobs_option)
 {
 	/* --jobs takes 1 to 64; anything else is a usage error */
@@ -273,6 +317,7 @@ jobs_suite(void)
 	tcase_add_loop_test(tc, test_jobs_sigchld_bgchild, 0, 2);
 	tcase_add_test(tc, test_jobs_killed_mid_delivery);
 	tcase_add_test(tc, test_jobs_duplicates_folded);
+	tcase_add_test(tc, test_jobs_as_recipient);
 	tcase_add_loop_test(tc, test_jobs_option, 0, 4);
 	suite_add_tcase(s, tc);
 	return s;
