@@ -840,6 +840,65 @@ START_TEST(test_deadline_in_session)
 }
 END_TEST
 
+/* real_deliver_all - deliver_all() as the session's --jobs deliverer */
+static void
+real_deliver_all(void *ctx, const struct config *cfg,
+    const struct deliver_msg *msg, const struct deliver_plan *p)
+{
+	(void)ctx;
+	deliver_all(cfg, msg, p);
+}
+
+START_TEST(test_deadline_with_jobs)
+{
+	/* --jobs 2: a and b run at once and outlive the end of all
+	 * deliveries (1 s), so both are killed; no slot is free before it,
+	 * and after it c's command never starts; the reply is 451 */
+	static const char in[] = "EHLO c\r\nMAIL FROM:<s@x.org>\r\n"
+	    "RCPT TO:<a@mx.test>\r\nRCPT TO:<b@mx.test>\r\n"
+	    "RCPT TO:<c@mx.test>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n"
+	    "QUIT\r\n";
+	static const char *domains[] = { "mx.test" };
+	static char sh[] = "/bin/sh", c[] = "-c";
+	struct session_deliverer d = { .deliver = real_deliver,
+	    .deliver_all = real_deliver_all };
+	char script[160], *argv[] = { sh, c, script, NULL };
+	struct support_conn conn;
+	struct chat_io io;
+	struct config cfg;
+	struct marks m;
+	char *log;
+
+	marks_start(&m);
+	snprintf(script, sizeof(script), "touch %s/%%u; "
+	    "[ %%u = c ] || exec sleep 5", m.dir);
+	config_defaults(&cfg);
+	cfg.hostname = "mx.test";
+	cfg.domains = domains;
+	cfg.ndomains = 1;
+	cfg.command = argv;
+	cfg.client_ip = "192.0.2.1";
+	cfg.client_host = "unknown";
+	cfg.jobs = 2;
+	cfg.total_delivery_timeout = 1;
+	support_conn_start(&conn, in, strlen(in), 0);
+	support_conn_io(&conn, &io);
+	ck_assert_int_eq(session_run(&cfg, &io, &d), 0);
+	log = marks_log(&m);
+	ck_assert_ptr_nonnull(conn.out.buf);
+	ck_assert_msg(strstr(conn.out.buf, "\r\n451 4.3.0 <a@mx.test>: "
+	    "delivery command timed out (delivered to 0 of 3 recipients") !=
+	    NULL, "replies:\n%s", conn.out.buf);
+	ck_assert(marks_has(&m, "a") && marks_has(&m, "b"));
+	ck_assert_msg(!marks_has(&m, "c"), "c's command ran");
+	ck_assert_msg(strstr(log, "to=<c@mx.test>, ") != NULL &&
+	    strstr(log, "status=deferred (not run: delivery time limit "
+	    "reached)\n") != NULL, "log: '%s'", log);
+	support_conn_free(&conn);
+	marks_end(&m);
+}
+END_TEST
+
 /* ---- --as-recipient: which accounts get mail ---- */
 
 START_TEST(test_account_min_uid)
@@ -951,6 +1010,7 @@ deliver_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_deadline_passed_not_run);
 	tcase_add_test(tc, test_deadline_in_session);
+	tcase_add_test(tc, test_deadline_with_jobs);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("accounts");
