@@ -312,8 +312,10 @@ split_words(const char *s, const char *opt, int per_message)
 			    "%s: %s", opt, w);
 		words = push(words, &n, w);
 	}
-	if (n == 0)
+	if (n == 0) {
+		free(copy);	/* nothing points into it: no leak at exit */
 		startup_fail(EX_USAGE, "empty %s", opt);
+	}
 	words = push(words, &n, NULL);
 	return (char **)words;
 }
