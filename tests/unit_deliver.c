@@ -774,6 +774,43 @@ real_deliver(void *ctx, const struct config *cfg,
 	deliver_one(cfg, msg, rcpt, orig, out);
 }
 
+/* deadline_config - a session's configuration for the deadline tests:
+ * mx.test's recipients, /bin/sh -c script as the command, the end of all
+ * deliveries 1 s after the dot */
+static void
+deadline_config(struct config *cfg, char *script)
+{
+	static const char *domains[] = { "mx.test" };
+	static char sh[] = "/bin/sh", c[] = "-c";
+	static char *argv[4];
+
+	argv[0] = sh;
+	argv[1] = c;
+	argv[2] = script;
+	argv[3] = NULL;
+	config_defaults(cfg);
+	cfg->hostname = "mx.test";
+	cfg->domains = domains;
+	cfg->ndomains = 1;
+	cfg->command = argv;
+	cfg->client_ip = "192.0.2.1";
+	cfg->client_host = "unknown";
+	cfg->total_delivery_timeout = 1;
+}
+
+/* deadline_session - dialogue through a session under cfg and d; conn
+ * holds the replies (support_conn_free() after) */
+static void
+deadline_session(const struct config *cfg, const char *dialogue,
+    const struct session_deliverer *d, struct support_conn *conn)
+{
+	struct chat_io io;
+
+	support_conn_start(conn, dialogue, strlen(dialogue), 0);
+	support_conn_io(conn, &io);
+	ck_assert_int_eq(session_run(cfg, &io, d), 0);
+}
+
 START_TEST(test_deadline_in_session)
 {
 	/* three recipients, the end of all deliveries 1 s after the dot:
@@ -783,12 +820,9 @@ START_TEST(test_deadline_in_session)
 	    "RCPT TO:<a@mx.test>\r\nRCPT TO:<b@mx.test>\r\n"
 	    "RCPT TO:<c@mx.test>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n"
 	    "QUIT\r\n";
-	static const char *domains[] = { "mx.test" };
-	static char sh[] = "/bin/sh", c[] = "-c";
 	struct session_deliverer d = { .deliver = real_deliver };
-	char script[160], dialogue[512], *argv[] = { sh, c, script, NULL };
+	char script[160], dialogue[512];
 	struct support_conn conn;
-	struct chat_io io;
 	struct config cfg;
 	struct marks m;
 	char *log;
@@ -798,20 +832,11 @@ START_TEST(test_deadline_in_session)
 		marks_start(&m);
 		snprintf(script, sizeof(script), "touch %s/%%u; "
 		    "[ %%u != b ] || exec sleep 5", m.dir);
-		config_defaults(&cfg);
-		cfg.hostname = "mx.test";
-		cfg.domains = domains;
-		cfg.ndomains = 1;
-		cfg.command = argv;
-		cfg.client_ip = "192.0.2.1";
-		cfg.client_host = "unknown";
+		deadline_config(&cfg, script);
 		cfg.lmtp = lmtp;
-		cfg.total_delivery_timeout = 1;
 		snprintf(dialogue, sizeof(dialogue), in, lmtp ? "LHLO" :
 		    "EHLO");
-		support_conn_start(&conn, dialogue, strlen(dialogue), 0);
-		support_conn_io(&conn, &io);
-		ck_assert_int_eq(session_run(&cfg, &io, &d), 0);
+		deadline_session(&cfg, dialogue, &d, &conn);
 		log = marks_log(&m);
 		ck_assert_ptr_nonnull(conn.out.buf);
 		if (lmtp)
@@ -858,13 +883,10 @@ START_TEST(test_deadline_with_jobs)
 	    "RCPT TO:<a@mx.test>\r\nRCPT TO:<b@mx.test>\r\n"
 	    "RCPT TO:<c@mx.test>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n"
 	    "QUIT\r\n";
-	static const char *domains[] = { "mx.test" };
-	static char sh[] = "/bin/sh", c[] = "-c";
 	struct session_deliverer d = { .deliver = real_deliver,
 	    .deliver_all = real_deliver_all };
-	char script[160], *argv[] = { sh, c, script, NULL };
+	char script[160];
 	struct support_conn conn;
-	struct chat_io io;
 	struct config cfg;
 	struct marks m;
 	char *log;
@@ -872,18 +894,9 @@ START_TEST(test_deadline_with_jobs)
 	marks_start(&m);
 	snprintf(script, sizeof(script), "touch %s/%%u; "
 	    "[ %%u = c ] || exec sleep 5", m.dir);
-	config_defaults(&cfg);
-	cfg.hostname = "mx.test";
-	cfg.domains = domains;
-	cfg.ndomains = 1;
-	cfg.command = argv;
-	cfg.client_ip = "192.0.2.1";
-	cfg.client_host = "unknown";
+	deadline_config(&cfg, script);
 	cfg.jobs = 2;
-	cfg.total_delivery_timeout = 1;
-	support_conn_start(&conn, in, strlen(in), 0);
-	support_conn_io(&conn, &io);
-	ck_assert_int_eq(session_run(&cfg, &io, &d), 0);
+	deadline_session(&cfg, in, &d, &conn);
 	log = marks_log(&m);
 	ck_assert_ptr_nonnull(conn.out.buf);
 	ck_assert_msg(strstr(conn.out.buf, "\r\n451 4.3.0 <a@mx.test>: "
