@@ -49,9 +49,13 @@ pipesmtpd: $(OBJS)
 %.o: %.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
 
+# The unit tests wrap calloc() (tests/unit_session.c's __wrap_calloc), so
+# that a test can make one of ours fail.
+UNIT_WRAP = -Wl,--wrap=calloc
+
 tests/unit: $(UNIT_SRCS) $(CORE_OBJS) tests/unit.h tests/support.h $(HDRS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(XCFLAGS) $(CHECK_CFLAGS) -I. -o $@ $(UNIT_SRCS) \
-		$(CORE_OBJS) $(XLDFLAGS) $(LDFLAGS) $(CHECK_LIBS)
+		$(CORE_OBJS) $(XLDFLAGS) $(UNIT_WRAP) $(LDFLAGS) $(CHECK_LIBS)
 
 tests/e2e: $(E2E_SRCS) tests/harness.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(XCFLAGS) $(CHECK_CFLAGS) -I. -o $@ $(E2E_SRCS) \

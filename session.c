@@ -1640,6 +1640,28 @@ disconnect_line(const struct session *s)
 	    relay, s->ended_by ? " end=" : "", s->ended_by ? s->ended_by : "");
 }
 
+/* no_session - the struct session, and the chat buffers in it, could
+ * not be allocated: the reason logged, and one 421 written through io
+ * itself, so the sender keeps the mail.  The process exit status. */
+static int
+no_session(const struct config *cfg, const struct chat_io *io)
+{
+	char line[512];
+	int n = snprintf(line, sizeof(line), "421 4.3.0 %s Service not "
+	    "available\r\n", cfg->hostname);
+	size_t done = 0;
+	ssize_t w = 1;
+
+	log_error("cannot start: out of memory for the session from %s[%s]",
+	    cfg->client_host, cfg->client_ip);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return EX_TEMPFAIL;
+	while (done < (size_t)n && w > 0)
+		if ((w = io->write(io->ctx, line + done, (size_t)n - done)) > 0)
+			done += (size_t)w;
+	return EX_TEMPFAIL;
+}
+
 /* session_run - one whole session; returns the process exit status */
 int
 session_run(const struct config *cfg, const struct chat_io *io,
@@ -1648,7 +1670,7 @@ session_run(const struct config *cfg, const struct chat_io *io,
 	struct session *s = calloc(1, sizeof(*s));
 
 	if (s == NULL)
-		return EX_TEMPFAIL;
+		return no_session(cfg, io);
 	s->cfg = cfg;
 	s->del = d;
 	s->txn_mem.spool.fd = -1;

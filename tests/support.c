@@ -5,7 +5,8 @@
  *
  * Entry points: support_conn_start(), support_conn_io(),
  * support_conn_free(), support_stub_start(), support_stub_deliverer(),
- * support_stub_free(), and the callbacks they install.  Shared by the
+ * support_stub_free(), and the callbacks they install;
+ * support_log_start() and support_log_end().  Shared by the
  * unit tests and the libFuzzer targets, so it never uses the check
  * library: what can only fail by running out of memory aborts, and the
  * rest is left to the test's check callback.
@@ -267,4 +268,39 @@ support_stub_free(struct support_stub *st)
 		free(st->calls[i].data);
 		st->calls[i].data = NULL;
 	}
+}
+
+/* support_log_start - stderr, where the unit tests log, to a file of
+ * l's until support_log_end(); 0, or -1 (stderr left as it was) */
+int
+support_log_start(struct support_log *l)
+{
+	fflush(stderr);
+	if ((l->file = tmpfile()) == NULL)
+		return -1;
+	if ((l->saved = dup(2)) == -1 || dup2(fileno(l->file), 2) == -1) {
+		if (l->saved != -1)
+			close(l->saved);
+		fclose(l->file);
+		return -1;
+	}
+	return 0;
+}
+
+/* support_log_end - stderr back, and what was logged meanwhile (the
+ * first sizeof(l->text) - 1 octets) */
+const char *
+support_log_end(struct support_log *l)
+{
+	size_t n;
+
+	fflush(stderr);
+	if (dup2(l->saved, 2) == -1)
+		abort();	/* the test's own stderr is lost */
+	close(l->saved);
+	rewind(l->file);
+	n = fread(l->text, 1, sizeof(l->text) - 1, l->file);
+	l->text[n] = '\0';
+	fclose(l->file);
+	return l->text;
 }

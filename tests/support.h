@@ -7,14 +7,17 @@
  * end, and a sink that collects every reply byte.  A support_stub is
  * the deliverer: it reads the spool, records each call, lets the test
  * check the call and answers by the test's own rule; its account test
- * is the real account_find().  Nothing here
- * forks, runs a command or depends on the check library: a test
- * asserts in its callbacks, so the same code serves libFuzzer targets.
+ * is the real account_find().  A support_log catches what is logged
+ * (to stderr, as the unit tests log) between its start and its end.
+ * Nothing here forks, runs a command or depends on the check library: a
+ * test asserts in its callbacks, so the same code serves libFuzzer
+ * targets.
  */
 #ifndef PIPESMTPD_TESTS_SUPPORT_H
 #define PIPESMTPD_TESTS_SUPPORT_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "address.h"
@@ -99,6 +102,13 @@ struct support_stub {
 	void *ctx;			/* the test's own */
 };
 
+/* The log lines written to stderr while it is caught. */
+struct support_log {
+	FILE *file;		/* stderr meanwhile */
+	int saved;		/* the real stderr */
+	char text[8192];	/* the lines, NUL-terminated */
+};
+
 void support_conn_start(struct support_conn *c, const char *in, size_t n,
     long chunk);
 void support_conn_io(struct support_conn *c, struct chat_io *io);
@@ -120,5 +130,8 @@ void support_stub_screen(void *ctx, const struct config *cfg,
     const struct received_msg *m, const struct address *rcpt,
     struct outcome *out);
 void support_stub_free(struct support_stub *st);
+
+int support_log_start(struct support_log *l);
+const char *support_log_end(struct support_log *l);
 
 #endif

@@ -449,6 +449,54 @@ START_TEST(test_eof_without_quit)
 }
 END_TEST
 
+/* ---- a session that cannot be allocated ---- */
+
+/* The unit tests are linked with --wrap=calloc (Makefile), so every
+ * calloc() of ours comes here first. */
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+
+static int calloc_fails;	/* the next calloc() returns NULL */
+
+/* __wrap_calloc - calloc(), or once a failure when calloc_fails says */
+void *
+__wrap_calloc(size_t n, size_t size)
+{
+	if (calloc_fails) {
+		calloc_fails = 0;
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_calloc(n, size);
+}
+
+START_TEST(test_no_memory)
+{
+	/* no struct session (the chat buffers are in it): the client still
+	 * hears 421 4.3.0, the log says why, and the exit status is 75 */
+	struct config cfg;
+	struct support_log log;
+	struct run r;
+	const char *logged;
+
+	test_config(&cfg);
+	ck_assert_int_eq(support_log_start(&log), 0);
+	start(&r, LIT("EHLO client.example\r\nQUIT\r\n"), 0);
+	calloc_fails = 1;
+	go(&cfg, &r);
+	logged = support_log_end(&log);
+	ck_assert_int_eq(calloc_fails, 0);
+	ck_assert_int_eq(r.ret, EX_TEMPFAIL);
+	ck_assert_str_eq(r.conn.out.buf,
+	    "421 4.3.0 mx.test Service not available\r\n");
+	ck_assert_int_eq(r.conn.in.reads, 0);
+	ck_assert_msg(strstr(logged, "cannot start: out of memory for the "
+	    "session from unknown[192.0.2.1]\n") != NULL, "log: %s", logged);
+	ck_assert_uint_eq(r.stub.ncalls, 0);
+	run_free(&r);
+}
+END_TEST
+
 START_TEST(test_sequence_errors)
 {
 	static const char in[] =
@@ -1799,6 +1847,7 @@ transcript_tcase(void)
 	tcase_add_test(tc, test_short_writes);
 	tcase_add_test(tc, test_greeting_then_eof);
 	tcase_add_test(tc, test_eof_without_quit);
+	tcase_add_test(tc, test_no_memory);
 	tcase_add_test(tc, test_sequence_errors);
 	tcase_add_test(tc, test_helo_resets_transaction);
 	tcase_add_loop_test(tc, test_outcomes, 0,
