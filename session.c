@@ -39,6 +39,7 @@
 #include "outcome.h"
 #include "received.h"
 #include "recipients.h"
+#include "reject.h"
 #include "session.h"
 #include "spool.h"
 
@@ -77,25 +78,6 @@ enum stock_reply {
 	STOCK_RCPTS,		/* over --max-rcpt */
 	STOCK_TIMEOUT,		/* --timeout or --session-timeout */
 	STOCK_NEED_TLS		/* --require-tls, before STARTTLS */
-};
-
-/* What a refusal answers, as its reject line names it (Postfix's). */
-enum stage {
-	AT_MAIL,		/* MAIL */
-	AT_RCPT,		/* RCPT */
-	AT_DATA,		/* the DATA command itself */
-	AT_BDAT,		/* a BDAT chunk before the last */
-	AT_EOM			/* the whole message: after its end */
-};
-
-/* A refusal: its reply's parts, and what its reject line says. */
-struct refusal {
-	enum stage at;
-	const struct address *rcpt;	/* to=<...>; NULL: none */
-	int named;		/* the text follows "<rcpt>: " */
-	int code;
-	const char *dsn;
-	const char *text;
 };
 
 /* How the outcome of a message is reported. */
@@ -363,60 +345,34 @@ txn_begin(struct session *s)
 
 /* ---- refusals: the reply and its reject line ---- */
 
-/* proto_text - the reject line's proto=: LMTP, ESMTP after EHLO, else
- * SMTP (as Postfix names them) */
-static const char *
-proto_text(const struct session *s)
+/* refusal_where - where the session stands, as its reject lines say:
+ * the client, its HELO name, the protocol, and the open transaction */
+static void
+refusal_where(const struct session *s, struct reject_where *w)
 {
-	if (s->cfg->lmtp)
-		return "LMTP";
-	return s->greeted == 2 ? "ESMTP" : "SMTP";
+	w->client_host = s->cfg->client_host;
+	w->client_ip = s->cfg->client_ip;
+	w->helo = s->helo;
+	w->proto = reject_proto(s->cfg->lmtp, s->greeted == 2);
+	w->queue_id = s->txn != NULL ? s->txn->queue_id : NULL;
+	w->sender = s->txn != NULL ? &s->txn->sender : NULL;
 }
 
-/* reject_line - refusal r's log line, in Postfix's shape (pipesmtpd(8),
- * LOGGING): "QUEUEID: reject: RCPT from HOST[IP]: CODE DSN <rcpt>: TEXT;
- * from=<...> to=<...> proto=ESMTP helo=<...>".  The queue id is the
- * open transaction's, NOQUEUE for a refused MAIL or outside one; from=
- * while a transaction is open, to= when r names a recipient, helo= once
- * the client said one; every client value escaped.  Every refusal of
- * an address or a message goes through here; the session's syntax and
- * sequence errors do not. */
+/* log_refusal - refusal r's reject line (reject.c).  Every refusal of an
+ * address or a message is logged through here; the session's syntax
+ * and sequence errors are not. */
 static void
-reject_line(const struct session *s, const struct refusal *r)
+log_refusal(const struct session *s, const struct reject_refusal *r)
 {
-	static const char *const stage[] = {
-		[AT_MAIL] = "MAIL", [AT_RCPT] = "RCPT", [AT_DATA] = "DATA",
-		[AT_BDAT] = "BDAT", [AT_EOM] = "END-OF-MESSAGE"
-	};
-	const struct txn *t = s->txn;
-	char path[RECEIVED_LOGGED_MAX], named[RECEIVED_LOGGED_MAX + 4];
-	char from[RECEIVED_LOGGED_MAX + 8], to[RECEIVED_LOGGED_MAX + 8];
-	char name[4 * ENVELOPE_HELO_MAX + 4], helo[4 * ENVELOPE_HELO_MAX + 12];
-	char text[4 * OUTCOME_REPLY_MAX];
+	struct reject_where w;
 
-	named[0] = from[0] = to[0] = helo[0] = '\0';
-	if (r->rcpt != NULL) {
-		received_logged_path(r->rcpt, path, sizeof(path));
-		snprintf(to, sizeof(to), " to=<%s>", path);
-		if (r->named)
-			snprintf(named, sizeof(named), "<%s>: ", path);
-	}
-	if (t != NULL)
-		snprintf(from, sizeof(from), " from=<%s>",
-		    received_logged_path(&t->sender, path, sizeof(path)));
-	if (s->helo[0] != '\0')
-		snprintf(helo, sizeof(helo), " helo=<%s>",
-		    log_escape(s->helo, name, sizeof(name)));
-	log_info("%s: reject: %s from %s[%s]: %d %s %s%s;%s%s proto=%s%s",
-	    t != NULL && r->at != AT_MAIL ? t->queue_id : "NOQUEUE",
-	    stage[r->at], s->cfg->client_host, s->cfg->client_ip, r->code,
-	    r->dsn, named, log_escape(r->text, text, sizeof(text)), from, to,
-	    proto_text(s), helo);
+	refusal_where(s, &w);
+	reject_line(&w, r);
 }
 
 /* refusal_reply - refusal r's reply; count as reply_as() */
 static int
-refusal_reply(struct session *s, const struct refusal *r, int count)
+refusal_reply(struct session *s, const struct reject_refusal *r, int count)
 {
 	if (r->named)
 		return reply_as(s, count, r->code, r->dsn, "<%s>: %s",
@@ -427,29 +383,29 @@ refusal_reply(struct session *s, const struct refusal *r, int count)
 /* reject - refusal r: its reject line and its reply, counted as
  * reply_as().  Returns 0, as reply() does. */
 static int
-reject(struct session *s, const struct refusal *r, int count)
+reject(struct session *s, const struct reject_refusal *r, int count)
 {
-	reject_line(s, r);
+	log_refusal(s, r);
 	return refusal_reply(s, r, count);
 }
 
-/* reject_rcpt - refuse rcpt with "<rcpt>: text", counted */
+/* refuse_rcpt - refuse rcpt with "<rcpt>: text", counted */
 static int
-reject_rcpt(struct session *s, const struct address *rcpt, int code,
+refuse_rcpt(struct session *s, const struct address *rcpt, int code,
     const char *dsn, const char *text)
 {
-	struct refusal r = { AT_RCPT, rcpt, 1, code, dsn, text };
+	struct reject_refusal r = { REJECT_RCPT, rcpt, 1, code, dsn, text };
 
 	return reject(s, &r, 1);
 }
 
-/* reject_stock - stock reply k as a refusal at stage at, of rcpt (NULL:
+/* refuse_stock - stock reply k as a refusal at stage at, of rcpt (NULL:
  * none); count as reply_as() */
 static int
-reject_stock(struct session *s, enum stage at, const struct address *rcpt,
-    enum stock_reply k, int count)
+refuse_stock(struct session *s, enum reject_stage at,
+    const struct address *rcpt, enum stock_reply k, int count)
 {
-	struct refusal r = { at, rcpt, 0, stock[k].code, stock[k].dsn,
+	struct reject_refusal r = { at, rcpt, 0, stock[k].code, stock[k].dsn,
 	    stock[k].text };
 
 	return reject(s, &r, count);
@@ -460,20 +416,20 @@ reject_stock(struct session *s, enum stage at, const struct address *rcpt,
  * after the data under LMTP once per RCPT (RFC 2033 4.2); count as
  * reply_as() */
 static void
-refuse_message(struct session *s, enum stage at, enum msg_err err,
+refuse_message(struct session *s, enum reject_stage at, enum msg_err err,
     int count)
 {
 	const struct txn *t = s->txn;
 	const struct stock *st = &stock[msg_err_stock[err]];
-	struct refusal r = { at, NULL, 0, st->code, st->dsn, st->text };
+	struct reject_refusal r = { at, NULL, 0, st->code, st->dsn, st->text };
 	struct address only;
-	size_t i, n = at == AT_EOM && s->cfg->lmtp ? t->rcpts.n : 1;
+	size_t i, n = at == REJECT_EOM && s->cfg->lmtp ? t->rcpts.n : 1;
 
 	if (t->rcpts.unique == 1) {
 		recipients_address(&t->rcpts, 0, &only);
 		r.rcpt = &only;
 	}
-	reject_line(s, &r);
+	log_refusal(s, &r);
 	for (i = 0; i < n; i++)
 		refusal_reply(s, &r, count);
 }
@@ -486,7 +442,7 @@ refuse_message(struct session *s, enum stage at, enum msg_err err,
 static int
 too_many_rcpts(struct session *s, const struct address *rcpt)
 {
-	return reject_stock(s, AT_RCPT, rcpt, STOCK_RCPTS,
+	return refuse_stock(s, REJECT_RCPT, rcpt, STOCK_RCPTS,
 	    ++s->txn->overshoot > RCPT_OVERSHOOT);
 }
 
@@ -495,18 +451,19 @@ too_many_rcpts(struct session *s, const struct address *rcpt)
  * envelope_logged() says so; a relay attempt is counted for the
  * disconnect line.  Returns 0, as reply() does. */
 static int
-refuse(struct session *s, enum envelope_verdict v, enum stage at,
+refuse(struct session *s, enum envelope_verdict v, enum reject_stage at,
     const struct address *a)
 {
 	const struct envelope_reply *e = envelope_reply(v);
 	const struct address *rcpt = envelope_logged(v) ? a : NULL;
-	struct refusal r = { at, rcpt, e->addr, e->code, e->dsn, e->text };
+	struct reject_refusal r = { at, rcpt, e->addr, e->code, e->dsn,
+	    e->text };
 
 	switch (v) {
 	case ENV_SIZE_LIMIT:
-		return reject_stock(s, at, rcpt, STOCK_SIZE, 1);
+		return refuse_stock(s, at, rcpt, STOCK_SIZE, 1);
 	case ENV_UTF8:
-		return reject_stock(s, at, rcpt, STOCK_UTF8, 1);
+		return refuse_stock(s, at, rcpt, STOCK_UTF8, 1);
 	case ENV_RCPTS_MAX:
 		return too_many_rcpts(s, rcpt);
 	case ENV_RELAY:
@@ -530,7 +487,7 @@ greet(struct session *s, char *arg, int level)
 	    s->cfg->lmtp);
 
 	if (v != ENV_OK)
-		return refuse(s, v, AT_MAIL, NULL);	/* never logged */
+		return refuse(s, v, REJECT_MAIL, NULL);	/* never logged */
 	txn_reset(s);
 	snprintf(s->helo, sizeof(s->helo), "%s", arg);
 	s->greeted = level;
@@ -598,7 +555,7 @@ cmd_mail(struct session *s, char *arg)
 	v = envelope_mail(s->cfg, s->greeted == 2, arg, &m);
 	t->sender = m.sender;	/* for the reject line's from= */
 	if (v != ENV_OK) {
-		refuse(s, v, AT_MAIL, NULL);
+		refuse(s, v, REJECT_MAIL, NULL);
 		txn_reset(s);
 		return;
 	}
@@ -665,7 +622,7 @@ rcpt_screened(struct session *s, const struct address *rcpt)
 	outcome_screen_reply(&out, NULL, &r);
 	if (r.code == 0)
 		return 1;
-	return reject_rcpt(s, rcpt, r.code, r.dsn, r.text);
+	return refuse_rcpt(s, rcpt, r.code, r.dsn, r.text);
 }
 
 /* rcpt_account - --local-users (and --as-recipient): whether t, a
@@ -695,12 +652,12 @@ rcpt_account(struct session *s, const struct address *rcpt,
 		if (strcmp(t->user, rcpt->user) != 0)	/* the file is wrong */
 			log_warn("%s: warning: alias target %s is no account "
 			    "that can receive", s->txn->queue_id, user);
-		return reject_rcpt(s, rcpt, 550, "5.1.1", "Recipient address "
+		return refuse_rcpt(s, rcpt, 550, "5.1.1", "Recipient address "
 		    "rejected: no such user");
 	default:
 		log_warn("%s: account lookup for %s failed: %s",
 		    s->txn->queue_id, user, strerror(errno));
-		return reject_rcpt(s, rcpt, 451, "4.3.0", "Recipient address "
+		return refuse_rcpt(s, rcpt, 451, "4.3.0", "Recipient address "
 		    "rejected: temporary lookup failure");
 	}
 }
@@ -726,12 +683,13 @@ rcpt_targets(struct session *s, const struct address *rcpt,
 	for (i = 0; i < (x->n > 0 ? x->n : 1); i++) {
 		t = *rcpt;
 		if (x->n > 0 && address_retarget(&t, x->v[i]) == -1)
-			return reject_rcpt(s, rcpt, 550, "5.1.3", "Recipient "
+			return refuse_rcpt(s, rcpt, 550, "5.1.3", "Recipient "
 			    "address rejected: too long for its alias");
 		if (!rcpt_account(s, rcpt, &t))
 			return 0;
 		if (recipients_add_target(l, &t) == -1)
-			return reject_stock(s, AT_RCPT, rcpt, STOCK_NOSPACE, 1);
+			return refuse_stock(s, REJECT_RCPT, rcpt,
+			    STOCK_NOSPACE, 1);
 		if (l->nd > delivery_bound(s->cfg))
 			return too_many_rcpts(s, rcpt);
 	}
@@ -752,9 +710,9 @@ rcpt_accept(struct session *s, const struct address *rcpt)
 	if (aliases_lookup(s->cfg->aliases, rcpt->user, delivery_bound(s->cfg),
 	    &x) == -1)
 		ok = errno == E2BIG ? too_many_rcpts(s, rcpt) :
-		    reject_stock(s, AT_RCPT, rcpt, STOCK_NOSPACE, 1);
+		    refuse_stock(s, REJECT_RCPT, rcpt, STOCK_NOSPACE, 1);
 	else if (recipients_add(l, rcpt) == -1)
-		ok = reject_stock(s, AT_RCPT, rcpt, STOCK_NOSPACE, 1);
+		ok = refuse_stock(s, REJECT_RCPT, rcpt, STOCK_NOSPACE, 1);
 	else if (!(ok = rcpt_targets(s, rcpt, &x) && rcpt_screened(s, rcpt)))
 		recipients_drop_last(l);
 	aliases_targets_free(&x);
@@ -774,7 +732,7 @@ cmd_rcpt(struct session *s, char *arg)
 	}
 	v = envelope_rcpt(s->cfg, s->txn->smtputf8, s->txn->rcpts.n, arg, &a);
 	if (v != ENV_OK) {
-		refuse(s, v, AT_RCPT, &a);
+		refuse(s, v, REJECT_RCPT, &a);
 		return;
 	}
 	if (!recipients_has(&s->txn->rcpts, &a)) {
@@ -782,7 +740,7 @@ cmd_rcpt(struct session *s, char *arg)
 			return;
 	} else if (recipients_add(&s->txn->rcpts, &a) == -1) {
 		/* accepted before: delivered once, for both */
-		reject_stock(s, AT_RCPT, &a, STOCK_NOSPACE, 1);
+		refuse_stock(s, REJECT_RCPT, &a, STOCK_NOSPACE, 1);
 		return;
 	}
 	reply(s, 250, "2.1.5", "Ok");
@@ -1064,7 +1022,7 @@ check_reject_line(const struct session *s, const struct txn *t,
     const struct outcome *out)
 {
 	struct outcome_reply r;
-	struct refusal rf = { AT_EOM, NULL, 0, 0, NULL, NULL };
+	struct reject_refusal rf = { REJECT_EOM, NULL, 0, 0, NULL, NULL };
 	struct address only;
 
 	outcome_check_reply(out, t->queue_id, &r);
@@ -1075,7 +1033,7 @@ check_reject_line(const struct session *s, const struct txn *t,
 		recipients_address(&t->rcpts, 0, &only);
 		rf.rcpt = &only;
 	}
-	reject_line(s, &rf);
+	log_refusal(s, &rf);
 }
 
 /* message_checked - --data-check on msg, through the deliverer: 1 to go
@@ -1137,7 +1095,7 @@ finish_message(struct session *s, struct txn *t)
 	flush(s);
 	msg_describe(s, t, &msg, &first);
 	if (t->err != MSG_OK) {
-		refuse_message(s, AT_EOM, t->err, 0);
+		refuse_message(s, REJECT_EOM, t->err, 0);
 	} else if (message_checked(s, t, &msg, &c, mode)) {
 		msg.fields = c.fields;
 		msg.fieldslen = c.fieldslen;
@@ -1185,7 +1143,7 @@ open_for_data(struct session *s, struct txn *t)
 
 	if (err == MSG_OK)
 		return 1;
-	refuse_message(s, AT_DATA, err, 1);
+	refuse_message(s, REJECT_DATA, err, 1);
 	txn_reset(s);
 	return 0;
 }
@@ -1371,7 +1329,7 @@ cmd_bdat(struct session *s, char *arg)
 		bdat_last(s, t);
 		finish_message(s, t);
 	} else if (t->err != MSG_OK) {	/* RFC 3030: fail the transaction */
-		refuse_message(s, AT_BDAT, t->err, 0);
+		refuse_message(s, REJECT_BDAT, t->err, 0);
 		txn_reset(s);
 	} else {
 		reply(s, 250, "2.0.0", "%llu octets received", n);
