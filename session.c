@@ -4,18 +4,20 @@
  * Entry point: session_run(), over the struct chat_io it is given
  * (fdio.c's on the launcher's descriptors; a script in the tests).
  * Data flows one way: chat.c reads lines, lines become commands,
- * commands build the transaction (envelope), DATA streams into the
- * spool through the data machine, the deliverer runs once per
- * recipient, and one reply reports the outcome.
+ * commands build the transaction (envelope), DATA and BDAT stream into
+ * the spool (intake.c), the deliverer runs once per recipient, and one
+ * reply reports the outcome.
  *
- * This module owns dispatch, the transaction, DATA and BDAT intake and
- * STARTTLS.  A transaction is "in progress" exactly when s->txn is set;
- * the one place it is cleared is txn_reset().  Replies go through
- * reply(), which counts errors towards --max-errors; chat.c buffers them
- * and flushes before every wait, which is what PIPELINING needs.
+ * This module owns dispatch, the transaction, the refusals (their
+ * replies; reject.c writes their log lines), which reply a message
+ * error gets, and STARTTLS.  A transaction is "in progress" exactly
+ * when s->txn is set; the one place it is cleared is txn_reset().
+ * Replies go through reply(), which counts errors towards --max-errors;
+ * chat.c buffers them and flushes before every wait, which is what
+ * PIPELINING needs.
  *
- * This module never runs a command and never touches a file other than
- * the spool: delivery is the deliverer's job.  It never polls, reads or
+ * This module never runs a command and never opens a file: delivery is
+ * the deliverer's job, the spool intake.c's.  It never polls, reads or
  * writes the client's descriptors either: that is chat.c's and io's.
  */
 #include <errno.h>
@@ -31,17 +33,15 @@
 
 #include "address.h"
 #include "aliases.h"
-#include "authres.h"
-#include "data.h"
 #include "deadline.h"
 #include "envelope.h"
+#include "intake.h"
 #include "log.h"
 #include "outcome.h"
 #include "received.h"
 #include "recipients.h"
 #include "reject.h"
 #include "session.h"
-#include "spool.h"
 
 #define QUEUE_ID_MAX	32
 /* 452 4.5.3 replies to recipients beyond --max-rcpt that are not errors
@@ -54,17 +54,6 @@
  * message accepted; each one past them counts towards --max-errors
  * (Postfix's smtpd_junk_command_limit) */
 #define JUNK_LIMIT	100
-
-/* Message errors latched while the data streams in, one reply at the end
- * (msg_err_stock[] says which). */
-enum msg_err {
-	MSG_OK,
-	MSG_ERR_SIZE,		/* over --max-size */
-	MSG_ERR_NEWLINE,	/* bare CR or LF, --strict-newlines */
-	MSG_ERR_HOPS,		/* over --max-hops */
-	MSG_ERR_NOSPACE,	/* the spool's file system is full */
-	MSG_ERR_SPOOL		/* any other spool failure */
-};
 
 /* Replies said in more than one place, and every message error's: their
  * bytes are in one table, stock[]. */
@@ -92,16 +81,11 @@ struct txn {
 	struct address sender;
 	int smtputf8;			/* MAIL had SMTPUTF8 */
 	int prdr;			/* MAIL had PRDR */
-	int bdat;			/* BDAT chunks are arriving */
-	struct data_machine chunks;	/* BDAT: line ends across chunks */
-	unsigned long long bdat_size;	/* BDAT octets received */
 	time_t arrival;			/* when the data began */
-	unsigned long long body_off;	/* spool octets before the message */
 	struct recipients rcpts;	/* accepted, RCPT order, compact */
 	unsigned overshoot;		/* RCPTs refused beyond --max-rcpt */
 	char queue_id[QUEUE_ID_MAX];
-	struct spool spool;
-	enum msg_err err;
+	struct intake in;		/* the message: spool, latched error */
 };
 
 /* The whole connection. */
@@ -174,15 +158,15 @@ static const struct stock {
 	    { 530, "5.7.0", "Must issue a STARTTLS command first", 0 }
 };
 
-/* The reply to each message error; MSG_OK has none, and would get the
- * local error's were it ever asked for. */
+/* The reply to each message error (intake.h); INTAKE_OK has none, and
+ * would get the local error's were it ever asked for. */
 static const enum stock_reply msg_err_stock[] = {
-	[MSG_OK] = STOCK_LOCAL,
-	[MSG_ERR_SIZE] = STOCK_SIZE,
-	[MSG_ERR_NEWLINE] = STOCK_NEWLINE,
-	[MSG_ERR_HOPS] = STOCK_HOPS,
-	[MSG_ERR_NOSPACE] = STOCK_NOSPACE,
-	[MSG_ERR_SPOOL] = STOCK_LOCAL
+	[INTAKE_OK] = STOCK_LOCAL,
+	[INTAKE_ERR_SIZE] = STOCK_SIZE,
+	[INTAKE_ERR_NEWLINE] = STOCK_NEWLINE,
+	[INTAKE_ERR_HOPS] = STOCK_HOPS,
+	[INTAKE_ERR_NOSPACE] = STOCK_NOSPACE,
+	[INTAKE_ERR_SPOOL] = STOCK_LOCAL
 };
 
 /* ending - whether the session is over: QUIT, a limit, a timeout, or
@@ -319,10 +303,10 @@ txn_reset(struct session *s)
 
 	if (t == NULL)
 		return;
-	spool_close(&t->spool);
+	intake_close(&t->in);
 	recipients_free(&t->rcpts);
 	memset(t, 0, sizeof(*t));
-	t->spool.fd = -1;
+	intake_init(&t->in);
 	s->txn = NULL;
 }
 
@@ -334,7 +318,7 @@ txn_begin(struct session *s)
 	struct timespec now;
 
 	memset(t, 0, sizeof(*t));
-	t->spool.fd = -1;
+	intake_init(&t->in);
 	clock_gettime(CLOCK_REALTIME, &now);
 	snprintf(t->queue_id, sizeof(t->queue_id), "%llX%05lX%lX%lu",
 	    (unsigned long long)now.tv_sec, (unsigned long)now.tv_nsec / 10000,
@@ -416,7 +400,7 @@ refuse_stock(struct session *s, enum reject_stage at,
  * after the data under LMTP once per RCPT (RFC 2033 4.2); count as
  * reply_as() */
 static void
-refuse_message(struct session *s, enum reject_stage at, enum msg_err err,
+refuse_message(struct session *s, enum reject_stage at, enum intake_err err,
     int count)
 {
 	const struct txn *t = s->txn;
@@ -725,7 +709,7 @@ cmd_rcpt(struct session *s, char *arg)
 	struct address a;
 	enum envelope_verdict v;
 
-	if (s->txn == NULL || s->txn->bdat) {
+	if (s->txn == NULL || s->txn->in.bdat) {
 		reply(s, 503, "5.5.1", s->txn == NULL ? "Need MAIL command" :
 		    "RCPT after BDAT");
 		return;
@@ -744,72 +728,6 @@ cmd_rcpt(struct session *s, char *arg)
 		return;
 	}
 	reply(s, 250, "2.1.5", "Ok");
-}
-
-/* msg_err_from - the message error for a spool errno */
-static enum msg_err
-msg_err_from(int err)
-{
-	return (err == ENOSPC || err == EFBIG || err == EDQUOT) ?
-	    MSG_ERR_NOSPACE : MSG_ERR_SPOOL;
-}
-
-/* store_piece - a data_sink: message octets to the spool, unless the
- * message has already failed */
-static void
-store_piece(void *ctx, const char *p, size_t n)
-{
-	struct txn *t = ctx;
-
-	if (t->err == MSG_OK && spool_write(&t->spool, p, n) == -1)
-		t->err = msg_err_from(t->spool.err);
-}
-
-/* latch_verdict - size, then line ends, then the spool: whichever comes
- * first in this order wins, so the reply does not depend on how the
- * client's bytes were split into reads */
-static void
-latch_verdict(struct session *s, struct txn *t, unsigned long long size,
-    unsigned long long bare)
-{
-	if (size > s->cfg->max_size)
-		t->err = MSG_ERR_SIZE;
-	else if (bare > 0 && s->cfg->strict_newlines)
-		t->err = MSG_ERR_NEWLINE;
-}
-
-/* read_data - stream the data through the machine into the spool; the
- * machine works in the input buffer itself */
-static enum chat_read
-read_data(struct session *s, struct txn *t, struct data_machine *m)
-{
-	enum chat_read r;
-	char *p;
-	size_t n;
-
-	chat_data_begin(&s->chat);
-	for (;;) {
-		if ((r = chat_data(&s->chat, &p, &n)) != CHAT_OK)
-			return r;
-		chat_take(&s->chat, data_run(m, p, n, store_piece, t));
-		latch_verdict(s, t, m->size, m->bare);
-		if (m->state == DATA_END)
-			return CHAT_OK;
-	}
-}
-
-/* check_hops - the mail-loop limit on Received: headers */
-static void
-check_hops(struct session *s, struct txn *t)
-{
-	struct spool_headers h;
-
-	if (t->err != MSG_OK)
-		return;
-	if (spool_scan_at(t->spool.fd, t->body_off, t->spool.len, &h) == -1)
-		t->err = MSG_ERR_SPOOL;
-	else if (h.received > s->cfg->max_hops)
-		t->err = MSG_ERR_HOPS;
 }
 
 /* reply_outcome - a reply an outcome made; never counted as an error */
@@ -864,9 +782,9 @@ msg_describe(const struct session *s, const struct txn *t,
     struct deliver_msg *msg, struct address *first)
 {
 	memset(msg, 0, sizeof(*msg));
-	msg->spool_fd = t->spool.fd;
-	msg->spool_len = t->spool.len;
-	msg->body_off = t->body_off;
+	msg->spool_fd = t->in.spool.fd;
+	msg->spool_len = t->in.spool.len;
+	msg->body_off = t->in.body_off;
 	header_facts(s, t, &msg->head, first);
 	msg->start = deadline_now();
 	msg->deadline = msg->start + (long long)s->cfg->total_delivery_timeout *
@@ -964,29 +882,6 @@ make_deliveries(struct session *s, struct txn *t,
 	ok = recipients_verdict(&t->rcpts, RECIPIENTS_ALL, &speaker);
 	if (ok > 0 && (mode != REPLY_ONE || ok == t->rcpts.nd))
 		s->junk = 0;
-}
-
-/* drop_forged - --authserv-id: the Authentication-Results: fields that
- * claim to be ours are removed from the message before the check and
- * the deliveries see it (RFC 8601 5) */
-static void
-drop_forged(struct session *s, struct txn *t)
-{
-	int n;
-
-	if (s->cfg->authserv_id == NULL || t->err != MSG_OK)
-		return;
-	n = spool_drop_fields(&t->spool, t->body_off, authres_forged,
-	    s->cfg->authserv_id);
-	if (n < 0) {
-		log_error("%s: cannot rewrite the spool: %s", t->queue_id,
-		    strerror(t->spool.err));
-		t->err = MSG_ERR_SPOOL;
-	} else if (n > 0) {
-		log_info("%s: removed %d Authentication-Results: field%s "
-		    "claiming authserv-id %s", t->queue_id, n, n > 1 ? "s" : "",
-		    s->cfg->authserv_id);
-	}
 }
 
 /* rcpt_list - the client's RCPTs, each once, one a line (RECIPIENTS),
@@ -1090,12 +985,11 @@ finish_message(struct session *s, struct txn *t)
 	struct deliver_msg msg;
 	struct address first;
 
-	check_hops(s, t);
-	drop_forged(s, t);
+	intake_end(&t->in, s->cfg, t->queue_id);
 	flush(s);
 	msg_describe(s, t, &msg, &first);
-	if (t->err != MSG_OK) {
-		refuse_message(s, REJECT_EOM, t->err, 0);
+	if (t->in.err != INTAKE_OK) {
+		refuse_message(s, REJECT_EOM, t->in.err, 0);
 	} else if (message_checked(s, t, &msg, &c, mode)) {
 		msg.fields = c.fields;
 		msg.fieldslen = c.fieldslen;
@@ -1106,51 +1000,35 @@ finish_message(struct session *s, struct txn *t)
 	txn_reset(s);
 }
 
-/* open_message - a new spool.  Unless Delivered-To makes them differ per
- * recipient, the added headers are written first, once: then every
- * delivery command can read the spool itself, with no copy. */
-static enum msg_err
+/* open_message - the message's spool, its added headers saying when
+ * the data began; the error latched and returned (intake_open()) */
+static enum intake_err
 open_message(struct session *s, struct txn *t)
 {
 	struct received_msg m;
 	struct address first;
-	char head[RECEIVED_HEADERS_MAX];
-	int n;
 
 	t->arrival = time(NULL);
-	if (spool_open(&t->spool, s->cfg->spool) == -1) {
-		log_error("%s: cannot create spool in %s: %s", t->queue_id,
-		    s->cfg->spool, strerror(t->spool.err));
-		return msg_err_from(t->spool.err);
-	}
-	if (s->cfg->delivered_to)
-		return MSG_OK;
 	header_facts(s, t, &m, &first);
-	n = received_headers(s->cfg, &m, &first, head, sizeof(head));
-	if (n < 0)
-		return MSG_ERR_SPOOL;
-	if (spool_write(&t->spool, head, (size_t)n) == -1)
-		return msg_err_from(t->spool.err);
-	t->body_off = (unsigned long long)n;
-	return MSG_OK;
+	return intake_open(&t->in, s->cfg, &m, &first);
 }
 
 /* open_for_data - the spool for DATA; 0 (and the reply) if it failed */
 static int
 open_for_data(struct session *s, struct txn *t)
 {
-	enum msg_err err = open_message(s, t);
+	enum intake_err err = open_message(s, t);
 
-	if (err == MSG_OK)
+	if (err == INTAKE_OK)
 		return 1;
 	refuse_message(s, REJECT_DATA, err, 1);
 	txn_reset(s);
 	return 0;
 }
 
-/* intake_refused - the guards shared by DATA and BDAT; the reason, or NULL */
+/* data_guard - the guards shared by DATA and BDAT; the reason, or NULL */
 static const char *
-intake_refused(const struct txn *t)
+data_guard(const struct txn *t)
 {
 	if (t == NULL)
 		return "Need MAIL command";
@@ -1174,12 +1052,11 @@ static void
 cmd_data(struct session *s, char *arg)
 {
 	struct txn *t = s->txn;
-	const char *why = intake_refused(t);
-	struct data_machine m;
+	const char *why = data_guard(t);
 	enum chat_read r;
 
 	(void)arg;
-	if (why == NULL && t->bdat)
+	if (why == NULL && t->in.bdat)
 		why = "DATA after BDAT in one transaction";
 	if (why != NULL) {
 		reply(s, 503, "5.5.1", "%s", why);
@@ -1188,79 +1065,12 @@ cmd_data(struct session *s, char *arg)
 	if (!open_for_data(s, t))
 		return;
 	reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
-	data_init(&m, s->cfg->crlf, 0);
-	r = read_data(s, t, &m);
+	r = intake_data(&t->in, &s->chat, s->cfg);
 	if (r != CHAT_OK) {
 		input_lost(s, r);
 		return;
 	}
 	finish_message(s, t);
-}
-
-/* bdat_store - one piece of a chunk: counted, line ends converted in
- * place, spooled (RFC 3030: no unstuffing, no end-of-data scan).  Past
- * --max-size nothing more is kept: the rest of the chunk is discarded
- * and the chunk's reply is the 552. */
-static void
-bdat_store(struct session *s, struct txn *t, char *p, size_t n)
-{
-	t->bdat_size += n;
-	if (t->bdat_size > s->cfg->max_size)
-		t->err = MSG_ERR_SIZE;	/* first, as for DATA */
-	if (t->err != MSG_OK)
-		return;
-	data_run(&t->chunks, p, n, store_piece, t);
-	latch_verdict(s, t, t->bdat_size, t->chunks.bare);
-}
-
-/* bdat_last - the last chunk has ended: CRs it ended with are bare */
-static void
-bdat_last(struct session *s, struct txn *t)
-{
-	data_finish(&t->chunks, store_piece, t);
-	latch_verdict(s, t, t->bdat_size, t->chunks.bare);
-}
-
-/* read_chunk - exactly n octets of BDAT data, stored when t is set and
- * discarded otherwise (or once t has latched an error), so the session
- * stays in step either way.  A refused chunk is read too, however large
- * (RFC 3030 2: "accept and discard"): through the one input buffer,
- * within the data deadline, never allocated by its size. */
-static enum chat_read
-read_chunk(struct session *s, struct txn *t, unsigned long long n)
-{
-	chat_data_begin(&s->chat);
-	while (n > 0) {
-		size_t take;
-		char *p;
-		enum chat_read r = chat_data(&s->chat, &p, &take);
-
-		if (r != CHAT_OK)
-			return r;
-		if (take > n)
-			take = (size_t)n;
-		if (t != NULL)
-			bdat_store(s, t, p, take);
-		chat_take(&s->chat, take);
-		n -= take;
-	}
-	return CHAT_OK;
-}
-
-/* bdat_args - "n" or "n LAST"; 0 when n is not a number */
-static int
-bdat_args(const char *arg, unsigned long long *n, int *last)
-{
-	size_t digits = strspn(arg, "0123456789");
-	const char *rest = arg + digits;
-
-	if (digits == 0 || digits > 18)
-		return 0;
-	*n = strtoull(arg, NULL, 10);
-	while (*rest == ' ')
-		rest++;
-	*last = strcasecmp(rest, "LAST") == 0;
-	return *rest == '\0' || *last;
 }
 
 /* bdat_refused - BDAT out of sequence or before TLS under --require-tls,
@@ -1271,7 +1081,7 @@ static void
 bdat_refused(struct session *s, const struct stock *no,
     unsigned long long n, int last)
 {
-	enum chat_read r = read_chunk(s, NULL, n);
+	enum chat_read r = intake_chunk(NULL, &s->chat, s->cfg, n);
 
 	if (r != CHAT_OK) {
 		input_lost(s, r);
@@ -1299,12 +1109,12 @@ static void
 cmd_bdat(struct session *s, char *arg)
 {
 	struct txn *t = s->txn;
-	const char *why = intake_refused(t);
+	const char *why = data_guard(t);
 	unsigned long long n;
 	enum chat_read r;
 	int last;
 
-	if (!bdat_args(arg, &n, &last)) {
+	if (!intake_bdat_args(arg, &n, &last)) {
 		/* the chunk's end is unknown: the stream cannot be resynced */
 		reply(s, 501, "5.5.4", "Syntax: BDAT size [LAST]");
 		bdat_give_up(s);
@@ -1317,19 +1127,19 @@ cmd_bdat(struct session *s, char *arg)
 		    n, last);
 		return;
 	}
-	if (!t->bdat) {		/* a spool error is latched, replied below */
-		t->bdat = 1;
-		data_init(&t->chunks, s->cfg->crlf, 1);
-		t->err = open_message(s, t);
+	if (!t->in.bdat) {	/* a spool error is latched, replied below */
+		intake_bdat_begin(&t->in, s->cfg);
+		open_message(s, t);
 	}
-	r = read_chunk(s, t, n);
+	r = intake_chunk(&t->in, &s->chat, s->cfg, n);
 	if (r != CHAT_OK) {
 		input_lost(s, r);
 	} else if (last) {
-		bdat_last(s, t);
+		intake_chunk_last(&t->in, s->cfg);
 		finish_message(s, t);
-	} else if (t->err != MSG_OK) {	/* RFC 3030: fail the transaction */
-		refuse_message(s, REJECT_BDAT, t->err, 0);
+	} else if (t->in.err != INTAKE_OK) {
+		/* RFC 3030: a failed chunk fails the transaction */
+		refuse_message(s, REJECT_BDAT, t->in.err, 0);
 		txn_reset(s);
 	} else {
 		reply(s, 250, "2.0.0", "%llu octets received", n);
@@ -1631,7 +1441,7 @@ session_run(const struct config *cfg, const struct chat_io *io,
 		return no_session(cfg, io);
 	s->cfg = cfg;
 	s->del = d;
-	s->txn_mem.spool.fd = -1;
+	intake_init(&s->txn_mem.in);
 	chat_init(&s->chat, io, cfg);
 	log_info("connect from %s[%s]", cfg->client_host, cfg->client_ip);
 	if (cfg->require_tls && !chat_tls_possible(&s->chat)) {
