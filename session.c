@@ -5,8 +5,8 @@
  * (fdio.c's on the launcher's descriptors; a script in the tests).
  * Data flows one way: chat.c reads lines, lines become commands,
  * commands build the transaction (envelope), DATA and BDAT stream into
- * the spool (intake.c), the deliverer runs once per recipient, and one
- * reply reports the outcome.
+ * the spool (intake.c), and after the final dot finish.c has the
+ * deliverer run once per recipient and reports the outcome.
  *
  * This module owns dispatch, the transaction, the refusals (their
  * replies; reject.c writes their log lines), which reply a message
@@ -35,6 +35,7 @@
 #include "aliases.h"
 #include "deadline.h"
 #include "envelope.h"
+#include "finish.h"
 #include "intake.h"
 #include "log.h"
 #include "outcome.h"
@@ -67,13 +68,6 @@ enum stock_reply {
 	STOCK_RCPTS,		/* over --max-rcpt */
 	STOCK_TIMEOUT,		/* --timeout or --session-timeout */
 	STOCK_NEED_TLS		/* --require-tls, before STARTTLS */
-};
-
-/* How the outcome of a message is reported. */
-enum reply_mode {
-	REPLY_ONE,		/* SMTP: one reply for the transaction */
-	REPLY_EACH,		/* LMTP: one reply per recipient */
-	REPLY_PRDR		/* PRDR: 353, one per recipient, a final one */
 };
 
 /* One transaction: MAIL to the reply after the data (or RSET). */
@@ -730,50 +724,6 @@ cmd_rcpt(struct session *s, char *arg)
 	reply(s, 250, "2.1.5", "Ok");
 }
 
-/* reply_outcome - a reply an outcome made; never counted as an error */
-static void
-reply_outcome(struct session *s, const struct outcome_reply *r)
-{
-	reply_nocount(s, r->code, r->dsn, "%s", r->text);
-}
-
-/* reply_rcpt - RCPT i's own reply (LMTP, PRDR), from the outcome that
- * speaks for its deliveries; a duplicate gets its first's */
-static void
-reply_rcpt(struct session *s, const struct txn *t, size_t i)
-{
-	struct outcome o;
-	struct outcome_reply r;
-	struct address a;
-	size_t speaker;
-
-	recipients_verdict(&t->rcpts, i, &speaker);
-	recipients_outcome(&t->rcpts, speaker, &o);
-	recipients_address(&t->rcpts, i, &a);
-	outcome_rcpt_reply(&o, a.addr, t->queue_id, &r);
-	reply_outcome(s, &r);
-}
-
-/* reply_summary - the one SMTP reply (PRDR's final one) over every
- * delivery: after --aliases, each target once; the failure that speaks
- * is named by the RCPT that asked for it */
-static void
-reply_summary(struct session *s, const struct txn *t, int prdr)
-{
-	size_t speaker;
-	size_t ok = recipients_verdict(&t->rcpts, RECIPIENTS_ALL, &speaker);
-	struct outcome o;
-	struct outcome_reply r;
-	struct address a;
-
-	recipients_outcome(&t->rcpts, speaker, &o);
-	recipients_address(&t->rcpts, recipients_target_rcpt(&t->rcpts,
-	    speaker), &a);
-	outcome_summary_reply(ok, t->rcpts.nd, prdr, &o, a.addr, t->queue_id,
-	    &r);
-	reply_outcome(s, &r);
-}
-
 /* msg_describe - the spooled message as the deliverer sees it, from
  * the final dot on: the end of all deliveries (and of --data-check)
  * is total_delivery_timeout away */
@@ -791,211 +741,45 @@ msg_describe(const struct session *s, const struct txn *t,
 	    DEADLINE_SECOND;
 }
 
-/* The session's side of one message's deliveries: each outcome kept,
- * each RCPT's reply (LMTP, PRDR) sent once its deliveries have ended. */
-struct told {
-	struct session *s;
-	struct txn *t;
-	enum reply_mode mode;
-	size_t i;			/* the next RCPT to reply to */
-};
-
-/* told_target - delivery j's address, and the RCPT that first asked
- * for it */
+/* deliver_message - msg, whole and with no latched error, to
+ * finish.c: --data-check, the deliveries and their replies; then the
+ * session's counts: one more message tried, and junk commands free
+ * again once the client got a 250 for it */
 static void
-told_target(void *arg, size_t j, struct address *rcpt, struct address *orig)
+deliver_message(struct session *s, struct txn *t, struct deliver_msg *msg)
 {
-	struct told *w = arg;
+	struct reject_where w;
+	struct finish_job f = { s->cfg, s->del, &s->chat, &t->rcpts,
+	    t->queue_id, s->cfg->lmtp ? FINISH_EACH : t->prdr ? FINISH_PRDR :
+	    FINISH_ONE, &w };
+	enum finish_end e;
 
-	recipients_target(&w->t->rcpts, j, rcpt);
-	recipients_address(&w->t->rcpts,
-	    recipients_target_rcpt(&w->t->rcpts, j), orig);
-}
-
-/* reply_ended - under LMTP and PRDR, the reply of every RCPT whose
- * deliveries are all among the first ndone, in RCPT order */
-static void
-reply_ended(struct told *w, size_t ndone)
-{
-	while (w->mode != REPLY_ONE && w->i < w->t->rcpts.n &&
-	    recipients_targets_end(&w->t->rcpts, w->i) <= ndone) {
-		reply_rcpt(w->s, w->t, w->i++);
-		flush(w->s);
-	}
-}
-
-/* told_done - delivery j ended so (j and every earlier one have): its
- * outcome kept, the replies it completes sent */
-static void
-told_done(void *arg, size_t j, const struct outcome *out)
-{
-	struct told *w = arg;
-
-	if (recipients_set_outcome(&w->t->rcpts, j, out) == -1)
-		log_error("%s: out of memory: a failure reply loses its "
-		    "text", w->t->queue_id);
-	reply_ended(w, j + 1);
-}
-
-/* make_delivery - delivery j, for the RCPT that first asked for it */
-static void
-make_delivery(struct session *s, const struct deliver_msg *msg,
-    struct told *w, size_t j)
-{
-	struct outcome out;
-	struct address a, orig;
-
-	told_target(w, j, &a, &orig);
-	outcome_init(&out);	/* unfilled: not delivered */
-	s->del->deliver(s->del->ctx, s->cfg, msg, &a, &orig, &out);
-	told_done(w, j, &out);
-}
-
-/* make_deliveries - every delivery of msg, in the order first asked
- * for, which is RCPT order (with --jobs, up to that many at once
- * through the deliverer's deliver_all, told in that order); under LMTP
- * and PRDR each RCPT's reply is sent as soon as all of its deliveries,
- * and every earlier one, have ended */
-static void
-make_deliveries(struct session *s, struct txn *t,
-    const struct deliver_msg *msg, enum reply_mode mode)
-{
-	struct told w = { s, t, mode, 0 };
-	struct deliver_plan p = { t->rcpts.nd, told_target, told_done, &w };
-	size_t j, ok, speaker;
-
-	if (mode == REPLY_PRDR) {
-		reply_nocount(s, 353, NULL, "PRDR content analysis beginning");
-		flush(s);
-	}
-	reply_ended(&w, 0);
-	if (s->cfg->jobs > 1 && s->del->deliver_all != NULL)
-		s->del->deliver_all(s->del->ctx, s->cfg, msg, &p);
-	else
-		for (j = 0; j < p.n; j++)
-			make_delivery(s, msg, &w, j);
-	reply_ended(&w, p.n);
-	if (mode != REPLY_EACH)
-		reply_summary(s, t, mode == REPLY_PRDR);
-	s->messages++;
-	/* accepted: 250 for every delivery (SMTP), or for one (LMTP, PRDR) */
-	ok = recipients_verdict(&t->rcpts, RECIPIENTS_ALL, &speaker);
-	if (ok > 0 && (mode != REPLY_ONE || ok == t->rcpts.nd))
+	refusal_where(s, &w);
+	e = finish_deliver(&f, msg);
+	if (e != FINISH_REFUSED)
+		s->messages++;
+	if (e == FINISH_ACCEPTED)
 		s->junk = 0;
 }
 
-/* rcpt_list - the client's RCPTs, each once, one a line (RECIPIENTS),
- * heap; NULL when memory ran out */
-static char *
-rcpt_list(const struct txn *t)
-{
-	size_t i, cap = 1, o = 0;
-	struct address a;
-	char *list;
-
-	for (i = 0; i < t->rcpts.n; i++) {
-		recipients_address(&t->rcpts, i, &a);
-		cap += strlen(a.addr) + 1;
-	}
-	if ((list = malloc(cap)) == NULL)
-		return NULL;
-	for (i = 0; i < t->rcpts.n; i++) {
-		if (recipients_first(&t->rcpts, i) != i)
-			continue;	/* a duplicate */
-		recipients_address(&t->rcpts, i, &a);
-		o += (size_t)snprintf(list + o, cap - o, "%s%s",
-		    o > 0 ? "\n" : "", a.addr);
-	}
-	list[o] = '\0';
-	return list;
-}
-
-/* check_reject_line - --data-check refused the message: its reject
- * line, once (to= when the transaction has one recipient) */
-static void
-check_reject_line(const struct session *s, const struct txn *t,
-    const struct outcome *out)
-{
-	struct outcome_reply r;
-	struct reject_refusal rf = { REJECT_EOM, NULL, 0, 0, NULL, NULL };
-	struct address only;
-
-	outcome_check_reply(out, t->queue_id, &r);
-	rf.code = r.code;
-	rf.dsn = r.dsn;
-	rf.text = r.text;
-	if (t->rcpts.unique == 1) {
-		recipients_address(&t->rcpts, 0, &only);
-		rf.rcpt = &only;
-	}
-	log_refusal(s, &rf);
-}
-
-/* message_checked - --data-check on msg, through the deliverer: 1 to go
- * on to the deliveries (c->fields then holds what it adds), else 0 and
- * its refusal said: once, or once per RCPT under LMTP */
-static int
-message_checked(struct session *s, struct txn *t,
-    const struct deliver_msg *msg, struct deliver_check *c,
-    enum reply_mode mode)
-{
-	struct outcome out;
-	struct outcome_reply r;
-	struct address a;
-	char *rcpts;
-	size_t i;
-
-	if (s->cfg->data_check == NULL || s->del->check == NULL)
-		return 1;
-	outcome_init(&out);	/* unfilled: not passed */
-	if ((rcpts = rcpt_list(t)) != NULL) {
-		c->rcpts = rcpts;
-		c->nrcpt = t->rcpts.unique;
-		s->del->check(s->del->ctx, s->cfg, msg, c, &out);
-		free(rcpts);
-	} else {
-		log_error("%s: out of memory: --data-check not run",
-		    t->queue_id);
-	}
-	if (out.cls == OUT_DELIVERED)
-		return 1;
-	check_reject_line(s, t, &out);
-	for (i = 0; i < (mode == REPLY_EACH ? t->rcpts.n : 1); i++) {
-		recipients_address(&t->rcpts, i, &a);
-		if (mode == REPLY_EACH)
-			outcome_rcpt_reply(&out, a.addr, t->queue_id, &r);
-		else
-			outcome_check_reply(&out, t->queue_id, &r);
-		reply_outcome(s, &r);
-	}
-	return 0;
-}
-
 /* finish_message - the whole message is in: refuse it as a whole (one
- * reply, repeated per recipient under LMTP: RFC 2033 4.2), have
- * --data-check pass it, and deliver it; either way the transaction ends
+ * reply, repeated per recipient under LMTP: RFC 2033 4.2), or have
+ * --data-check pass it and deliver it; either way the transaction ends
  * here.  Pending replies go first: none waits behind the check or the
  * deliveries (RFC 2920 3.2). */
 static void
 finish_message(struct session *s, struct txn *t)
 {
-	enum reply_mode mode = s->cfg->lmtp ? REPLY_EACH : t->prdr ?
-	    REPLY_PRDR : REPLY_ONE;
-	struct deliver_check c = { NULL, 0, NULL, 0 };
 	struct deliver_msg msg;
 	struct address first;
 
 	intake_end(&t->in, s->cfg, t->queue_id);
 	flush(s);
 	msg_describe(s, t, &msg, &first);
-	if (t->in.err != INTAKE_OK) {
+	if (t->in.err != INTAKE_OK)
 		refuse_message(s, REJECT_EOM, t->in.err, 0);
-	} else if (message_checked(s, t, &msg, &c, mode)) {
-		msg.fields = c.fields;
-		msg.fieldslen = c.fieldslen;
-		make_deliveries(s, t, &msg, mode);
-	}
-	free(c.fields);
+	else
+		deliver_message(s, t, &msg);
 	snprintf(s->eod_id, sizeof(s->eod_id), "%s", t->queue_id);
 	txn_reset(s);
 }

@@ -1,0 +1,44 @@
+/*
+ * deliverer.h - what the session asks of the local system about a
+ * recipient: struct session_deliverer.
+ *
+ * Delivery, the account test, --rcpt-check and --data-check, as
+ * function pointers: smtpd.c fills them with deliver.h's and
+ * account.h's functions, the tests with a stub.  It is a header of its
+ * own, with no code, so that the session (session.h) and the end of a
+ * message (finish.h) share it while finish.c stays below the session.
+ */
+#ifndef PIPESMTPD_DELIVERER_H
+#define PIPESMTPD_DELIVERER_H
+
+#include "config.h"
+#include "deliver.h"
+
+/* Everything the session asks of the local system about a recipient;
+ * a member left NULL (but deliver) is a check not made. */
+struct session_deliverer {
+	/* deliver to rcpt, which orig (the client's RCPT) asked for */
+	void (*deliver)(void *ctx, const struct config *cfg,
+	    const struct deliver_msg *msg, const struct address *rcpt,
+	    const struct address *orig, struct outcome *out);
+	/* --jobs above 1: every delivery p names, told to p->done in
+	 * order; NULL: deliver for each in turn */
+	void (*deliver_all)(void *ctx, const struct config *cfg,
+	    const struct deliver_msg *msg, const struct deliver_plan *p);
+	/* --local-users, --as-recipient: whether user is an account that
+	 * may receive: 1, 0 (no such account) or -1 (the lookup failed,
+	 * errno says why) */
+	int (*account)(void *ctx, const struct config *cfg, const char *user);
+	/* --rcpt-check on rcpt, in the transaction m describes */
+	void (*screen)(void *ctx, const struct config *cfg,
+	    const struct received_msg *m, const struct address *rcpt,
+	    struct outcome *out);
+	/* --data-check on the whole message, before any delivery: c
+	 * names the recipients and gets the header fields it adds */
+	void (*check)(void *ctx, const struct config *cfg,
+	    const struct deliver_msg *msg, struct deliver_check *c,
+	    struct outcome *out);
+	void *ctx;
+};
+
+#endif
