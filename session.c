@@ -933,7 +933,7 @@ cmd_bdat(struct session *s, char *arg)
 /* junk - after the reply to NOOP, RSET, VRFY or HELP: past JUNK_LIMIT of
  * them since the last message accepted, each counts as an error, so
  * that they cannot hold a session slot; mail delivered starts the
- * count again (make_deliveries()) */
+ * count again (deliver_message()) */
 static void
 junk(struct session *s)
 {

@@ -4,8 +4,9 @@
  * Each tests/unit_*.c file builds one suite from the public interface of
  * its module (address.h, data.h, deliver.h, received.h, run.h, spool.h,
  * session.h, fdio.h, deadline.h, log.h, recipients.h, tls.h, proxy.h,
- * aliases.h, outcome.h, envelope.h, reject.h; authres.h with spool.h)
- * and the documented behaviour; tests/unit_main.c runs them all.  No
+ * aliases.h, outcome.h, envelope.h, reject.h; authres.h with spool.h;
+ * chat.h, intake.h and finish.h through session.h) and the documented
+ * behaviour; tests/unit_main.c runs them all.  No
  * test opens a network port or runs a delivery command (except /bin/sh
  * one-liners: in the run suite, and under an ignored SIGCHLD and for the
  * end-of-delivery deadline in the deliver suite): sessions run over
