@@ -5,15 +5,14 @@
  * --rcpt-check command), deliver_data_check() (the --data-check command,
  * once per message: its stdout kept apart as the fields to add), and the
  * pure helpers deliver_expand(), deliver_template_ok(),
- * deliver_template_message(), deliver_map_status(), deliver_map_end(),
- * deliver_map_check(), deliver_sanitise().  Every placeholder expands
- * inside its own argv word, so a value can never become two words; the
- * environment is built clean; the account comes from account.c.
- * received.c writes the added headers, run.c
- * starts, feeds, times and reaps the command; this module maps how it
- * ended through the exit table to an outcome and logs one line per
- * delivery (and per --data-check).  It never writes to the SMTP client: it returns an outcome
- * and the session replies.
+ * deliver_template_message(), deliver_map_end() and deliver_map_check().
+ * Every placeholder expands inside its own argv word, so a value can
+ * never become two words; the environment is built clean; the account
+ * comes from account.c.  received.c writes the added headers, run.c
+ * starts, feeds, times and reaps the command, outcome.c maps its wait
+ * status through the exit table; this module logs one line per delivery
+ * (and per --data-check).  It never writes to the SMTP client: it
+ * returns an outcome and the session replies.
  */
 #include <errno.h>
 #include <poll.h>
@@ -34,138 +33,6 @@
 #include "spool.h"
 
 #define VALUE_MAX	1024	/* longest placeholder value */
-#define OTHER_EXIT	(-1)	/* the exit table's last row: any other */
-
-/* The exit table: sysexits as Postfix's pipe(8) maps them. */
-static const struct exit_map {
-	int code;
-	enum outcome_class cls;
-	const char *dsn;
-	const char *text;
-} exit_table[] = {
-	{ EX_OK, OUT_DELIVERED, "2.0.0", "delivered" },
-	{ EX_TEMPFAIL, OUT_TEMP, "4.3.0", "temporary failure" },
-	{ EX_OSERR, OUT_TEMP, "4.3.0", "operating system error" },
-	{ EX_NOUSER, OUT_PERM, "5.1.1", "user unknown" },
-	{ EX_NOHOST, OUT_PERM, "5.1.2", "host unknown" },
-	{ EX_DATAERR, OUT_PERM, "5.6.0", "data format error" },
-	{ EX_CANTCREAT, OUT_PERM, "5.2.0", "cannot create output" },
-	{ EX_NOPERM, OUT_PERM, "5.7.0", "permission denied" },
-	{ EX_IOERR, OUT_PERM, "5.3.0", "input/output error" },
-	{ EX_USAGE, OUT_PERM, "5.3.0", "command line usage error" },
-	{ EX_NOINPUT, OUT_PERM, "5.3.0", "cannot open input" },
-	{ EX_UNAVAILABLE, OUT_PERM, "5.3.0", "service unavailable" },
-	{ EX_SOFTWARE, OUT_PERM, "5.3.0", "internal software error" },
-	{ EX_OSFILE, OUT_PERM, "5.3.0", "critical file missing" },
-	{ EX_PROTOCOL, OUT_PERM, "5.5.0", "remote protocol error" },
-	{ EX_CONFIG, OUT_PERM, "5.3.5", "configuration error" },
-	{ OTHER_EXIT, OUT_PERM, "5.3.0", "delivery command failed" }
-};
-
-/* set_text - an outcome of class cls with this code and text */
-static void
-set_text(struct outcome *out, enum outcome_class cls,
-    const char *dsn, const char *text)
-{
-	out->cls = cls;
-	snprintf(out->dsn, sizeof(out->dsn), "%s", dsn);
-	snprintf(out->text, sizeof(out->text), "%s", text);
-}
-
-/* deliver_sanitise - the first line of in, printable ASCII only, cut */
-size_t
-deliver_sanitise(const char *in, size_t len, char *out, size_t cap)
-{
-	size_t i, o = 0;
-
-	if (cap == 0)
-		return 0;
-	for (i = 0; i < len && o + 1 < cap; i++) {
-		unsigned char ch = (unsigned char)in[i];
-
-		if (ch == '\n' || ch == '\r')
-			break;
-		out[o++] = (ch >= 32 && ch < 127) ? (char)ch : '?';
-	}
-	while (o > 0 && out[o - 1] == ' ')
-		o--;
-	out[o] = '\0';
-	return o;
-}
-
-/* dsn_prefix - length of a leading "C.SSS.DDD " code of class cls, or 0 */
-static size_t
-dsn_prefix(const char *s, char cls)
-{
-	size_t i = 0, part, digits;
-
-	if (s[0] != cls || s[1] != '.')
-		return 0;
-	i = 2;
-	for (part = 0; part < 2; part++) {
-		for (digits = 0; s[i] >= '0' && s[i] <= '9'; i++)
-			digits++;
-		if (digits < 1 || digits > 3)
-			return 0;
-		if (part == 0 && s[i++] != '.')
-			return 0;
-	}
-	return (s[i] == '\0' || s[i] == ' ') ? i : 0;
-}
-
-/* own_words - the command's first output line becomes out's text, and
- * a leading RFC 3463 code of out's class replaces out's code */
-static void
-own_words(struct outcome *out, const char *output, size_t len)
-{
-	static const char cls_digit[] = {
-		[OUT_DELIVERED] = '2', [OUT_TEMP] = '4', [OUT_PERM] = '5'
-	};
-	char line[OUTCOME_TEXT_MAX + 1];
-	size_t code;
-
-	if (deliver_sanitise(output, len, line, sizeof(line)) == 0)
-		return;
-	code = dsn_prefix(line, cls_digit[out->cls]);
-	if (code > 0) {
-		memcpy(out->dsn, line, code);
-		out->dsn[code] = '\0';
-		while (line[code] == ' ')
-			code++;
-	}
-	if (line[code] != '\0')
-		snprintf(out->text, sizeof(out->text), "%s", line + code);
-}
-
-/* map_status - wait status and output to an outcome; what names the
- * command in the text of a signal's */
-static void
-map_status(int status, const char *output, size_t len, const char *what,
-    struct outcome *out)
-{
-	const struct exit_map *m = exit_table;
-	char line[OUTCOME_TEXT_MAX + 1];
-
-	out->status = status;
-	if (!WIFEXITED(status)) {
-		snprintf(line, sizeof(line), "%s killed by signal %d", what,
-		    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-		set_text(out, OUT_TEMP, "4.3.0", line);
-		return;
-	}
-	while (m->code != OTHER_EXIT && m->code != WEXITSTATUS(status))
-		m++;
-	set_text(out, m->cls, m->dsn, m->text);
-	own_words(out, output, len);
-}
-
-/* deliver_map_status - wait status and output to an outcome */
-void
-deliver_map_status(int status, const char *output, size_t len,
-    struct outcome *out)
-{
-	map_status(status, output, len, "delivery command", out);
-}
 
 /* map_end - how a run of what ended to an outcome.  Only a child that
  * was reaped before the deadline has an exit status to map; one that
@@ -179,9 +46,9 @@ map_end(const struct run_end *e, const char *output, size_t len,
 	char text[OUTCOME_TEXT_MAX + 1];
 
 	if (e->reaped && !e->timed_out) {
-		map_status(e->status, output, len, what, out);
+		outcome_from_status(e->status, output, len, what, out);
 		if (e->short_input && out->cls == OUT_DELIVERED)
-			set_text(out, OUT_TEMP, "4.3.0", "spool read error");
+			outcome_set(out, OUT_TEMP, "4.3.0", "spool read error");
 		return;
 	}
 	if (e->timed_out)
@@ -191,7 +58,7 @@ map_end(const struct run_end *e, const char *output, size_t len,
 		snprintf(text, sizeof(text), "cannot wait for %s: %s", what,
 		    e->wait_errno != 0 ? strerror(e->wait_errno) :
 		    "not reaped");
-	set_text(out, OUT_TEMP, "4.3.0", text);
+	outcome_set(out, OUT_TEMP, "4.3.0", text);
 	out->status = e->reaped ? e->status : OUTCOME_UNSEEN;
 }
 
@@ -233,7 +100,7 @@ deliver_map_check(const struct run_end *e, const char *output,
 	/* a refusal's own code of the verdict's class speaks, as a
 	 * delivery's does: a DNSBL says 5.7.1, not 5.1.1 */
 	if (out->cls != OUT_DELIVERED)
-		own_words(out, output, len);
+		outcome_own_words(out, output, len);
 }
 
 /* deliver_vars_init - the placeholder values for rcpt of a message from
@@ -480,7 +347,7 @@ launch_failed(struct outcome *out, const char *step,
 	snprintf(text, sizeof(text), "cannot run delivery command: %s%s%s: "
 	    "%s", step, what != NULL ? " " : "", what != NULL ? what : "",
 	    strerror(err));
-	set_text(out, OUT_TEMP, "4.3.0", text);
+	outcome_set(out, OUT_TEMP, "4.3.0", text);
 	out->status = OUTCOME_NOT_RUN;
 }
 
@@ -546,21 +413,6 @@ execute(struct run *r, struct cmdline *c, struct outcome *out)
 	return execute_end(r, out);
 }
 
-/* how_ended - how a command ended, as a log line says it: "exit N",
- * "signal N", "exit status unknown" or "not run" */
-static void
-how_ended(const struct outcome *out, char *how, size_t cap)
-{
-	if (out->status >= 0 && WIFEXITED(out->status))
-		snprintf(how, cap, "exit %d", WEXITSTATUS(out->status));
-	else if (out->status >= 0 && WIFSIGNALED(out->status))
-		snprintf(how, cap, "signal %d", WTERMSIG(out->status));
-	else if (out->status == OUTCOME_UNSEEN)
-		snprintf(how, cap, "exit status unknown");
-	else
-		snprintf(how, cap, "not run");
-}
-
 /* delivery_line - the line administrators grep for, its fields in
  * Postfix's order (to=, orig_to=, ..., delay=, dsn=, status=);
  * orig_to=<...> when --aliases delivered to another address than the
@@ -581,7 +433,7 @@ delivery_line(const struct config *cfg, const struct deliver_msg *msg,
 	double delay;
 
 	delay = (double)(end - msg->start) / DEADLINE_SECOND;
-	how_ended(out, how, sizeof(how));
+	outcome_how(out, how, sizeof(how));
 	log_escape(out->text, text, sizeof(text));
 	received_logged_path(rcpt, to, sizeof(to));
 	received_logged_path(msg->head.sender, from, sizeof(from));
@@ -609,7 +461,7 @@ loop_refused(const struct config *cfg, const struct deliver_msg *msg,
 	    spool_has_delivered_to(msg->spool_fd, msg->spool_len,
 	    rcpt->addr) != 1)
 		return 0;
-	set_text(out, OUT_PERM, "5.4.6", "mail loop: already delivered to "
+	outcome_set(out, OUT_PERM, "5.4.6", "mail loop: already delivered to "
 	    "this recipient");
 	return 1;
 }
@@ -689,12 +541,12 @@ recipient_account(const struct config *cfg, const char *user,
 	case ACCOUNT_OK:
 		return 1;
 	case ACCOUNT_NONE:
-		set_text(out, OUT_PERM, "5.1.1", "no such user");
+		outcome_set(out, OUT_PERM, "5.1.1", "no such user");
 		return 0;
 	default:
 		snprintf(text, sizeof(text), "account lookup failed: %s",
 		    strerror(errno));
-		set_text(out, OUT_TEMP, "4.3.0", text);
+		outcome_set(out, OUT_TEMP, "4.3.0", text);
 		return 0;
 	}
 }
@@ -712,9 +564,9 @@ refused(const struct config *cfg, const struct deliver_msg *msg,
 	if (cfg->as_recipient && !recipient_account(cfg, rcpt->user, acct, out))
 		return 1;
 	if (hlen < 0)
-		set_text(out, OUT_TEMP, "4.3.0", "headers too long");
+		outcome_set(out, OUT_TEMP, "4.3.0", "headers too long");
 	else if (deadline_ms_left(msg->deadline, 1) == 0)
-		set_text(out, OUT_TEMP, "4.3.0",
+		outcome_set(out, OUT_TEMP, "4.3.0",
 		    "delivery time limit reached");
 	else
 		return 0;
@@ -1014,7 +866,7 @@ check_line(const struct config *cfg, const struct deliver_msg *msg,
 	};
 	char word[4 * 256], how[64], text[4 * OUTCOME_TEXT_MAX + 4];
 
-	how_ended(out, how, sizeof(how));
+	outcome_how(out, how, sizeof(how));
 	log_info("%s: data-check=%s, status=%s (%s%s%s)", msg->head.queue_id,
 	    log_escape(cfg->data_check[0], word, sizeof(word)),
 	    status[out->cls], how, out->cls == OUT_DELIVERED ? "" : ": ",
@@ -1034,13 +886,13 @@ check_fields(const struct config *cfg, const struct run_split *so,
 
 	c->fields = so->len > 0 ? malloc(cap) : NULL;
 	if (so->len > 0 && c->fields == NULL) {
-		set_text(out, OUT_TEMP, "4.3.0", "out of memory");
+		outcome_set(out, OUT_TEMP, "4.3.0", "out of memory");
 		return;
 	}
 	if (!so->over)
 		n = received_fields(cfg, so->buf, so->len, c->fields, cap);
 	if (n < 0) {
-		set_text(out, OUT_TEMP, "4.3.0", "data check output is not "
+		outcome_set(out, OUT_TEMP, "4.3.0", "data check output is not "
 		    "header fields");
 		free(c->fields);
 		c->fields = NULL;
@@ -1065,7 +917,7 @@ run_check(const struct config *cfg, const struct deliver_msg *msg,
 		hlen = received_headers(cfg, &msg->head, NULL, head,
 		    sizeof(head));
 	if (hlen < 0) {
-		set_text(out, OUT_TEMP, "4.3.0", "headers too long");
+		outcome_set(out, OUT_TEMP, "4.3.0", "headers too long");
 		return -1;
 	}
 	message_input(cfg, r, msg, head, hlen);

@@ -100,12 +100,9 @@ int deliver_template_ok(const char *tmpl);
 int deliver_template_message(const char *tmpl);
 int deliver_expand(const char *tmpl, const struct deliver_vars *v,
     char *out, size_t cap);
-void deliver_map_status(int status, const char *output, size_t len,
-    struct outcome *out);
 void deliver_map_end(const struct run_end *e, const char *output,
     size_t len, struct outcome *out);
 void deliver_map_check(const struct run_end *e, const char *output,
     size_t len, struct outcome *out);
-size_t deliver_sanitise(const char *in, size_t len, char *out, size_t cap);
 
 #endif

@@ -1,12 +1,16 @@
 /*
- * outcome.h - how a delivery or an --rcpt-check ended, and the reply
- * lines outcomes make.
+ * outcome.h - how a delivery, a check or any command ended, and the
+ * reply lines outcomes make.
  *
- * Every outcome starts as outcome_init()'s temporary failure; only the
- * deliverer, having seen its command exit 0, makes one OUT_DELIVERED.
- * outcome_rcpt_reply(), outcome_summary_reply() and
- * outcome_screen_reply() and outcome_check_reply() turn outcomes into the code, enhanced code and
- * text of a reply: pure functions, the one place where "250 only if
+ * Every outcome starts as outcome_init()'s temporary failure; only a
+ * command seen to exit 0 makes one OUT_DELIVERED: outcome_from_status()
+ * maps a wait status through the exit table (and --rcpt-check's verdict
+ * is made on top of it).  The command's first output line, sanitised
+ * (outcome_sanitise()), may give the text and its own RFC 3463 code
+ * (outcome_own_words()).
+ * outcome_rcpt_reply(), outcome_summary_reply(), outcome_screen_reply()
+ * and outcome_check_reply() turn outcomes into the code, enhanced code
+ * and text of a reply: pure functions, the one place where "250 only if
  * every delivery command exited 0" is decided.  This module never
  * sends a reply, runs a command or knows which delivery speaks for an
  * RCPT (recipients_verdict() does).
@@ -47,6 +51,14 @@ struct outcome_reply {
 };
 
 void outcome_init(struct outcome *o);
+void outcome_set(struct outcome *out, enum outcome_class cls,
+    const char *dsn, const char *text);
+size_t outcome_sanitise(const char *in, size_t len, char *out, size_t cap);
+void outcome_own_words(struct outcome *out, const char *output,
+    size_t len);
+void outcome_from_status(int status, const char *output, size_t len,
+    const char *what, struct outcome *out);
+void outcome_how(const struct outcome *out, char *how, size_t cap);
 void outcome_rcpt_reply(const struct outcome *o, const char *rcpt,
     const char *queue_id, struct outcome_reply *r);
 void outcome_summary_reply(size_t ok, size_t all, int prdr,

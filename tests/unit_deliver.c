@@ -228,6 +228,14 @@ static const struct exit_case exit_cases[] = {
 	{ 255, OUT_PERM, "5.3.0" },
 };
 
+/* map_status - a delivery command's wait status and output to an
+ * outcome, as the deliverer maps them */
+static void
+map_status(int status, const char *output, size_t len, struct outcome *out)
+{
+	outcome_from_status(status, output, len, "delivery command", out);
+}
+
 START_TEST(test_exit_table)
 {
 	const struct exit_case *c = &exit_cases[_i];
@@ -236,7 +244,7 @@ START_TEST(test_exit_table)
 
 	memset(&out, 0, sizeof(out));
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == c->code);
-	deliver_map_status(status, "", 0, &out);
+	map_status(status, "", 0, &out);
 	ck_assert_msg(out.cls == c->cls, "exit %d: class %d, want %d",
 	    c->code, out.cls, c->cls);
 	ck_assert_msg(strcmp(out.dsn, c->dsn) == 0, "exit %d: %s, want %s",
@@ -255,12 +263,12 @@ START_TEST(test_signals_are_temporary)
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		memset(&out, 0, sizeof(out));
 		ck_assert(WIFSIGNALED(sigs[i]));
-		deliver_map_status(sigs[i], "", 0, &out);
+		map_status(sigs[i], "", 0, &out);
 		ck_assert_msg(out.cls == OUT_TEMP, "signal %d: class %d",
 		    sigs[i], out.cls);
 		ck_assert_str_eq(out.dsn, "4.3.0");
 		/* a permanent code in the output cannot make it permanent */
-		deliver_map_status(sigs[i], "5.1.1 no such user\n", 19, &out);
+		map_status(sigs[i], "5.1.1 no such user\n", 19, &out);
 		ck_assert_int_eq(out.cls, OUT_TEMP);
 		ck_assert_str_eq(out.dsn, "4.3.0");
 	}
@@ -291,19 +299,19 @@ START_TEST(test_real_wait_statuses)
 {
 	struct outcome out;
 
-	deliver_map_status(child_status(0, 0), "", 0, &out);
+	map_status(child_status(0, 0), "", 0, &out);
 	ck_assert_int_eq(out.cls, OUT_DELIVERED);
 	ck_assert_str_eq(out.dsn, "2.0.0");
-	deliver_map_status(child_status(73, 0), "", 0, &out);
+	map_status(child_status(73, 0), "", 0, &out);
 	ck_assert_int_eq(out.cls, OUT_PERM);
 	ck_assert_str_eq(out.dsn, "5.2.0");
-	deliver_map_status(child_status(75, 0), "", 0, &out);
+	map_status(child_status(75, 0), "", 0, &out);
 	ck_assert_int_eq(out.cls, OUT_TEMP);
 	ck_assert_str_eq(out.dsn, "4.3.0");
-	deliver_map_status(child_status(0, SIGTERM), "", 0, &out);
+	map_status(child_status(0, SIGTERM), "", 0, &out);
 	ck_assert_int_eq(out.cls, OUT_TEMP);
 	ck_assert_str_eq(out.dsn, "4.3.0");
-	deliver_map_status(child_status(0, SIGKILL), "", 0, &out);
+	map_status(child_status(0, SIGKILL), "", 0, &out);
 	ck_assert_int_eq(out.cls, OUT_TEMP);
 	ck_assert_str_eq(out.dsn, "4.3.0");
 }
@@ -356,8 +364,8 @@ START_TEST(test_output_table)
 	struct outcome out;
 
 	memset(&out, 0, sizeof(out));
-	deliver_map_status(W_EXITCODE(c->code, 0), c->output,
-	    strlen(c->output), &out);
+	map_status(W_EXITCODE(c->code, 0), c->output, strlen(c->output),
+	    &out);
 	ck_assert_msg(out.cls == c->cls, "exit %d \"%s\": class %d, want %d",
 	    c->code, c->output, out.cls, c->cls);
 	ck_assert_msg(strcmp(out.dsn, c->dsn) == 0,
@@ -378,14 +386,14 @@ START_TEST(test_output_cut_to_200)
 
 	for (i = 0; i < sizeof(output); i++)
 		output[i] = (char)('a' + i % 26);
-	deliver_map_status(W_EXITCODE(1, 0), output, sizeof(output), &out);
+	map_status(W_EXITCODE(1, 0), output, sizeof(output), &out);
 	ck_assert_uint_eq(strlen(out.text), OUTCOME_TEXT_MAX);
 	ck_assert(memcmp(out.text, output, OUTCOME_TEXT_MAX) == 0);
 	/* a NUL in the output is sanitised, not an early end */
-	deliver_map_status(W_EXITCODE(1, 0), "ab\0cd\n", 6, &out);
+	map_status(W_EXITCODE(1, 0), "ab\0cd\n", 6, &out);
 	ck_assert_str_eq(out.text, "ab?cd");
 	/* only len octets are read */
-	deliver_map_status(W_EXITCODE(1, 0), "abcdef", 3, &out);
+	map_status(W_EXITCODE(1, 0), "abcdef", 3, &out);
 	ck_assert_str_eq(out.text, "abc");
 }
 END_TEST
@@ -404,8 +412,7 @@ START_TEST(test_output_no_control_bytes)
 
 		for (i = 0; i < n; i++)
 			output[i] = (char)(rand() % 256);
-		deliver_map_status(W_EXITCODE(1 + rand() % 100, 0), output, n,
-		    &out);
+		map_status(W_EXITCODE(1 + rand() % 100, 0), output, n, &out);
 		ck_assert_uint_le(strlen(out.text), OUTCOME_TEXT_MAX);
 		for (i = 0; out.text[i] != '\0'; i++)
 			ck_assert_msg(out.text[i] >= 32 && out.text[i] < 127,
@@ -451,7 +458,7 @@ START_TEST(test_sanitise_table)
 	size_t n;
 
 	memset(out, 'Z', sizeof(out));
-	n = deliver_sanitise(c->in, c->len, out, c->cap);
+	n = outcome_sanitise(c->in, c->len, out, c->cap);
 	ck_assert_msg(n == strlen(c->out), "case %d: length %zu, want %zu",
 	    _i, n, strlen(c->out));
 	ck_assert_msg(memcmp(out, c->out, n) == 0 && out[n] == '\0',
@@ -465,9 +472,9 @@ START_TEST(test_sanitise_only_len)
 	char out[16];
 
 	memset(out, 'Z', sizeof(out));
-	ck_assert_uint_eq(deliver_sanitise("abcdef", 2, out, sizeof(out)), 2);
+	ck_assert_uint_eq(outcome_sanitise("abcdef", 2, out, sizeof(out)), 2);
 	ck_assert_str_eq(out, "ab");
-	ck_assert_uint_eq(deliver_sanitise("abc", 0, out, sizeof(out)), 0);
+	ck_assert_uint_eq(outcome_sanitise("abc", 0, out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "");
 }
 END_TEST
