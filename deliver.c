@@ -1,18 +1,16 @@
 /*
- * deliver.c - what to run for one recipient, and what its end means.
+ * deliver.c - one delivery, and the checks run like one.
  *
- * Entry points: deliver_one() (a delivery), deliver_rcpt_check() (the
- * --rcpt-check command), deliver_data_check() (the --data-check command,
- * once per message: its stdout kept apart as the fields to add), and the
- * pure helpers deliver_expand(), deliver_template_ok(),
- * deliver_template_message(), deliver_map_end() and deliver_map_check().
- * Every placeholder expands inside its own argv word, so a value can
- * never become two words; the environment is built clean; the account
- * comes from account.c.  received.c writes the added headers, run.c
- * starts, feeds, times and reaps the command, outcome.c maps its wait
- * status through the exit table; this module logs one line per delivery
- * (and per --data-check).  It never writes to the SMTP client: it
- * returns an outcome and the session replies.
+ * Entry points: deliver_one() (a delivery), deliver_all() (--jobs: up
+ * to N at once), deliver_rcpt_check() (the --rcpt-check command) and
+ * its verdict deliver_map_check(), deliver_data_check() (the
+ * --data-check command, once per message: its stdout kept apart as the
+ * fields to add).  What to run, and running it, is command.c's; the
+ * account comes from account.c, the added headers from received.c.
+ * This module decides whether a recipient's command may run at all
+ * (a loop, the account, the deadline), what it reads on stdin, and logs
+ * one line per delivery (and per --data-check).  It never writes to the
+ * SMTP client: it returns an outcome and the session replies.
  */
 #include <errno.h>
 #include <poll.h>
@@ -25,51 +23,13 @@
 #include <sysexits.h>
 
 #include "account.h"
+#include "command.h"
 #include "deadline.h"
 #include "deliver.h"
 #include "log.h"
 #include "received.h"
 #include "run.h"
 #include "spool.h"
-
-#define VALUE_MAX	1024	/* longest placeholder value */
-
-/* map_end - how a run of what ended to an outcome.  Only a child that
- * was reaped before the deadline has an exit status to map; one that
- * timed out, or whose end waitpid() could not see (a launcher left
- * SIGCHLD ignored, say), is a temporary failure: its status is never
- * read as exit 0 */
-static void
-map_end(const struct run_end *e, const char *output, size_t len,
-    const char *what, struct outcome *out)
-{
-	char text[OUTCOME_TEXT_MAX + 1];
-
-	if (e->reaped && !e->timed_out) {
-		outcome_from_status(e->status, output, len, what, out);
-		if (e->short_input && out->cls == OUT_DELIVERED)
-			outcome_set(out, OUT_TEMP, "4.3.0", "spool read error");
-		return;
-	}
-	if (e->timed_out)
-		snprintf(text, sizeof(text), "%s timed out%s", what,
-		    e->reaped ? "" : " and could not be reaped");
-	else
-		snprintf(text, sizeof(text), "cannot wait for %s: %s", what,
-		    e->wait_errno != 0 ? strerror(e->wait_errno) :
-		    "not reaped");
-	outcome_set(out, OUT_TEMP, "4.3.0", text);
-	out->status = e->reaped ? e->status : OUTCOME_UNSEEN;
-}
-
-/* deliver_map_end - how a run of the delivery command ended to an
- * outcome (map_end()) */
-void
-deliver_map_end(const struct run_end *e, const char *output,
-    size_t len, struct outcome *out)
-{
-	map_end(e, output, len, "delivery command", out);
-}
 
 /* deliver_map_check - the --rcpt-check verdict: exit 0 (EX_OK) accepts,
  * 67 (EX_NOUSER) is 5.1.1, 75 (EX_TEMPFAIL) is 4.2.1; anything else, and
@@ -86,7 +46,7 @@ deliver_map_check(const struct run_end *e, const char *output,
 	};
 	size_t i;
 
-	deliver_map_end(e, output, len, out);
+	command_map_end(e, output, len, "delivery command", out);
 	if (!e->reaped || e->timed_out || !WIFEXITED(e->status))
 		return;
 	out->cls = OUT_TEMP;
@@ -101,316 +61,6 @@ deliver_map_check(const struct run_end *e, const char *output,
 	 * delivery's does: a DNSBL says 5.7.1, not 5.1.1 */
 	if (out->cls != OUT_DELIVERED)
 		outcome_own_words(out, output, len);
-}
-
-/* deliver_vars_init - the placeholder values for rcpt of a message from
- * sender (rcpt NULL: the message's alone, for --data-check, whose
- * recipient values stay NULL): the one place they are put together, for
- * the delivery command and the checks alike */
-void
-deliver_vars_init(struct deliver_vars *v, const struct config *cfg,
-    const struct address *sender, const struct address *rcpt,
-    const char *helo, const char *queue_id, const struct tls_info *tls)
-{
-	v->sender = sender->null ? cfg->null_sender : sender->addr;
-	v->rcpt = rcpt != NULL ? rcpt->addr : NULL;
-	v->orig = v->rcpt;
-	v->user = rcpt != NULL ? rcpt->user : NULL;
-	v->local = rcpt != NULL ? rcpt->local : NULL;
-	v->ext = rcpt != NULL ? rcpt->ext : NULL;
-	v->domain = rcpt != NULL ? rcpt->domain : NULL;
-	v->ip = cfg->client_ip;
-	v->helo = helo;
-	v->queue_id = queue_id;
-	v->tls = tls;
-}
-
-/* placeholder - the value of %c, or NULL for an unknown placeholder */
-static const char *
-placeholder(char c, const struct deliver_vars *v)
-{
-	switch (c) {
-	case 's': return v->sender;
-	case 'r': return v->rcpt;
-	case 'u': return v->user;
-	case 'l': return v->local;
-	case 'e': return v->ext;
-	case 'd': return v->domain;
-	case 'i': return v->ip;
-	case 'h': return v->helo;
-	case 'q': return v->queue_id;
-	case '%': return "%";
-	default: return NULL;
-	}
-}
-
-/* template_ok - 1 if tmpl uses only placeholders probe has values for */
-static int
-template_ok(const char *tmpl, const struct deliver_vars *probe)
-{
-	for (; *tmpl != '\0'; tmpl++) {
-		if (*tmpl != '%')
-			continue;
-		if (placeholder(*++tmpl, probe) == NULL)
-			return 0;
-	}
-	return 1;
-}
-
-/* deliver_template_ok - 1 if tmpl uses only known placeholders */
-int
-deliver_template_ok(const char *tmpl)
-{
-	static const struct deliver_vars probe = {
-		.sender = "", .rcpt = "", .user = "", .local = "", .ext = "",
-		.domain = "", .ip = "", .helo = "", .queue_id = ""
-	};
-
-	return template_ok(tmpl, &probe);
-}
-
-/* deliver_template_message - 1 if tmpl uses no placeholder of one
- * recipient's (%r %u %l %e %d): --data-check runs once for them all */
-int
-deliver_template_message(const char *tmpl)
-{
-	static const struct deliver_vars probe = {
-		.sender = "", .ip = "", .helo = "", .queue_id = ""
-	};
-
-	return template_ok(tmpl, &probe);
-}
-
-/* deliver_expand - one argv word: placeholders replaced inside it */
-int
-deliver_expand(const char *tmpl, const struct deliver_vars *v, char *out,
-    size_t cap)
-{
-	size_t o = 0;
-
-	for (; *tmpl != '\0'; tmpl++) {
-		const char *val = NULL;
-		size_t n;
-
-		if (*tmpl == '%') {
-			val = placeholder(*++tmpl, v);
-			if (val == NULL)
-				return -1;
-		}
-		n = val != NULL ? strlen(val) : 1;
-		if (o + n >= cap)
-			return -1;
-		memcpy(out + o, val != NULL ? val : tmpl, n);
-		o += n;
-	}
-	if (cap == 0)
-		return -1;
-	out[o] = '\0';
-	return 0;
-}
-
-/* struct cmdline - an expanded argv and environment, heap-allocated */
-struct cmdline {
-	char **argv;
-	char **envp;
-	size_t nenv;
-};
-
-/* cmdline_free - free what build_command() built, whole or in part */
-static void
-cmdline_free(struct cmdline *c)
-{
-	size_t i;
-
-	for (i = 0; c->argv != NULL && c->argv[i] != NULL; i++)
-		free(c->argv[i]);
-	for (i = 0; i < c->nenv; i++)
-		free(c->envp[i]);
-	free(c->argv);
-	free(c->envp);
-}
-
-/* add_env - NAME=VALUE into the environment being built */
-static int
-add_env(struct cmdline *c, const char *name, const char *value)
-{
-	if (asprintf(&c->envp[c->nenv], "%s=%s", name, value) < 0) {
-		c->envp[c->nenv] = NULL;
-		return -1;
-	}
-	c->nenv++;
-	return 0;
-}
-
-/* build_env - the clean environment: PATH, the envelope's variables (a
- * recipient's only when v names one), each of more's NAME, VALUE pairs
- * that has a value (SIZE, HOME, RECIPIENTS...), the TLS names (with the
- * client certificate's subject when there is one), --env */
-static int
-build_env(struct cmdline *c, const struct config *cfg,
-    const struct deliver_vars *v, const char *const (*more)[2],
-    size_t nmore)
-{
-	const char *names[] = { "SENDER", "RECIPIENT", "ORIGINAL_RECIPIENT",
-	    "LOCAL", "EXTENSION", "DOMAIN", "CLIENT_ADDRESS", "CLIENT_HELO",
-	    "QUEUE_ID" };
-	const char *values[] = { v->sender, v->rcpt, v->orig, v->user,
-	    v->ext, v->domain, v->ip, v->helo, v->queue_id };
-	size_t nnames = sizeof(names) / sizeof(names[0]), i;
-	int bad = 0;
-
-	/* PATH, the names, more, the three TLS names, every --env entry,
-	 * the NULL */
-	c->envp = calloc(1 + nnames + nmore + 3 + cfg->nenv + 1,
-	    sizeof(char *));
-	if (c->envp == NULL)
-		return -1;
-	bad |= add_env(c, "PATH", cfg->path);
-	for (i = 0; i < nnames; i++)
-		if (values[i] != NULL)
-			bad |= add_env(c, names[i], values[i]);
-	for (i = 0; i < nmore; i++)
-		if (more[i][1] != NULL)
-			bad |= add_env(c, more[i][0], more[i][1]);
-	if (v->tls != NULL) {
-		bad |= add_env(c, "TLS_PROTOCOL", v->tls->protocol);
-		bad |= add_env(c, "TLS_CIPHER", v->tls->cipher);
-		if (v->tls->peer_subject[0] != '\0')
-			bad |= add_env(c, "TLS_PEER_SUBJECT",
-			    v->tls->peer_subject);
-	}
-	for (i = 0; i < cfg->nenv; i++) {
-		const char *eq = strchr(cfg->env[i], '=');
-		const char *own = eq ? NULL : getenv(cfg->env[i]);
-
-		if (eq != NULL)
-			bad |= (c->envp[c->nenv++] = strdup(cfg->env[i])) ==
-			    NULL;
-		else if (own != NULL)
-			bad |= add_env(c, cfg->env[i], own);
-	}
-	return bad ? -1 : 0;
-}
-
-/* build_argv - each template word expanded on its own (E2BIG when a
- * value does not fit) */
-static int
-build_argv(struct cmdline *c, char *const *tmpl,
-    const struct deliver_vars *v)
-{
-	size_t n = 0, i;
-
-	while (tmpl[n] != NULL)
-		n++;
-	c->argv = calloc(n + 1, sizeof(char *));
-	if (c->argv == NULL)
-		return -1;
-	for (i = 0; i < n; i++) {
-		size_t cap = strlen(tmpl[i]) * VALUE_MAX + 2;
-
-		c->argv[i] = malloc(cap);
-		if (c->argv[i] == NULL)
-			return -1;
-		if (deliver_expand(tmpl[i], v, c->argv[i], cap) == -1) {
-			errno = E2BIG;
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* resolve_argv0 - argv[0] as the path that will be executed */
-static int
-resolve_argv0(struct cmdline *c, const char *path)
-{
-	char resolved[4096];
-	char *copy;
-
-	if (run_resolve(c->argv[0], path, resolved, sizeof(resolved)) == -1)
-		return -1;
-	copy = strdup(resolved);
-	if (copy == NULL)
-		return -1;
-	free(c->argv[0]);
-	c->argv[0] = copy;
-	return 0;
-}
-
-/* launch_failed - an outcome for a command that never ran: the text
- * names the step that failed, what it failed on, and why */
-static void
-launch_failed(struct outcome *out, const char *step,
-    const char *what, int err)
-{
-	char text[OUTCOME_TEXT_MAX + 1];
-
-	snprintf(text, sizeof(text), "cannot run delivery command: %s%s%s: "
-	    "%s", step, what != NULL ? " " : "", what != NULL ? what : "",
-	    strerror(err));
-	outcome_set(out, OUT_TEMP, "4.3.0", text);
-	out->status = OUTCOME_NOT_RUN;
-}
-
-/* build_command - argv, argv[0] found in PATH, and the environment
- * (build_env(): more are its extra pairs); -1, and out names the part
- * that failed, when they cannot be built */
-static int
-build_command(struct cmdline *c, const struct config *cfg,
-    char *const *tmpl, const struct deliver_vars *v,
-    const char *const (*more)[2], size_t nmore, struct outcome *out)
-{
-	errno = 0;
-	if (build_argv(c, tmpl, v) == -1)
-		launch_failed(out, "argv", NULL, errno ? errno : ENOMEM);
-	else if (resolve_argv0(c, cfg->path) == -1)
-		launch_failed(out, run_step_name(RUN_STEP_EXEC), c->argv[0],
-		    errno);
-	else if (build_env(c, cfg, v, more, nmore) == -1)
-		launch_failed(out, "environment", NULL,
-		    errno ? errno : ENOMEM);
-	else
-		return 0;
-	return -1;
-}
-
-/* execute_start - start one built command; -1 (and out says which step
- * failed) if it could not be started at all */
-static int
-execute_start(struct run *r, struct cmdline *c, struct outcome *out)
-{
-	r->argv = c->argv;
-	r->envp = c->envp;
-	if (run_start(r) == -1) {
-		launch_failed(out, run_step_name(r->failed.step),
-		    run_step_object(r), r->failed.err);
-		return -1;
-	}
-	return 0;
-}
-
-/* execute_end - a started command that ended: finished, and -1 (out
- * says which step failed) if its own child code never reached it */
-static int
-execute_end(struct run *r, struct outcome *out)
-{
-	run_finish(r);
-	if (r->failed.step != RUN_STEP_NONE) {
-		launch_failed(out, run_step_name(r->failed.step),
-		    run_step_object(r), r->failed.err);
-		return -1;
-	}
-	return 0;
-}
-
-/* execute - run one built command to its end; -1 (and out says which
- * step failed) if it could not be started at all */
-static int
-execute(struct run *r, struct cmdline *c, struct outcome *out)
-{
-	if (execute_start(r, c, out) == -1)
-		return -1;
-	run_wait(r);
-	return execute_end(r, out);
 }
 
 /* delivery_line - the line administrators grep for, its fields in
@@ -471,19 +121,19 @@ loop_refused(const struct config *cfg, const struct deliver_msg *msg,
 static int
 feed_command(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig, struct run *r,
-    struct cmdline *c, struct outcome *out)
+    struct command_line *c, struct outcome *out)
 {
-	struct deliver_vars v;
+	struct command_vars v;
 	char size[32];
 
-	deliver_vars_init(&v, cfg, msg->head.sender, rcpt, msg->head.helo,
+	command_vars_init(&v, cfg, msg->head.sender, rcpt, msg->head.helo,
 	    msg->head.queue_id, msg->head.tls);
 	v.orig = orig->addr;
 	snprintf(size, sizeof(size), "%llu",
 	    (unsigned long long)r->headlen + r->spool_len);
-	if (build_command(c, cfg, cfg->command, &v, (const char *const
+	if (command_build(c, cfg, cfg->command, &v, (const char *const
 	    [][2]){ { "SIZE", size }, { "HOME", r->acct ? r->acct->home :
-	    NULL } }, 2, out) == 0 && execute_start(r, c, out) == 0)
+	    NULL } }, 2, out) == 0 && command_start(r, c, out) == 0)
 		return 0;
 	return -1;
 }
@@ -600,7 +250,7 @@ struct delivery {
 	int hlen;			/* their length, 0, or -1 */
 	struct run_account acct;	/* --as-recipient's account */
 	struct run *r;			/* heap */
-	struct cmdline c;		/* its argv and environment */
+	struct command_line c;		/* its argv and environment */
 	struct outcome out;
 	int running;			/* started, not yet ended */
 };
@@ -615,7 +265,7 @@ delivery_begin(const struct config *cfg, const struct deliver_msg *msg,
 
 	outcome_init(&d->out);
 	memset(&d->acct, 0, sizeof(d->acct));
-	d->c = (struct cmdline){ NULL, NULL, 0 };
+	d->c = (struct command_line){ NULL, NULL, 0 };
 	d->head = malloc(cap);
 	d->r = calloc(1, sizeof(*d->r));
 	d->hlen = -1;
@@ -623,8 +273,7 @@ delivery_begin(const struct config *cfg, const struct deliver_msg *msg,
 	if (d->head != NULL)
 		d->hlen = delivery_head(cfg, msg, &d->rcpt, d->head, cap);
 	if (d->r == NULL || d->head == NULL) {
-		launch_failed(&d->out, run_step_name(RUN_STEP_MEMORY), NULL,
-		    ENOMEM);
+		command_no_memory(&d->out);
 	} else if (!refused(cfg, msg, &d->rcpt, d->hlen, &d->acct,
 	    &d->out)) {
 		if (cfg->as_recipient)
@@ -641,10 +290,11 @@ delivery_begin(const struct config *cfg, const struct deliver_msg *msg,
 static unsigned long long
 delivery_end(const struct deliver_msg *msg, struct delivery *d)
 {
-	if (d->running && execute_end(d->r, &d->out) == 0)
-		deliver_map_end(&d->r->end, d->r->out, d->r->outlen, &d->out);
+	if (d->running && command_end(d->r, &d->out) == 0)
+		command_map_end(&d->r->end, d->r->out, d->r->outlen,
+		    "delivery command", &d->out);
 	d->running = 0;
-	cmdline_free(&d->c);
+	command_free(&d->c);
 	account_free(&d->acct);
 	free(d->head);
 	free(d->r);
@@ -666,8 +316,7 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 
 	if (d == NULL) {
 		outcome_init(out);
-		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL,
-		    ENOMEM);
+		command_no_memory(out);
 		delivery_line(cfg, msg, rcpt, orig, 0, deadline_now(), out);
 		return;
 	}
@@ -834,23 +483,22 @@ void
 deliver_rcpt_check(const struct config *cfg, const struct received_msg *m,
     const struct address *rcpt, struct outcome *out)
 {
-	struct cmdline c = { NULL, NULL, 0 };
+	struct command_line c = { NULL, NULL, 0 };
 	struct run *r = calloc(1, sizeof(*r));
-	struct deliver_vars vars, *v = &vars;
+	struct command_vars vars, *v = &vars;
 
 	outcome_init(out);
-	deliver_vars_init(v, cfg, m->sender, rcpt, m->helo, m->queue_id,
+	command_vars_init(v, cfg, m->sender, rcpt, m->helo, m->queue_id,
 	    m->tls);
 	if (r == NULL) {
-		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL,
-		    ENOMEM);
-	} else if (build_command(&c, cfg, cfg->rcpt_check, v, NULL, 0,
+		command_no_memory(out);
+	} else if (command_build(&c, cfg, cfg->rcpt_check, v, NULL, 0,
 	    out) == 0) {
 		r->deadline = deadline_in(cfg->delivery_timeout);
-		if (execute(r, &c, out) == 0)
+		if (command_run(r, &c, out) == 0)
 			deliver_map_check(&r->end, r->out, r->outlen, out);
 	}
-	cmdline_free(&c);
+	command_free(&c);
 	free(r);
 }
 
@@ -907,8 +555,8 @@ static int
 run_check(const struct config *cfg, const struct deliver_msg *msg,
     const struct deliver_check *c, struct run *r, struct outcome *out)
 {
-	struct cmdline cl = { NULL, NULL, 0 };
-	struct deliver_vars v;
+	struct command_line cl = { NULL, NULL, 0 };
+	struct command_vars v;
 	char head[RECEIVED_HEADERS_MAX], size[32], count[32];
 	int hlen = 0, ret = -1;
 
@@ -921,17 +569,17 @@ run_check(const struct config *cfg, const struct deliver_msg *msg,
 		return -1;
 	}
 	message_input(cfg, r, msg, head, hlen);
-	deliver_vars_init(&v, cfg, msg->head.sender, NULL, msg->head.helo,
+	command_vars_init(&v, cfg, msg->head.sender, NULL, msg->head.helo,
 	    msg->head.queue_id, msg->head.tls);
 	snprintf(size, sizeof(size), "%llu",
 	    (unsigned long long)r->headlen + r->spool_len);
 	snprintf(count, sizeof(count), "%zu", c->nrcpt);
-	if (build_command(&cl, cfg, cfg->data_check, &v, (const char *const
+	if (command_build(&cl, cfg, cfg->data_check, &v, (const char *const
 	    [][2]){ { "SIZE", size }, { "RECIPIENTS", c->rcpts },
 	    { "RECIPIENT_COUNT", count } }, 3, out) == 0 &&
-	    execute(r, &cl, out) == 0)
+	    command_run(r, &cl, out) == 0)
 		ret = 0;
-	cmdline_free(&cl);
+	command_free(&cl);
 	return ret;
 }
 
@@ -951,12 +599,12 @@ deliver_data_check(const struct config *cfg, const struct deliver_msg *msg,
 	c->fields = NULL;
 	c->fieldslen = 0;
 	if (r == NULL || so.buf == NULL) {
-		launch_failed(out, run_step_name(RUN_STEP_MEMORY), NULL,
-		    ENOMEM);
+		command_no_memory(out);
 	} else {
 		r->split = &so;
 		if (run_check(cfg, msg, c, r, out) == 0) {
-			map_end(&r->end, r->out, r->outlen, "data check", out);
+			command_map_end(&r->end, r->out, r->outlen, "data check",
+			    out);
 			if (out->cls == OUT_DELIVERED)
 				check_fields(cfg, &so, c, out);
 		}
@@ -965,3 +613,4 @@ deliver_data_check(const struct config *cfg, const struct deliver_msg *msg,
 	free(so.buf);
 	free(r);
 }
+

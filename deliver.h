@@ -64,23 +64,6 @@ struct deliver_check {
 	size_t fieldslen;
 };
 
-/* Values the placeholders and the environment are made from. */
-struct deliver_vars {
-	const char *sender;	/* %s */
-	const char *rcpt;	/* %r */
-	const char *orig;	/* ORIGINAL_RECIPIENT: as the client gave
-				   it, before --aliases */
-	const char *user;	/* %u */
-	const char *local;	/* %l */
-	const char *ext;	/* %e */
-	const char *domain;	/* %d */
-	const char *ip;		/* %i */
-	const char *helo;	/* %h */
-	const char *queue_id;	/* %q */
-	const struct tls_info *tls;	/* TLS_PROTOCOL, TLS_CIPHER,
-				   TLS_PEER_SUBJECT; or NULL */
-};
-
 void deliver_one(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig,
     struct outcome *out);
@@ -92,16 +75,6 @@ void deliver_rcpt_check(const struct config *cfg,
 void deliver_data_check(const struct config *cfg,
     const struct deliver_msg *msg, struct deliver_check *c,
     struct outcome *out);
-
-void deliver_vars_init(struct deliver_vars *v, const struct config *cfg,
-    const struct address *sender, const struct address *rcpt,
-    const char *helo, const char *queue_id, const struct tls_info *tls);
-int deliver_template_ok(const char *tmpl);
-int deliver_template_message(const char *tmpl);
-int deliver_expand(const char *tmpl, const struct deliver_vars *v,
-    char *out, size_t cap);
-void deliver_map_end(const struct run_end *e, const char *output,
-    size_t len, struct outcome *out);
 void deliver_map_check(const struct run_end *e, const char *output,
     size_t len, struct outcome *out);
 

@@ -32,6 +32,7 @@
 #include "account.h"
 #include "address.h"
 #include "aliases.h"
+#include "command.h"
 #include "config.h"
 #include "deliver.h"
 #include "fdio.h"
@@ -304,10 +305,10 @@ split_words(const char *s, const char *opt, int per_message)
 		startup_fail(EX_TEMPFAIL, "out of memory");
 	for (w = strtok_r(copy, " \t", &save); w != NULL;
 	    w = strtok_r(NULL, " \t", &save)) {
-		if (!deliver_template_ok(w))
+		if (!command_template_ok(w))
 			startup_fail(EX_USAGE, "unknown placeholder in %s: %s",
 			    opt, w);
-		if (per_message && !deliver_template_message(w))
+		if (per_message && !command_template_message(w))
 			startup_fail(EX_USAGE, "per-recipient placeholder in "
 			    "%s: %s", opt, w);
 		words = push(words, &n, w);
@@ -426,7 +427,7 @@ parse_args(struct config *cfg, int argc, char **argv)
 		startup_fail(EX_USAGE, "no delivery command given");
 	cfg->command = argv + optind;
 	for (i = optind; i < argc; i++)
-		if (!deliver_template_ok(argv[i]))
+		if (!command_template_ok(argv[i]))
 			startup_fail(EX_USAGE, "unknown placeholder in command: "
 			    "%s", argv[i]);
 	if (cfg->hostname == NULL)

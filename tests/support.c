@@ -245,9 +245,9 @@ support_stub_screen(void *ctx, const struct config *cfg,
     struct outcome *out)
 {
 	struct support_stub *st = ctx;
-	struct deliver_vars v;
+	struct command_vars v;
 
-	deliver_vars_init(&v, cfg, m->sender, rcpt, m->helo, m->queue_id,
+	command_vars_init(&v, cfg, m->sender, rcpt, m->helo, m->queue_id,
 	    m->tls);
 	outcome_init(out);
 	if (st->screen_answer != NULL) {

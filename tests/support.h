@@ -21,6 +21,7 @@
 #include <sys/types.h>
 
 #include "address.h"
+#include "command.h"
 #include "config.h"
 #include "deliver.h"
 #include "received.h"
@@ -96,7 +97,7 @@ struct support_stub {
 	    struct support_call *c);	/* or NULL */
 	void (*answer)(const struct address *rcpt,
 	    struct outcome *out);	/* NULL: all delivered */
-	void (*screen_answer)(const struct deliver_vars *v,
+	void (*screen_answer)(const struct command_vars *v,
 	    struct outcome *out);	/* --rcpt-check; NULL: all
 					   accepted */
 	void *ctx;			/* the test's own */

@@ -25,6 +25,7 @@
 
 #include "account.h"
 #include "address.h"
+#include "command.h"
 #include "config.h"
 #include "deliver.h"
 #include "deadline.h"
@@ -38,7 +39,7 @@
 #define W_EXITCODE(ret, sig)	((ret) << 8 | (sig))
 #endif
 
-static const struct deliver_vars vars = {
+static const struct command_vars vars = {
 	.sender = "s@x.org",		/* %s */
 	.rcpt = "Rcpt+Ext@mx.test",	/* %r */
 	.user = "rcpt",			/* %u */
@@ -93,7 +94,7 @@ START_TEST(test_expand_table)
 	int ret;
 
 	memset(out, 'Z', sizeof(out));
-	ret = deliver_expand(c->tmpl, &vars, out, sizeof(out));
+	ret = command_expand(c->tmpl, &vars, out, sizeof(out));
 	ck_assert_msg(ret == c->want, "expand(\"%s\") = %d, want %d", c->tmpl,
 	    ret, c->want);
 	if (c->want == 0)
@@ -108,17 +109,17 @@ START_TEST(test_expand_capacity)
 	char out[64];
 	size_t need = strlen("Rcpt+Ext@mx.test");
 
-	ck_assert_int_eq(deliver_expand("abc", &vars, out, 4), 0);
+	ck_assert_int_eq(command_expand("abc", &vars, out, 4), 0);
 	ck_assert_str_eq(out, "abc");
-	ck_assert_int_eq(deliver_expand("abc", &vars, out, 3), -1);
-	ck_assert_int_eq(deliver_expand("%r", &vars, out, need + 1), 0);
+	ck_assert_int_eq(command_expand("abc", &vars, out, 3), -1);
+	ck_assert_int_eq(command_expand("%r", &vars, out, need + 1), 0);
 	ck_assert_str_eq(out, "Rcpt+Ext@mx.test");
-	ck_assert_int_eq(deliver_expand("%r", &vars, out, need), -1);
-	ck_assert_int_eq(deliver_expand("x%r", &vars, out, need + 1), -1);
-	ck_assert_int_eq(deliver_expand("%%", &vars, out, 2), 0);
+	ck_assert_int_eq(command_expand("%r", &vars, out, need), -1);
+	ck_assert_int_eq(command_expand("x%r", &vars, out, need + 1), -1);
+	ck_assert_int_eq(command_expand("%%", &vars, out, 2), 0);
 	ck_assert_str_eq(out, "%");
-	ck_assert_int_eq(deliver_expand("%%", &vars, out, 1), -1);
-	ck_assert_int_eq(deliver_expand("", &vars, out, 1), 0);
+	ck_assert_int_eq(command_expand("%%", &vars, out, 1), -1);
+	ck_assert_int_eq(command_expand("", &vars, out, 1), 0);
 	ck_assert_str_eq(out, "");
 }
 END_TEST
@@ -126,12 +127,12 @@ END_TEST
 START_TEST(test_expand_values_verbatim)
 {
 	/* values are copied as they are: no re-expansion, no splitting */
-	struct deliver_vars v = vars;
+	struct command_vars v = vars;
 	char out[128];
 
 	v.helo = "%s with spaces";
 	v.sender = "";
-	ck_assert_int_eq(deliver_expand("[%h][%s]", &v, out, sizeof(out)), 0);
+	ck_assert_int_eq(command_expand("[%h][%s]", &v, out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "[%s with spaces][]");
 }
 END_TEST
@@ -154,9 +155,9 @@ START_TEST(test_template_ok_table)
 {
 	const struct tmpl_case *c = &tmpl_cases[_i];
 
-	ck_assert_msg(!!deliver_template_ok(c->tmpl) == c->want,
-	    "deliver_template_ok(\"%s\") = %d, want %d", c->tmpl,
-	    deliver_template_ok(c->tmpl), c->want);
+	ck_assert_msg(!!command_template_ok(c->tmpl) == c->want,
+	    "command_template_ok(\"%s\") = %d, want %d", c->tmpl,
+	    command_template_ok(c->tmpl), c->want);
 }
 END_TEST
 
@@ -165,7 +166,7 @@ START_TEST(test_vars_init)
 	/* every placeholder from one builder: the recipient's parts, the
 	 * null sender as --null-sender says, the client's address */
 	struct address sender, rcpt;
-	struct deliver_vars v;
+	struct command_vars v;
 	struct config cfg;
 	size_t used;
 
@@ -176,7 +177,7 @@ START_TEST(test_vars_init)
 	    &sender, &used), ADDR_OK);
 	ck_assert_int_eq(address_parse("<Rcpt+Ext@MX.test>", 18, 0, &rcpt,
 	    &used), ADDR_OK);
-	deliver_vars_init(&v, &cfg, &sender, &rcpt, "client.example", "Q1D",
+	command_vars_init(&v, &cfg, &sender, &rcpt, "client.example", "Q1D",
 	    NULL);
 	ck_assert_str_eq(v.sender, vars.sender);
 	ck_assert_str_eq(v.rcpt, vars.rcpt);
@@ -189,7 +190,7 @@ START_TEST(test_vars_init)
 	ck_assert_str_eq(v.queue_id, vars.queue_id);
 	ck_assert_int_eq(address_parse("<>", 2, ADDR_ALLOW_NULL, &sender,
 	    &used), ADDR_OK);
-	deliver_vars_init(&v, &cfg, &sender, &rcpt, "client.example", "Q1D",
+	command_vars_init(&v, &cfg, &sender, &rcpt, "client.example", "Q1D",
 	    NULL);
 	ck_assert_str_eq(v.sender, "MAILER-DAEMON");
 }
@@ -521,13 +522,22 @@ static const struct end_case end_cases[] = {
 	  OUTCOME_UNSEEN, "timed out and could not be reaped" },
 };
 
+/* map_end - how a run of a delivery command ended to an outcome, as the
+ * deliverer maps it */
+static void
+map_end(const struct run_end *e, const char *output, size_t len,
+    struct outcome *out)
+{
+	command_map_end(e, output, len, "delivery command", out);
+}
+
 START_TEST(test_end_table)
 {
 	const struct end_case *c = &end_cases[_i];
 	struct outcome out;
 
 	memset(&out, 0, sizeof(out));
-	deliver_map_end(&c->end, "", 0, &out);
+	map_end(&c->end, "", 0, &out);
 	ck_assert_msg(out.cls == c->cls && strcmp(out.dsn, c->dsn) == 0,
 	    "case %d: class %d %s, want %d %s", _i, out.cls, out.dsn, c->cls,
 	    c->dsn);

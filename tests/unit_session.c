@@ -21,6 +21,7 @@
 
 #include "address.h"
 #include "aliases.h"
+#include "command.h"
 #include "config.h"
 #include "deliver.h"
 #include "session.h"
@@ -1734,7 +1735,7 @@ END_TEST
 /* --require-tls: MAIL waits for TLS; without a TLS engine, a 421 */
 /* refuse_list - --rcpt-check refuses <list@mx.test>, accepts the rest */
 static void
-refuse_list(const struct deliver_vars *v, struct outcome *out)
+refuse_list(const struct command_vars *v, struct outcome *out)
 {
 	int no = strcmp(v->rcpt, "list@mx.test") == 0;
 

@@ -7,7 +7,7 @@
  * %e are what split_extension promises, more flags never refuse what
  * fewer accepted, and the path written back (local part always quoted)
  * parses to the same internal form.  The same bytes, as a template, go
- * through deliver_expand(): it fails exactly when deliver_template_ok()
+ * through command_expand(): it fails exactly when command_template_ok()
  * says no, and otherwise matches a reference expansion.  The SMTP
  * command lines around a path (MAIL/RCPT parameters) are fuzzed by
  * fuzz_session.c.  Any failed check aborts, which libFuzzer reports.
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "address.h"
-#include "deliver.h"
+#include "command.h"
 #include "tests/fuzz/fuzz.h"
 
 /* no_controls - no octet below 32, no DEL */
@@ -154,7 +154,7 @@ same_form(const struct address *a, const struct address *b)
 
 /* ref_value - the placeholder table, written out again */
 static const char *
-ref_value(char c, const struct deliver_vars *v)
+ref_value(char c, const struct command_vars *v)
 {
 	switch (c) {
 	case 's': return v->sender;
@@ -174,7 +174,7 @@ ref_value(char c, const struct deliver_vars *v)
 /* ref_expand - the reference expansion into out (NULL: just measure);
  * its length up to the end or to the first unknown placeholder */
 static size_t
-ref_expand(const char *tmpl, const struct deliver_vars *v, char *out,
+ref_expand(const char *tmpl, const struct command_vars *v, char *out,
     int *ok)
 {
 	size_t o = 0, i;
@@ -207,7 +207,7 @@ ref_expand(const char *tmpl, const struct deliver_vars *v, char *out,
 static void
 check_expand(const uint8_t *data, size_t size, const struct address *a)
 {
-	struct deliver_vars v = { .sender = "s@x.example", .rcpt = a->addr,
+	struct command_vars v = { .sender = "s@x.example", .rcpt = a->addr,
 	    .user = a->user, .local = a->local, .ext = a->ext,
 	    .domain = a->domain, .ip = "192.0.2.1", .helo = "helo.example",
 	    .queue_id = "QID1" };
@@ -223,11 +223,11 @@ check_expand(const uint8_t *data, size_t size, const struct address *a)
 	out = malloc(o + 1);
 	FUZZ_CHECK(ref != NULL && out != NULL);
 	ref_expand(tmpl, &v, ref, &ok);
-	FUZZ_CHECK(deliver_template_ok(tmpl) == ok);
-	FUZZ_CHECK(deliver_expand(tmpl, &v, out, o + 1) == (ok ? 0 : -1));
+	FUZZ_CHECK(command_template_ok(tmpl) == ok);
+	FUZZ_CHECK(command_expand(tmpl, &v, out, o + 1) == (ok ? 0 : -1));
 	if (ok)
 		FUZZ_CHECK(strcmp(out, ref) == 0);
-	FUZZ_CHECK(deliver_expand(tmpl, &v, out, o) == -1);
+	FUZZ_CHECK(command_expand(tmpl, &v, out, o) == -1);
 	free(tmpl);
 	free(out);
 	free(ref);

@@ -33,6 +33,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "command.h"
 #include "config.h"
 #include "deliver.h"
 #include "log.h"
@@ -164,7 +165,7 @@ answer(const struct address *rcpt, struct outcome *out)
 /* screen_answer - --rcpt-check: 'x' unknown (67), 'y' try later (75),
  * else accept */
 static void
-screen_answer(const struct deliver_vars *v, struct outcome *out)
+screen_answer(const struct command_vars *v, struct outcome *out)
 {
 	if (v->local[0] == 'x')
 		outcome(out, OUT_PERM, "5.1.1", "");
