@@ -351,7 +351,8 @@ command_map_end(const struct run_end *e, const char *output, size_t len,
 	if (e->reaped && !e->timed_out) {
 		outcome_from_status(e->status, output, len, what, out);
 		if (e->short_input && out->cls == OUT_DELIVERED)
-			outcome_set(out, OUT_TEMP, "4.3.0", "spool read error");
+			outcome_set(out, OUT_TEMP, "4.3.0",
+			    "spool read error");
 		return;
 	}
 	if (e->timed_out)

@@ -1,19 +1,19 @@
 /*
  * deliver.c - one delivery, and the checks run like one.
  *
- * Entry points: deliver_one() (a delivery), deliver_all() (--jobs: up
- * to N at once), deliver_rcpt_check() (the --rcpt-check command) and
- * its verdict deliver_map_check(), deliver_data_check() (the
- * --data-check command, once per message: its stdout kept apart as the
- * fields to add).  What to run, and running it, is command.c's; the
- * account comes from account.c, the added headers from received.c.
- * This module decides whether a recipient's command may run at all
- * (a loop, the account, the deadline), what it reads on stdin, and logs
- * one line per delivery (and per --data-check).  It never writes to the
- * SMTP client: it returns an outcome and the session replies.
+ * Entry points: deliver_one() (a delivery) and its three steps for
+ * jobs.c (deliver_begin(), deliver_end(), deliver_line()),
+ * deliver_rcpt_check() (the --rcpt-check command) and its verdict
+ * deliver_map_check(), deliver_data_check() (the --data-check command,
+ * once per message: its stdout kept apart as the fields to add).  What
+ * to run, and running it, is command.c's; the account comes from
+ * account.c, the added headers from received.c.  This module decides
+ * whether a recipient's command may run at all (a loop, the account,
+ * the deadline), what it reads on stdin, and logs one line per delivery
+ * (and per --data-check).  It never writes to the SMTP client: it
+ * returns an outcome and the session replies.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,12 +63,12 @@ deliver_map_check(const struct run_end *e, const char *output,
 		outcome_own_words(out, output, len);
 }
 
-/* delivery_line - the line administrators grep for, its fields in
+/* deliver_line - the line administrators grep for, its fields in
  * Postfix's order (to=, orig_to=, ..., delay=, dsn=, status=);
  * orig_to=<...> when --aliases delivered to another address than the
  * client gave; end is when the delivery ended */
-static void
-delivery_line(const struct config *cfg, const struct deliver_msg *msg,
+void
+deliver_line(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig,
     unsigned long long size, long long end, const struct outcome *out)
 {
@@ -243,62 +243,61 @@ delivery_head(const struct config *cfg, const struct deliver_msg *msg,
 	return n + (int)msg->fieldslen;
 }
 
-/* One delivery under way: what its command needs while it runs. */
-struct delivery {
-	struct address rcpt, orig;	/* to whom, for whom */
-	char *head;			/* its added headers, heap */
-	int hlen;			/* their length, 0, or -1 */
+/* What a delivery's command holds from deliver_begin() to
+ * deliver_end(), in one allocation (zeroed: nothing to free yet). */
+struct deliver_held {
+	struct run r;			/* the command's run */
 	struct run_account acct;	/* --as-recipient's account */
-	struct run *r;			/* heap */
 	struct command_line c;		/* its argv and environment */
-	struct outcome out;
-	int running;			/* started, not yet ended */
 };
 
-/* delivery_begin - d's command started (d->running), or its outcome
+/* deliver_begin - d's command started (d->running), or its outcome
  * decided without one: refused, or it could not start */
-static void
-delivery_begin(const struct config *cfg, const struct deliver_msg *msg,
-    struct delivery *d)
+void
+deliver_begin(const struct config *cfg, const struct deliver_msg *msg,
+    struct deliver_job *d)
 {
 	size_t cap = RECEIVED_HEADERS_MAX + msg->fieldslen;
+	struct deliver_held *h = calloc(1, sizeof(*h));
 
 	outcome_init(&d->out);
-	memset(&d->acct, 0, sizeof(d->acct));
-	d->c = (struct command_line){ NULL, NULL, 0 };
+	d->held = h;
+	d->r = h != NULL ? &h->r : NULL;
 	d->head = malloc(cap);
-	d->r = calloc(1, sizeof(*d->r));
 	d->hlen = -1;
 	d->running = 0;
 	if (d->head != NULL)
 		d->hlen = delivery_head(cfg, msg, &d->rcpt, d->head, cap);
-	if (d->r == NULL || d->head == NULL) {
+	if (h == NULL || d->head == NULL) {
 		command_no_memory(&d->out);
-	} else if (!refused(cfg, msg, &d->rcpt, d->hlen, &d->acct,
+	} else if (!refused(cfg, msg, &d->rcpt, d->hlen, &h->acct,
 	    &d->out)) {
 		if (cfg->as_recipient)
-			check_home(&d->acct, d->rcpt.user, msg->head.queue_id);
-		d->r->acct = cfg->as_recipient ? &d->acct : NULL;
-		message_input(cfg, d->r, msg, d->head, d->hlen);
-		d->running = feed_command(cfg, msg, &d->rcpt, &d->orig, d->r,
-		    &d->c, &d->out) == 0;
+			check_home(&h->acct, d->rcpt.user, msg->head.queue_id);
+		h->r.acct = cfg->as_recipient ? &h->acct : NULL;
+		message_input(cfg, &h->r, msg, d->head, d->hlen);
+		d->running = feed_command(cfg, msg, &d->rcpt, &d->orig, &h->r,
+		    &h->c, &d->out) == 0;
 	}
 }
 
-/* delivery_end - d's command ended (or never ran): its outcome mapped,
+/* deliver_end - d's command ended (or never ran): its outcome mapped,
  * everything it held freed; the size its log line gives returned */
-static unsigned long long
-delivery_end(const struct deliver_msg *msg, struct delivery *d)
+unsigned long long
+deliver_end(const struct deliver_msg *msg, struct deliver_job *d)
 {
 	if (d->running && command_end(d->r, &d->out) == 0)
 		command_map_end(&d->r->end, d->r->out, d->r->outlen,
 		    "delivery command", &d->out);
 	d->running = 0;
-	command_free(&d->c);
-	account_free(&d->acct);
+	if (d->held != NULL) {
+		command_free(&d->held->c);
+		account_free(&d->held->acct);
+	}
 	free(d->head);
-	free(d->r);
+	free(d->held);
 	d->head = NULL;
+	d->held = NULL;
 	d->r = NULL;
 	return (unsigned long long)(d->hlen > 0 ? d->hlen : 0) +
 	    msg->spool_len - (d->hlen > 0 ? msg->body_off : 0);
@@ -311,170 +310,24 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig,
     struct outcome *out)
 {
-	struct delivery *d = malloc(sizeof(*d));
+	struct deliver_job *d = malloc(sizeof(*d));
 	unsigned long long size;
 
 	if (d == NULL) {
 		outcome_init(out);
 		command_no_memory(out);
-		delivery_line(cfg, msg, rcpt, orig, 0, deadline_now(), out);
+		deliver_line(cfg, msg, rcpt, orig, 0, deadline_now(), out);
 		return;
 	}
 	d->rcpt = *rcpt;
 	d->orig = *orig;
-	delivery_begin(cfg, msg, d);
+	deliver_begin(cfg, msg, d);
 	if (d->running)
 		run_wait(d->r);
-	size = delivery_end(msg, d);
+	size = deliver_end(msg, d);
 	*out = d->out;
-	delivery_line(cfg, msg, rcpt, orig, size, deadline_now(), out);
+	deliver_line(cfg, msg, rcpt, orig, size, deadline_now(), out);
 	free(d);
-}
-
-/* A delivery that ended, waiting until every earlier one is told. */
-struct ended {
-	struct outcome out;
-	unsigned long long size;	/* for its log line */
-	long long end;			/* when it ended: its delay= */
-	int set;			/* it has ended */
-};
-
-/* deliver_all()'s state: the runs in flight and the order kept. */
-struct sched {
-	const struct config *cfg;
-	const struct deliver_msg *msg;
-	const struct deliver_plan *plan;
-	struct delivery *slot;		/* cfg->jobs of them */
-	size_t *job;			/* the delivery each slot holds */
-	struct ended *ended;		/* plan->n of them */
-	struct pollfd *fds;		/* RUN_POLL_MAX a slot */
-	size_t next, told;		/* the next to start, to tell */
-};
-
-/* sched_settle - slot i's delivery ended: its outcome kept until told */
-static void
-sched_settle(struct sched *s, size_t i)
-{
-	struct ended *e = &s->ended[s->job[i]];
-
-	e->size = delivery_end(s->msg, &s->slot[i]);
-	e->out = s->slot[i].out;
-	e->end = deadline_now();
-	e->set = 1;
-}
-
-/* sched_fill - start deliveries in order while a slot is free; one that
- * cannot run (refused, not started) ends at once */
-static void
-sched_fill(struct sched *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->cfg->jobs && s->next < s->plan->n; i++) {
-		struct delivery *d = &s->slot[i];
-
-		while (!d->running && s->next < s->plan->n) {
-			s->job[i] = s->next++;
-			s->plan->target(s->plan->arg, s->job[i], &d->rcpt,
-			    &d->orig);
-			delivery_begin(s->cfg, s->msg, d);
-			if (!d->running)
-				sched_settle(s, i);
-		}
-	}
-}
-
-/* sched_tell - every ended delivery whose earlier ones are all told:
- * its log line, then the session hears its outcome, in order */
-static void
-sched_tell(struct sched *s)
-{
-	struct address rcpt, orig;
-
-	while (s->told < s->plan->n && s->ended[s->told].set) {
-		struct ended *e = &s->ended[s->told];
-
-		s->plan->target(s->plan->arg, s->told, &rcpt, &orig);
-		delivery_line(s->cfg, s->msg, &rcpt, &orig, e->size, e->end,
-		    &e->out);
-		s->plan->done(s->plan->arg, s->told, &e->out);
-		s->told++;
-	}
-}
-
-/* sched_poll - one poll() over every running command's descriptors,
- * then each advanced; those that ended are settled */
-static void
-sched_poll(struct sched *s)
-{
-	nfds_t n = 0, at[RUN_JOBS_MAX + 1];
-	int ms = 60000;
-	size_t i;
-
-	for (i = 0; i < s->cfg->jobs; i++) {
-		at[i] = n;
-		if (s->slot[i].running)
-			n += run_watch(s->slot[i].r, s->fds + n, &ms);
-	}
-	at[i] = n;
-	if (poll(s->fds, n, ms) <= 0)
-		for (i = 0; i < n; i++)
-			s->fds[i].revents = 0;
-	for (i = 0; i < s->cfg->jobs; i++)
-		if (s->slot[i].running && run_advance(s->slot[i].r,
-		    s->fds + at[i], at[i + 1] - at[i]))
-			sched_settle(s, i);
-}
-
-/* deliver_one_by_one - deliver_all() without the memory for its state:
- * deliver_one() for each in turn */
-static void
-deliver_one_by_one(const struct config *cfg, const struct deliver_msg *msg,
-    const struct deliver_plan *p)
-{
-	struct address rcpt, orig;
-	struct outcome out;
-	size_t j;
-
-	for (j = 0; j < p->n; j++) {
-		p->target(p->arg, j, &rcpt, &orig);
-		deliver_one(cfg, msg, &rcpt, &orig, &out);
-		p->done(p->arg, j, &out);
-	}
-}
-
-/* deliver_all - every delivery p names, up to cfg->jobs commands at
- * once, all fed and drained by one poll(); each is logged and told to
- * p->done in order, as soon as it and every earlier one have ended.  No
- * command starts past msg's deadline (refused() says so). */
-void
-deliver_all(const struct config *cfg, const struct deliver_msg *msg,
-    const struct deliver_plan *p)
-{
-	struct sched s = { cfg, msg, p, NULL, NULL, NULL, NULL, 0, 0 };
-
-	if (cfg->jobs > 1 && cfg->jobs <= RUN_JOBS_MAX) {
-		s.slot = calloc(cfg->jobs, sizeof(*s.slot));
-		s.job = calloc(cfg->jobs, sizeof(*s.job));
-		s.ended = calloc(p->n + 1, sizeof(*s.ended));
-		s.fds = calloc(cfg->jobs * RUN_POLL_MAX, sizeof(*s.fds));
-	}
-	if (s.slot == NULL || s.job == NULL || s.ended == NULL ||
-	    s.fds == NULL) {
-		deliver_one_by_one(cfg, msg, p);
-	} else {
-		for (;;) {
-			sched_fill(&s);
-			sched_tell(&s);
-			if (s.told == p->n)
-				break;
-			sched_poll(&s);
-		}
-	}
-	free(s.slot);
-	free(s.job);
-	free(s.ended);
-	free(s.fds);
 }
 
 /* deliver_rcpt_check - run the --rcpt-check command for rcpt of the
@@ -603,8 +456,8 @@ deliver_data_check(const struct config *cfg, const struct deliver_msg *msg,
 	} else {
 		r->split = &so;
 		if (run_check(cfg, msg, c, r, out) == 0) {
-			command_map_end(&r->end, r->out, r->outlen, "data check",
-			    out);
+			command_map_end(&r->end, r->out, r->outlen,
+			    "data check", out);
 			if (out->cls == OUT_DELIVERED)
 				check_fields(cfg, &so, c, out);
 		}
@@ -613,4 +466,3 @@ deliver_data_check(const struct config *cfg, const struct deliver_msg *msg,
 	free(so.buf);
 	free(r);
 }
-

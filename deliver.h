@@ -2,14 +2,19 @@
  * deliver.h - delivery of one spooled message to one recipient.
  *
  * deliver_one() delivers to rcpt (an --aliases target, or the address
- * the client gave: orig) and expands the argv template, builds a clean environment,
- * has run.h's runner start the command (fork/exec, never a shell) with
- * the per-recipient headers and the spool on its stdin, and maps how it
- * ended to an outcome through the exit table.  deliver_rcpt_check() does
- * the same for the --rcpt-check command, deliver_data_check() for the
- * --data-check command, once per message, whose standard output becomes
- * header fields added to every copy.  It never writes to the SMTP
- * client: the session turns outcomes into replies.
+ * the client gave: orig): it decides whether the command may run (a
+ * loop, the account, the deadline), builds it with command.h (argv
+ * expanded word by word, a clean environment), has run.h's runner
+ * start it (fork/exec, never a shell) with the per-recipient headers
+ * and the spool on its stdin, maps how it ended to an outcome and logs
+ * the delivery line.  deliver_begin(), deliver_end() and
+ * deliver_line() are its three steps, for jobs.c to run several at
+ * once.  deliver_rcpt_check() does the same for the --rcpt-check
+ * command, deliver_data_check() for the --data-check command, once per
+ * message, whose standard output becomes header fields added to every
+ * copy.  It never writes to the SMTP client: the session turns outcomes
+ * into replies.  The session includes this header only for the types
+ * it passes (struct deliver_msg, deliver_plan, deliver_check).
  */
 #ifndef PIPESMTPD_DELIVER_H
 #define PIPESMTPD_DELIVER_H
@@ -22,7 +27,9 @@
 #include "outcome.h"
 #include "received.h"
 
+struct run;		/* run.h: one command run */
 struct run_end;		/* run.h: how a run of a command ended */
+struct deliver_held;	/* deliver.c: what a running delivery holds */
 
 /* One spooled message, as every recipient's delivery sees it. */
 struct deliver_msg {
@@ -41,7 +48,7 @@ struct deliver_msg {
 	long long deadline;		/* the end of all, deadline.h */
 };
 
-/* The deliveries of one message, as deliver_all() asks about them. */
+/* The deliveries of one message, as jobs_deliver() asks about them. */
 struct deliver_plan {
 	size_t n;		/* deliveries, numbered from 0 */
 	/* delivery j goes to rcpt, which orig (the client's RCPT) asked
@@ -64,11 +71,29 @@ struct deliver_check {
 	size_t fieldslen;
 };
 
+/* One delivery under way, from deliver_begin() to deliver_end(): what
+ * its command needs while it runs. */
+struct deliver_job {
+	struct address rcpt, orig;	/* to whom, for whom */
+	char *head;			/* its added headers, heap */
+	int hlen;			/* their length, 0, or -1 */
+	struct run *r;			/* its run (run.h), inside held */
+	struct deliver_held *held;	/* deliver.c's: the run, the
+					   account, argv (heap) */
+	struct outcome out;		/* how it ended, or why not run */
+	int running;			/* started, not yet ended */
+};
+
 void deliver_one(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig,
     struct outcome *out);
-void deliver_all(const struct config *cfg, const struct deliver_msg *msg,
-    const struct deliver_plan *p);
+void deliver_begin(const struct config *cfg, const struct deliver_msg *msg,
+    struct deliver_job *d);
+unsigned long long deliver_end(const struct deliver_msg *msg,
+    struct deliver_job *d);
+void deliver_line(const struct config *cfg, const struct deliver_msg *msg,
+    const struct address *rcpt, const struct address *orig,
+    unsigned long long size, long long end, const struct outcome *out);
 void deliver_rcpt_check(const struct config *cfg,
     const struct received_msg *m, const struct address *rcpt,
     struct outcome *out);

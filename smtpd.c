@@ -36,6 +36,7 @@
 #include "config.h"
 #include "deliver.h"
 #include "fdio.h"
+#include "jobs.h"
 #include "log.h"
 #include "proxy.h"
 #include "run.h"
@@ -726,13 +727,13 @@ real_deliver(void *ctx, const struct config *cfg,
 	deliver_one(cfg, msg, rcpt, orig, out);
 }
 
-/* real_deliver_all - the session's --jobs deliverer: deliver_all() */
+/* real_deliver_all - the session's --jobs deliverer: jobs_deliver() */
 static void
 real_deliver_all(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct deliver_plan *p)
 {
 	(void)ctx;
-	deliver_all(cfg, msg, p);
+	jobs_deliver(cfg, msg, p);
 }
 
 /* real_account - the session's account test: account_may_receive() */

@@ -29,6 +29,7 @@
 #include "config.h"
 #include "deliver.h"
 #include "deadline.h"
+#include "jobs.h"
 #include "log.h"
 #include "run.h"
 #include "session.h"
@@ -882,13 +883,13 @@ START_TEST(test_deadline_in_session)
 }
 END_TEST
 
-/* real_deliver_all - deliver_all() as the session's --jobs deliverer */
+/* real_deliver_all - jobs_deliver() as the session's --jobs deliverer */
 static void
 real_deliver_all(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct deliver_plan *p)
 {
 	(void)ctx;
-	deliver_all(cfg, msg, p);
+	jobs_deliver(cfg, msg, p);
 }
 
 START_TEST(test_deadline_with_jobs)
