@@ -1,17 +1,16 @@
 /*
- * deliver.c - one delivery, and the checks run like one.
+ * deliver.c - one delivery: whether its command may run, what it
+ * reads, how it ended, its log line.
  *
- * Entry points: deliver_one() (a delivery) and its three steps for
- * jobs.c (deliver_begin(), deliver_end(), deliver_line()),
- * deliver_rcpt_check() (the --rcpt-check command) and its verdict
- * deliver_map_check(), deliver_data_check() (the --data-check command,
- * once per message: its stdout kept apart as the fields to add).  What
- * to run, and running it, is command.c's; the account comes from
- * account.c, the added headers from received.c.  This module decides
- * whether a recipient's command may run at all (a loop, the account,
- * the deadline), what it reads on stdin, and logs one line per delivery
- * (and per --data-check).  It never writes to the SMTP client: it
- * returns an outcome and the session replies.
+ * Entry points: deliver_one() (a delivery, start to end), its three
+ * steps for jobs.c (deliver_begin(), deliver_end(), deliver_line()),
+ * and deliver_input() (what a command reads on stdin, for checks.c
+ * too).  Before a command runs this module refuses a Delivered-To loop,
+ * a recipient with no usable account (--as-recipient, account.c) and a
+ * message past its deadline; the added headers come from received.c,
+ * the command is built and run by command.c.  One line is logged per
+ * delivery, in Postfix's field order.  It never writes to the SMTP
+ * client: it returns an outcome and the session replies.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,8 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
-#include <sysexits.h>
 
 #include "account.h"
 #include "command.h"
@@ -30,38 +27,6 @@
 #include "received.h"
 #include "run.h"
 #include "spool.h"
-
-/* deliver_map_check - the --rcpt-check verdict: exit 0 (EX_OK) accepts,
- * 67 (EX_NOUSER) is 5.1.1, 75 (EX_TEMPFAIL) is 4.2.1; anything else, and
- * any run whose exit was not seen, is 4.3.0: the check fails closed */
-void
-deliver_map_check(const struct run_end *e, const char *output,
-    size_t len, struct outcome *out)
-{
-	static const struct { int code; enum outcome_class cls;
-	    const char *dsn; } verdicts[] = {
-		{ EX_OK, OUT_DELIVERED, "2.1.5" },
-		{ EX_NOUSER, OUT_PERM, "5.1.1" },
-		{ EX_TEMPFAIL, OUT_TEMP, "4.2.1" },
-	};
-	size_t i;
-
-	command_map_end(e, output, len, "delivery command", out);
-	if (!e->reaped || e->timed_out || !WIFEXITED(e->status))
-		return;
-	out->cls = OUT_TEMP;
-	snprintf(out->dsn, sizeof(out->dsn), "4.3.0");
-	for (i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++)
-		if (WEXITSTATUS(e->status) == verdicts[i].code) {
-			out->cls = verdicts[i].cls;
-			snprintf(out->dsn, sizeof(out->dsn), "%s",
-			    verdicts[i].dsn);
-		}
-	/* a refusal's own code of the verdict's class speaks, as a
-	 * delivery's does: a DNSBL says 5.7.1, not 5.1.1 */
-	if (out->cls != OUT_DELIVERED)
-		outcome_own_words(out, output, len);
-}
 
 /* deliver_line - the line administrators grep for, its fields in
  * Postfix's order (to=, orig_to=, ..., delay=, dsn=, status=);
@@ -117,7 +82,7 @@ loop_refused(const struct config *cfg, const struct deliver_msg *msg,
 }
 
 /* feed_command - build argv and environment into c, then start r, its
- * input set by message_input(); -1 (out says why) when it never started */
+ * input set by deliver_input(); -1 (out says why) when it never started */
 static int
 feed_command(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig, struct run *r,
@@ -138,13 +103,13 @@ feed_command(const struct config *cfg, const struct deliver_msg *msg,
 	return -1;
 }
 
-/* message_input - what a command reads on stdin, into r: the spool
+/* deliver_input - what a command reads on stdin, into r: the spool
  * itself when it holds the whole message as delivered (hlen 0), else a
  * pipe fed with head (hlen octets: the added headers, then any fields
  * --data-check added) and the message after the spool's shared
  * headers; and its deadline */
-static void
-message_input(const struct config *cfg, struct run *r,
+void
+deliver_input(const struct config *cfg, struct run *r,
     const struct deliver_msg *msg, const char *head, int hlen)
 {
 	int whole = hlen == 0;
@@ -160,11 +125,12 @@ message_input(const struct config *cfg, struct run *r,
 		r->deadline = msg->deadline;
 }
 
-/* check_home - --as-recipient: an account whose home directory is
- * missing (nobody's /nonexistent) still gets its mail: the command runs
- * in / with HOME still the home, and a warning says so */
+/* note_home - --as-recipient: whether acct's home directory is missing
+ * (nobody's /nonexistent), noted in acct: such an account still gets
+ * its mail, the command runs in / with HOME still the home, and a
+ * warning says so */
 static void
-check_home(struct run_account *acct, const char *user, const char *queue_id)
+note_home(struct run_account *acct, const char *user, const char *queue_id)
 {
 	char name[4 * ADDR_PART_MAX + 4], dir[4 * sizeof(acct->home)];
 	struct stat st;
@@ -211,7 +177,8 @@ refused(const struct config *cfg, const struct deliver_msg *msg,
 {
 	if (loop_refused(cfg, msg, rcpt, out))
 		return 1;
-	if (cfg->as_recipient && !recipient_account(cfg, rcpt->user, acct, out))
+	if (cfg->as_recipient &&
+	    !recipient_account(cfg, rcpt->user, acct, out))
 		return 1;
 	if (hlen < 0)
 		outcome_set(out, OUT_TEMP, "4.3.0", "headers too long");
@@ -273,9 +240,9 @@ deliver_begin(const struct config *cfg, const struct deliver_msg *msg,
 	} else if (!refused(cfg, msg, &d->rcpt, d->hlen, &h->acct,
 	    &d->out)) {
 		if (cfg->as_recipient)
-			check_home(&h->acct, d->rcpt.user, msg->head.queue_id);
+			note_home(&h->acct, d->rcpt.user, msg->head.queue_id);
 		h->r.acct = cfg->as_recipient ? &h->acct : NULL;
-		message_input(cfg, &h->r, msg, d->head, d->hlen);
+		deliver_input(cfg, &h->r, msg, d->head, d->hlen);
 		d->running = feed_command(cfg, msg, &d->rcpt, &d->orig, &h->r,
 		    &h->c, &d->out) == 0;
 	}
@@ -328,141 +295,4 @@ deliver_one(const struct config *cfg, const struct deliver_msg *msg,
 	*out = d->out;
 	deliver_line(cfg, msg, rcpt, orig, size, deadline_now(), out);
 	free(d);
-}
-
-/* deliver_rcpt_check - run the --rcpt-check command for rcpt of the
- * transaction m describes; its verdict is deliver_map_check()'s */
-void
-deliver_rcpt_check(const struct config *cfg, const struct received_msg *m,
-    const struct address *rcpt, struct outcome *out)
-{
-	struct command_line c = { NULL, NULL, 0 };
-	struct run *r = calloc(1, sizeof(*r));
-	struct command_vars vars, *v = &vars;
-
-	outcome_init(out);
-	command_vars_init(v, cfg, m->sender, rcpt, m->helo, m->queue_id,
-	    m->tls);
-	if (r == NULL) {
-		command_no_memory(out);
-	} else if (command_build(&c, cfg, cfg->rcpt_check, v, NULL, 0,
-	    out) == 0) {
-		r->deadline = deadline_in(cfg->delivery_timeout);
-		if (command_run(r, &c, out) == 0)
-			deliver_map_check(&r->end, r->out, r->outlen, out);
-	}
-	command_free(&c);
-	free(r);
-}
-
-/* check_line - --data-check's one log line: passed, rejected or
- * deferred, how it ended, and why */
-static void
-check_line(const struct config *cfg, const struct deliver_msg *msg,
-    const struct outcome *out)
-{
-	static const char *const status[] = {
-		[OUT_DELIVERED] = "passed", [OUT_TEMP] = "deferred",
-		[OUT_PERM] = "rejected"
-	};
-	char word[4 * 256], how[64], text[4 * OUTCOME_TEXT_MAX + 4];
-
-	outcome_how(out, how, sizeof(how));
-	log_info("%s: data-check=%s, status=%s (%s%s%s)", msg->head.queue_id,
-	    log_escape(cfg->data_check[0], word, sizeof(word)),
-	    status[out->cls], how, out->cls == OUT_DELIVERED ? "" : ": ",
-	    out->cls == OUT_DELIVERED ? "" :
-	    log_escape(out->text, text, sizeof(text)));
-}
-
-/* check_fields - a check that exited 0: what it wrote on stdout made
- * the fields to add (c->fields), or, when that is not header fields
- * or more than RECEIVED_FIELDS_MAX, a temporary failure */
-static void
-check_fields(const struct config *cfg, const struct run_split *so,
-    struct deliver_check *c, struct outcome *out)
-{
-	size_t cap = 2 * RECEIVED_FIELDS_MAX;	/* LF may become CRLF */
-	int n = -1;
-
-	c->fields = so->len > 0 ? malloc(cap) : NULL;
-	if (so->len > 0 && c->fields == NULL) {
-		outcome_set(out, OUT_TEMP, "4.3.0", "out of memory");
-		return;
-	}
-	if (!so->over)
-		n = received_fields(cfg, so->buf, so->len, c->fields, cap);
-	if (n < 0) {
-		outcome_set(out, OUT_TEMP, "4.3.0", "data check output is not "
-		    "header fields");
-		free(c->fields);
-		c->fields = NULL;
-		return;
-	}
-	c->fieldslen = (size_t)n;
-}
-
-/* run_check - build and run the --data-check command on msg, its stdout
- * kept apart in so; 0, or -1 (and out says why) when it never ran */
-static int
-run_check(const struct config *cfg, const struct deliver_msg *msg,
-    const struct deliver_check *c, struct run *r, struct outcome *out)
-{
-	struct command_line cl = { NULL, NULL, 0 };
-	struct command_vars v;
-	char head[RECEIVED_HEADERS_MAX], size[32], count[32];
-	int hlen = 0, ret = -1;
-
-	/* the spool's shared headers, or the block without Delivered-To */
-	if (msg->body_off == 0)
-		hlen = received_headers(cfg, &msg->head, NULL, head,
-		    sizeof(head));
-	if (hlen < 0) {
-		outcome_set(out, OUT_TEMP, "4.3.0", "headers too long");
-		return -1;
-	}
-	message_input(cfg, r, msg, head, hlen);
-	command_vars_init(&v, cfg, msg->head.sender, NULL, msg->head.helo,
-	    msg->head.queue_id, msg->head.tls);
-	snprintf(size, sizeof(size), "%llu",
-	    (unsigned long long)r->headlen + r->spool_len);
-	snprintf(count, sizeof(count), "%zu", c->nrcpt);
-	if (command_build(&cl, cfg, cfg->data_check, &v, (const char *const
-	    [][2]){ { "SIZE", size }, { "RECIPIENTS", c->rcpts },
-	    { "RECIPIENT_COUNT", count } }, 3, out) == 0 &&
-	    command_run(r, &cl, out) == 0)
-		ret = 0;
-	command_free(&cl);
-	return ret;
-}
-
-/* deliver_data_check - run --data-check once on the whole message, with
- * the server's own credentials: its exit status through the exit table
- * (its stderr's first line the text), its stdout the header fields to
- * add to every copy (c->fields, the caller frees it); one log line */
-void
-deliver_data_check(const struct config *cfg, const struct deliver_msg *msg,
-    struct deliver_check *c, struct outcome *out)
-{
-	struct run *r = calloc(1, sizeof(*r));
-	struct run_split so = { malloc(RECEIVED_FIELDS_MAX), RECEIVED_FIELDS_MAX,
-	    0, 0 };
-
-	outcome_init(out);
-	c->fields = NULL;
-	c->fieldslen = 0;
-	if (r == NULL || so.buf == NULL) {
-		command_no_memory(out);
-	} else {
-		r->split = &so;
-		if (run_check(cfg, msg, c, r, out) == 0) {
-			command_map_end(&r->end, r->out, r->outlen,
-			    "data check", out);
-			if (out->cls == OUT_DELIVERED)
-				check_fields(cfg, &so, c, out);
-		}
-	}
-	check_line(cfg, msg, out);
-	free(so.buf);
-	free(r);
 }

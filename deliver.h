@@ -6,15 +6,13 @@
  * loop, the account, the deadline), builds it with command.h (argv
  * expanded word by word, a clean environment), has run.h's runner
  * start it (fork/exec, never a shell) with the per-recipient headers
- * and the spool on its stdin, maps how it ended to an outcome and logs
- * the delivery line.  deliver_begin(), deliver_end() and
- * deliver_line() are its three steps, for jobs.c to run several at
- * once.  deliver_rcpt_check() does the same for the --rcpt-check
- * command, deliver_data_check() for the --data-check command, once per
- * message, whose standard output becomes header fields added to every
- * copy.  It never writes to the SMTP client: the session turns outcomes
- * into replies.  The session includes this header only for the types
- * it passes (struct deliver_msg, deliver_plan, deliver_check).
+ * and the spool on its stdin (deliver_input()), maps how it ended to an
+ * outcome and logs the delivery line.  deliver_begin(), deliver_end()
+ * and deliver_line() are its three steps, for jobs.c to run several at
+ * once.  It never writes to the SMTP client: the session turns
+ * outcomes into replies.  session.h includes this header for the types
+ * it passes (struct deliver_msg, deliver_plan, deliver_check: the last
+ * is checks.c's --data-check).
  */
 #ifndef PIPESMTPD_DELIVER_H
 #define PIPESMTPD_DELIVER_H
@@ -28,7 +26,6 @@
 #include "received.h"
 
 struct run;		/* run.h: one command run */
-struct run_end;		/* run.h: how a run of a command ended */
 struct deliver_held;	/* deliver.c: what a running delivery holds */
 
 /* One spooled message, as every recipient's delivery sees it. */
@@ -94,13 +91,7 @@ unsigned long long deliver_end(const struct deliver_msg *msg,
 void deliver_line(const struct config *cfg, const struct deliver_msg *msg,
     const struct address *rcpt, const struct address *orig,
     unsigned long long size, long long end, const struct outcome *out);
-void deliver_rcpt_check(const struct config *cfg,
-    const struct received_msg *m, const struct address *rcpt,
-    struct outcome *out);
-void deliver_data_check(const struct config *cfg,
-    const struct deliver_msg *msg, struct deliver_check *c,
-    struct outcome *out);
-void deliver_map_check(const struct run_end *e, const char *output,
-    size_t len, struct outcome *out);
+void deliver_input(const struct config *cfg, struct run *r,
+    const struct deliver_msg *msg, const char *head, int hlen);
 
 #endif

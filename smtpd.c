@@ -32,6 +32,7 @@
 #include "account.h"
 #include "address.h"
 #include "aliases.h"
+#include "checks.h"
 #include "command.h"
 #include "config.h"
 #include "deliver.h"
@@ -744,24 +745,24 @@ real_account(void *ctx, const struct config *cfg, const char *user)
 	return account_may_receive(cfg, user);
 }
 
-/* real_check - the session's --data-check: deliver_data_check() */
+/* real_check - the session's --data-check: checks_data() */
 static void
 real_check(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, struct deliver_check *c,
     struct outcome *out)
 {
 	(void)ctx;
-	deliver_data_check(cfg, msg, c, out);
+	checks_data(cfg, msg, c, out);
 }
 
-/* real_screen - the session's --rcpt-check: deliver_rcpt_check() */
+/* real_screen - the session's --rcpt-check: checks_rcpt() */
 static void
 real_screen(void *ctx, const struct config *cfg,
     const struct received_msg *m, const struct address *rcpt,
     struct outcome *out)
 {
 	(void)ctx;
-	deliver_rcpt_check(cfg, m, rcpt, out);
+	checks_rcpt(cfg, m, rcpt, out);
 }
 
 int

@@ -25,6 +25,7 @@
 
 #include "account.h"
 #include "address.h"
+#include "checks.h"
 #include "command.h"
 #include "config.h"
 #include "deliver.h"
@@ -547,7 +548,7 @@ START_TEST(test_end_table)
 		ck_assert_msg(strstr(out.text, c->text) != NULL, "case %d: "
 		    "'%s' lacks '%s'", _i, out.text, c->text);
 	memset(&out, 0, sizeof(out));
-	deliver_map_check(&c->end, "", 0, &out);
+	checks_rcpt_verdict(&c->end, "", 0, &out);
 	ck_assert_msg(out.cls == c->check_cls &&
 	    strcmp(out.dsn, c->check_dsn) == 0, "case %d: check class %d %s, "
 	    "want %d %s", _i, out.cls, out.dsn, c->check_cls, c->check_dsn);
@@ -628,7 +629,7 @@ START_TEST(test_check_unreaped_fails_closed)
 	for (i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
 		run_setup(&f, argv, scripts[i]);
 		t0 = deadline_now();
-		deliver_rcpt_check(&f.cfg, &f.msg.head, &f.rcpt, &out);
+		checks_rcpt(&f.cfg, &f.msg.head, &f.rcpt, &out);
 		ck_assert_msg(out.cls == OUT_TEMP, "'%s': class %d", scripts[i],
 		    out.cls);
 		ck_assert_str_eq(out.dsn, "4.3.0");
