@@ -1,7 +1,9 @@
 /*
  * run.c - start, feed, time and reap one command.
  *
- * Entry points: run_command(), run_resolve() (argv[0] found in PATH),
+ * Entry points: run_start(), then run_wait() (or run_watch() and
+ * run_advance() in the caller's own poll loop, as jobs.c does) until it
+ * ends, then run_finish(); run_resolve() (argv[0] found in PATH),
  * run_become() (an account's ids, taken and checked: the command's child
  * and smtpd.c's --user both switch with it), run_step_name() and
  * run_step_object() (a failed start in words); its deadline is a
@@ -12,9 +14,10 @@
  * shared by all recipients are at its head), or a pipe fed with the
  * caller's headers and the spool from an offset; never a descriptor it
  * could write to or share an offset through.  Its stdout may be kept
- * apart from its stderr (struct run_split: --data-check's fields).  The child's only descriptors are 0, 1 and 2
- * (everything else is close-on-exec).  This module never decides what a
- * run means: the caller maps struct run_end to an outcome.
+ * apart from its stderr (struct run_split: --data-check's fields).  The
+ * child's only descriptors are 0, 1 and 2 (everything else is
+ * close-on-exec).  This module never decides what a run means: the
+ * caller maps struct run_end to an outcome.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -543,7 +546,7 @@ out:
 	return err == 0 ? pid : -1;
 }
 
-/* start_failed - run_command() could not start the command: -1 */
+/* start_failed - run_start() could not start the command: -1 */
 static int
 start_failed(struct run *r, enum run_step step, int err)
 {
@@ -621,18 +624,6 @@ run_finish(struct run *r)
 	    p->exit_fd }, 5);
 	free(p);
 	r->live = NULL;
-}
-
-/* run_command - run_start(), run_advance() until it ends, run_finish():
- * one command to its end; -1 when it could not be started */
-int
-run_command(struct run *r)
-{
-	if (run_start(r) == -1)
-		return -1;
-	run_wait(r);
-	run_finish(r);
-	return 0;
 }
 
 /* run_step_name - the word for a start-up step in a failure text */

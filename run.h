@@ -1,14 +1,17 @@
 /*
  * run.h - start, feed, time and reap one command.
  *
- * run_command() starts an argv (posix_spawn, or fork and execve when it
+ * run_start() starts an argv (posix_spawn, or fork and execve when it
  * must switch accounts first; never a shell) in a process group of its
- * own, feeds its stdin, keeps the first RUN_CAPTURE_MAX octets of what it
- * writes (and its stdout apart, when asked), kills the group at the deadline and reaps it.  It reports how
- * the run ended (struct run_end) or which start-up step failed (struct
- * run_report).  run_become() is the one account switch, the command's
- * and --user's (smtpd.c).  What to run, and what the end means for a
- * message, is the caller's business (deliver.c).
+ * own; run_wait() (or run_watch() and run_advance() in the caller's
+ * poll loop) feeds its stdin, keeps the first RUN_CAPTURE_MAX octets of
+ * what it writes (and its stdout apart, when asked), kills the group at
+ * the deadline and reaps it; run_finish() closes what is left.  It
+ * reports how the run ended (struct run_end) or which start-up step
+ * failed (struct run_report).  run_become() is the one account switch,
+ * the command's and --user's (smtpd.c).  What to run, and what the end
+ * means for a message, is the caller's business (command.c, deliver.c,
+ * jobs.c, checks.c).
  */
 #ifndef PIPESMTPD_RUN_H
 #define PIPESMTPD_RUN_H
@@ -104,7 +107,6 @@ struct run {
 	struct run_live *live;		/* started, not finished: heap */
 };
 
-int run_command(struct run *r);
 int run_start(struct run *r);
 nfds_t run_watch(const struct run *r, struct pollfd *fds, int *ms);
 int run_advance(struct run *r, const struct pollfd *fds, nfds_t n);

@@ -57,11 +57,23 @@ sh_setup(struct run_fixture *f, const char *script, enum run_input in,
 	f->run.deadline = deadline_in(seconds);
 }
 
+/* to_end - run_start(), run_wait(), run_finish(): one command to its
+ * end, as the deliverer runs one; -1 when it could not be started */
+static int
+to_end(struct run *r)
+{
+	if (run_start(r) == -1)
+		return -1;
+	run_wait(r);
+	run_finish(r);
+	return 0;
+}
+
 /* sh_run - run it to its end; the output, NUL-terminated */
 static const char *
 sh_run(struct run_fixture *f)
 {
-	ck_assert_int_eq(run_command(&f->run), 0);
+	ck_assert_int_eq(to_end(&f->run), 0);
 	ck_assert_int_eq(f->run.failed.step, RUN_STEP_NONE);
 	ck_assert_int_lt(f->run.outlen, sizeof(f->run.out));
 	f->run.out[f->run.outlen] = '\0';
@@ -135,7 +147,7 @@ START_TEST(test_status_and_capture)
 	 * blocked by the rest */
 	sh_setup(&f, "i=0; while [ $i -lt 1000 ]; do echo 123456789; "
 	    "i=$((i+1)); done", RUN_IN_NULL, 10);
-	ck_assert_int_eq(run_command(&f.run), 0);
+	ck_assert_int_eq(to_end(&f.run), 0);
 	ck_assert_uint_eq(f.run.outlen, RUN_CAPTURE_MAX);
 	ck_assert(exited(&f, 0));
 	ck_assert_int_eq(fclose(f.spool), 0);
@@ -161,7 +173,7 @@ START_TEST(test_cannot_start)
 
 	sh_setup(&f, "exit 0", RUN_IN_NULL, 10);
 	f.argv[0] = "/nonexistent/command";
-	ck_assert_int_eq(run_command(&f.run), -1);
+	ck_assert_int_eq(to_end(&f.run), -1);
 	ck_assert_int_eq(f.run.failed.step, RUN_STEP_SPAWN);
 	ck_assert_int_eq(f.run.failed.err, ENOENT);
 	ck_assert_str_eq(run_step_name(f.run.failed.step), "spawn");
@@ -303,7 +315,7 @@ run_keeping_caps(void)
 		return 77;
 	sh_setup(&f, "exit 0", RUN_IN_NULL, 10);
 	f.run.acct = &a;
-	run_command(&f.run);
+	to_end(&f.run);
 	if (f.run.failed.step == RUN_STEP_NONE)
 		return 1;
 	return f.run.failed.step == RUN_STEP_SETUID ? 0 : 2;
