@@ -2,10 +2,11 @@
  * unit.h - the check suites of the unit tests, one per module.
  *
  * Each tests/unit_*.c file builds one suite from the public interface of
- * its module (address.h, data.h, deliver.h, received.h, run.h, spool.h,
- * session.h, fdio.h, deadline.h, log.h, recipients.h, tls.h, proxy.h,
- * aliases.h, outcome.h, envelope.h, reject.h; authres.h with spool.h;
- * chat.h, intake.h and finish.h through session.h) and the documented
+ * its module (address.h, command.h, data.h, deliver.h, received.h,
+ * run.h, spool.h, session.h, fdio.h, deadline.h, log.h, recipients.h,
+ * tls.h, proxy.h, aliases.h, outcome.h, envelope.h, reject.h; authres.h
+ * with spool.h; chat.h, intake.h and finish.h through session.h;
+ * jobs.h, checks.h and account.h with deliver.h) and the documented
  * behaviour; tests/unit_main.c runs them all.  No
  * test opens a network port or runs a delivery command (except /bin/sh
  * one-liners: in the run suite, and under an ignored SIGCHLD and for the
@@ -20,6 +21,7 @@
 #include <check.h>
 
 Suite *address_suite(void);
+Suite *command_suite(void);
 Suite *data_suite(void);
 Suite *deliver_suite(void);
 Suite *received_suite(void);

@@ -17,6 +17,7 @@ main(void)
 
 	log_open(1);		/* sessions log to stderr, never to syslog */
 	sr = srunner_create(address_suite());
+	srunner_add_suite(sr, command_suite());
 	srunner_add_suite(sr, data_suite());
 	srunner_add_suite(sr, deliver_suite());
 	srunner_add_suite(sr, received_suite());
