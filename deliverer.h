@@ -3,8 +3,8 @@
  * recipient: struct session_deliverer.
  *
  * Delivery, the account test, --rcpt-check and --data-check, as
- * function pointers: smtpd.c fills them with deliver.h's and
- * account.h's functions, the tests with a stub.  It is a header of its
+ * function pointers: smtpd.c fills them with deliver.h's, jobs.h's,
+ * checks.h's and account.h's functions, the tests with a stub.  It is a header of its
  * own, with no code, so that the session (session.h) and the end of a
  * message (finish.h) share it while finish.c stays below the session.
  */

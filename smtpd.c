@@ -2,7 +2,8 @@
  * smtpd.c - pipesmtpd's set-up: options, defaults, the client's identity,
  * privileges and logging; then one session, wired together here: the
  * protocol (session.c) over the transport on fds 0 and 1 (fdio.c),
- * delivering by command (deliver.c).
+ * delivering by command (deliver.c; jobs.c under --jobs) after the
+ * --rcpt-check and --data-check commands (checks.c).
  *
  * Entry point: main().  Order matters and is fixed: descriptors made safe,
  * inherited signal state undone, options parsed and checked (exit 64 on
