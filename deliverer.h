@@ -17,13 +17,9 @@
 /* Everything the session asks of the local system about a recipient;
  * a member left NULL (but deliver) is a check not made. */
 struct session_deliverer {
-	/* deliver to rcpt, which orig (the client's RCPT) asked for */
+	/* every delivery p names (one at a time, or up to --jobs at
+	 * once), each outcome told to p->done in order */
 	void (*deliver)(void *ctx, const struct config *cfg,
-	    const struct deliver_msg *msg, const struct address *rcpt,
-	    const struct address *orig, struct outcome *out);
-	/* --jobs above 1: every delivery p names, told to p->done in
-	 * order; NULL: deliver for each in turn */
-	void (*deliver_all)(void *ctx, const struct config *cfg,
 	    const struct deliver_msg *msg, const struct deliver_plan *p);
 	/* --local-users, --as-recipient: whether user is an account that
 	 * may receive: 1, 0 (no such account) or -1 (the lookup failed,

@@ -120,23 +120,9 @@ told_done(void *arg, size_t j, const struct outcome *out)
 	reply_ended(w, j + 1);
 }
 
-/* make_delivery - delivery j, for the RCPT that first asked for it */
-static void
-make_delivery(const struct deliver_msg *msg, struct told *w, size_t j)
-{
-	const struct session_deliverer *d = w->f->del;
-	struct outcome out;
-	struct address a, orig;
-
-	told_target(w, j, &a, &orig);
-	outcome_init(&out);	/* unfilled: not delivered */
-	d->deliver(d->ctx, w->f->cfg, msg, &a, &orig, &out);
-	told_done(w, j, &out);
-}
-
 /* make_deliveries - every delivery of msg, in the order first asked
- * for, which is RCPT order (with --jobs, up to that many at once
- * through the deliverer's deliver_all, told in that order); under LMTP
+ * for, which is RCPT order, through the deliverer (under --jobs up to
+ * that many at once, told in that order); under LMTP
  * and PRDR each RCPT's reply is sent as soon as all of its deliveries,
  * and every earlier one, have ended.  Whether the client got a 250. */
 static enum finish_end
@@ -144,7 +130,7 @@ make_deliveries(const struct finish_job *f, const struct deliver_msg *msg)
 {
 	struct told w = { f, 0 };
 	struct deliver_plan p = { f->rcpts->nd, told_target, told_done, &w };
-	size_t j, ok, speaker;
+	size_t ok, speaker;
 
 	if (f->mode == FINISH_PRDR) {
 		chat_reply(f->chat, 0, 353, NULL, "PRDR content analysis "
@@ -152,11 +138,7 @@ make_deliveries(const struct finish_job *f, const struct deliver_msg *msg)
 		flush(f);
 	}
 	reply_ended(&w, 0);
-	if (f->cfg->jobs > 1 && f->del->deliver_all != NULL)
-		f->del->deliver_all(f->del->ctx, f->cfg, msg, &p);
-	else
-		for (j = 0; j < p.n; j++)
-			make_delivery(msg, &w, j);
+	f->del->deliver(f->del->ctx, f->cfg, msg, &p);
 	reply_ended(&w, p.n);
 	if (f->mode != FINISH_EACH)
 		reply_summary(f);

@@ -6,8 +6,8 @@
  * error (struct finish_job: the configuration, the deliverer, the
  * client, the transaction's recipients and queue id, how the outcome is
  * reported), has --data-check pass it, runs every delivery through the
- * deliverer (one after another, or all through deliver_all() under
- * --jobs) and says the replies: one (SMTP), one per RCPT as soon as its
+ * deliverer's deliver() (one after another, or up to --jobs at once)
+ * and says the replies: one (SMTP), one per RCPT as soon as its
  * deliveries have ended (LMTP, PRDR, and PRDR's final one).  None of
  * these replies counts towards --max-errors, so they go to chat.h
  * directly.  It returns what the session counts: whether the message

@@ -8,8 +8,8 @@
  * reader holds another.  A delivery that ends before an earlier one
  * keeps only its outcome (deliver_end()); its log line (deliver_line())
  * and the caller's p->done wait until every earlier one is told, so the
- * order is the plan's.  Without the memory for its state it delivers
- * one by one.  What a delivery runs and what its end means are
+ * order is the plan's.  Under --jobs 1, or without the memory for its
+ * state, it delivers one by one: the one such path.  What a delivery runs and what its end means are
  * deliver.c's; this module only schedules.
  */
 #include <poll.h>
@@ -115,8 +115,8 @@ sched_poll(struct sched *s)
 			sched_settle(s, i);
 }
 
-/* one_by_one - jobs_deliver() without the memory for its state:
- * deliver_one() for each in turn */
+/* one_by_one - --jobs 1, or jobs_deliver() without the memory for its
+ * state: deliver_one() for each in turn */
 static void
 one_by_one(const struct config *cfg, const struct deliver_msg *msg,
     const struct deliver_plan *p)
@@ -127,6 +127,7 @@ one_by_one(const struct config *cfg, const struct deliver_msg *msg,
 
 	for (j = 0; j < p->n; j++) {
 		p->target(p->arg, j, &rcpt, &orig);
+		outcome_init(&out);	/* unfilled: not delivered */
 		deliver_one(cfg, msg, &rcpt, &orig, &out);
 		p->done(p->arg, j, &out);
 	}

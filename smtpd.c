@@ -719,19 +719,9 @@ default_signals(void)
 		    strerror(errno));
 }
 
-/* real_deliver - the session's deliverer: deliver_one() */
+/* real_deliver - the session's deliverer: jobs_deliver() */
 static void
 real_deliver(void *ctx, const struct config *cfg,
-    const struct deliver_msg *msg, const struct address *rcpt,
-    const struct address *orig, struct outcome *out)
-{
-	(void)ctx;
-	deliver_one(cfg, msg, rcpt, orig, out);
-}
-
-/* real_deliver_all - the session's --jobs deliverer: jobs_deliver() */
-static void
-real_deliver_all(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct deliver_plan *p)
 {
 	(void)ctx;
@@ -774,8 +764,8 @@ main(int argc, char **argv)
 	struct fdio fds = { .in = 0, .out = 1 };
 	struct tls_launcher tls;
 	struct chat_io io;
-	struct session_deliverer del = { real_deliver, real_deliver_all,
-	    real_account, real_screen, real_check, NULL };
+	struct session_deliverer del = { real_deliver, real_account,
+	    real_screen, real_check, NULL };
 	int status, std_missing;
 
 	startup_cfg = &cfg;

@@ -146,10 +146,9 @@ support_stub_start(struct support_stub *st, struct support_call *calls,
 void
 support_stub_deliverer(struct support_stub *st, struct session_deliverer *d)
 {
-	d->deliver = support_stub_deliver;
+	d->deliver = support_stub_deliver_all;
 	d->account = support_stub_account;
 	d->screen = support_stub_screen;
-	d->deliver_all = NULL;	/* one delivery at a time */
 	d->check = NULL;	/* no --data-check */
 	d->ctx = st;
 }
@@ -224,6 +223,24 @@ support_stub_deliver(void *ctx, const struct config *cfg,
 	} else {
 		out->cls = OUT_DELIVERED;
 		snprintf(out->dsn, sizeof(out->dsn), "2.0.0");
+	}
+}
+
+/* support_stub_deliver_all - the deliverer's deliver: every delivery
+ * of the plan in turn through support_stub_deliver(), each told as
+ * jobs_deliver() tells it */
+void
+support_stub_deliver_all(void *ctx, const struct config *cfg,
+    const struct deliver_msg *msg, const struct deliver_plan *p)
+{
+	struct address rcpt, orig;
+	struct outcome out;
+	size_t j;
+
+	for (j = 0; j < p->n; j++) {
+		p->target(p->arg, j, &rcpt, &orig);
+		support_stub_deliver(ctx, cfg, msg, &rcpt, &orig, &out);
+		p->done(p->arg, j, &out);
 	}
 }
 

@@ -125,6 +125,8 @@ void support_stub_deliverer(struct support_stub *st,
 void support_stub_deliver(void *ctx, const struct config *cfg,
     const struct deliver_msg *msg, const struct address *rcpt,
     const struct address *orig, struct outcome *out);
+void support_stub_deliver_all(void *ctx, const struct config *cfg,
+    const struct deliver_msg *msg, const struct deliver_plan *p);
 int support_stub_account(void *ctx, const struct config *cfg,
     const char *user);
 void support_stub_screen(void *ctx, const struct config *cfg,

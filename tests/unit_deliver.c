@@ -266,14 +266,14 @@ START_TEST(test_deadline_passed_not_run)
 }
 END_TEST
 
-/* real_deliver - deliver_one() as the session's deliverer */
+/* real_deliver - jobs_deliver() as the session's deliverer (one at a
+ * time under --jobs 1, up to N at once under --jobs N) */
 static void
 real_deliver(void *ctx, const struct config *cfg,
-    const struct deliver_msg *msg, const struct address *rcpt,
-    const struct address *orig, struct outcome *out)
+    const struct deliver_msg *msg, const struct deliver_plan *p)
 {
 	(void)ctx;
-	deliver_one(cfg, msg, rcpt, orig, out);
+	jobs_deliver(cfg, msg, p);
 }
 
 /* deadline_config - a session's configuration for the deadline tests:
@@ -367,15 +367,6 @@ START_TEST(test_deadline_in_session)
 }
 END_TEST
 
-/* real_deliver_all - jobs_deliver() as the session's --jobs deliverer */
-static void
-real_deliver_all(void *ctx, const struct config *cfg,
-    const struct deliver_msg *msg, const struct deliver_plan *p)
-{
-	(void)ctx;
-	jobs_deliver(cfg, msg, p);
-}
-
 START_TEST(test_deadline_with_jobs)
 {
 	/* --jobs 2: a and b run at once and outlive the end of all
@@ -385,8 +376,7 @@ START_TEST(test_deadline_with_jobs)
 	    "RCPT TO:<a@mx.test>\r\nRCPT TO:<b@mx.test>\r\n"
 	    "RCPT TO:<c@mx.test>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n"
 	    "QUIT\r\n";
-	struct session_deliverer d = { .deliver = real_deliver,
-	    .deliver_all = real_deliver_all };
+	struct session_deliverer d = { .deliver = real_deliver };
 	char script[160];
 	struct support_conn conn;
 	struct config cfg;
