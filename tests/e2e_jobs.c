@@ -269,7 +269,7 @@ START_TEST(test_jobs_as_recipient)
 	/* the command runs in the account's home (or /): a whole path */
 	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
 	o.cmd[0] = "--";
-	o.cmd[1] = h_strf("%s/%s", cwd, H_RECORDER + 2);
+	o.cmd[1] = h_strf("%s/%s", cwd, &H_RECORDER[2]);	/* past "./" */
 	o.cmd[2] = h_dir;
 	ck_assert_int_eq(chmod(h_dir, 01777), 0);
 	h_run(&r, &o, h_txn("<s@x.example>", H_MSG, "<nobody@mx.example>",
