@@ -29,11 +29,13 @@ XLDFLAGS = $(SANFLAGS)
 CORE_OBJS = config.o aliases.o authres.o session.o chat.o outcome.o envelope.o fdio.o tls.o proxy.o deadline.o deliver.o \
 	reject.o intake.o finish.o \
 	command.o jobs.o checks.o \
+	accept.o \
 	account.o run.o received.o recipients.o address.o data.o spool.o log.o
 OBJS = smtpd.o $(CORE_OBJS)
 HDRS = config.h aliases.h authres.h session.h chat.h outcome.h envelope.h fdio.h tls.h proxy.h deadline.h deliver.h \
 	reject.h intake.h finish.h deliverer.h \
 	command.h jobs.h checks.h \
+	accept.h \
 	account.h run.h \
 	received.h recipients.h address.h data.h spool.h log.h
 

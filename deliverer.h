@@ -4,9 +4,10 @@
  *
  * Delivery, the account test, --rcpt-check and --data-check, as
  * function pointers: smtpd.c fills them with deliver.h's, jobs.h's,
- * checks.h's and account.h's functions, the tests with a stub.  It is a header of its
- * own, with no code, so that the session (session.h) and the end of a
- * message (finish.h) share it while finish.c stays below the session.
+ * checks.h's and account.h's functions, the tests with a stub.  It is
+ * a header of its own, with no code, so that the session (session.h),
+ * a new RCPT (accept.h) and the end of a message (finish.h) share it
+ * while accept.c and finish.c stay below the session.
  */
 #ifndef PIPESMTPD_DELIVERER_H
 #define PIPESMTPD_DELIVERER_H

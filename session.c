@@ -4,23 +4,23 @@
  * Entry point: session_run(), over the struct chat_io it is given
  * (fdio.c's on the launcher's descriptors; a script in the tests).
  * Data flows one way: chat.c reads lines, lines become commands,
- * commands build the transaction (envelope), DATA and BDAT stream into
- * the spool (intake.c), and after the final dot finish.c has the
- * deliverer run once per recipient and reports the outcome.
+ * commands build the transaction (envelope; a new RCPT's deliveries
+ * come from accept.c), DATA and BDAT stream into the spool (intake.c),
+ * and after the final dot finish.c has the deliverer run once per
+ * recipient and reports the outcome.
  *
  * This module owns dispatch, the transaction, the refusals (their
- * replies; reject.c writes their log lines), which reply a message
- * error gets, and STARTTLS.  A transaction is "in progress" exactly
- * when s->txn is set; the one place it is cleared is txn_reset().
- * Replies go through reply(), which counts errors towards --max-errors;
- * chat.c buffers them and flushes before every wait, which is what
- * PIPELINING needs.
+ * replies, whichever module's verdict they say; reject.c writes their
+ * log lines), which reply a message error gets, and STARTTLS.  A
+ * transaction is "in progress" exactly when s->txn is set; the one
+ * place it is cleared is txn_reset().  Replies go through reply(),
+ * which counts errors towards --max-errors; chat.c buffers them and
+ * flushes before every wait, which is what PIPELINING needs.
  *
  * This module never runs a command and never opens a file: delivery is
  * the deliverer's job, the spool intake.c's.  It never polls, reads or
  * writes the client's descriptors either: that is chat.c's and io's.
  */
-#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,8 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accept.h"
 #include "address.h"
-#include "aliases.h"
 #include "deadline.h"
 #include "envelope.h"
 #include "finish.h"
@@ -48,9 +48,6 @@
 /* 452 4.5.3 replies to recipients beyond --max-rcpt that are not errors
  * in one transaction (Postfix's smtpd_recipient_overshoot_limit) */
 #define RCPT_OVERSHOOT	1000
-/* deliveries one transaction may hold, unless --max-rcpt is larger: an
- * alias list of 1000 names is fine, a transaction without end is not */
-#define DELIVERIES_MAX	10000
 /* junk commands (NOOP, RSET, VRFY, HELP) that are free since the last
  * message accepted; each one past them counts towards --max-errors
  * (Postfix's smtpd_junk_command_limit) */
@@ -581,120 +578,37 @@ header_facts(const struct session *s, const struct txn *t,
 	m->tls = s->tls_on ? &s->tls : NULL;
 }
 
-/* rcpt_screened - --rcpt-check's verdict on rcpt, through the
- * deliverer; 1 to accept, else 0 and the reply said */
-static int
-rcpt_screened(struct session *s, const struct address *rcpt)
+/* rcpt_facts - the header facts --rcpt-check is given (struct
+ * accept_job's facts(); ctx is the session) */
+static void
+rcpt_facts(void *ctx, struct received_msg *m, struct address *first)
 {
-	struct received_msg m;
-	struct address first;
-	struct outcome out;
-	struct outcome_reply r;
+	const struct session *s = ctx;
 
-	if (s->cfg->rcpt_check == NULL || s->del->screen == NULL)
-		return 1;
-	header_facts(s, s->txn, &m, &first);
-	outcome_init(&out);	/* unfilled: not accepted */
-	flush(s);		/* the replies so far must not wait for it */
-	s->del->screen(s->del->ctx, s->cfg, &m, rcpt, &out);
-	outcome_screen_reply(&out, NULL, &r);
-	if (r.code == 0)
-		return 1;
-	return refuse_rcpt(s, rcpt, r.code, r.dsn, r.text);
+	header_facts(s, s->txn, m, first);
 }
 
-/* rcpt_account - --local-users (and --as-recipient): whether t, a
- * delivery of the client's rcpt (itself, or an --aliases target), is an
- * account that may receive (%u, or the --postmaster account for
- * postmaster: RFC 5321 4.5.1); 1 if so, else 0 and the reply for rcpt:
- * 550 5.1.1 for no such account, 451 4.3.0 when the lookup itself
- * failed (a directory outage must not bounce mail) */
-static int
-rcpt_account(struct session *s, const struct address *rcpt,
-    struct address *t)
-{
-	const struct config *cfg = s->cfg;
-	char user[4 * ADDR_PART_MAX + 4];
-
-	if (cfg->postmaster != NULL && strcmp(t->user, "postmaster") == 0)
-		snprintf(t->user, sizeof(t->user), "%s", cfg->postmaster);
-	if (!cfg->local_users && !cfg->as_recipient)
-		return 1;
-	if (s->del->account == NULL)
-		return 1;
-	log_escape(t->user, user, sizeof(user));
-	switch (s->del->account(s->del->ctx, cfg, t->user)) {
-	case 1:
-		return 1;
-	case 0:
-		if (strcmp(t->user, rcpt->user) != 0)	/* the file is wrong */
-			log_warn("%s: warning: alias target %s is no account "
-			    "that can receive", s->txn->queue_id, user);
-		return refuse_rcpt(s, rcpt, 550, "5.1.1", "Recipient address "
-		    "rejected: no such user");
-	default:
-		log_warn("%s: account lookup for %s failed: %s",
-		    s->txn->queue_id, user, strerror(errno));
-		return refuse_rcpt(s, rcpt, 451, "4.3.0", "Recipient address "
-		    "rejected: temporary lookup failure");
-	}
-}
-
-/* delivery_bound - deliveries one transaction may hold */
-static size_t
-delivery_bound(const struct config *cfg)
-{
-	return cfg->max_rcpt > DELIVERIES_MAX ? cfg->max_rcpt : DELIVERIES_MAX;
-}
-
-/* rcpt_targets - the last RCPT's deliveries: each of its --aliases
- * targets (x), or rcpt itself; each target checked on its own.  1, or
- * 0 and the reply said. */
-static int
-rcpt_targets(struct session *s, const struct address *rcpt,
-    const struct alias_targets *x)
-{
-	struct recipients *l = &s->txn->rcpts;
-	struct address t;
-	size_t i;
-
-	for (i = 0; i < (x->n > 0 ? x->n : 1); i++) {
-		t = *rcpt;
-		if (x->n > 0 && address_retarget(&t, x->v[i]) == -1)
-			return refuse_rcpt(s, rcpt, 550, "5.1.3", "Recipient "
-			    "address rejected: too long for its alias");
-		if (!rcpt_account(s, rcpt, &t))
-			return 0;
-		if (recipients_add_target(l, &t) == -1)
-			return refuse_stock(s, REJECT_RCPT, rcpt,
-			    STOCK_NOSPACE, 1);
-		if (l->nd > delivery_bound(s->cfg))
-			return too_many_rcpts(s, rcpt);
-	}
-	return 1;
-}
-
-/* rcpt_accept - a recipient new to the transaction: its local part
- * (%u) looked up in --aliases, the RCPT added with its targets, then
- * --rcpt-check (on the address the client gave).  1 when accepted; 0
- * and the reply said, and nothing of it kept, when not. */
+/* rcpt_accept - a recipient new to the transaction, to its deliveries
+ * through accept.c.  1 when accepted; 0 and the reply said (accept.c
+ * kept nothing of it) when not. */
 static int
 rcpt_accept(struct session *s, const struct address *rcpt)
 {
-	struct recipients *l = &s->txn->rcpts;
-	struct alias_targets x = { NULL, 0, 0 };
-	int ok;
+	struct accept_job j = { s->cfg, s->del, &s->chat, &s->txn->rcpts,
+	    s->txn->queue_id, rcpt_facts, s };
+	struct outcome_reply no;
 
-	if (aliases_lookup(s->cfg->aliases, rcpt->user, delivery_bound(s->cfg),
-	    &x) == -1)
-		ok = errno == E2BIG ? too_many_rcpts(s, rcpt) :
-		    refuse_stock(s, REJECT_RCPT, rcpt, STOCK_NOSPACE, 1);
-	else if (recipients_add(l, rcpt) == -1)
-		ok = refuse_stock(s, REJECT_RCPT, rcpt, STOCK_NOSPACE, 1);
-	else if (!(ok = rcpt_targets(s, rcpt, &x) && rcpt_screened(s, rcpt)))
-		recipients_drop_last(l);
-	aliases_targets_free(&x);
-	return ok;
+	switch (accept_rcpt(&j, rcpt, &no)) {
+	case ACCEPT_OK:
+		return 1;
+	case ACCEPT_REFUSED:
+		return refuse_rcpt(s, rcpt, no.code, no.dsn, no.text);
+	case ACCEPT_NOSPACE:
+		return refuse_stock(s, REJECT_RCPT, rcpt, STOCK_NOSPACE, 1);
+	case ACCEPT_TOO_MANY:
+		break;
+	}
+	return too_many_rcpts(s, rcpt);
 }
 
 static void

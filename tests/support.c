@@ -6,10 +6,10 @@
  * Entry points: support_conn_start(), support_conn_io(),
  * support_conn_free(), support_stub_start(), support_stub_deliverer(),
  * support_stub_free(), and the callbacks they install;
- * support_log_start() and support_log_end().  Shared by the
- * unit tests and the libFuzzer targets, so it never uses the check
- * library: what can only fail by running out of memory aborts, and the
- * rest is left to the test's check callback.
+ * support_log_start() and support_log_end(); support_aliases().
+ * Shared by the unit tests and the libFuzzer targets, so it never uses
+ * the check library: what can only fail by running out of memory
+ * aborts, and the rest is left to the test's check callback.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "aliases.h"
 #include "support.h"
 
 /* support_conn_start - a fresh client for in[0, n) fed in the given
@@ -320,4 +321,28 @@ support_log_end(struct support_log *l)
 	l->text[n] = '\0';
 	fclose(l->file);
 	return l->text;
+}
+
+/* support_aliases - the --aliases table text makes, through a file
+ * that is gone again on return; NULL with the reason in err (cap
+ * octets) */
+struct aliases *
+support_aliases(const char *text, char *err, size_t cap)
+{
+	char path[] = "/tmp/support-aliases.XXXXXX";
+	struct aliases *al = NULL;
+	size_t n = strlen(text);
+	int fd = mkstemp(path), ok;
+
+	if (fd == -1) {
+		snprintf(err, cap, "mkstemp: %s", strerror(errno));
+		return NULL;
+	}
+	ok = write(fd, text, n) == (ssize_t)n;
+	if (close(fd) == -1 || !ok)
+		snprintf(err, cap, "%s: cannot write", path);
+	else if (aliases_load(path, &al, err, cap) == -1)
+		al = NULL;
+	unlink(path);
+	return al;
 }

@@ -8,7 +8,8 @@
  * the deliverer: it reads the spool, records each call, lets the test
  * check the call and answers by the test's own rule; its account test
  * is the real account_find().  A support_log catches what is logged
- * (to stderr, as the unit tests log) between its start and its end.
+ * (to stderr, as the unit tests log) between its start and its end;
+ * support_aliases() loads an --aliases table from a test's text.
  * Nothing here forks, runs a command or depends on the check library: a
  * test asserts in its callbacks, so the same code serves libFuzzer
  * targets.
@@ -133,6 +134,8 @@ void support_stub_screen(void *ctx, const struct config *cfg,
     const struct received_msg *m, const struct address *rcpt,
     struct outcome *out);
 void support_stub_free(struct support_stub *st);
+
+struct aliases *support_aliases(const char *text, char *err, size_t cap);
 
 int support_log_start(struct support_log *l);
 const char *support_log_end(struct support_log *l);

@@ -4,9 +4,10 @@
  * Each tests/unit_*.c file builds one suite from the public interface of
  * its module (address.h, command.h, data.h, deliver.h, received.h,
  * run.h, spool.h, session.h, fdio.h, deadline.h, log.h, recipients.h,
- * tls.h, proxy.h, aliases.h, outcome.h, envelope.h, reject.h; authres.h
- * with spool.h; chat.h, intake.h and finish.h through session.h;
- * jobs.h, checks.h and account.h with deliver.h) and the documented
+ * tls.h, proxy.h, aliases.h, outcome.h, envelope.h, reject.h,
+ * accept.h; authres.h with spool.h; chat.h, intake.h and finish.h
+ * through session.h; jobs.h, checks.h and account.h with deliver.h)
+ * and the documented
  * behaviour; tests/unit_main.c runs them all.  No
  * test opens a network port or runs a delivery command (except /bin/sh
  * one-liners: in the run suite, and under an ignored SIGCHLD and for the
@@ -38,5 +39,6 @@ Suite *aliases_suite(void);
 Suite *outcome_suite(void);
 Suite *envelope_suite(void);
 Suite *reject_suite(void);
+Suite *accept_suite(void);
 
 #endif

@@ -34,6 +34,7 @@ main(void)
 	srunner_add_suite(sr, outcome_suite());
 	srunner_add_suite(sr, envelope_suite());
 	srunner_add_suite(sr, reject_suite());
+	srunner_add_suite(sr, accept_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
