@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +42,7 @@
 #include "recipients.h"
 #include "reject.h"
 #include "session.h"
+#include "tls.h"
 
 #define QUEUE_ID_MAX	32
 /* 452 4.5.3 replies to recipients beyond --max-rcpt that are not errors
@@ -914,38 +914,6 @@ cmd_unknown(struct session *s, char *arg)
 	reply(s, 500, "5.5.1", "Command unrecognized");
 }
 
-/* handshake_failed - the handshake failed: nothing more can be said to the
- * client; the engine's end says why */
-static void
-handshake_failed(const struct session *s)
-{
-	int st = s->tls.engine_status;
-	char how[48] = "exit status unknown";
-
-	if (st != -1 && WIFEXITED(st))
-		snprintf(how, sizeof(how), "exit status %d", WEXITSTATUS(st));
-	else if (st != -1 && WIFSIGNALED(st))
-		snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(st));
-	log_info("STARTTLS from %s[%s] failed: TLS engine %s",
-	    s->cfg->client_host, s->cfg->client_ip, how);
-}
-
-/* log_established - the TLS line: protocol, cipher and, when the engine
- * verified a client certificate, its subject (escaped: the client chose
- * it) */
-static void
-log_established(const struct session *s)
-{
-	char esc[4 * TLS_SUBJECT_MAX], subject[sizeof(esc) + 16] = "";
-
-	if (s->tls.peer_subject[0] != '\0')
-		snprintf(subject, sizeof(subject), ", subject=<%s>",
-		    log_escape(s->tls.peer_subject, esc, sizeof(esc)));
-	log_info("TLS connection established from %s[%s]: %s with cipher "
-	    "%s%s", s->cfg->client_host, s->cfg->client_ip, s->tls.protocol,
-	    s->tls.cipher, subject);
-}
-
 /* handshake - after the 220: the TLS handshake, then a new session
  * inside it (RFC 3207 4.2).  Cleartext the client sent after STARTTLS
  * is dropped unread, so no command can be slipped in ahead of TLS and
@@ -960,14 +928,15 @@ handshake(struct session *s)
 		log_warn("%zu octets pipelined after STARTTLS from %s[%s] "
 		    "discarded", dropped, cfg->client_host, cfg->client_ip);
 	if (chat_starttls(&s->chat, &s->tls) == -1) {
-		handshake_failed(s);
+		/* nothing more can be said to the client */
+		tls_log_failed(&s->tls, cfg->client_host, cfg->client_ip);
 		s->closing = 1;
 		return;
 	}
 	s->tls_on = 1;
 	s->greeted = 0;
 	s->helo[0] = '\0';
-	log_established(s);
+	tls_log_established(&s->tls, cfg->client_host, cfg->client_ip);
 }
 
 static void

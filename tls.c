@@ -7,7 +7,8 @@
  * descriptor: start TLS and report; then the report, read to its end:
  * NUL-terminated NAME=value strings closed by an empty one, each longer
  * than REPORT_MAX dropped whole) and tls_end() (close, then wait for
- * the engine).  The engine is our child from the start; it is
+ * the engine); tls_log_failed() and tls_log_established() write the
+ * handshake's log line.  The engine is our child from the start; it is
  * waited for only where no delivery command can be running (a failed
  * handshake, the end of the session), so waitpid(-1) takes nothing that
  * is not the engine's.  Every wait is bounded.
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -360,4 +362,36 @@ tls_end(struct tls_launcher *t, int conn, int timeout_ms)
 	shutdown(conn, SHUT_RDWR);
 	if (wait_engine(1000, &status) == -1)
 		log_warn("TLS engine did not exit within %d ms", timeout_ms);
+}
+
+/* tls_log_failed - the handshake with the client at host[ip] failed:
+ * the line that says how the engine ended (info->engine_status) */
+void
+tls_log_failed(const struct tls_info *info, const char *host,
+    const char *ip)
+{
+	int st = info->engine_status;
+	char how[48] = "exit status unknown";
+
+	if (st != -1 && WIFEXITED(st))
+		snprintf(how, sizeof(how), "exit status %d", WEXITSTATUS(st));
+	else if (st != -1 && WIFSIGNALED(st))
+		snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(st));
+	log_info("STARTTLS from %s[%s] failed: TLS engine %s", host, ip, how);
+}
+
+/* tls_log_established - TLS with the client at host[ip]: protocol,
+ * cipher and, when the engine verified a client certificate, its
+ * subject (escaped: the client chose it) */
+void
+tls_log_established(const struct tls_info *info, const char *host,
+    const char *ip)
+{
+	char esc[4 * TLS_SUBJECT_MAX], subject[sizeof(esc) + 16] = "";
+
+	if (info->peer_subject[0] != '\0')
+		snprintf(subject, sizeof(subject), ", subject=<%s>",
+		    log_escape(info->peer_subject, esc, sizeof(esc)));
+	log_info("TLS connection established from %s[%s]: %s with cipher "
+	    "%s%s", host, ip, info->protocol, info->cipher, subject);
 }

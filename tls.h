@@ -6,8 +6,9 @@
  * SSLCTLFD, SSLREADFD and SSLWRITEFD: the control end of a socketpair
  * and a pipe each way.  tls_from_env() takes them if they are that,
  * tls_start() asks the engine for TLS and reads its report, and
- * tls_end() closes them and waits for the engine.  No TLS library is
- * linked and no key is ever in this process.
+ * tls_end() closes them and waits for the engine; tls_log_failed() and
+ * tls_log_established() log how the handshake went, for the client
+ * named.  No TLS library is linked and no key is ever in this process.
  */
 #ifndef PIPESMTPD_TLS_H
 #define PIPESMTPD_TLS_H
@@ -38,5 +39,9 @@ int tls_from_env(struct tls_launcher *t);
 int tls_start(struct tls_launcher *t, int conn, int timeout_ms,
     struct tls_info *info);
 void tls_end(struct tls_launcher *t, int conn, int timeout_ms);
+void tls_log_failed(const struct tls_info *info, const char *host,
+    const char *ip);
+void tls_log_established(const struct tls_info *info, const char *host,
+    const char *ip);
 
 #endif

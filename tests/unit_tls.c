@@ -8,7 +8,8 @@
  * file, the client connection) refused with the reason logged, a
  * handshake that fails
  * (the engine's exit status is reported), one that never ends (bounded),
- * and the engine reaped at the end whether or not TLS was asked for.
+ * the engine reaped at the end whether or not TLS was asked for, and
+ * the line each handshake's end logs.
  * Each test runs in its own process (check's fork mode), so waitpid(-1)
  * sees only the stand-in.
  */
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "support.h"
 #include "tls.h"
 #include "unit.h"
 
@@ -556,6 +558,48 @@ START_TEST(test_start_peer_subject_longest)
 }
 END_TEST
 
+/* One handshake's end, and the line it must log. */
+static const struct log_case {
+	int failed;			/* 1: tls_log_failed() */
+	int engine_status;
+	const char *subject;
+	const char *want;
+} log_cases[] = {
+	{ 0, 0, "", "TLS connection established from h.example[192.0.2.1]: "
+	  "TLSv1.3 with cipher TLS_AES_128_GCM_SHA256" },
+	/* the subject is the client's: escaped */
+	{ 0, 0, "CN=a<b>,O=(x)\\", "TLS connection established from "
+	  "h.example[192.0.2.1]: TLSv1.3 with cipher TLS_AES_128_GCM_SHA256, "
+	  "subject=<CN=a\\x3cb\\x3e\\x2cO=\\x28x\\x29\\x5c>" },
+	{ 1, 98 << 8, "", "STARTTLS from h.example[192.0.2.1] failed: TLS "
+	  "engine exit status 98" },
+	{ 1, SIGKILL, "", "STARTTLS from h.example[192.0.2.1] failed: TLS "
+	  "engine killed by signal 9" },
+	{ 1, -1, "", "STARTTLS from h.example[192.0.2.1] failed: TLS engine "
+	  "exit status unknown" },
+};
+
+START_TEST(test_log_lines)
+{
+	const struct log_case *c = &log_cases[_i];
+	struct tls_info info = { "TLSv1.3", "TLS_AES_128_GCM_SHA256", "",
+	    c->engine_status };
+	struct support_log log;
+	char want[1024];
+
+	snprintf(info.peer_subject, sizeof(info.peer_subject), "%s",
+	    c->subject);
+	ck_assert_int_eq(support_log_start(&log), 0);
+	if (c->failed)
+		tls_log_failed(&info, "h.example", "192.0.2.1");
+	else
+		tls_log_established(&info, "h.example", "192.0.2.1");
+	snprintf(want, sizeof(want), "pipesmtpd[%ld]: %s\n", (long)getpid(),
+	    c->want);
+	ck_assert_str_eq(support_log_end(&log), want);
+}
+END_TEST
+
 Suite *
 tls_suite(void)
 {
@@ -576,6 +620,8 @@ tls_suite(void)
 	tcase_add_test(tc, test_start_bounded);
 	tcase_add_test(tc, test_end_reaps_unasked);
 	tcase_add_test(tc, test_end_shuts_stuck);
+	tcase_add_loop_test(tc, test_log_lines, 0,
+	    (int)(sizeof(log_cases) / sizeof(log_cases[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
