@@ -266,10 +266,11 @@ reply_stock(struct session *s, int count, enum stock_reply r)
 	    st->host ? s->cfg->hostname : "", st->host ? " " : "", st->text);
 }
 
-/* tls_needed - --require-tls and TLS not yet started: every command
- * but NOOP, EHLO/LHLO, STARTTLS and QUIT is refused (RFC 3207 4) */
+/* must_start_tls - --require-tls and TLS not yet started: every
+ * command but NOOP, EHLO/LHLO, STARTTLS and QUIT is refused (RFC 3207
+ * 4) */
 static int
-tls_needed(const struct session *s)
+must_start_tls(const struct session *s)
 {
 	return s->cfg->require_tls && !s->tls_on;
 }
@@ -818,11 +819,11 @@ cmd_bdat(struct session *s, char *arg)
 		bdat_give_up(s);
 		return;
 	}
-	if (tls_needed(s) || why != NULL) {
+	if (must_start_tls(s) || why != NULL) {
 		const struct stock seq = { 503, "5.5.1", why, 0 };
 
-		bdat_refused(s, tls_needed(s) ? &stock[STOCK_NEED_TLS] : &seq,
-		    n, last);
+		bdat_refused(s, must_start_tls(s) ? &stock[STOCK_NEED_TLS] :
+		    &seq, n, last);
 		return;
 	}
 	if (!t->in.bdat) {	/* a spool error is latched, replied below */
@@ -1003,7 +1004,7 @@ dispatch(struct session *s, char *line, size_t len)
 	if (c->verb != NULL &&
 	    !(c->flags & (s->cfg->lmtp ? CMD_LMTP : CMD_SMTP)))
 		c = &commands[sizeof(commands) / sizeof(commands[0]) - 1];
-	if (tls_needed(s) && !(c->flags & (CMD_PRETLS | CMD_CHUNK))) {
+	if (must_start_tls(s) && !(c->flags & (CMD_PRETLS | CMD_CHUNK))) {
 		reply_stock(s, 1, STOCK_NEED_TLS);
 		return;
 	}
