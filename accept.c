@@ -50,7 +50,8 @@ rcpt_screened(const struct accept_job *j, const struct address *rcpt,
 
 	if (j->cfg->rcpt_check == NULL || j->del->screen == NULL)
 		return ACCEPT_OK;
-	j->facts(j->ctx, &m, &first);
+	m = *j->facts;
+	recipients_facts(j->rcpts, &m, &first);	/* rcpt among them */
 	outcome_init(&out);	/* unfilled: not accepted */
 	/* the replies so far must not wait for it; a failed write sets
 	 * chat.gone, which ends the session */

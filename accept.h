@@ -4,8 +4,8 @@
  *
  * accept_rcpt() takes one valid RCPT address the transaction does not
  * hold yet (struct accept_job: the configuration, the deliverer, the
- * client, the transaction's recipients and queue id, and where the
- * header facts come from) and goes from it to its deliveries: its local
+ * client, the transaction's recipients and queue id, and its header
+ * facts) and goes from it to its deliveries: its local
  * part (%u) looked up in --aliases, the RCPT added to the recipients
  * with one delivery per target, each target's account checked through
  * the deliverer's account() under --local-users and --as-recipient,
@@ -45,11 +45,10 @@ struct accept_job {
 					   --rcpt-check */
 	struct recipients *rcpts;	/* the transaction's */
 	const char *queue_id;		/* for the warnings logged */
-	/* the header facts --rcpt-check is given, asked for once the RCPT
-	 * is among the recipients: m->first points to first */
-	void (*facts)(void *ctx, struct received_msg *m,
-	    struct address *first);
-	void *ctx;			/* facts()'s */
+	const struct received_msg *facts;	/* the transaction's header
+					   facts for --rcpt-check; their
+					   recipients' part is filled
+					   here (recipients_facts()) */
 };
 
 enum accept_verdict accept_rcpt(const struct accept_job *j,

@@ -368,6 +368,18 @@ recipients_address(const struct recipients *l, size_t i, struct address *a)
 	unpack(e->packed, e->utf8, a);
 }
 
+/* recipients_facts - the header facts' part the recipients give (l
+ * holds one RCPT at least): the first RCPT, into first, which m points
+ * at; and how many RCPTs there are, each once */
+void
+recipients_facts(const struct recipients *l, struct received_msg *m,
+    struct address *first)
+{
+	recipients_address(l, 0, first);
+	m->first = first;
+	m->nrcpt = l->unique;
+}
+
 /* recipients_targets_end - one past the last delivery RCPT i asks for:
  * delivering in order up to there has delivered all of its targets */
 size_t

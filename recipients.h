@@ -24,6 +24,7 @@
 
 #include "address.h"
 #include "outcome.h"
+#include "received.h"
 
 #define RECIPIENTS_ALL	((size_t)-1)	/* recipients_verdict(): every
 					   delivery, not one RCPT's */
@@ -57,6 +58,8 @@ int recipients_add(struct recipients *l, const struct address *a);
 int recipients_add_target(struct recipients *l, const struct address *a);
 void recipients_drop_last(struct recipients *l);
 size_t recipients_first(const struct recipients *l, size_t i);
+void recipients_facts(const struct recipients *l, struct received_msg *m,
+    struct address *first);
 void recipients_address(const struct recipients *l, size_t i,
     struct address *a);
 size_t recipients_targets_end(const struct recipients *l, size_t i);

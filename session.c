@@ -560,33 +560,31 @@ with_text(const struct session *s, const struct txn *t)
 	return names[t->smtputf8][s->tls_on];
 }
 
-/* header_facts - what the added headers say about the transaction's
- * message: the one place these facts are gathered, for the block spooled
- * ahead of the message and for each delivery alike; first holds the
+/* txn_facts - what the added headers say about the transaction's
+ * message, but for its recipients (recipients_facts() adds them): the
+ * one place these facts are gathered, for the block spooled ahead of
+ * the message, for each delivery and for --rcpt-check alike */
+static void
+txn_facts(const struct session *s, const struct txn *t,
+    struct received_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->sender = &t->sender;
+	m->helo = s->helo;
+	m->with = with_text(s, t);
+	m->queue_id = t->queue_id;
+	m->arrival = t->arrival;
+	m->tls = s->tls_on ? &s->tls : NULL;
+}
+
+/* header_facts - txn_facts() with the recipients': first holds the
  * first RCPT, which m points at */
 static void
 header_facts(const struct session *s, const struct txn *t,
     struct received_msg *m, struct address *first)
 {
-	recipients_address(&t->rcpts, 0, first);
-	m->first = first;
-	m->sender = &t->sender;
-	m->helo = s->helo;
-	m->with = with_text(s, t);
-	m->queue_id = t->queue_id;
-	m->nrcpt = t->rcpts.unique;
-	m->arrival = t->arrival;
-	m->tls = s->tls_on ? &s->tls : NULL;
-}
-
-/* rcpt_facts - the header facts --rcpt-check is given (struct
- * accept_job's facts(); ctx is the session) */
-static void
-rcpt_facts(void *ctx, struct received_msg *m, struct address *first)
-{
-	const struct session *s = ctx;
-
-	header_facts(s, s->txn, m, first);
+	txn_facts(s, t, m);
+	recipients_facts(&t->rcpts, m, first);
 }
 
 /* rcpt_accept - a recipient new to the transaction, to its deliveries
@@ -595,9 +593,12 @@ rcpt_facts(void *ctx, struct received_msg *m, struct address *first)
 static int
 rcpt_accept(struct session *s, const struct address *rcpt)
 {
+	struct received_msg m;
 	struct accept_job j = { s->cfg, s->del, &s->chat, &s->txn->rcpts,
-	    s->txn->queue_id, rcpt_facts, s };
+	    s->txn->queue_id, &m };
 	struct outcome_reply no;
+
+	txn_facts(s, s->txn, &m);
 
 	switch (accept_rcpt(&j, rcpt, &no)) {
 	case ACCEPT_OK:

@@ -36,8 +36,10 @@ struct fixture {
 	struct address sender;
 	struct aliases *al;
 	char asked[256];		/* account(): each user and '|' */
-	int facts;			/* facts() calls */
-	size_t rcpts_at_facts;		/* RCPTs held when facts() ran */
+	struct received_msg facts;	/* the transaction's, as the
+					   session gives them */
+	size_t nrcpt_at_screen;		/* RCPTs the facts counted then */
+	char first_at_screen[2 * ADDR_PART_MAX + 2];	/* the first RCPT they named */
 	int screens;			/* screen() calls */
 	size_t sent_at_screen;		/* octets the client had then */
 	struct outcome_reply no;
@@ -77,6 +79,9 @@ stub_screen(void *ctx, const struct config *cfg,
 	ck_assert_str_eq(m->queue_id, QUEUE_ID);
 	f.screens++;
 	f.sent_at_screen = f.conn.out.len;
+	f.nrcpt_at_screen = m->nrcpt;
+	snprintf(f.first_at_screen, sizeof(f.first_at_screen), "%s",
+	    m->first->addr);
 	if (strcmp(rcpt->user, "unwanted") == 0) {
 		out->cls = OUT_PERM;
 		snprintf(out->dsn, sizeof(out->dsn), "5.7.1");
@@ -85,23 +90,6 @@ stub_screen(void *ctx, const struct config *cfg,
 		out->cls = OUT_DELIVERED;
 		snprintf(out->dsn, sizeof(out->dsn), "2.1.5");
 	}
-}
-
-/* facts - the header facts, as the session gives them */
-static void
-facts(void *ctx, struct received_msg *m, struct address *first)
-{
-	(void)ctx;
-	f.facts++;
-	f.rcpts_at_facts = f.rcpts.n;
-	memset(m, 0, sizeof(*m));
-	recipients_address(&f.rcpts, 0, first);
-	m->first = first;
-	m->sender = &f.sender;
-	m->helo = "c.test";
-	m->with = "ESMTP";
-	m->queue_id = QUEUE_ID;
-	m->nrcpt = f.rcpts.unique;
 }
 
 /* parsed - a path as RCPT gives it, in the internal form */
@@ -141,6 +129,10 @@ start(const char *aliases)
 	f.del.screen = stub_screen;
 	recipients_init(&f.rcpts);
 	f.sender = parsed("<s@x.test>");
+	f.facts.sender = &f.sender;
+	f.facts.helo = "c.test";
+	f.facts.with = "ESMTP";
+	f.facts.queue_id = QUEUE_ID;
 }
 
 /* start_checked - start(), with --rcpt-check */
@@ -170,7 +162,7 @@ static enum accept_verdict
 offer_logged(const char *path, const char **logged)
 {
 	struct accept_job j = { &f.cfg, &f.del, f.chat, &f.rcpts, QUEUE_ID,
-	    facts, NULL };
+	    &f.facts };
 	struct address rcpt = parsed(path);
 	enum accept_verdict v;
 
@@ -244,7 +236,6 @@ START_TEST(test_account_may_receive)
 	holds(1, 1);
 	recipients_target(&f.rcpts, 0, &a);
 	ck_assert_str_eq(a.addr, "Bob+x@mx.test");
-	ck_assert_int_eq(f.facts, 0);
 	ck_assert_int_eq(f.screens, 0);
 	ck_assert_uint_eq(f.conn.out.len, 0);
 	finish();
@@ -450,9 +441,9 @@ START_TEST(test_screen_refuses)
 	ck_assert_int_eq(offer("<unwanted@mx.test>"), ACCEPT_REFUSED);
 	refused_with(550, "5.7.1", "Recipient address rejected: not here");
 	ck_assert_str_eq(f.asked, "a|");
-	ck_assert_int_eq(f.facts, 1);
-	ck_assert_uint_eq(f.rcpts_at_facts, 1);
 	ck_assert_int_eq(f.screens, 1);
+	ck_assert_uint_eq(f.nrcpt_at_screen, 1);
+	ck_assert_str_eq(f.first_at_screen, "unwanted@mx.test");
 	ck_assert_uint_eq(f.sent_at_screen, strlen(PENDING));
 	ck_assert_str_eq(f.conn.out.buf, PENDING);
 	holds(0, 0);
@@ -469,7 +460,6 @@ START_TEST(test_screen_not_reached)
 	 * pending reply waits in the buffer as before */
 	start_checked(NULL);
 	ck_assert_int_eq(offer("<gone@mx.test>"), ACCEPT_REFUSED);
-	ck_assert_int_eq(f.facts, 0);
 	ck_assert_int_eq(f.screens, 0);
 	ck_assert_uint_eq(f.conn.out.len, 0);
 	finish();
