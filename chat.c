@@ -48,30 +48,41 @@ buffer_line(struct chat *c, const char *line, size_t n)
 	c->outlen += n;
 }
 
-/* chat_vreply - format one reply line (more: '-' after the code), cut
- * to one line's length, and buffer it; a code and an enhanced code of
- * different classes are an internal error, logged */
-void
-chat_vreply(struct chat *c, int more, int code, const char *dsn,
+/* format_line - one reply line (more: '-' after the code) into line
+ * (REPLY_LINE_MAX octets), cut to one line's length; its length.  A
+ * code and an enhanced code of different classes are an internal
+ * error, logged. */
+static size_t __attribute__((format(printf, 5, 0)))
+format_line(char *line, int more, int code, const char *dsn,
     const char *fmt, va_list ap)
 {
-	char line[REPLY_LINE_MAX];
+	size_t cap = REPLY_LINE_MAX;
 	int n, m;
 
 	if (dsn != NULL && dsn[0] - '0' != code / 100)
 		log_error("internal: reply %d with enhanced code %s", code,
 		    dsn);
-	n = snprintf(line, sizeof(line), "%d%c%s%s", code, more ? '-' : ' ',
+	n = snprintf(line, cap, "%d%c%s%s", code, more ? '-' : ' ',
 	    dsn ? dsn : "", dsn ? " " : "");
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 2, fmt, ap);
+	m = vsnprintf(line + n, cap - (size_t)n - 2, fmt, ap);
 	if (m < 0)
 		m = 0;
-	if ((size_t)m >= sizeof(line) - (size_t)n - 2)
-		m = (int)(sizeof(line) - (size_t)n - 3);	/* cut */
+	if ((size_t)m >= cap - (size_t)n - 2)
+		m = (int)(cap - (size_t)n - 3);	/* cut */
 	n += m;
 	line[n++] = '\r';
 	line[n++] = '\n';
-	buffer_line(c, line, (size_t)n);
+	return (size_t)n;
+}
+
+/* chat_vreply - format one reply line (format_line()) and buffer it */
+void
+chat_vreply(struct chat *c, int more, int code, const char *dsn,
+    const char *fmt, va_list ap)
+{
+	char line[REPLY_LINE_MAX];
+
+	buffer_line(c, line, format_line(line, more, code, dsn, fmt, ap));
 }
 
 /* chat_reply - chat_vreply() with its arguments */
@@ -86,25 +97,48 @@ chat_reply(struct chat *c, int more, int code, const char *dsn,
 	va_end(ap);
 }
 
+/* write_all - len octets through io; 0, or -1 when a write failed */
+static int
+write_all(const struct chat_io *io, const char *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = io->write(io->ctx, buf + done, len - done);
+
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
 /* chat_flush - write every pending reply; 0, or -1 when a write failed
  * and the client is gone */
 int
 chat_flush(struct chat *c)
 {
-	size_t done = 0;
-
-	while (done < c->outlen) {
-		ssize_t n = c->io->write(c->io->ctx, c->out + done,
-		    c->outlen - done);
-
-		if (n <= 0) {
-			c->gone = 1;
-			break;
-		}
-		done += (size_t)n;
-	}
+	if (write_all(c->io, c->out, c->outlen) == -1)
+		c->gone = 1;
 	c->outlen = 0;
 	return c->gone ? -1 : 0;
+}
+
+/* chat_reply_unbuffered - one reply line written through io at once,
+ * with no struct chat (the session could not allocate one); 0, or -1
+ * when the write failed */
+int
+chat_reply_unbuffered(const struct chat_io *io, int code, const char *dsn,
+    const char *fmt, ...)
+{
+	char line[REPLY_LINE_MAX];
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	n = format_line(line, 0, code, dsn, fmt, ap);
+	va_end(ap);
+	return write_all(io, line, n);
 }
 
 /*

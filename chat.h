@@ -4,7 +4,9 @@
  *
  * A struct chat sits on a struct chat_io (fdio.h gives the real one, on
  * the launcher's descriptors; the tests script one).  chat_reply()
- * buffers a reply line and chat_flush() writes the buffer; every read
+ * buffers a reply line and chat_flush() writes the buffer
+ * (chat_reply_unbuffered() writes one line at once, with no struct
+ * chat: the one reply of a session that could not start); every read
  * flushes first, because the server is about to wait.  chat_line() is
  * one command line; chat_data() hands out the input as it is, for the
  * data machine to rewrite in place, and chat_take() consumes it.  This
@@ -72,6 +74,9 @@ void chat_vreply(struct chat *c, int more, int code, const char *dsn,
 void chat_reply(struct chat *c, int more, int code, const char *dsn,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 int chat_flush(struct chat *c);
+int chat_reply_unbuffered(const struct chat_io *io, int code,
+    const char *dsn, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 enum chat_read chat_line(struct chat *c, char **line, size_t *len);
 void chat_data_begin(struct chat *c);
 enum chat_read chat_data(struct chat *c, char **p, size_t *n);

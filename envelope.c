@@ -2,9 +2,9 @@
  * envelope.c - the guards of HELO, MAIL and RCPT, as verdicts.
  *
  * Entry points: envelope_helo(), envelope_mail(), envelope_rcpt(),
- * envelope_reply() and envelope_logged().  Each guard checks in a fixed order and returns the
- * first refusal, so a reply never depends on more than the command and
- * the facts passed in.  No value that can reach a command's argv may
+ * envelope_reply(), envelope_logged() and envelope_ehlo().  Each guard
+ * checks in a fixed order and returns the first refusal, so a reply
+ * never depends on more than the command and the facts passed in.  No value that can reach a command's argv may
  * start with '-': the HELO name, the sender and (address_unsafe()) the
  * recipient's local part are refused here.
  *
@@ -13,6 +13,7 @@
  * apart in place) and into the caller's structs.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -241,4 +242,27 @@ envelope_rcpt(const struct config *cfg, int smtputf8, size_t nrcpt,
 	if (address_unsafe(a))
 		return ENV_UNSAFE;
 	return ENV_OK;
+}
+
+/* envelope_ehlo - the EHLO (LHLO) reply's lines for cfg: PRDR only
+ * under SMTP (LMTP replies per recipient anyway), STARTTLS only when
+ * starttls says it can be used now */
+void
+envelope_ehlo(const struct config *cfg, int starttls,
+    struct envelope_ehlo *e)
+{
+	const char *all[] = {
+		cfg->hostname, "PIPELINING", e->size, "8BITMIME",
+		"ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING", e->limits,
+		cfg->lmtp ? NULL : "PRDR", starttls ? "STARTTLS" : NULL
+	};
+	size_t i;
+
+	snprintf(e->size, sizeof(e->size), "SIZE %llu", cfg->max_size);
+	snprintf(e->limits, sizeof(e->limits), "LIMITS RCPTMAX=%u",
+	    cfg->max_rcpt);
+	e->n = 0;
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (all[i] != NULL)
+			e->line[e->n++] = all[i];
 }

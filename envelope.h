@@ -7,8 +7,11 @@
  * it say EHLO, is the sender's SMTPUTF8 set, how many RCPTs so far) and
  * return a verdict; envelope_reply() gives a refusal's code, enhanced
  * code and text, envelope_logged() whether it refuses the address
- * itself (a reject line in the log) rather than the command's syntax.  They never reply, count, log or look anything up:
- * the session acts on the verdict.
+ * itself (a reject line in the log) rather than the command's syntax.
+ * envelope_ehlo() lists what the EHLO reply offers, the extensions
+ * whose MAIL parameters envelope_mail() then accepts.  They never
+ * reply, count, log or look anything up: the session acts on the
+ * verdict.
  */
 #ifndef PIPESMTPD_ENVELOPE_H
 #define PIPESMTPD_ENVELOPE_H
@@ -54,6 +57,15 @@ struct envelope_mail {
 	int prdr;		/* PRDR */
 };
 
+/* The EHLO (LHLO) reply's lines: the hostname, then each extension. */
+#define ENVELOPE_EHLO_MAX	10
+struct envelope_ehlo {
+	const char *line[ENVELOPE_EHLO_MAX];
+	size_t n;
+	char size[32];		/* "SIZE n", line[] points here */
+	char limits[32];	/* "LIMITS RCPTMAX=n" */
+};
+
 /* A refusal's reply; addr: the text follows "<address>: ". */
 struct envelope_reply {
 	int code;
@@ -69,5 +81,7 @@ enum envelope_verdict envelope_rcpt(const struct config *cfg, int smtputf8,
     size_t nrcpt, char *arg, struct address *a);
 const struct envelope_reply *envelope_reply(enum envelope_verdict v);
 int envelope_logged(enum envelope_verdict v);
+void envelope_ehlo(const struct config *cfg, int starttls,
+    struct envelope_ehlo *e);
 
 #endif

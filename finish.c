@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deadline.h"
 #include "finish.h"
 #include "log.h"
 #include "outcome.h"
@@ -234,15 +235,20 @@ message_checked(const struct finish_job *f, const struct deliver_msg *msg,
 	return 0;
 }
 
-/* finish_deliver - msg, whole and with no latched error: --data-check
- * passes it (its fields go into msg for every copy) or refuses it, then
- * every delivery and its replies.  How it ended, for the session's
- * counts. */
+/* finish_deliver - msg, whole and with no latched error, at its final
+ * dot: from now the check and every delivery have
+ * total_delivery_timeout (msg's deadline); --data-check passes it (its
+ * fields go into msg for every copy) or refuses it, then every delivery
+ * and its replies.  How it ended, for the session's counts. */
 enum finish_end
 finish_deliver(const struct finish_job *f, struct deliver_msg *msg)
 {
 	struct deliver_check c = { NULL, 0, NULL, 0 };
 	enum finish_end e = FINISH_REFUSED;
+
+	msg->start = deadline_now();
+	msg->deadline = msg->start + (long long)f->cfg->total_delivery_timeout
+	    * DEADLINE_SECOND;
 
 	if (message_checked(f, msg, &c)) {
 		msg->fields = c.fields;

@@ -9,8 +9,9 @@
  * keeps only its outcome (deliver_end()); its log line (deliver_line())
  * and the caller's p->done wait until every earlier one is told, so the
  * order is the plan's.  Under --jobs 1, or without the memory for its
- * state, it delivers one by one: the one such path.  What a delivery runs and what its end means are
- * deliver.c's; this module only schedules.
+ * state, it delivers one by one: the one such path.  What a delivery
+ * runs and what its end means are deliver.c's; this module only
+ * schedules.
  */
 #include <poll.h>
 #include <stdlib.h>

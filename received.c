@@ -2,9 +2,10 @@
  * received.c - Return-Path, Delivered-To and Received for one recipient.
  *
  * Entry points: received_headers() (the added block), received_path()
- * (an address as RFC 5321 writes it) and received_fields() (the header
- * fields --data-check adds after them, checked).  Every value that came from the
- * client is made safe for a header first: addresses are quoted where RFC
+ * (an address as RFC 5321 writes it), received_with() (the Received
+ * line's protocol name) and received_fields() (the header fields
+ * --data-check adds after them, checked).  Every value that came from
+ * the client is made safe for a header first: addresses are quoted where RFC
  * 5321 needs it, and the HELO name loses anything that could end a line
  * or start a header of its own.  The block is built whole or not at all
  * (-1 when it does not fit).  This module never writes to a file or to
@@ -84,6 +85,30 @@ clean_helo(const char *helo, char *out, size_t cap)
 		out[o++] = (ch > 32 && ch < 127) ? (char)ch : '?';
 	}
 	out[o] = '\0';
+}
+
+/* received_with - the Received "with" protocol name (RFC 3848, RFC
+ * 6531) for a message received under LMTP or SMTP (after EHLO, or
+ * plain HELO), with SMTPUTF8 or not, in TLS or not: an S at the end
+ * says TLS, and under TLS it is ESMTPS after HELO too: RFC 3848 has no
+ * name for SMTP with STARTTLS, which needs EHLO first */
+const char *
+received_with(int lmtp, int ehlo, int smtputf8, int tls)
+{
+	static const char *const names[2][2] = {
+		{ "ESMTP", "ESMTPS" }, { "UTF8SMTP", "UTF8SMTPS" }
+	};
+	static const char *const lmtps[2][2] = {
+		{ "LMTP", "LMTPS" }, { "UTF8LMTP", "UTF8LMTPS" }
+	};
+
+	smtputf8 = smtputf8 != 0;
+	tls = tls != 0;
+	if (lmtp)
+		return lmtps[smtputf8][tls];
+	if (!smtputf8 && !ehlo && !tls)
+		return "SMTP";
+	return names[smtputf8][tls];
 }
 
 /* received_headers - Return-Path, Delivered-To and Received for rcpt

@@ -7,6 +7,7 @@
  * gave), with the line ends the command gets (--crlf).  The session calls
  * it once when the block is the same for every recipient and spools it
  * ahead of the message; deliver.c calls it per recipient otherwise.
+ * received_with() names the protocol the Received line's "with" gives.
  * received_fields() checks what --data-check wrote and makes it the
  * fields added right after Received: in every copy.
  * received_path() writes an address as RFC 5321 does, for the headers;
@@ -41,6 +42,7 @@ struct received_msg {
 	const struct tls_info *tls;	/* NULL when received without TLS */
 };
 
+const char *received_with(int lmtp, int ehlo, int smtputf8, int tls);
 int received_headers(const struct config *cfg, const struct received_msg *m,
     const struct address *rcpt, char *out, size_t cap);
 void received_path(const struct address *a, char *out, size_t cap);

@@ -7,14 +7,40 @@
  * the open transaction's queue id and sender) and what was refused
  * (struct reject_refusal: the stage, the RCPT it names, the reply's
  * parts); every client value escaped.  reject_proto() names the
- * protocol as the line does.  This module never sends a reply, counts
- * an error or decides what is refused: the session does, and says the
- * reply itself.
+ * protocol as the line does.  reject_say() is a refusal said: its line
+ * and its reply, through chat.h.  The stock replies (reject_stock()),
+ * every message error's among them (reject_intake()), are here, once.
+ * This module never counts an error or decides what is refused: the
+ * session does.
  */
 #ifndef PIPESMTPD_REJECT_H
 #define PIPESMTPD_REJECT_H
 
 #include "address.h"
+#include "chat.h"
+#include "intake.h"
+
+/* Replies said in more than one place, and every message error's. */
+enum reject_stock {
+	STOCK_NOSPACE,		/* out of disk or memory */
+	STOCK_LOCAL,		/* any other local failure */
+	STOCK_SIZE,		/* over --max-size */
+	STOCK_NEWLINE,		/* bare CR or LF, --strict-newlines */
+	STOCK_HOPS,		/* over --max-hops */
+	STOCK_UTF8,		/* a UTF-8 address without SMTPUTF8 */
+	STOCK_RCPTS,		/* over --max-rcpt */
+	STOCK_TIMEOUT,		/* --timeout or --session-timeout */
+	STOCK_NEED_TLS		/* --require-tls, before STARTTLS */
+};
+
+/* A stock reply: code, enhanced code, text, and whether the text follows
+ * the hostname. */
+struct reject_stock_reply {
+	int code;
+	const char *dsn;
+	const char *text;
+	int host;
+};
 
 /* What a refusal answers, as its reject line names it (Postfix's). */
 enum reject_stage {
@@ -48,5 +74,9 @@ struct reject_where {
 const char *reject_proto(int lmtp, int ehlo);
 void reject_line(const struct reject_where *w,
     const struct reject_refusal *r);
+void reject_say(struct chat *c, const struct reject_where *w,
+    const struct reject_refusal *r, size_t times);
+const struct reject_stock_reply *reject_stock(enum reject_stock k);
+enum reject_stock reject_intake(enum intake_err err);
 
 #endif

@@ -9,9 +9,9 @@
  * and after the final dot finish.c has the deliverer run once per
  * recipient and reports the outcome.
  *
- * This module owns dispatch, the transaction, the refusals (their
- * replies, whichever module's verdict they say; reject.c writes their
- * log lines), which reply a message error gets, and STARTTLS.  A
+ * This module owns dispatch, the transaction, the refusals (whether
+ * each is logged and counted, whichever module's verdict it says;
+ * reject.c holds the stock replies and says them), and STARTTLS.  A
  * transaction is "in progress" exactly when s->txn is set; the one
  * place it is cleared is txn_reset().  Replies go through reply(),
  * which counts errors towards --max-errors; chat.c buffers them and
@@ -21,7 +21,6 @@
  * the deliverer's job, the spool intake.c's.  It never polls, reads or
  * writes the client's descriptors either: that is chat.c's and io's.
  */
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +31,6 @@
 
 #include "accept.h"
 #include "address.h"
-#include "deadline.h"
 #include "envelope.h"
 #include "finish.h"
 #include "intake.h"
@@ -52,20 +50,6 @@
  * message accepted; each one past them counts towards --max-errors
  * (Postfix's smtpd_junk_command_limit) */
 #define JUNK_LIMIT	100
-
-/* Replies said in more than one place, and every message error's: their
- * bytes are in one table, stock[]. */
-enum stock_reply {
-	STOCK_NOSPACE,		/* out of disk or memory */
-	STOCK_LOCAL,		/* any other local failure */
-	STOCK_SIZE,		/* over --max-size */
-	STOCK_NEWLINE,		/* bare CR or LF, --strict-newlines */
-	STOCK_HOPS,		/* over --max-hops */
-	STOCK_UTF8,		/* a UTF-8 address without SMTPUTF8 */
-	STOCK_RCPTS,		/* over --max-rcpt */
-	STOCK_TIMEOUT,		/* --timeout or --session-timeout */
-	STOCK_NEED_TLS		/* --require-tls, before STARTTLS */
-};
 
 /* One transaction: MAIL to the reply after the data (or RSET). */
 struct txn {
@@ -119,46 +103,6 @@ struct command {
 };
 
 /* ---- replies ---- */
-
-/* The stock replies: code, enhanced code, text, and whether the text
- * follows the hostname.  Whether one counts towards --max-errors is up
- * to the place that says it, as for any reply. */
-static const struct stock {
-	int code;
-	const char *dsn;
-	const char *text;
-	int host;
-} stock[] = {
-	[STOCK_NOSPACE] =
-	    { 452, "4.3.1", "Insufficient system storage", 0 },
-	[STOCK_LOCAL] =
-	    { 451, "4.3.0", "Local error in processing", 0 },
-	[STOCK_SIZE] =
-	    { 552, "5.3.4", "Message size exceeds fixed limit", 0 },
-	[STOCK_NEWLINE] =
-	    { 554, "5.6.0", "Message contains bare CR or bare LF", 0 },
-	[STOCK_HOPS] =
-	    { 554, "5.4.6", "Too many hops: mail loop?", 0 },
-	[STOCK_UTF8] =
-	    { 553, "5.6.7", "Non-ASCII addresses need SMTPUTF8", 0 },
-	[STOCK_RCPTS] =
-	    { 452, "4.5.3", "Too many recipients", 0 },
-	[STOCK_TIMEOUT] =
-	    { 421, "4.4.2", "Error: timeout exceeded", 1 },
-	[STOCK_NEED_TLS] =
-	    { 530, "5.7.0", "Must issue a STARTTLS command first", 0 }
-};
-
-/* The reply to each message error (intake.h); INTAKE_OK has none, and
- * would get the local error's were it ever asked for. */
-static const enum stock_reply msg_err_stock[] = {
-	[INTAKE_OK] = STOCK_LOCAL,
-	[INTAKE_ERR_SIZE] = STOCK_SIZE,
-	[INTAKE_ERR_NEWLINE] = STOCK_NEWLINE,
-	[INTAKE_ERR_HOPS] = STOCK_HOPS,
-	[INTAKE_ERR_NOSPACE] = STOCK_NOSPACE,
-	[INTAKE_ERR_SPOOL] = STOCK_LOCAL
-};
 
 /* ending - whether the session is over: QUIT, a limit, a timeout, or
  * the client gone (a write failed) */
@@ -228,21 +172,9 @@ reply_more(struct session *s, int code, const char *dsn, const char *fmt,
 	va_end(ap);
 }
 
-/* reply_nocount - a reply that never counts towards --max-errors: the
- * greeting, outcomes after the data, 452 4.5.3 within the overshoot */
-static void __attribute__((format(printf, 4, 5)))
-reply_nocount(struct session *s, int code, const char *dsn, const char *fmt,
-    ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreply(s, 0, 0, code, dsn, fmt, ap);
-	va_end(ap);
-}
-
-/* reply_as - a reply counted as reply() (count 1) or as reply_nocount()
- * (0).  Returns 0, as reply() does. */
+/* reply_as - a reply counted as reply() (count 1), or one that never
+ * counts towards --max-errors (0: the greeting, the 421s that end the
+ * session).  Returns 0, as reply() does. */
 static int __attribute__((format(printf, 5, 6)))
 reply_as(struct session *s, int count, int code, const char *dsn,
     const char *fmt, ...)
@@ -258,9 +190,9 @@ reply_as(struct session *s, int count, int code, const char *dsn,
 /* reply_stock - a stock reply; count as reply_as().  Returns 0, as
  * reply() does. */
 static int
-reply_stock(struct session *s, int count, enum stock_reply r)
+reply_stock(struct session *s, int count, enum reject_stock r)
 {
-	const struct stock *st = &stock[r];
+	const struct reject_stock_reply *st = reject_stock(r);
 
 	return reply_as(s, count, st->code, st->dsn, "%s%s%s",
 	    st->host ? s->cfg->hostname : "", st->host ? " " : "", st->text);
@@ -334,35 +266,20 @@ refusal_where(const struct session *s, struct reject_where *w)
 	w->sender = s->txn != NULL ? &s->txn->sender : NULL;
 }
 
-/* log_refusal - refusal r's reject line (reject.c).  Every refusal of an
- * address or a message is logged through here; the session's syntax
- * and sequence errors are not. */
-static void
-log_refusal(const struct session *s, const struct reject_refusal *r)
+/* reject - refusal r: its reject line when logged says so, its reply
+ * times times, counted towards --max-errors (once) when count says so.
+ * Returns 0, as reply() does. */
+static int
+reject(struct session *s, const struct reject_refusal *r, int logged,
+    int count, size_t times)
 {
 	struct reject_where w;
 
 	refusal_where(s, &w);
-	reject_line(&w, r);
-}
-
-/* refusal_reply - refusal r's reply; count as reply_as() */
-static int
-refusal_reply(struct session *s, const struct reject_refusal *r, int count)
-{
-	if (r->named)
-		return reply_as(s, count, r->code, r->dsn, "<%s>: %s",
-		    r->rcpt->addr, r->text);
-	return reply_as(s, count, r->code, r->dsn, "%s", r->text);
-}
-
-/* reject - refusal r: its reject line and its reply, counted as
- * reply_as().  Returns 0, as reply() does. */
-static int
-reject(struct session *s, const struct reject_refusal *r, int count)
-{
-	log_refusal(s, r);
-	return refusal_reply(s, r, count);
+	reject_say(&s->chat, logged ? &w : NULL, r, times);
+	if (count)
+		count_error(s);
+	return 0;
 }
 
 /* refuse_rcpt - refuse rcpt with "<rcpt>: text", counted */
@@ -372,19 +289,19 @@ refuse_rcpt(struct session *s, const struct address *rcpt, int code,
 {
 	struct reject_refusal r = { REJECT_RCPT, rcpt, 1, code, dsn, text };
 
-	return reject(s, &r, 1);
+	return reject(s, &r, 1, 1, 1);
 }
 
 /* refuse_stock - stock reply k as a refusal at stage at, of rcpt (NULL:
  * none); count as reply_as() */
 static int
 refuse_stock(struct session *s, enum reject_stage at,
-    const struct address *rcpt, enum stock_reply k, int count)
+    const struct address *rcpt, enum reject_stock k, int count)
 {
-	struct reject_refusal r = { at, rcpt, 0, stock[k].code, stock[k].dsn,
-	    stock[k].text };
+	const struct reject_stock_reply *st = reject_stock(k);
+	struct reject_refusal r = { at, rcpt, 0, st->code, st->dsn, st->text };
 
-	return reject(s, &r, count);
+	return reject(s, &r, 1, count, 1);
 }
 
 /* refuse_message - message-wide failure err at stage at: its reject line
@@ -396,18 +313,16 @@ refuse_message(struct session *s, enum reject_stage at, enum intake_err err,
     int count)
 {
 	const struct txn *t = s->txn;
-	const struct stock *st = &stock[msg_err_stock[err]];
+	const struct reject_stock_reply *st = reject_stock(reject_intake(err));
 	struct reject_refusal r = { at, NULL, 0, st->code, st->dsn, st->text };
 	struct address only;
-	size_t i, n = at == REJECT_EOM && s->cfg->lmtp ? t->rcpts.n : 1;
 
 	if (t->rcpts.unique == 1) {
 		recipients_address(&t->rcpts, 0, &only);
 		r.rcpt = &only;
 	}
-	log_refusal(s, &r);
-	for (i = 0; i < n; i++)
-		refusal_reply(s, &r, count);
+	reject(s, &r, 1, count, at == REJECT_EOM && s->cfg->lmtp ?
+	    t->rcpts.n : 1);
 }
 
 /* too_many_rcpts - 452 4.5.3 beyond --max-rcpt.  RFC 5321 4.5.3.1.10
@@ -448,9 +363,7 @@ refuse(struct session *s, enum envelope_verdict v, enum reject_stage at,
 	default:
 		break;
 	}
-	if (envelope_logged(v))
-		return reject(s, &r, 1);
-	return refusal_reply(s, &r, 1);
+	return reject(s, &r, envelope_logged(v), 1, 1);
 }
 
 /* ---- commands ---- */
@@ -477,38 +390,19 @@ cmd_helo(struct session *s, char *arg)
 		reply(s, 250, NULL, "%s", s->cfg->hostname);
 }
 
-/* starttls_offered - whether STARTTLS can be used now: the launcher
- * gave a TLS engine, and TLS has not started yet */
-static int
-starttls_offered(const struct session *s)
-{
-	return chat_tls_possible(&s->chat) && !s->tls_on;
-}
-
 static void
 cmd_ehlo(struct session *s, char *arg)
 {
-	char size[48], limits[48];
-	const char *keywords[] = {
-		s->cfg->hostname, "PIPELINING", size, "8BITMIME",
-		"ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING", limits,
-		s->cfg->lmtp ? NULL : "PRDR",	/* LMTP is per recipient */
-		starttls_offered(s) ? "STARTTLS" : NULL
-	};
-	size_t i, last = 0, n = sizeof(keywords) / sizeof(keywords[0]);
+	struct envelope_ehlo e;
+	size_t i;
 
 	if (!greet(s, arg, 2))
 		return;
-	snprintf(size, sizeof(size), "SIZE %llu", s->cfg->max_size);
-	snprintf(limits, sizeof(limits), "LIMITS RCPTMAX=%u",
-	    s->cfg->max_rcpt);
-	for (i = 0; i < n; i++)
-		if (keywords[i] != NULL)
-			last = i;
-	for (i = 0; i < last; i++)
-		if (keywords[i] != NULL)
-			reply_more(s, 250, NULL, "%s", keywords[i]);
-	reply(s, 250, NULL, "%s", keywords[last]);
+	/* STARTTLS when the launcher gave a TLS engine, until it is used */
+	envelope_ehlo(s->cfg, chat_tls_possible(&s->chat) && !s->tls_on, &e);
+	for (i = 0; i + 1 < e.n; i++)
+		reply_more(s, 250, NULL, "%s", e.line[i]);
+	reply(s, 250, NULL, "%s", e.line[e.n - 1]);
 }
 
 static void
@@ -540,26 +434,6 @@ cmd_mail(struct session *s, char *arg)
 	reply(s, 250, "2.1.0", "Ok");
 }
 
-/* with_text - the Received "with" protocol name (RFC 3848, RFC 6531):
- * an S at the end says TLS, and under TLS it is ESMTPS after HELO too:
- * RFC 3848 has no name for SMTP with STARTTLS, which needs EHLO first */
-static const char *
-with_text(const struct session *s, const struct txn *t)
-{
-	static const char *const names[2][2] = {
-		{ "ESMTP", "ESMTPS" }, { "UTF8SMTP", "UTF8SMTPS" }
-	};
-	static const char *const lmtp[2][2] = {
-		{ "LMTP", "LMTPS" }, { "UTF8LMTP", "UTF8LMTPS" }
-	};
-
-	if (s->cfg->lmtp)
-		return lmtp[t->smtputf8][s->tls_on];
-	if (!t->smtputf8 && s->greeted == 1 && !s->tls_on)
-		return "SMTP";
-	return names[t->smtputf8][s->tls_on];
-}
-
 /* txn_facts - what the added headers say about the transaction's
  * message, but for its recipients (recipients_facts() adds them): the
  * one place these facts are gathered, for the block spooled ahead of
@@ -571,7 +445,8 @@ txn_facts(const struct session *s, const struct txn *t,
 	memset(m, 0, sizeof(*m));
 	m->sender = &t->sender;
 	m->helo = s->helo;
-	m->with = with_text(s, t);
+	m->with = received_with(s->cfg->lmtp, s->greeted == 2, t->smtputf8,
+	    s->tls_on);
 	m->queue_id = t->queue_id;
 	m->arrival = t->arrival;
 	m->tls = s->tls_on ? &s->tls : NULL;
@@ -599,7 +474,6 @@ rcpt_accept(struct session *s, const struct address *rcpt)
 	struct outcome_reply no;
 
 	txn_facts(s, s->txn, &m);
-
 	switch (accept_rcpt(&j, rcpt, &no)) {
 	case ACCEPT_OK:
 		return 1;
@@ -640,9 +514,8 @@ cmd_rcpt(struct session *s, char *arg)
 	reply(s, 250, "2.1.5", "Ok");
 }
 
-/* msg_describe - the spooled message as the deliverer sees it, from
- * the final dot on: the end of all deliveries (and of --data-check)
- * is total_delivery_timeout away */
+/* msg_describe - the spooled message as the deliverer sees it (its
+ * deadline is finish.c's) */
 static void
 msg_describe(const struct session *s, const struct txn *t,
     struct deliver_msg *msg, struct address *first)
@@ -652,9 +525,6 @@ msg_describe(const struct session *s, const struct txn *t,
 	msg->spool_len = t->in.spool.len;
 	msg->body_off = t->in.body_off;
 	header_facts(s, t, &msg->head, first);
-	msg->start = deadline_now();
-	msg->deadline = msg->start + (long long)s->cfg->total_delivery_timeout *
-	    DEADLINE_SECOND;
 }
 
 /* deliver_message - msg, whole and with no latched error, to
@@ -778,7 +648,7 @@ cmd_data(struct session *s, char *arg)
  * step.  Under LMTP a BDAT LAST in a transaction without any accepted
  * recipient gets no reply at all (RFC 2033 4.3). */
 static void
-bdat_refused(struct session *s, const struct stock *no,
+bdat_refused(struct session *s, const struct reject_stock_reply *no,
     unsigned long long n, int last)
 {
 	enum chat_read r = intake_chunk(NULL, &s->chat, s->cfg, n);
@@ -799,7 +669,7 @@ static void
 bdat_give_up(struct session *s)
 {
 	if (!ending(s))
-		reply_nocount(s, 421, "4.5.0", "%s Error: lost sync with the "
+		reply_as(s, 0, 421, "4.5.0", "%s Error: lost sync with the "
 		    "client", s->cfg->hostname);
 	s->closing = 1;
 	txn_reset(s);
@@ -821,10 +691,10 @@ cmd_bdat(struct session *s, char *arg)
 		return;
 	}
 	if (must_start_tls(s) || why != NULL) {
-		const struct stock seq = { 503, "5.5.1", why, 0 };
+		const struct reject_stock_reply seq = { 503, "5.5.1", why, 0 };
 
-		bdat_refused(s, must_start_tls(s) ? &stock[STOCK_NEED_TLS] :
-		    &seq, n, last);
+		bdat_refused(s, must_start_tls(s) ?
+		    reject_stock(STOCK_NEED_TLS) : &seq, n, last);
 		return;
 	}
 	if (!t->in.bdat) {	/* a spool error is latched, replied below */
@@ -1030,7 +900,7 @@ early_talker(struct session *s)
 		return 0;
 	if (r == CHAT_OK) {
 		s->ended_by = "pregreet";
-		reply_nocount(s, 554, "5.5.1", "%s Error: talked before the "
+		reply_as(s, 0, 554, "5.5.1", "%s Error: talked before the "
 		    "greeting", s->cfg->hostname);
 	}
 	return 1;
@@ -1079,23 +949,14 @@ disconnect_line(const struct session *s)
 
 /* no_session - the struct session, and the chat buffers in it, could
  * not be allocated: the reason logged, and one 421 written through io
- * itself, so the sender keeps the mail.  The process exit status. */
+ * at once (chat.c), so the sender keeps the mail.  The process exit status. */
 static int
 no_session(const struct config *cfg, const struct chat_io *io)
 {
-	char line[512];
-	int n = snprintf(line, sizeof(line), "421 4.3.0 %s Service not "
-	    "available\r\n", cfg->hostname);
-	size_t done = 0;
-	ssize_t w = 1;
-
 	log_error("cannot start: out of memory for the session from %s[%s]",
 	    cfg->client_host, cfg->client_ip);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return EX_TEMPFAIL;
-	while (done < (size_t)n && w > 0)
-		if ((w = io->write(io->ctx, line + done, (size_t)n - done)) > 0)
-			done += (size_t)w;
+	(void)chat_reply_unbuffered(io, 421, "4.3.0", "%s Service not "
+	    "available", cfg->hostname);
 	return EX_TEMPFAIL;
 }
 
@@ -1117,10 +978,10 @@ session_run(const struct config *cfg, const struct chat_io *io,
 		/* a launcher without TLS: the sender keeps the mail */
 		log_error("--require-tls, but the launcher gives no TLS "
 		    "engine (SSLCTLFD, SSLREADFD, SSLWRITEFD)");
-		reply_nocount(s, 421, "4.7.0", "%s TLS required but not "
+		reply_as(s, 0, 421, "4.7.0", "%s TLS required but not "
 		    "available", cfg->hostname);
 	} else if (!early_talker(s)) {
-		reply_nocount(s, 220, NULL, "%s %s pipesmtpd", cfg->hostname,
+		reply_as(s, 0, 220, NULL, "%s %s pipesmtpd", cfg->hostname,
 		    cfg->lmtp ? "LMTP" : "ESMTP");
 		serve(s);
 	}

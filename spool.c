@@ -1,10 +1,11 @@
 /*
  * spool.c - the unlinked spool file and the scans of its header section.
  *
- * Entry points: spool_open(), spool_write(), spool_close(), spool_scan_at(),
- * spool_has_delivered_to(), spool_drop_fields().  The file never has a name once spool_open()
- * returns, is mode 0600 and close-on-exec, so a crash leaves nothing
- * behind and no delivery command inherits it by accident.  The scans read
+ * Entry points: spool_open(), spool_write(), spool_close(),
+ * spool_scan_at(), spool_has_delivered_to(), spool_drop_fields().  The
+ * file never has a name once spool_open() returns, is mode 0600 and
+ * close-on-exec, so a crash leaves nothing behind and no delivery
+ * command inherits it by accident.  The scans read
  * the spool with pread() through a fixed buffer: memory stays flat however
  * large the header section is.
  */

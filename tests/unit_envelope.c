@@ -108,6 +108,33 @@ START_TEST(test_helo)
 }
 END_TEST
 
+START_TEST(test_ehlo)
+{
+	/* SMTP with TLS to offer: every extension, STARTTLS last; LMTP
+	 * without TLS: no PRDR (LMTP replies per recipient), no STARTTLS */
+	static const char *const smtp[] = { "mx.test", "PIPELINING",
+	    "SIZE 1000", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8",
+	    "CHUNKING", "LIMITS RCPTMAX=2", "PRDR", "STARTTLS" };
+	static const char *const lmtp[] = { "mx.test", "PIPELINING",
+	    "SIZE 1000", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8",
+	    "CHUNKING", "LIMITS RCPTMAX=2" };
+	struct envelope_ehlo e;
+	struct config cfg;
+	size_t i;
+
+	setup(&cfg);
+	envelope_ehlo(&cfg, 1, &e);
+	ck_assert_uint_eq(e.n, sizeof(smtp) / sizeof(smtp[0]));
+	for (i = 0; i < e.n; i++)
+		ck_assert_str_eq(e.line[i], smtp[i]);
+	cfg.lmtp = 1;
+	envelope_ehlo(&cfg, 0, &e);
+	ck_assert_uint_eq(e.n, sizeof(lmtp) / sizeof(lmtp[0]));
+	for (i = 0; i < e.n; i++)
+		ck_assert_str_eq(e.line[i], lmtp[i]);
+}
+END_TEST
+
 START_TEST(test_replies)
 {
 	/* every refusal has a reply whose enhanced code is of its class,
@@ -166,6 +193,7 @@ envelope_suite(void)
 	    (int)(sizeof(rcpt_cases) / sizeof(rcpt_cases[0])));
 	tcase_add_test(tc, test_helo);
 	tcase_add_test(tc, test_replies);
+	tcase_add_test(tc, test_ehlo);
 	tcase_add_test(tc, test_logged);
 	suite_add_tcase(s, tc);
 	return s;

@@ -364,6 +364,22 @@ START_TEST(test_fields_crlf_and_room)
 }
 END_TEST
 
+START_TEST(test_with)
+{
+	/* RFC 3848 and RFC 6531: S for TLS, ESMTPS after HELO in TLS too */
+	ck_assert_str_eq(received_with(0, 0, 0, 0), "SMTP");
+	ck_assert_str_eq(received_with(0, 1, 0, 0), "ESMTP");
+	ck_assert_str_eq(received_with(0, 0, 0, 1), "ESMTPS");
+	ck_assert_str_eq(received_with(0, 1, 0, 1), "ESMTPS");
+	ck_assert_str_eq(received_with(0, 0, 1, 0), "UTF8SMTP");
+	ck_assert_str_eq(received_with(0, 1, 1, 1), "UTF8SMTPS");
+	ck_assert_str_eq(received_with(1, 1, 0, 0), "LMTP");
+	ck_assert_str_eq(received_with(1, 1, 0, 1), "LMTPS");
+	ck_assert_str_eq(received_with(1, 1, 1, 0), "UTF8LMTP");
+	ck_assert_str_eq(received_with(1, 1, 1, 1), "UTF8LMTPS");
+}
+END_TEST
+
 START_TEST(test_headers_without_rcpt)
 {
 	/* --data-check's block: no Delivered-To, the rest as delivered */
@@ -399,6 +415,7 @@ received_suite(void)
 	tcase_add_test(tc, test_headers_do_not_fit);
 	tcase_add_test(tc, test_headers_long_helo_fits_or_fails);
 	tcase_add_test(tc, test_headers_without_rcpt);
+	tcase_add_test(tc, test_with);
 	tcase_add_loop_test(tc, test_fields_table, 0,
 	    (int)(sizeof(fields_cases) / sizeof(fields_cases[0])));
 	tcase_add_test(tc, test_fields_crlf_and_room);

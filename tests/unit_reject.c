@@ -1,6 +1,8 @@
 /*
  * unit_reject.c - reject_line(): the exact line each refusal logs, in
- * Postfix's shape (pipesmtpd(8), LOGGING), and reject_proto().
+ * Postfix's shape (pipesmtpd(8), LOGGING), and reject_proto();
+ * reject_say() (the line once, the reply as often as asked) and the
+ * stock replies.
  *
  * The unit tests log to stderr; tests/support.c's support_log catches
  * the line, which is compared whole after the "pipesmtpd[PID]: " prefix.
@@ -8,6 +10,7 @@
  * and the line wanted.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -112,6 +115,66 @@ START_TEST(test_reject_proto)
 }
 END_TEST
 
+START_TEST(test_reject_say)
+{
+	/* logged once, said three times (LMTP, a message's refusal per
+	 * RCPT); not logged when where is NULL; named: "<rcpt>: text" */
+	struct reject_where w = { "h.example", "192.0.2.1", "", "LMTP",
+	    "1A2B3C", NULL };
+	const struct reject_stock_reply *st = reject_stock(
+	    reject_intake(INTAKE_ERR_SIZE));
+	struct reject_refusal r = { REJECT_EOM, NULL, 0, st->code, st->dsn,
+	    st->text };
+	struct address rcpt = parsed("<r@mx.test>");
+	struct support_conn conn;
+	struct support_log log;
+	struct chat_io io;
+	struct chat *c = malloc(sizeof(*c));
+	struct config cfg;
+	char want[512];
+
+	ck_assert_ptr_nonnull(c);
+	config_defaults(&cfg);
+	support_conn_start(&conn, "", 0, 0);
+	support_conn_io(&conn, &io);
+	chat_init(c, &io, &cfg);
+	ck_assert_int_eq(support_log_start(&log), 0);
+	reject_say(c, &w, &r, 3);
+	r = (struct reject_refusal){ REJECT_RCPT, &rcpt, 1, 550, "5.1.1",
+	    "no" };
+	reject_say(c, NULL, &r, 1);
+	snprintf(want, sizeof(want), "pipesmtpd[%ld]: 1A2B3C: reject: "
+	    "END-OF-MESSAGE from h.example[192.0.2.1]: 552 5.3.4 Message "
+	    "size exceeds fixed limit; proto=LMTP\n", (long)getpid());
+	ck_assert_str_eq(support_log_end(&log), want);
+	ck_assert_int_eq(chat_flush(c), 0);
+	ck_assert_str_eq(conn.out.buf, "552 5.3.4 Message size exceeds fixed "
+	    "limit\r\n552 5.3.4 Message size exceeds fixed limit\r\n552 "
+	    "5.3.4 Message size exceeds fixed limit\r\n550 5.1.1 "
+	    "<r@mx.test>: no\r\n");
+	support_conn_free(&conn);
+	free(c);
+}
+END_TEST
+
+START_TEST(test_reject_intake)
+{
+	/* every message error's stock reply; a full disk is 452, any other
+	 * spool failure 451 */
+	ck_assert_int_eq(reject_stock(reject_intake(INTAKE_ERR_NOSPACE))->code,
+	    452);
+	ck_assert_int_eq(reject_stock(reject_intake(INTAKE_ERR_SPOOL))->code,
+	    451);
+	ck_assert_int_eq(reject_stock(reject_intake(INTAKE_ERR_HOPS))->code,
+	    554);
+	ck_assert_str_eq(reject_stock(reject_intake(INTAKE_ERR_NEWLINE))->dsn,
+	    "5.6.0");
+	ck_assert_str_eq(reject_stock(STOCK_TIMEOUT)->text,
+	    "Error: timeout exceeded");
+	ck_assert_int_eq(reject_stock(STOCK_TIMEOUT)->host, 1);
+}
+END_TEST
+
 Suite *
 reject_suite(void)
 {
@@ -121,6 +184,8 @@ reject_suite(void)
 	tcase_add_loop_test(tc, test_reject_lines, 0,
 	    (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_reject_proto);
+	tcase_add_test(tc, test_reject_say);
+	tcase_add_test(tc, test_reject_intake);
 	suite_add_tcase(s, tc);
 	return s;
 }
