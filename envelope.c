@@ -4,9 +4,10 @@
  * Entry points: envelope_helo(), envelope_mail(), envelope_rcpt(),
  * envelope_reply(), envelope_logged() and envelope_ehlo().  Each guard
  * checks in a fixed order and returns the first refusal, so a reply
- * never depends on more than the command and the facts passed in.  No value that can reach a command's argv may
- * start with '-': the HELO name, the sender and (address_unsafe()) the
- * recipient's local part are refused here.
+ * never depends on more than the command and the facts passed in.  No
+ * value that can reach a command's argv may start with '-': the HELO
+ * name, the sender and (address_unsafe()) the recipient's local part
+ * are refused here.
  *
  * This module never replies, counts errors, logs or looks a name up;
  * it writes only into the command line it is given (parameters are cut
