@@ -664,15 +664,14 @@ bdat_refused(struct session *s, const struct reject_stock_reply *no,
 
 /* bdat_give_up - a chunk that will not be read leaves the stream out of
  * step: one 421 (none more if the refusal already reached the error
- * limit, which said 421 itself) and close */
+ * limit, which said 421 itself), and the input is as good as lost */
 static void
 bdat_give_up(struct session *s)
 {
 	if (!ending(s))
 		reply_as(s, 0, 421, "4.5.0", "%s Error: lost sync with the "
 		    "client", s->cfg->hostname);
-	s->closing = 1;
-	txn_reset(s);
+	input_lost(s, CHAT_ERROR);
 }
 
 static void
