@@ -10,9 +10,9 @@
  * outcome and logs the delivery line.  deliver_begin(), deliver_end()
  * and deliver_line() are its three steps, for jobs.c to run several at
  * once.  It never writes to the SMTP client: the session turns
- * outcomes into replies.  session.h includes this header for the types
- * it passes (struct deliver_msg, deliver_plan, deliver_check: the last
- * is checks.c's --data-check).
+ * outcomes into replies.  deliverer.h (the session's side) includes
+ * this header for the types it passes (struct deliver_msg,
+ * deliver_plan, deliver_check: the last is checks.c's --data-check).
  */
 #ifndef PIPESMTPD_DELIVER_H
 #define PIPESMTPD_DELIVER_H
