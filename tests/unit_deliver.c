@@ -300,17 +300,19 @@ deadline_config(struct config *cfg, char *script)
 	cfg->total_delivery_timeout = 1;
 }
 
-/* deadline_session - dialogue through a session under cfg and d; conn
- * holds the replies (support_conn_free() after) */
+/* deadline_session - dialogue through a session under cfg, delivering
+ * through jobs_deliver() as the program does; conn holds the replies
+ * (support_conn_free() after) */
 static void
 deadline_session(const struct config *cfg, const char *dialogue,
-    const struct session_deliverer *d, struct support_conn *conn)
+    struct support_conn *conn)
 {
+	struct session_deliverer d = { .deliver = real_deliver };
 	struct chat_io io;
 
 	support_conn_start(conn, dialogue, strlen(dialogue), 0);
 	support_conn_io(conn, &io);
-	ck_assert_int_eq(session_run(cfg, &io, d), 0);
+	ck_assert_int_eq(session_run(cfg, &io, &d), 0);
 }
 
 START_TEST(test_deadline_in_session)
@@ -322,7 +324,6 @@ START_TEST(test_deadline_in_session)
 	    "RCPT TO:<a@mx.test>\r\nRCPT TO:<b@mx.test>\r\n"
 	    "RCPT TO:<c@mx.test>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n"
 	    "QUIT\r\n";
-	struct session_deliverer d = { .deliver = real_deliver };
 	char script[160], dialogue[512];
 	struct support_conn conn;
 	struct config cfg;
@@ -338,7 +339,7 @@ START_TEST(test_deadline_in_session)
 		cfg.lmtp = lmtp;
 		snprintf(dialogue, sizeof(dialogue), in, lmtp ? "LHLO" :
 		    "EHLO");
-		deadline_session(&cfg, dialogue, &d, &conn);
+		deadline_session(&cfg, dialogue, &conn);
 		log = marks_log(&m);
 		ck_assert_ptr_nonnull(conn.out.buf);
 		if (lmtp)
@@ -376,7 +377,6 @@ START_TEST(test_deadline_with_jobs)
 	    "RCPT TO:<a@mx.test>\r\nRCPT TO:<b@mx.test>\r\n"
 	    "RCPT TO:<c@mx.test>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n"
 	    "QUIT\r\n";
-	struct session_deliverer d = { .deliver = real_deliver };
 	char script[160];
 	struct support_conn conn;
 	struct config cfg;
@@ -388,7 +388,7 @@ START_TEST(test_deadline_with_jobs)
 	    "[ %%u = c ] || exec sleep 5", m.dir);
 	deadline_config(&cfg, script);
 	cfg.jobs = 2;
-	deadline_session(&cfg, in, &d, &conn);
+	deadline_session(&cfg, in, &conn);
 	log = marks_log(&m);
 	ck_assert_ptr_nonnull(conn.out.buf);
 	ck_assert_msg(strstr(conn.out.buf, "\r\n451 4.3.0 <a@mx.test>: "
