@@ -66,6 +66,18 @@ is_token(char c)
 	return c > 32 && c < 127 && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
 }
 
+/* authres_id_ok - 1 if id can be our authserv-id: an RFC 2045 token
+ * (quotes are not needed for a host name) that read_id() can hold */
+int
+authres_id_ok(const char *id)
+{
+	size_t n = strlen(id), i;
+
+	for (i = 0; i < n && is_token(id[i]); i++)
+		;
+	return n > 0 && n < ID_MAX && i == n;
+}
+
 /* read_id - the authserv-id at p into id (unquoted); the octet after
  * it, or NULL when there is none or it does not fit */
 static const char *

@@ -33,6 +33,7 @@
 #include "account.h"
 #include "address.h"
 #include "aliases.h"
+#include "authres.h"
 #include "checks.h"
 #include "command.h"
 #include "config.h"
@@ -324,19 +325,12 @@ split_words(const char *s, const char *opt, int per_message)
 	return (char **)words;
 }
 
-/* authserv_id - --authserv-id: an RFC 2045 token, as RFC 8601 writes
- * the authserv-id (quotes are not needed for a host name), or a usage
+/* authserv_id - --authserv-id: one authres_id_ok() takes, or a usage
  * error */
 static const char *
 authserv_id(const char *id)
 {
-	size_t i, n = strlen(id);
-
-	for (i = 0; i < n; i++)
-		if (id[i] <= 32 || id[i] >= 127 ||
-		    strchr("()<>@,;:\\\"/[]?=", id[i]) != NULL)
-			break;
-	if (n == 0 || n > 255 || i < n)
+	if (!authres_id_ok(id))
 		startup_fail(EX_USAGE, "--authserv-id: bad value '%s'", id);
 	return id;
 }

@@ -352,6 +352,26 @@ START_TEST(test_authres_table)
 }
 END_TEST
 
+START_TEST(test_authres_id_ok)
+{
+	/* a token of 1 to 255 octets; no space, tspecial or 8-bit octet */
+	char longest[257];
+
+	ck_assert(authres_id_ok("mx.example.org"));
+	ck_assert(!authres_id_ok(""));
+	ck_assert(!authres_id_ok("a;b"));
+	ck_assert(!authres_id_ok("a b"));
+	ck_assert(!authres_id_ok("\"mx\""));
+	ck_assert(!authres_id_ok("mx\xc3\xa9"));
+	memset(longest, 'a', 255);
+	longest[255] = '\0';
+	ck_assert(authres_id_ok(longest));
+	longest[255] = 'a';
+	longest[256] = '\0';
+	ck_assert(!authres_id_ok(longest));
+}
+END_TEST
+
 struct drop_case {
 	const char *text;
 	const char *want;
@@ -464,6 +484,7 @@ spool_suite(void)
 	tc = tcase_create("authres");
 	tcase_add_loop_test(tc, test_authres_table, 0,
 	    (int)(sizeof(ar_cases) / sizeof(ar_cases[0])));
+	tcase_add_test(tc, test_authres_id_ok);
 	tcase_add_loop_test(tc, test_drop_table, 0,
 	    (int)(sizeof(drop_cases) / sizeof(drop_cases[0])));
 	tcase_add_test(tc, test_drop_large);
